@@ -1,0 +1,196 @@
+//! The command line, as clap reads it. Help texts are written for someone new to trove.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A terminal torrent client and library manager.
+///
+/// Run `trove` alone for the dashboard. Torrents, their storage roots, options and
+/// lifetime counters live in the data dir and survive restarts.
+#[derive(Debug, Parser)]
+#[command(name = "trove", version, about, long_about = None)]
+pub struct Cli {
+    /// Where trove keeps its state (torrents, options, counters)
+    #[arg(long, global = true, env = "TROVE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The config file (storage roots, limits, network, UI)
+    #[arg(long, global = true, env = "TROVE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log level or filter: error, warn, info, debug, trace, or a RUST_LOG-style filter
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    /// Dashboard refresh interval for statistics, in milliseconds (input is always answered at once)
+    #[arg(long, value_name = "MS")]
+    pub refresh_ms: Option<u64>,
+
+    /// Theme: default, light, high-contrast, gruvbox, solarized-dark, mono, basic, or a path to a .toml theme
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<CommandArgs>,
+}
+
+/// Session-wide limits, for the dashboard, the daemon and one-shot downloads.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SessionArgs {
+    /// Session download limit, like 500KiB or 2MiB (per second); 0 = unlimited
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
+    pub download_limit: Option<Option<u64>>,
+    /// Session upload limit, like 500KiB or 2MiB (per second); 0 = unlimited
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
+    pub upload_limit: Option<Option<u64>>,
+    /// Default peer limit for each torrent; 0 = librqbit's default
+    #[arg(long, value_name = "N")]
+    pub peer_limit: Option<u32>,
+}
+
+/// One torrent's limits, given when it is added.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TorrentLimitArgs {
+    /// This torrent's download limit, like 500KiB or 2MiB (per second); 0 = unlimited
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
+    pub download_limit: Option<Option<u64>>,
+    /// This torrent's upload limit, like 500KiB or 2MiB (per second); 0 = unlimited
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
+    pub upload_limit: Option<Option<u64>>,
+    /// Connected peers at most for this torrent
+    #[arg(long, value_name = "N")]
+    pub peer_limit: Option<u32>,
+}
+
+fn parse_rate_arg(s: &str) -> Result<Option<u64>, String> {
+    crate::config::parse_rate(s)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommandArgs {
+    /// Add torrents to the session: magnet links, .torrent files, `-` for stdin, or http(s) URLs
+    Add(AddArgs),
+    /// List every torrent with its state, progress, root and lifetime counters
+    List {
+        /// Print JSON (one array) instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pause torrents (ID: an info-hash or a unique prefix of one)
+    Pause {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+    },
+    /// Resume paused torrents
+    Resume {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+    },
+    /// Remove torrents from the session, keeping their data unless --delete-data
+    Remove {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Also delete the downloaded files
+        #[arg(long)]
+        delete_data: bool,
+    },
+    /// Run the session without the dashboard until SIGINT/SIGTERM (logs go to stderr and the log file)
+    Daemon {
+        /// Exit 0 once every torrent that is not paused is complete (non-zero if one fails)
+        #[arg(long)]
+        exit_when_complete: bool,
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Download once without touching the saved session, then exit (0 when all completed and verified)
+    Download(DownloadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Magnet link, path to a .torrent, `-` to read a .torrent from stdin, or an http(s) URL
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Storage root label (from the config file); default: the default root
+    #[arg(long, value_name = "LABEL")]
+    pub root: Option<String>,
+    /// Add without starting
+    #[arg(long)]
+    pub paused: bool,
+    /// A peer to connect to first (repeatable)
+    #[arg(long = "peer", value_name = "HOST:PORT")]
+    pub peers: Vec<SocketAddr>,
+    /// Download only these files (indices as `trove` shows them, comma-separated)
+    #[arg(long, value_name = "0,2,5", value_delimiter = ',')]
+    pub only_files: Option<Vec<usize>>,
+    #[command(flatten)]
+    pub limits: TorrentLimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Magnet link, path to a .torrent, `-` for stdin, or an http(s) URL
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Folder to download into (created if missing)
+    #[arg(long, value_name = "DIR", conflicts_with = "root")]
+    pub output: Option<PathBuf>,
+    /// Storage root label from the config file
+    #[arg(long, value_name = "LABEL")]
+    pub root: Option<String>,
+    /// A peer to connect to first (repeatable)
+    #[arg(long = "peer", value_name = "HOST:PORT")]
+    pub peers: Vec<SocketAddr>,
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn add_parses_every_option() {
+        let cli = Cli::try_parse_from([
+            "trove",
+            "add",
+            "a.torrent",
+            "--root",
+            "movies",
+            "--paused",
+            "--peer",
+            "127.0.0.1:6881",
+            "--only-files",
+            "0,2,5",
+            "--download-limit",
+            "2MiB",
+            "--peer-limit",
+            "4",
+        ])
+        .unwrap();
+        let Some(CommandArgs::Add(a)) = cli.command else {
+            panic!("not add")
+        };
+        assert_eq!(a.only_files, Some(vec![0, 2, 5]));
+        assert_eq!(a.limits.download_limit, Some(Some(2 * 1024 * 1024)));
+        assert_eq!(a.limits.peer_limit, Some(4));
+        assert!(a.paused);
+    }
+
+    #[test]
+    fn bad_rate_is_a_usage_error() {
+        let e = Cli::try_parse_from(["trove", "--download-limit", "fast"]).unwrap_err();
+        assert!(e.to_string().contains("fast"), "{e}");
+    }
+}

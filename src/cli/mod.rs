@@ -1,0 +1,393 @@
+//! The `trove` command: reads arguments and config, sets up logging, and runs the
+//! dashboard, the daemon, a one-shot download, or an offline store command.
+
+pub mod args;
+mod offline;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::config::{self, Config};
+use crate::engine::api::{AddOptions, EngineHandle};
+use crate::engine::lock::DataDirLock;
+use crate::engine::logring::{DEFAULT_LOG_CAPACITY, LogRing};
+use crate::engine::roots::{RootManager, RootSpec};
+use crate::engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
+use crate::engine::snapshot::{Limits, TorrentState};
+use crate::engine::store::{MemoryStore, SessionStore, SledStore};
+use crate::paths;
+use args::{Cli, CommandArgs, DownloadArgs, SessionArgs};
+
+/// Everything resolved from flags, environment and the config file.
+pub(crate) struct AppContext {
+    pub data_dir: PathBuf,
+    /// True when the user chose the data dir (flag or env): logs then stay inside it.
+    pub data_dir_explicit: bool,
+    pub config: Config,
+    pub roots: RootManager,
+}
+
+fn load_context(cli: &Cli) -> anyhow::Result<AppContext> {
+    let (config_path, must_exist) = match &cli.config {
+        Some(p) => (p.clone(), true),
+        None => (paths::default_config_file(), false),
+    };
+    let config = config::load(&config_path, must_exist).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let specs: Vec<RootSpec> = config
+        .roots
+        .iter()
+        .map(|r| RootSpec {
+            label: r.label.clone(),
+            path: r.path.clone(),
+            token: r.token.clone(),
+            default: r.default,
+        })
+        .collect();
+    let roots = RootManager::new(&specs, paths::default_download_dir());
+    Ok(AppContext {
+        data_dir: cli.data_dir.clone().unwrap_or_else(paths::default_data_dir),
+        data_dir_explicit: cli.data_dir.is_some(),
+        config,
+        roots,
+    })
+}
+
+/// How log lines leave the process besides the in-memory ring.
+#[derive(Clone, Copy, PartialEq)]
+enum LogTo {
+    /// The dashboard owns the terminal: ring and file only.
+    FileOnly,
+    /// Daemon and downloads: also stderr.
+    FileAndStderr,
+    /// Offline commands: warnings and errors on stderr only.
+    Quiet,
+}
+
+fn init_logging(
+    cli: &Cli,
+    ctx: &AppContext,
+    to: LogTo,
+) -> anyhow::Result<(LogRing, Option<tracing_appender::non_blocking::WorkerGuard>)> {
+    let ring = LogRing::new(DEFAULT_LOG_CAPACITY);
+    let filter_text = cli
+        .log_level
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info".to_string());
+    let make_filter = || {
+        EnvFilter::try_new(&filter_text).map_err(|e| {
+            anyhow::anyhow!(
+                "'{filter_text}' is not a log level: use error, warn, info, debug or trace ({e})"
+            )
+        })
+    };
+    let mut guard = None;
+    let file_layer = if to == LogTo::Quiet {
+        None
+    } else {
+        let dir = if ctx.data_dir_explicit {
+            ctx.data_dir.join("logs")
+        } else {
+            paths::default_state_dir()
+        };
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating the log folder {}", dir.display()))?;
+        let appender = tracing_appender::rolling::daily(&dir, "trove.log");
+        let (writer, g) = tracing_appender::non_blocking(appender);
+        guard = Some(g);
+        Some(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false)
+                .with_filter(make_filter()?),
+        )
+    };
+    let stderr_layer = match to {
+        LogTo::FileOnly => None,
+        LogTo::FileAndStderr => Some(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+                .with_filter(make_filter()?)
+                .boxed(),
+        ),
+        LogTo::Quiet => Some(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .without_time()
+                .with_target(false)
+                .with_filter(EnvFilter::new("error"))
+                .boxed(),
+        ),
+    };
+    tracing_subscriber::registry()
+        .with(ring.layer().with_filter(make_filter()?))
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init()
+        .context("setting up logging")?;
+    Ok((ring, guard))
+}
+
+/// Command line > limits set in the dashboard (kept in the store) > config file.
+fn session_limits(cfg: &Config, stored: Option<Limits>, args: &SessionArgs) -> Limits {
+    let mut l = stored.unwrap_or_else(|| cfg.limits.to_limits());
+    if let Some(d) = args.download_limit {
+        l.download_bps = d;
+    }
+    if let Some(u) = args.upload_limit {
+        l.upload_bps = u;
+    }
+    if let Some(p) = args.peer_limit {
+        l.peers = (p > 0).then_some(p);
+    }
+    l
+}
+
+fn network(cfg: &Config) -> NetworkOptions {
+    let n = &cfg.network;
+    NetworkOptions {
+        listen_port: n.listen_port.unwrap_or(4240),
+        bind: n.bind,
+        dht: n.dht,
+        lsd: n.lsd,
+        upnp: n.upnp,
+        trackers: n.trackers,
+    }
+}
+
+/// Opens the persistent store, holding the data-dir lock for as long as it lives.
+fn open_store(data_dir: &Path) -> anyhow::Result<(DataDirLock, Arc<SledStore>)> {
+    let lock = DataDirLock::acquire(data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = SledStore::open(&data_dir.join("store")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((lock, Arc::new(store)))
+}
+
+async fn start_persistent(
+    ctx: &AppContext,
+    ring: &LogRing,
+    args: &SessionArgs,
+) -> anyhow::Result<(DataDirLock, EngineHandle, EngineTask)> {
+    let (lock, store) = open_store(&ctx.data_dir)?;
+    let stored = store.settings().map_err(|e| anyhow::anyhow!("{e}"))?.limits;
+    let limits = session_limits(&ctx.config, stored, args);
+    let (handle, task) = session::start(EngineOptions {
+        store,
+        roots: ctx.roots.clone(),
+        limits,
+        network: network(&ctx.config),
+        fastresume_dir: Some(ctx.data_dir.join("fastresume")),
+        dht_state_file: Some(ctx.data_dir.join("dht.json")),
+        log: ring.clone(),
+    })
+    .await?;
+    Ok((lock, handle, task))
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let ctx = load_context(&cli)?;
+    match &cli.command {
+        None => run_dashboard(&cli, &ctx).await,
+        Some(CommandArgs::Daemon {
+            exit_when_complete,
+            session,
+        }) => {
+            let (ring, _guard) = init_logging(&cli, &ctx, LogTo::FileAndStderr)?;
+            run_daemon(&ctx, &ring, session, *exit_when_complete).await
+        }
+        Some(CommandArgs::Download(args)) => {
+            let (ring, _guard) = init_logging(&cli, &ctx, LogTo::FileAndStderr)?;
+            run_download(&ctx, &ring, args).await
+        }
+        Some(other) => {
+            let _ = init_logging(&cli, &ctx, LogTo::Quiet)?;
+            offline::run(&ctx, other).await
+        }
+    }
+}
+
+async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = cli
+        .theme
+        .clone()
+        .or_else(|| ctx.config.ui.theme.clone())
+        .unwrap_or_else(|| "default".to_string());
+    // Fail on a bad theme before the terminal is taken over.
+    crate::ui::load_theme(&theme, no_color)?;
+    let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
+    let (_lock, handle, task) = start_persistent(ctx, &ring, &cli.session).await?;
+    let refresh_ms = cli.refresh_ms.or(ctx.config.ui.refresh_ms).unwrap_or(1000).max(50);
+    let result = crate::ui::run(
+        handle,
+        crate::ui::UiOptions {
+            refresh: Duration::from_millis(refresh_ms),
+            theme,
+            keymap: ctx.config.ui.keymap.clone(),
+            no_color,
+        },
+    )
+    .await;
+    task.shutdown().await;
+    result.map(|_| 0)
+}
+
+async fn run_daemon(
+    ctx: &AppContext,
+    ring: &LogRing,
+    args: &SessionArgs,
+    exit_when_complete: bool,
+) -> anyhow::Result<i32> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (_lock, handle, task) = start_persistent(ctx, ring, args).await?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut snapshots = handle.watch();
+    let code = loop {
+        tokio::select! {
+            _ = term.recv() => break 0,
+            _ = int.recv() => break 0,
+            _ = hup.recv() => break 0,
+            changed = snapshots.changed(), if exit_when_complete => {
+                if changed.is_err() { break 1; }
+                let snap = snapshots.borrow_and_update().clone();
+                if let Some(t) = snap.torrents.iter().find(|t| t.state == TorrentState::Error) {
+                    eprintln!("trove: {} ({}) failed: {}", t.name, t.info_hash, t.error.as_deref().unwrap_or("unknown error"));
+                    break 1;
+                }
+                // Paused torrents are not waited for.
+                let done = snap
+                    .torrents
+                    .iter()
+                    .all(|t| matches!(t.state, TorrentState::Seeding | TorrentState::Paused));
+                if done {
+                    tracing::info!("every torrent is complete; exiting");
+                    break 0;
+                }
+            }
+        }
+    };
+    task.shutdown().await;
+    Ok(code)
+}
+
+async fn run_download(ctx: &AppContext, ring: &LogRing, args: &DownloadArgs) -> anyhow::Result<i32> {
+    let roots = match &args.output {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the output folder {}", dir.display()))?;
+            let dir = std::fs::canonicalize(dir)?;
+            RootManager::new(
+                &[RootSpec {
+                    label: "output".into(),
+                    path: dir,
+                    token: None,
+                    default: true,
+                }],
+                PathBuf::new(),
+            )
+        }
+        None => {
+            // Check the label now, so a typo fails before anything starts.
+            ctx.roots
+                .choose(args.root.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            ctx.roots.clone()
+        }
+    };
+    let mut net = network(&ctx.config);
+    // A one-shot download must not fight a running daemon for its port.
+    net.listen_port = 0;
+    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    let limits = session_limits(&ctx.config, None, &args.session);
+    let (handle, task) = session::start(EngineOptions {
+        store,
+        roots,
+        limits,
+        network: net,
+        fastresume_dir: None,
+        dht_state_file: None,
+        log: ring.clone(),
+    })
+    .await?;
+    let result = download_all(&handle, args).await;
+    task.shutdown().await;
+    result
+}
+
+async fn download_all(handle: &EngineHandle, args: &DownloadArgs) -> anyhow::Result<i32> {
+    let mut hashes = Vec::new();
+    for src in &args.sources {
+        let source = offline::read_source(src)?;
+        let added = handle
+            .add(
+                source,
+                AddOptions {
+                    root: if args.output.is_some() { None } else { args.root.clone() },
+                    peers: args.peers.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        hashes.push(added.info_hash);
+    }
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b
+    });
+    let mut snapshots = handle.watch();
+    loop {
+        let snap = snapshots.borrow_and_update().clone();
+        let ours: Vec<_> = snap
+            .torrents
+            .iter()
+            .filter(|t| hashes.contains(&t.info_hash))
+            .collect();
+        if let Some(t) = ours.iter().find(|t| t.state == TorrentState::Error) {
+            if let Some(b) = &bar {
+                b.abandon();
+            }
+            bail!(
+                "{} failed: {}",
+                t.name,
+                t.error.as_deref().unwrap_or("unknown error")
+            );
+        }
+        if let Some(b) = &bar {
+            b.set_length(ours.iter().map(|t| t.selected_bytes).sum());
+            b.set_position(ours.iter().map(|t| t.have_bytes).sum());
+            let names: Vec<&str> = ours.iter().map(|t| t.name.as_str()).collect();
+            b.set_message(names.join(", "));
+        }
+        if ours.len() == hashes.len() && ours.iter().all(|t| t.state == TorrentState::Seeding) {
+            if let Some(b) = &bar {
+                b.finish();
+            }
+            for t in &ours {
+                println!("{}  {}  complete", t.info_hash, t.name);
+            }
+            return Ok(0);
+        }
+        tokio::select! {
+            r = snapshots.changed() => { if r.is_err() { bail!("the engine stopped"); } }
+            _ = tokio::signal::ctrl_c() => { bail!("interrupted"); }
+        }
+    }
+}

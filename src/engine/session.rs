@@ -1,0 +1,1156 @@
+//! The session task: owns the librqbit session and the store, answers commands, and
+//! publishes a [`SessionSnapshot`] once a second.
+//!
+//! sled is the store of record. librqbit's JSON persistence is switched on only for its
+//! piece bitfields (fast resume): its `session.json` is deleted before every start, so
+//! librqbit never brings torrents back by itself; trove re-adds each one from sled with
+//! its recorded root, selection, limits and paused flag, and librqbit finds the bitfield
+//! by info-hash and skips the full re-hash.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use librqbit::api::TorrentIdOrHash;
+use librqbit::limits::LimitsConfig;
+use librqbit::{
+    AddTorrent, AddTorrentOptions, AddTorrentResponse, Api, ListenerMode, ListenerOptions,
+    ManagedTorrent, Session, SessionOptions, SessionPersistenceConfig, TorrentStatsState,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use super::api::{
+    AddOptions, Added, Command, EngineError, EngineHandle, EngineResult, Reply, Request,
+};
+use super::logring::LogRing;
+use super::rates::DirectionalRates;
+use super::roots::RootManager;
+use super::snapshot::{
+    FileEntry, InfoHash, Limits, PeerEntry, PieceMap, SessionSnapshot, TorrentDetails,
+    TorrentState, TorrentSummary, TrackerEntry,
+};
+use super::source::{self, CheckedTorrent, Loaded};
+use super::store::{SessionSettings, SessionStore, TorrentRecord};
+
+/// Counters reach the store at least this often (the issue allows losing 30 s of them).
+pub const COUNTER_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
+const TICK: Duration = Duration::from_secs(1);
+const SEEN_PEERS_INTERVAL: Duration = Duration::from_secs(30);
+
+type ManagedHandle = Arc<ManagedTorrent>;
+
+/// How the session meets the network.
+#[derive(Debug, Clone)]
+pub struct NetworkOptions {
+    /// 0 = any free port.
+    pub listen_port: u16,
+    /// None = all interfaces.
+    pub bind: Option<IpAddr>,
+    pub dht: bool,
+    pub lsd: bool,
+    pub upnp: bool,
+    pub trackers: bool,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            listen_port: 4240,
+            bind: None,
+            dht: true,
+            lsd: true,
+            upnp: false,
+            trackers: true,
+        }
+    }
+}
+
+pub struct EngineOptions {
+    pub store: Arc<dyn SessionStore>,
+    pub roots: RootManager,
+    /// Global limits in force at start (command line > set in the UI > config file).
+    pub limits: Limits,
+    pub network: NetworkOptions,
+    /// Folder for librqbit's fast-resume bitfields; None = no fast resume (in-memory runs).
+    pub fastresume_dir: Option<PathBuf>,
+    /// Where DHT keeps its routing table; None = not kept.
+    pub dht_state_file: Option<PathBuf>,
+    pub log: LogRing,
+}
+
+/// The running engine task; dropping it does not stop the engine, `shutdown` does.
+pub struct EngineTask {
+    join: JoinHandle<()>,
+    stop: mpsc::Sender<oneshot::Sender<()>>,
+}
+
+impl EngineTask {
+    /// Writes every counter to the store and stops the session.
+    pub async fn shutdown(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.stop.send(tx).await.is_ok() {
+            let _ = rx.await;
+        }
+        let _ = self.join.await;
+    }
+}
+
+/// Starts librqbit and brings back every torrent in the store.
+pub async fn start(opts: EngineOptions) -> anyhow::Result<(EngineHandle, EngineTask)> {
+    let global = opts.limits;
+    if let Some(dir) = &opts.fastresume_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the fast-resume folder {}", dir.display()))?;
+        // librqbit must not restore torrents on its own: sled decides what comes back.
+        for stale in ["session.json", "session.json.tmp"] {
+            let _ = std::fs::remove_file(dir.join(stale));
+        }
+    }
+
+    let net = &opts.network;
+    let bind_ip = net.bind.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    // Pick the port ourselves so the port announced to trackers is the one we listen on.
+    let port = if net.listen_port == 0 {
+        std::net::TcpListener::bind((bind_ip, 0))
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .context("finding a free port to listen on")?
+    } else {
+        net.listen_port
+    };
+    let session_opts = SessionOptions {
+        dht: if net.dht {
+            Some(librqbit::DhtSessionConfig {
+                bootstrap_addrs: None,
+                port: None,
+                persistence: opts.dht_state_file.clone().map(|f| {
+                    librqbit::dht::DhtPersistenceConfig {
+                        config_filename: Some(f),
+                        ..Default::default()
+                    }
+                }),
+            })
+        } else {
+            None
+        },
+        disable_trackers: !net.trackers,
+        fastresume: opts.fastresume_dir.is_some(),
+        persistence: opts
+            .fastresume_dir
+            .clone()
+            .map(|folder| SessionPersistenceConfig::Json {
+                folder: Some(folder),
+            }),
+        listen: Some(ListenerOptions {
+            mode: ListenerMode::TcpOnly,
+            listen_addr: SocketAddr::new(bind_ip, port),
+            enable_upnp_port_forwarding: net.upnp,
+            announce_port: Some(port),
+            ipv4_only: bind_ip.is_ipv4(),
+            ..Default::default()
+        }),
+        ratelimits: to_librqbit_limits(&global),
+        peer_limit: global.peers.map(|p| p as usize),
+        disable_local_service_discovery: !net.lsd,
+        ipv4_only: bind_ip.is_ipv4(),
+        client_name_and_version: Some(format!("trove {}", env!("CARGO_PKG_VERSION"))),
+        ..Default::default()
+    };
+    let default_folder = opts.roots.default_root().path.clone();
+    let session = Session::new_with_opts(default_folder, session_opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .context("starting the torrent session")?;
+    info!(addr = ?session.listen_addr(), "session listening");
+
+    let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(SessionSnapshot::default()));
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Request>(64);
+    let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = mpsc::channel(1);
+
+    let mut engine = Engine {
+        api: Api::new(session.clone(), None),
+        session,
+        store: opts.store,
+        roots: opts.roots,
+        log: opts.log.clone(),
+        torrents: BTreeMap::new(),
+        global,
+        session_rates: DirectionalRates::default(),
+        session_down: 0,
+        session_up: 0,
+        snapshot_tx,
+        internal_tx,
+        fastresume_dir: opts.fastresume_dir,
+    };
+    engine.restore().await?;
+    engine.publish();
+
+    let join = tokio::spawn(engine.run(cmd_rx, internal_rx, stop_rx));
+    Ok((
+        EngineHandle {
+            commands: cmd_tx,
+            snapshots: snapshot_rx,
+            log: opts.log,
+        },
+        EngineTask {
+            join,
+            stop: stop_tx,
+        },
+    ))
+}
+
+fn to_librqbit_limits(l: &Limits) -> LimitsConfig {
+    let bps = |v: Option<u64>| v.and_then(|v| NonZeroU32::new(v.min(u64::from(u32::MAX)) as u32));
+    LimitsConfig {
+        download_bps: bps(l.download_bps),
+        upload_bps: bps(l.upload_bps),
+    }
+}
+
+fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Messages the engine's own background tasks send back to the loop.
+enum Internal {
+    Loaded(EngineResult<Loaded>, AddOptions, oneshot::Sender<EngineResult<Reply>>),
+    MetadataResolved(InfoHash, Result<Vec<u8>, String>),
+}
+
+struct Entry {
+    record: TorrentRecord,
+    torrent: Option<CheckedTorrent>,
+    handle: Option<ManagedHandle>,
+    rates: DirectionalRates,
+    /// librqbit's per-live-instance counters at the last poll; they restart from zero
+    /// whenever the torrent is paused or re-added.
+    live_up: u64,
+    live_down: u64,
+    resolver: Option<JoinHandle<()>>,
+    summary: Option<TorrentSummary>,
+    file_progress: Vec<u64>,
+}
+
+impl Entry {
+    fn new(record: TorrentRecord, torrent: Option<CheckedTorrent>) -> Self {
+        Entry {
+            record,
+            torrent,
+            handle: None,
+            rates: DirectionalRates::default(),
+            live_up: 0,
+            live_down: 0,
+            resolver: None,
+            summary: None,
+            file_progress: Vec::new(),
+        }
+    }
+}
+
+struct Engine {
+    session: Arc<Session>,
+    api: Api,
+    store: Arc<dyn SessionStore>,
+    roots: RootManager,
+    log: LogRing,
+    torrents: BTreeMap<InfoHash, Entry>,
+    global: Limits,
+    session_rates: DirectionalRates,
+    session_down: u64,
+    session_up: u64,
+    snapshot_tx: watch::Sender<Arc<SessionSnapshot>>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    fastresume_dir: Option<PathBuf>,
+}
+
+fn engine_err(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Engine(e.to_string())
+}
+
+fn store_err(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Store(e.to_string())
+}
+
+impl Engine {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Request>,
+        mut internal: mpsc::UnboundedReceiver<Internal>,
+        mut stop: mpsc::Receiver<oneshot::Sender<()>>,
+    ) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_counter_flush = Instant::now();
+        let mut last_peer_refresh = Instant::now();
+        loop {
+            tokio::select! {
+                Some((cmd, reply)) = commands.recv() => {
+                    self.handle_command(cmd, reply).await;
+                    self.poll();
+                    self.publish();
+                }
+                Some(msg) = internal.recv() => {
+                    self.handle_internal(msg).await;
+                    self.poll();
+                    self.publish();
+                }
+                _ = tick.tick() => {
+                    self.poll();
+                    self.publish();
+                    if last_peer_refresh.elapsed() >= SEEN_PEERS_INTERVAL {
+                        self.refresh_seen_peers();
+                        last_peer_refresh = Instant::now();
+                    }
+                    if last_counter_flush.elapsed() >= COUNTER_FLUSH_INTERVAL {
+                        self.flush_counters();
+                        last_counter_flush = Instant::now();
+                    }
+                }
+                done = stop.recv() => {
+                    self.poll();
+                    self.refresh_seen_peers();
+                    self.flush_counters();
+                    for e in self.torrents.values_mut() {
+                        if let Some(r) = e.resolver.take() { r.abort(); }
+                    }
+                    self.session.stop().await;
+                    info!("session stopped, store flushed");
+                    if let Some(done) = done { let _ = done.send(()); }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Brings back every torrent in the store.
+    async fn restore(&mut self) -> anyhow::Result<()> {
+        let records = self.store.list().context("reading the store")?;
+        info!(count = records.len(), "restoring torrents from the store");
+        for record in records {
+            let hash = record.info_hash.clone();
+            let torrent = match self.store.torrent_bytes(&hash) {
+                Ok(Some(bytes)) => match source::check_torrent(&bytes, &record.name) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        warn!(info_hash = %hash, "stored torrent no longer passes checks: {e}");
+                        None
+                    }
+                },
+                Ok(None) => None,
+                Err(e) => {
+                    warn!(info_hash = %hash, "cannot read stored torrent: {e}");
+                    None
+                }
+            };
+            let has_torrent = torrent.is_some();
+            self.torrents
+                .insert(hash.clone(), Entry::new(record, torrent));
+            if has_torrent {
+                if let Err(e) = self.start_torrent(&hash).await {
+                    self.set_error(&hash, e.to_string());
+                }
+            } else {
+                self.resolve_metadata(&hash);
+            }
+        }
+        Ok(())
+    }
+
+    fn set_error(&mut self, hash: &str, msg: String) {
+        warn!(info_hash = %hash, "{msg}");
+        if let Some(e) = self.torrents.get_mut(hash) {
+            e.record.error = Some(msg);
+            e.record.last_state = TorrentState::Error;
+            if let Err(err) = self.store.put(&e.record) {
+                warn!("cannot save torrent state: {err}");
+            }
+        }
+    }
+
+    async fn handle_command(&mut self, cmd: Command, reply: oneshot::Sender<EngineResult<Reply>>) {
+        debug!(?cmd, "command");
+        let result = match cmd {
+            Command::Add(src, opts) => {
+                // Loading may fetch a URL: do it off the loop and finish in `handle_internal`.
+                let tx = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let loaded = source::load(&src).await;
+                    let _ = tx.send(Internal::Loaded(loaded, opts, reply));
+                });
+                return;
+            }
+            Command::Pause(id) => self.pause(&id, true).await.map(|_| Reply::Done),
+            Command::Resume(id) => self.pause(&id, false).await.map(|_| Reply::Done),
+            Command::Remove { id, delete_data } => {
+                self.remove(&id, delete_data).await.map(|_| Reply::Done)
+            }
+            Command::SetTorrentLimits { id, limits } => {
+                self.set_torrent_limits(&id, limits).await.map(|_| Reply::Done)
+            }
+            Command::SetGlobalLimits(limits) => {
+                self.set_global_limits(limits).await.map(|_| Reply::Done)
+            }
+            Command::SelectFiles { id, files } => {
+                self.select_files(&id, files).await.map(|_| Reply::Done)
+            }
+            Command::Details(id) => self
+                .details(&id)
+                .map(|d| Reply::Details(Box::new(d))),
+            Command::Flush => {
+                self.flush_counters();
+                Ok(Reply::Done)
+            }
+        };
+        if let Err(e) = &result {
+            warn!("{e}");
+        }
+        let _ = reply.send(result);
+    }
+
+    async fn handle_internal(&mut self, msg: Internal) {
+        match msg {
+            Internal::Loaded(loaded, opts, reply) => {
+                let result = match loaded {
+                    Ok(l) => self.finish_add(l, opts).await.map(Reply::Added),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = &result {
+                    warn!("{e}");
+                }
+                let _ = reply.send(result);
+            }
+            Internal::MetadataResolved(hash, result) => {
+                if let Err(e) = self.metadata_resolved(&hash, result).await {
+                    self.set_error(&hash, e.to_string());
+                }
+            }
+        }
+    }
+
+    /// Resolves an ID (full info-hash or unique prefix).
+    fn resolve_id(&self, id: &str) -> EngineResult<InfoHash> {
+        resolve_prefix(self.torrents.keys().map(String::as_str), id)
+    }
+
+    async fn finish_add(&mut self, loaded: Loaded, opts: AddOptions) -> EngineResult<Added> {
+        let hash = loaded.info_hash().to_string();
+        if let Some(e) = self.torrents.get(&hash) {
+            return Ok(Added {
+                info_hash: hash,
+                name: e.record.name.clone(),
+                new: false,
+            });
+        }
+        let record = prepare_record(&self.roots, &loaded, &opts)?;
+        let torrent = match loaded {
+            Loaded::Torrent(t) => Some(t),
+            Loaded::Magnet { .. } => None,
+        };
+        if let Some(t) = &torrent {
+            self.store
+                .put_torrent_bytes(&hash, &t.bytes)
+                .map_err(store_err)?;
+        }
+        self.store.put(&record).map_err(store_err)?;
+        let name = record.name.clone();
+        info!(info_hash = %hash, root = %record.root_token, "added {name}");
+        self.torrents
+            .insert(hash.clone(), Entry::new(record, torrent));
+        if self.torrents[&hash].torrent.is_some() {
+            if let Err(e) = self.start_torrent(&hash).await {
+                // Nothing half-added stays behind.
+                self.torrents.remove(&hash);
+                let _ = self.store.remove(&hash);
+                return Err(e);
+            }
+        } else {
+            self.resolve_metadata(&hash);
+        }
+        Ok(Added {
+            info_hash: hash,
+            name,
+            new: true,
+        })
+    }
+
+    /// Fetches a magnet's metadata from peers in the background.
+    fn resolve_metadata(&mut self, hash: &str) {
+        let Some(entry) = self.torrents.get_mut(hash) else {
+            return;
+        };
+        let Some(link) = entry.record.magnet.clone() else {
+            entry.record.error = Some("the torrent's metadata is missing from the store".into());
+            return;
+        };
+        let peers: Vec<SocketAddr> = entry
+            .record
+            .initial_peers
+            .iter()
+            .copied()
+            .chain(entry.record.seen_peers.iter().map(|p| p.addr))
+            .collect();
+        let session = self.session.clone();
+        let tx = self.internal_tx.clone();
+        let hash = hash.to_string();
+        info!(info_hash = %hash, "fetching metadata from peers");
+        entry.resolver = Some(tokio::spawn(async move {
+            let opts = AddTorrentOptions {
+                list_only: true,
+                initial_peers: (!peers.is_empty()).then_some(peers),
+                ..Default::default()
+            };
+            let result = match session.add_torrent(AddTorrent::from_url(&link), Some(opts)).await {
+                Ok(AddTorrentResponse::ListOnly(r)) => Ok(r.torrent_bytes.to_vec()),
+                Ok(_) => Err("unexpected answer while fetching metadata".to_string()),
+                Err(e) => Err(format!("could not fetch the metadata: {e:#}")),
+            };
+            let _ = tx.send(Internal::MetadataResolved(hash, result));
+        }));
+    }
+
+    async fn metadata_resolved(
+        &mut self,
+        hash: &str,
+        result: Result<Vec<u8>, String>,
+    ) -> EngineResult<()> {
+        let Some(entry) = self.torrents.get_mut(hash) else {
+            return Ok(());
+        };
+        entry.resolver = None;
+        let bytes = result.map_err(EngineError::Engine)?;
+        let t = source::check_torrent(&bytes, &entry.record.name)?;
+        if t.info_hash != hash {
+            return Err(EngineError::BadSource(
+                "a peer sent metadata for another torrent".into(),
+            ));
+        }
+        if let Some(files) = &entry.record.only_files {
+            check_file_indices(files, t.files.len())?;
+        }
+        entry.record.name = t.name.clone();
+        entry.record.has_metadata = true;
+        entry.record.size = t.total_len;
+        self.store.put_torrent_bytes(hash, &t.bytes).map_err(store_err)?;
+        self.store.put(&entry.record).map_err(store_err)?;
+        info!(info_hash = %hash, "metadata received: {}", t.name);
+        entry.torrent = Some(t);
+        self.start_torrent(hash).await
+    }
+
+    /// Hands a torrent with known metadata to librqbit, as its record says.
+    async fn start_torrent(&mut self, hash: &str) -> EngineResult<()> {
+        let entry = self
+            .torrents
+            .get_mut(hash)
+            .ok_or_else(|| EngineError::UnknownId(hash.into()))?;
+        let t = entry
+            .torrent
+            .as_ref()
+            .ok_or_else(|| EngineError::Engine("metadata not known yet".into()))?;
+        let root = self
+            .roots
+            .by_token(&entry.record.root_token)
+            .ok_or_else(|| {
+                EngineError::Root(format!(
+                    "the torrent's storage root '{}' is no longer in the config file: add it back under [[roots]]",
+                    entry.record.root_token
+                ))
+            })?
+            .clone();
+        self.roots.check_usable(&root)?;
+        source::check_no_symlinks(t, &root.path)?;
+        let output = t.output_folder(&root.path);
+        let peers: Vec<SocketAddr> = entry
+            .record
+            .initial_peers
+            .iter()
+            .copied()
+            .chain(entry.record.seen_peers.iter().map(|p| p.addr))
+            .collect();
+        let opts = AddTorrentOptions {
+            paused: entry.record.paused,
+            only_files: entry.record.only_files.clone(),
+            // Resuming over our own partial files is the point of a restart.
+            overwrite: true,
+            output_folder: Some(output.to_string_lossy().into_owned()),
+            ratelimits: to_librqbit_limits(&entry.record.limits),
+            peer_limit: entry
+                .record
+                .limits
+                .peers
+                .or(self.global.peers)
+                .map(|p| p as usize),
+            initial_peers: (!peers.is_empty()).then_some(peers),
+            ..Default::default()
+        };
+        let resp = self
+            .session
+            .add_torrent(AddTorrent::from_bytes(t.bytes.clone()), Some(opts))
+            .await
+            .map_err(|e| EngineError::Engine(format!("librqbit refused the torrent: {e:#}")))?;
+        let (id, handle) = match resp {
+            AddTorrentResponse::Added(id, h) | AddTorrentResponse::AlreadyManaged(id, h) => {
+                (id, h)
+            }
+            AddTorrentResponse::ListOnly(_) => {
+                return Err(EngineError::Engine("unexpected list-only answer".into()));
+            }
+        };
+        self.log.register_torrent(id, hash);
+        entry.handle = Some(handle);
+        entry.live_up = 0;
+        entry.live_down = 0;
+        if entry.record.error.take().is_some() {
+            let _ = self.store.put(&entry.record);
+        }
+        Ok(())
+    }
+
+    async fn pause(&mut self, id: &str, pause: bool) -> EngineResult<()> {
+        let hash = self.resolve_id(id)?;
+        let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+        entry.record.paused = pause;
+        self.store.put(&entry.record).map_err(store_err)?;
+        match entry.handle.clone() {
+            Some(h) => {
+                let is_paused = h.is_paused();
+                let errored = matches!(h.stats().state, TorrentStatsState::Error);
+                if pause && !is_paused && !errored {
+                    self.session.pause(&h).await.map_err(engine_err)?;
+                } else if !pause && (is_paused || errored) {
+                    self.session.unpause(&h).await.map_err(engine_err)?;
+                }
+            }
+            None if !pause && entry.torrent.is_some() => self.start_torrent(&hash).await?,
+            None => {}
+        }
+        info!(info_hash = %hash, "{}", if pause { "paused" } else { "resumed" });
+        Ok(())
+    }
+
+    async fn remove(&mut self, id: &str, delete_data: bool) -> EngineResult<()> {
+        let hash = self.resolve_id(id)?;
+        let Some(mut entry) = self.torrents.remove(&hash) else {
+            return Err(EngineError::UnknownId(id.into()));
+        };
+        if let Some(r) = entry.resolver.take() {
+            r.abort();
+        }
+        let root = self.roots.by_token(&entry.record.root_token).cloned();
+        if let Some(h) = entry.handle.take() {
+            let result = self
+                .session
+                .delete(TorrentIdOrHash::Id(h.id()), delete_data)
+                .await;
+            self.log.forget_torrent(h.id());
+            if let Err(e) = result {
+                warn!(info_hash = %hash, "librqbit could not remove everything: {e:#}");
+            }
+        } else if delete_data
+            && let (Some(t), Some(root)) = (&entry.torrent, &root)
+        {
+            delete_torrent_files(t, &root.path);
+        }
+        // librqbit removes a torrent's folder when it is empty; a root must survive that.
+        if let Some(root) = root
+            && !root.path.exists()
+        {
+            let _ = std::fs::create_dir_all(&root.path);
+        }
+        self.store.remove(&hash).map_err(store_err)?;
+        info!(info_hash = %hash, delete_data, "removed {}", entry.record.name);
+        Ok(())
+    }
+
+    /// librqbit fixes a torrent's limits when it is added; to change them the torrent is
+    /// removed from the session (data and fast-resume bitfield kept) and added again.
+    async fn readd(&mut self, hash: &str) -> EngineResult<()> {
+        let Some(entry) = self.torrents.get_mut(hash) else {
+            return Ok(());
+        };
+        let Some(h) = entry.handle.take() else {
+            return Ok(());
+        };
+        if !h.is_paused() {
+            let _ = self.session.pause(&h).await;
+        }
+        let saved = self.fastresume_dir.as_ref().and_then(|dir| {
+            let f = dir.join(format!("{hash}.bitv"));
+            std::fs::read(&f).ok().map(|b| (f, b))
+        });
+        self.session
+            .delete(TorrentIdOrHash::Id(h.id()), false)
+            .await
+            .map_err(engine_err)?;
+        self.log.forget_torrent(h.id());
+        if let Some((file, bytes)) = saved {
+            // librqbit deletes the bitfield with the torrent; put it back so no re-hash.
+            std::fs::write(&file, bytes).map_err(engine_err)?;
+        }
+        self.start_torrent(hash).await
+    }
+
+    async fn set_torrent_limits(&mut self, id: &str, limits: Limits) -> EngineResult<()> {
+        let hash = self.resolve_id(id)?;
+        let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+        if entry.record.limits == limits {
+            return Ok(());
+        }
+        entry.record.limits = limits;
+        self.store.put(&entry.record).map_err(store_err)?;
+        info!(info_hash = %hash, ?limits, "torrent limits set");
+        self.readd(&hash).await
+    }
+
+    async fn set_global_limits(&mut self, limits: Limits) -> EngineResult<()> {
+        let old = self.global;
+        self.global = limits;
+        let l = to_librqbit_limits(&limits);
+        self.session.ratelimits.set_download_bps(l.download_bps);
+        self.session.ratelimits.set_upload_bps(l.upload_bps);
+        self.store
+            .put_settings(&SessionSettings {
+                limits: Some(limits),
+            })
+            .map_err(store_err)?;
+        info!(?limits, "session limits set");
+        if old.peers != limits.peers {
+            let inheriting: Vec<String> = self
+                .torrents
+                .iter()
+                .filter(|(_, e)| e.record.limits.peers.is_none() && e.handle.is_some())
+                .map(|(h, _)| h.clone())
+                .collect();
+            for h in inheriting {
+                self.readd(&h).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn select_files(&mut self, id: &str, files: Vec<usize>) -> EngineResult<()> {
+        let hash = self.resolve_id(id)?;
+        let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+        let t = entry.torrent.as_ref().ok_or_else(|| {
+            EngineError::Engine("the file list is not known yet: wait for the metadata".into())
+        })?;
+        check_file_indices(&files, t.files.len())?;
+        if files.is_empty() {
+            return Err(EngineError::BadSource(
+                "select at least one file (or pause the torrent)".into(),
+            ));
+        }
+        let all = files.len() == t.files.len();
+        entry.record.only_files = (!all).then(|| files.clone());
+        self.store.put(&entry.record).map_err(store_err)?;
+        if let Some(h) = &entry.handle {
+            let set: HashSet<usize> = files.into_iter().collect();
+            self.session
+                .update_only_files(h, &set)
+                .await
+                .map_err(engine_err)?;
+        }
+        info!(info_hash = %hash, "file selection changed");
+        Ok(())
+    }
+
+    /// Reads librqbit's counters into records, summaries and rate trackers.
+    fn poll(&mut self) {
+        let now = Instant::now();
+        let unix_now = now_unix();
+        let mut dirty: Vec<String> = Vec::new();
+        let (mut down_delta_total, mut up_delta_total) = (0u64, 0u64);
+        for (hash, e) in self.torrents.iter_mut() {
+            let mut state = if e.record.paused {
+                TorrentState::Paused
+            } else {
+                TorrentState::Queued
+            };
+            let mut peers = 0u32;
+            let mut error = e.record.error.clone();
+            if error.is_some() {
+                state = TorrentState::Error;
+            }
+            if let Some(h) = &e.handle {
+                let stats = h.stats();
+                e.record.selected_bytes = stats.total_bytes;
+                e.record.have_bytes = stats.progress_bytes;
+                if !stats.file_progress.is_empty() {
+                    e.file_progress = stats.file_progress.clone();
+                }
+                state = match stats.state {
+                    TorrentStatsState::Initializing { .. } => TorrentState::Checking,
+                    TorrentStatsState::Paused => TorrentState::Paused,
+                    TorrentStatsState::Error => TorrentState::Error,
+                    TorrentStatsState::Live if stats.finished => TorrentState::Seeding,
+                    TorrentStatsState::Live => TorrentState::Downloading,
+                };
+                if state == TorrentState::Error {
+                    error = Some(explain_error(stats.error.as_deref().unwrap_or("unknown error"), &e.record, &self.roots));
+                }
+                if let Some(live) = &stats.live {
+                    let up = live.snapshot.uploaded_bytes;
+                    let down = live.snapshot.fetched_bytes;
+                    // A new live instance starts its counters at zero.
+                    let du = up.checked_sub(e.live_up).unwrap_or(up);
+                    let dd = down.checked_sub(e.live_down).unwrap_or(down);
+                    e.live_up = up;
+                    e.live_down = down;
+                    e.record.uploaded_total += du;
+                    e.record.downloaded_total += dd;
+                    up_delta_total += du;
+                    down_delta_total += dd;
+                    peers = live.snapshot.peer_stats.live;
+                } else {
+                    e.live_up = 0;
+                    e.live_down = 0;
+                }
+                if stats.finished && e.record.completed_at.is_none() && state == TorrentState::Seeding {
+                    e.record.completed_at = Some(unix_now);
+                    info!(info_hash = %hash, "completed {}", e.record.name);
+                }
+            } else if e.resolver.is_some() && !e.record.paused {
+                state = TorrentState::Queued;
+            }
+            e.rates
+                .record(now, e.record.downloaded_total, e.record.uploaded_total);
+            if state != e.record.last_state || error != e.record.error && state == TorrentState::Error {
+                e.record.last_state = state;
+                if state == TorrentState::Error {
+                    e.record.error = error.clone();
+                }
+                dirty.push(hash.clone());
+            }
+            let size = e.torrent.as_ref().map(|t| t.total_len).unwrap_or(e.record.size);
+            e.record.size = size;
+            let selected = e.record.selected_bytes.max(1);
+            let progress = if e.record.selected_bytes == 0 {
+                0.0
+            } else {
+                (e.record.have_bytes as f64 / selected as f64).min(1.0)
+            };
+            let down_rate = e.rates.download.rate();
+            let remaining = e.record.selected_bytes.saturating_sub(e.record.have_bytes);
+            let eta = (state == TorrentState::Downloading && down_rate > 1.0)
+                .then(|| Duration::from_secs_f64(remaining as f64 / down_rate));
+            let root = self.roots.by_token(&e.record.root_token);
+            e.summary = Some(TorrentSummary {
+                info_hash: hash.clone(),
+                name: e.record.name.clone(),
+                state,
+                progress,
+                size,
+                have_bytes: e.record.have_bytes,
+                selected_bytes: e.record.selected_bytes,
+                download_rate: down_rate,
+                upload_rate: e.rates.upload.rate(),
+                eta,
+                peers_connected: peers,
+                peer_limit: e.record.limits.peers.or(self.global.peers),
+                ratio: ratio(&e.record),
+                root_label: root.map(|r| r.label.clone()).unwrap_or_else(|| e.record.root_token.clone()),
+                root_token: e.record.root_token.clone(),
+                added_at: e.record.added_at,
+                completed_at: e.record.completed_at,
+                uploaded_total: e.record.uploaded_total,
+                downloaded_total: e.record.downloaded_total,
+                limits: e.record.limits,
+                error: if state == TorrentState::Error { error } else { None },
+            });
+        }
+        self.session_down += down_delta_total;
+        self.session_up += up_delta_total;
+        self.session_rates
+            .record(now, self.session_down, self.session_up);
+        // State changes are written (and synced) at once; counters ride along.
+        for hash in dirty {
+            if let Some(e) = self.torrents.get(&hash)
+                && let Err(err) = self.store.put(&e.record)
+            {
+                warn!("cannot save torrent state: {err}");
+            }
+        }
+    }
+
+    fn publish(&self) {
+        let torrents: Vec<TorrentSummary> = self
+            .torrents
+            .values()
+            .filter_map(|e| e.summary.clone())
+            .collect();
+        let snap = SessionSnapshot {
+            peers_connected: torrents.iter().map(|t| t.peers_connected).sum(),
+            torrents,
+            download_rate: self.session_rates.download.rate(),
+            upload_rate: self.session_rates.upload.rate(),
+            downloaded_session: self.session_down,
+            uploaded_session: self.session_up,
+            limits: self.global,
+            roots: self.roots.info(),
+            listen_addr: self.session.listen_addr(),
+            download_history: self.session_rates.download.history(),
+            upload_history: self.session_rates.upload.history(),
+        };
+        self.snapshot_tx.send_replace(Arc::new(snap));
+    }
+
+    fn flush_counters(&self) {
+        let records: Vec<TorrentRecord> =
+            self.torrents.values().map(|e| e.record.clone()).collect();
+        if let Err(e) = self
+            .store
+            .put_many_unsynced(&records)
+            .and_then(|_| self.store.flush())
+        {
+            warn!("cannot save counters: {e}");
+        }
+    }
+
+    fn refresh_seen_peers(&mut self) {
+        let now = now_unix();
+        for (hash, e) in self.torrents.iter_mut() {
+            let Some(h) = &e.handle else { continue };
+            let Ok(stats) = self.api.api_peer_stats(
+                TorrentIdOrHash::Id(h.id()),
+                Default::default(),
+            ) else {
+                continue;
+            };
+            let addrs: Vec<SocketAddr> = stats
+                .peers
+                .keys()
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            if !addrs.is_empty() {
+                debug!(info_hash = %hash, count = addrs.len(), "remembering peers");
+                e.record.remember_peers(addrs, now);
+            }
+        }
+    }
+
+    fn details(&self, id: &str) -> EngineResult<TorrentDetails> {
+        let hash = self.resolve_id(id)?;
+        let e = &self.torrents[&hash];
+        let summary = e
+            .summary
+            .clone()
+            .ok_or_else(|| EngineError::Engine("no stats yet".into()))?;
+        let root = self.roots.by_token(&e.record.root_token);
+        let save_path = match (&e.torrent, root) {
+            (Some(t), Some(r)) => t.output_folder(&r.path),
+            (None, Some(r)) => r.path.clone(),
+            _ => PathBuf::new(),
+        };
+        let files = e
+            .torrent
+            .as_ref()
+            .map(|t| {
+                t.files
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| FileEntry {
+                        index: i,
+                        path: f.display_path(),
+                        size: f.len,
+                        have_bytes: e.file_progress.get(i).copied().unwrap_or(0),
+                        selected: e
+                            .record
+                            .only_files
+                            .as_ref()
+                            .is_none_or(|o| o.contains(&i)),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut peers = Vec::new();
+        let mut pieces = PieceMap::default();
+        if let Some(h) = &e.handle {
+            let idx = TorrentIdOrHash::Id(h.id());
+            if let Ok(stats) = self.api.api_peer_stats(idx, Default::default()) {
+                for (addr, p) in stats.peers {
+                    peers.push(PeerEntry {
+                        addr,
+                        client: p.client_name.clone(),
+                        download_rate: 0.0,
+                        upload_rate: 0.0,
+                        downloaded: p.counters.fetched_bytes,
+                        uploaded: p.counters.uploaded_bytes,
+                        state: p.state.to_string(),
+                    });
+                }
+                peers.sort_by(|a, b| b.downloaded.cmp(&a.downloaded));
+            }
+            if let Ok((bf, count)) = self.api.api_dump_haves(idx) {
+                pieces = PieceMap {
+                    count,
+                    bitfield: bf.as_raw_slice().to_vec(),
+                };
+            }
+        }
+        let live = e.handle.as_ref().is_some_and(|h| h.live().is_some());
+        let trackers = e
+            .torrent
+            .as_ref()
+            .map(|t| t.trackers.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|url| TrackerEntry {
+                url,
+                status: if live { "announcing" } else { "idle" }.to_string(),
+            })
+            .collect();
+        Ok(TorrentDetails {
+            summary,
+            save_path,
+            files,
+            peers,
+            pieces,
+            piece_length: e.torrent.as_ref().map(|t| t.piece_length).unwrap_or(0),
+            trackers,
+            download_history: e.rates.download.history(),
+            upload_history: e.rates.upload.history(),
+        })
+    }
+}
+
+fn ratio(r: &TorrentRecord) -> f64 {
+    let base = r.downloaded_total.max(r.size);
+    if base == 0 {
+        0.0
+    } else {
+        r.uploaded_total as f64 / base as f64
+    }
+}
+
+/// Turns librqbit's error text into one line that names the root when the disk is the
+/// problem.
+fn explain_error(raw: &str, record: &TorrentRecord, roots: &RootManager) -> String {
+    let root = roots.by_token(&record.root_token);
+    let lower = raw.to_lowercase();
+    let where_ = root
+        .map(|r| format!("storage root '{}' at {}", r.label, r.path.display()))
+        .unwrap_or_else(|| format!("storage root '{}'", record.root_token));
+    if lower.contains("no space left") || lower.contains("os error 28") {
+        format!("{where_} is full: make space on it, then resume the torrent")
+    } else if lower.contains("read-only") || lower.contains("os error 30") {
+        format!("{where_} is read-only: make it writable, then resume the torrent")
+    } else if lower.contains("no such file") || lower.contains("os error 2)") {
+        format!("{where_} or a file in it has disappeared: restore it, then resume the torrent")
+    } else if lower.contains("permission denied") || lower.contains("os error 13") {
+        format!("{where_} is not writable (permission denied): fix it, then resume the torrent")
+    } else {
+        let first = raw.lines().next().unwrap_or(raw);
+        source::sanitize_display(first)
+    }
+}
+
+/// Finds the one torrent whose info-hash starts with `id`.
+pub fn resolve_prefix<'a>(
+    hashes: impl Iterator<Item = &'a str>,
+    id: &str,
+) -> EngineResult<InfoHash> {
+    let needle = id.trim().to_ascii_lowercase();
+    if needle.is_empty() {
+        return Err(EngineError::UnknownId(id.into()));
+    }
+    let matches: Vec<&str> = hashes.filter(|h| h.starts_with(&needle)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(EngineError::UnknownId(id.into())),
+        many => Err(EngineError::AmbiguousId {
+            prefix: id.into(),
+            count: many.len(),
+        }),
+    }
+}
+
+pub fn check_file_indices(files: &[usize], count: usize) -> EngineResult<()> {
+    if let Some(bad) = files.iter().find(|&&i| i >= count) {
+        return Err(EngineError::BadSource(format!(
+            "file index {bad} does not exist: the torrent has {count} files, numbered 0 to {}",
+            count.saturating_sub(1)
+        )));
+    }
+    Ok(())
+}
+
+/// Validates an add request and builds the record to store (shared by the engine and the
+/// offline `trove add`).
+pub fn prepare_record(
+    roots: &RootManager,
+    loaded: &Loaded,
+    opts: &AddOptions,
+) -> EngineResult<TorrentRecord> {
+    let root = roots.choose(opts.root.as_deref())?;
+    roots.check_usable(root)?;
+    let (hash, name, magnet, size) = match loaded {
+        Loaded::Torrent(t) => {
+            if let Some(files) = &opts.only_files {
+                check_file_indices(files, t.files.len())?;
+            }
+            source::check_no_symlinks(t, &root.path)?;
+            (t.info_hash.clone(), t.name.clone(), None, t.total_len)
+        }
+        Loaded::Magnet {
+            info_hash,
+            name,
+            link,
+        } => (
+            info_hash.clone(),
+            name.clone().unwrap_or_else(|| info_hash.clone()),
+            Some(link.clone()),
+            0,
+        ),
+    };
+    Ok(TorrentRecord {
+        info_hash: hash,
+        name,
+        has_metadata: magnet.is_none(),
+        magnet,
+        root_token: root.token.clone(),
+        only_files: opts.only_files.clone(),
+        paused: opts.paused,
+        limits: opts.limits,
+        added_at: now_unix(),
+        completed_at: None,
+        uploaded_total: 0,
+        downloaded_total: 0,
+        initial_peers: opts.peers.clone(),
+        seen_peers: Vec::new(),
+        last_state: if opts.paused {
+            TorrentState::Paused
+        } else {
+            TorrentState::Queued
+        },
+        size,
+        have_bytes: 0,
+        selected_bytes: 0,
+        error: None,
+    })
+}
+
+/// Deletes a torrent's files (and the folders it made, when empty) without librqbit.
+pub fn delete_torrent_files(t: &CheckedTorrent, root: &Path) {
+    for p in t.file_paths(root) {
+        if let Err(e) = std::fs::remove_file(&p)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            warn!("cannot delete {}: {e}", p.display());
+        }
+        // Remove now-empty parents up to (not including) the root.
+        let mut dir = p.parent();
+        while let Some(d) = dir {
+            if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+}

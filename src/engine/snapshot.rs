@@ -1,0 +1,193 @@
+//! trove's own view of the session: plain data the UI and the CLI draw from.
+//!
+//! Nothing here names a librqbit type, so a screen (or a remote backend) can be
+//! built and tested against these structs alone.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Lower-case hex SHA-1 info-hash, the key of every torrent in trove.
+pub type InfoHash = String;
+
+/// What a torrent is doing, as a user would name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum TorrentState {
+    /// Waiting for metadata (a magnet whose .torrent is not known yet) or for a slot.
+    Queued,
+    /// Verifying data already on disk.
+    Checking,
+    Downloading,
+    Seeding,
+    Paused,
+    Error,
+}
+
+impl TorrentState {
+    pub const ALL: [TorrentState; 6] = [
+        TorrentState::Queued,
+        TorrentState::Checking,
+        TorrentState::Downloading,
+        TorrentState::Seeding,
+        TorrentState::Paused,
+        TorrentState::Error,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TorrentState::Queued => "queued",
+            TorrentState::Checking => "checking",
+            TorrentState::Downloading => "downloading",
+            TorrentState::Seeding => "seeding",
+            TorrentState::Paused => "paused",
+            TorrentState::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for TorrentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Rate and peer limits. `None` means unlimited (or "inherit the session's" for a torrent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Bytes per second.
+    pub download_bps: Option<u64>,
+    /// Bytes per second.
+    pub upload_bps: Option<u64>,
+    /// Connected peers at most.
+    pub peers: Option<u32>,
+}
+
+/// One row of the torrent table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TorrentSummary {
+    pub info_hash: InfoHash,
+    pub name: String,
+    pub state: TorrentState,
+    /// 0.0 ..= 1.0 of the selected bytes.
+    pub progress: f64,
+    /// Total size of the torrent in bytes (0 while metadata is unknown).
+    pub size: u64,
+    /// Bytes of the selected files that are verified on disk.
+    pub have_bytes: u64,
+    /// Bytes selected for download.
+    pub selected_bytes: u64,
+    /// Bytes per second over the rate window.
+    pub download_rate: f64,
+    pub upload_rate: f64,
+    pub eta: Option<Duration>,
+    pub peers_connected: u32,
+    /// The peer limit in force for this torrent (its own, or the session's).
+    pub peer_limit: Option<u32>,
+    /// Lifetime uploaded / max(lifetime downloaded, size).
+    pub ratio: f64,
+    pub root_label: String,
+    pub root_token: String,
+    /// Unix seconds.
+    pub added_at: i64,
+    pub completed_at: Option<i64>,
+    /// Lifetime counters, carried across restarts.
+    pub uploaded_total: u64,
+    pub downloaded_total: u64,
+    /// This torrent's own limits (None = inherit).
+    pub limits: Limits,
+    pub error: Option<String>,
+}
+
+/// A storage root as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RootInfo {
+    pub token: String,
+    pub label: String,
+    pub path: PathBuf,
+    pub is_default: bool,
+    pub free_bytes: Option<u64>,
+    pub total_bytes: Option<u64>,
+    /// Why the root cannot be used right now (missing, not writable...).
+    pub problem: Option<String>,
+}
+
+/// Everything the header and the torrent table need, refreshed once per tick.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionSnapshot {
+    pub torrents: Vec<TorrentSummary>,
+    pub download_rate: f64,
+    pub upload_rate: f64,
+    /// Bytes moved since this process started.
+    pub downloaded_session: u64,
+    pub uploaded_session: u64,
+    pub peers_connected: u32,
+    pub limits: Limits,
+    pub roots: Vec<RootInfo>,
+    pub listen_addr: Option<SocketAddr>,
+    /// Per-second session rates for the last five minutes, oldest first.
+    pub download_history: Vec<f64>,
+    pub upload_history: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub index: usize,
+    /// Path inside the torrent, components joined with '/'.
+    pub path: String,
+    pub size: u64,
+    pub have_bytes: u64,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerEntry {
+    pub addr: String,
+    pub client: Option<String>,
+    pub download_rate: f64,
+    pub upload_rate: f64,
+    /// Bytes fetched from / sent to this peer while connected.
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PieceMap {
+    pub count: u32,
+    /// One bit per piece, most significant bit first, as BitTorrent sends it.
+    pub bitfield: Vec<u8>,
+}
+
+impl PieceMap {
+    pub fn has(&self, piece: u32) -> bool {
+        let byte = (piece / 8) as usize;
+        let bit = 7 - (piece % 8);
+        self.bitfield
+            .get(byte)
+            .is_some_and(|b| (b >> bit) & 1 == 1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackerEntry {
+    pub url: String,
+    pub status: String,
+}
+
+/// The detail pane of one torrent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TorrentDetails {
+    pub summary: TorrentSummary,
+    pub save_path: PathBuf,
+    pub files: Vec<FileEntry>,
+    pub peers: Vec<PeerEntry>,
+    pub pieces: PieceMap,
+    pub piece_length: u64,
+    pub trackers: Vec<TrackerEntry>,
+    /// Per-second rates for the last five minutes, oldest first.
+    pub download_history: Vec<f64>,
+    pub upload_history: Vec<f64>,
+}

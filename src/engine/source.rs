@@ -1,0 +1,522 @@
+//! Turning what a user gave (magnet, .torrent path, URL, bytes) into a checked torrent.
+//!
+//! Everything that comes from outside is checked here before it reaches librqbit or the
+//! store: malformed bencode, impossible lengths, and file paths that could leave their
+//! root (`..`, absolute paths, NUL bytes, dot-only names, symlink entries).
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use librqbit_core::magnet::Magnet;
+use librqbit_core::torrent_metainfo::torrent_from_bytes;
+
+use super::api::{EngineError, TorrentSource};
+
+/// Larger .torrent files are refused before parsing.
+pub const MAX_TORRENT_FILE_BYTES: usize = 64 << 20;
+/// More files than this in one torrent is refused (a million-file torrent would exhaust
+/// memory and inodes long before it is useful).
+pub const MAX_FILES: usize = 100_000;
+/// 1 PiB: nothing real is larger; a larger claim is a broken or hostile torrent.
+pub const MAX_TOTAL_BYTES: u64 = 1 << 50;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileMeta {
+    /// Path components inside the torrent's folder (for a single-file torrent: its name).
+    pub components: Vec<String>,
+    pub len: u64,
+}
+
+impl FileMeta {
+    pub fn display_path(&self) -> String {
+        self.components.join("/")
+    }
+}
+
+/// A .torrent that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedTorrent {
+    pub info_hash: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub files: Vec<FileMeta>,
+    pub total_len: u64,
+    pub piece_length: u64,
+    /// True when the torrent is one file placed directly in its root.
+    pub single_file: bool,
+    pub trackers: Vec<String>,
+}
+
+impl CheckedTorrent {
+    /// Where its files go inside `root`: the root itself for a single file, else a folder
+    /// named after the torrent (what every mainstream client does).
+    pub fn output_folder(&self, root: &Path) -> PathBuf {
+        if self.single_file {
+            root.to_path_buf()
+        } else {
+            root.join(&self.name)
+        }
+    }
+
+    /// Every path the torrent writes, absolute, under `root`.
+    pub fn file_paths(&self, root: &Path) -> Vec<PathBuf> {
+        let base = self.output_folder(root);
+        self.files
+            .iter()
+            .map(|f| {
+                if self.single_file {
+                    base.join(&f.components[0])
+                } else {
+                    f.components.iter().fold(base.clone(), |p, c| p.join(c))
+                }
+            })
+            .collect()
+    }
+}
+
+/// A source after loading: either a full torrent or a magnet waiting for metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    Torrent(CheckedTorrent),
+    Magnet {
+        info_hash: String,
+        name: Option<String>,
+        link: String,
+    },
+}
+
+impl Loaded {
+    pub fn info_hash(&self) -> &str {
+        match self {
+            Loaded::Torrent(t) => &t.info_hash,
+            Loaded::Magnet { info_hash, .. } => info_hash,
+        }
+    }
+}
+
+/// Reads a source; URLs are fetched with a bounded timeout.
+pub async fn load(source: &TorrentSource) -> Result<Loaded, EngineError> {
+    match source {
+        TorrentSource::Magnet(link) => parse_magnet(link),
+        TorrentSource::File(path) => {
+            let what = path.display().to_string();
+            let bytes = read_torrent_file(path)?;
+            check_torrent(&bytes, &what).map(Loaded::Torrent)
+        }
+        TorrentSource::Bytes(bytes) => check_torrent(bytes, "the .torrent data").map(Loaded::Torrent),
+        TorrentSource::Url(url) => {
+            let bytes = fetch_url(url).await?;
+            check_torrent(&bytes, url).map(Loaded::Torrent)
+        }
+    }
+}
+
+fn read_torrent_file(path: &Path) -> Result<Vec<u8>, EngineError> {
+    let bad = |msg: String| EngineError::BadSource(msg);
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => bad(format!(
+            "{} does not exist: give a magnet link, an http(s) URL or the path of a .torrent file",
+            path.display()
+        )),
+        _ => bad(format!("cannot read {}: {e}", path.display())),
+    })?;
+    if meta.is_dir() {
+        return Err(bad(format!(
+            "{} is a folder, not a .torrent file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_TORRENT_FILE_BYTES as u64 {
+        return Err(bad(format!(
+            "{} is {} bytes, too large to be a .torrent file",
+            path.display(),
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))
+}
+
+async fn fetch_url(url: &str) -> Result<Vec<u8>, EngineError> {
+    let bad = |msg: String| EngineError::BadSource(msg);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| bad(format!("cannot make an HTTP client: {e}")))?;
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| bad(format!("could not fetch {url}: {}", error_chain(&e))))?;
+    if !resp.status().is_success() {
+        return Err(bad(format!(
+            "could not fetch {url}: the server answered {}",
+            resp.status()
+        )));
+    }
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| bad(format!("could not fetch {url}: {}", error_chain(&e))))?;
+    if bytes.len() > MAX_TORRENT_FILE_BYTES {
+        return Err(bad(format!("{url} is too large to be a .torrent file")));
+    }
+    Ok(bytes.to_vec())
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+pub fn parse_magnet(link: &str) -> Result<Loaded, EngineError> {
+    let bad = || {
+        EngineError::BadSource(format!(
+            "'{}' is not a valid magnet link: it needs xt=urn:btih: followed by a 40-character hex or 32-character base32 info-hash",
+            shorten(link, 80)
+        ))
+    };
+    let magnet = Magnet::parse(link).map_err(|_| bad())?;
+    let id = magnet.as_id20().ok_or_else(bad)?;
+    let name = magnet.name.clone().map(|n| sanitize_display(&n));
+    Ok(Loaded::Magnet {
+        info_hash: id.as_string(),
+        name,
+        link: link.to_string(),
+    })
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    let clean = sanitize_display(s);
+    if clean.chars().count() <= max {
+        clean
+    } else {
+        let mut t: String = clean.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Replaces control characters so a hostile name cannot drive the terminal.
+pub fn sanitize_display(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// Checks one path component of a torrent file name.
+fn check_component(raw: &[u8]) -> Result<String, String> {
+    if raw.is_empty() {
+        return Err("an empty path component".into());
+    }
+    if raw.contains(&0) {
+        return Err("a NUL byte in a file name".into());
+    }
+    if raw.iter().all(|&b| b == b'.') {
+        return Err(format!(
+            "a path component made only of dots ('{}')",
+            String::from_utf8_lossy(raw)
+        ));
+    }
+    if raw.contains(&b'/') || raw.contains(&b'\\') {
+        return Err(format!(
+            "a path separator inside the name '{}'",
+            sanitize_display(&String::from_utf8_lossy(raw))
+        ));
+    }
+    let s = String::from_utf8_lossy(raw).into_owned();
+    let mut comps = Path::new(&s).components();
+    match (comps.next(), comps.next()) {
+        (Some(Component::Normal(_)), None) => Ok(s),
+        _ => Err(format!("an unsafe path component '{}'", sanitize_display(&s))),
+    }
+}
+
+/// Parses and checks .torrent bytes. `what` names the source in messages.
+pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineError> {
+    let refuse = |why: String| EngineError::BadSource(format!("{what} is not a usable .torrent: {why}"));
+    if bytes.is_empty() {
+        return Err(refuse("it is empty".into()));
+    }
+    if bytes.len() > MAX_TORRENT_FILE_BYTES {
+        return Err(refuse("it is too large".into()));
+    }
+    let meta = torrent_from_bytes(bytes).map_err(|e| {
+        refuse(format!(
+            "it is not valid bencode of a torrent ({})",
+            sanitize_display(&e.to_string())
+        ))
+    })?;
+    let info = &meta.info.data;
+    if info.piece_length == 0 {
+        return Err(refuse("its piece length is zero".into()));
+    }
+    if info.pieces.as_ref().len() % 20 != 0 {
+        return Err(refuse(
+            "its piece hashes are not a whole number of 20-byte SHA-1 hashes".into(),
+        ));
+    }
+    if info.symlink_path.is_some()
+        || info.attr.as_ref().is_some_and(|a| a.as_ref().contains(&b'l'))
+    {
+        return Err(refuse("it contains a symlink entry, which trove never creates".into()));
+    }
+
+    let raw_name = info.name.as_ref().map(|n| n.as_ref().to_vec());
+    let mut files = Vec::new();
+    let single_file;
+    match (&info.length, &info.files) {
+        (Some(len), None) => {
+            single_file = true;
+            let name = raw_name
+                .as_deref()
+                .ok_or_else(|| refuse("it has no name".into()))?;
+            let name = check_component(name).map_err(|w| refuse(format!("it has {w}")))?;
+            files.push(FileMeta {
+                components: vec![name],
+                len: *len,
+            });
+        }
+        (None, Some(list)) => {
+            single_file = false;
+            if list.is_empty() {
+                return Err(refuse("it lists no files".into()));
+            }
+            if list.len() > MAX_FILES {
+                return Err(refuse(format!(
+                    "it lists {} files; trove accepts at most {MAX_FILES}",
+                    list.len()
+                )));
+            }
+            for f in list {
+                if f.symlink_path.is_some()
+                    || f.attr.as_ref().is_some_and(|a| a.as_ref().contains(&b'l'))
+                {
+                    return Err(refuse(
+                        "it contains a symlink entry, which trove never creates".into(),
+                    ));
+                }
+                // Padding files (BEP 47) are never written to disk.
+                if f.attr.as_ref().is_some_and(|a| a.as_ref().contains(&b'p')) {
+                    continue;
+                }
+                if f.path.is_empty() {
+                    return Err(refuse("a file has an empty path".into()));
+                }
+                let mut comps = Vec::with_capacity(f.path.len());
+                for c in &f.path {
+                    comps.push(check_component(c.as_ref()).map_err(|w| refuse(format!("a file path has {w}")))?);
+                }
+                files.push(FileMeta {
+                    components: comps,
+                    len: f.length,
+                });
+            }
+        }
+        (Some(_), Some(_)) => return Err(refuse("it is both a single-file and a multi-file torrent".into())),
+        (None, None) => return Err(refuse("it has neither a length nor a file list".into())),
+    }
+
+    let name = match raw_name.as_deref() {
+        Some(n) => check_component(n).map_err(|w| refuse(format!("its name has {w}")))?,
+        None if !single_file => info_hash_name(&meta.info_hash.as_string()),
+        None => unreachable!("single-file without a name was refused above"),
+    };
+
+    let mut total: u64 = 0;
+    for f in &files {
+        total = total
+            .checked_add(f.len)
+            .filter(|t| *t <= MAX_TOTAL_BYTES)
+            .ok_or_else(|| refuse("its file lengths add up to more than 1 PiB".into()))?;
+    }
+    let piece_len = u64::from(info.piece_length);
+    let pieces_needed = total.div_ceil(piece_len).max(1);
+    let pieces_given = (info.pieces.as_ref().len() / 20) as u64;
+    if total > 0 && pieces_needed != pieces_given {
+        return Err(refuse(format!(
+            "it has {pieces_given} piece hashes but its {total} bytes need {pieces_needed}"
+        )));
+    }
+    // Duplicate paths would make two files share one file on disk.
+    let mut seen = std::collections::HashSet::new();
+    for f in &files {
+        if !seen.insert(f.components.join("/")) {
+            return Err(refuse(format!(
+                "two files have the same path '{}'",
+                sanitize_display(&f.display_path())
+            )));
+        }
+    }
+    // librqbit's own checks (encodings, path traversal) must agree.
+    meta.info
+        .data
+        .clone()
+        .validate()
+        .map_err(|e| refuse(sanitize_display(&e.to_string())))?;
+
+    let trackers = meta
+        .iter_announce()
+        .filter_map(|t| std::str::from_utf8(t.as_ref()).ok().map(str::to_string))
+        .collect();
+    Ok(CheckedTorrent {
+        info_hash: meta.info_hash.as_string(),
+        name,
+        bytes: bytes.to_vec(),
+        files,
+        total_len: total,
+        piece_length: piece_len,
+        single_file,
+        trackers,
+    })
+}
+
+fn info_hash_name(hash: &str) -> String {
+    format!("torrent-{}", &hash[..hash.len().min(12)])
+}
+
+/// Refuses a torrent whose files would be written through a symlink or onto something
+/// that is not a regular file, anywhere between `root` and each file.
+pub fn check_no_symlinks(torrent: &CheckedTorrent, root: &Path) -> Result<(), EngineError> {
+    for path in torrent.file_paths(root) {
+        let rel = match path.strip_prefix(root) {
+            Ok(r) => r.to_path_buf(),
+            Err(_) => {
+                return Err(EngineError::BadSource(format!(
+                    "{} would be written outside its root {}",
+                    path.display(),
+                    root.display()
+                )));
+            }
+        };
+        let mut cur = root.to_path_buf();
+        for c in rel.components() {
+            cur.push(c);
+            match std::fs::symlink_metadata(&cur) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(EngineError::BadSource(format!(
+                        "{} is a symlink where the torrent '{}' would write: trove never writes through a symlink; remove it or choose another root",
+                        cur.display(),
+                        torrent.name
+                    )));
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny bencoder for test torrents.
+    fn bstr(s: &[u8]) -> Vec<u8> {
+        let mut v = format!("{}:", s.len()).into_bytes();
+        v.extend_from_slice(s);
+        v
+    }
+
+    fn multi(name: &[u8], files: &[(&[&[u8]], u64)], piece_len: u64) -> Vec<u8> {
+        let total: u64 = files.iter().map(|f| f.1).sum();
+        let pieces = total.div_ceil(piece_len).max(1);
+        let mut info = b"d".to_vec();
+        info.extend(bstr(b"files"));
+        info.push(b'l');
+        for (path, len) in files {
+            info.extend(b"d");
+            info.extend(bstr(b"length"));
+            info.extend(format!("i{len}e").as_bytes());
+            info.extend(bstr(b"path"));
+            info.push(b'l');
+            for c in *path {
+                info.extend(bstr(c));
+            }
+            info.extend(b"ee");
+        }
+        info.push(b'e');
+        info.extend(bstr(b"name"));
+        info.extend(bstr(name));
+        info.extend(bstr(b"piece length"));
+        info.extend(format!("i{piece_len}e").as_bytes());
+        info.extend(bstr(b"pieces"));
+        info.extend(bstr(&vec![0u8; 20 * pieces as usize]));
+        info.push(b'e');
+        let mut t = b"d".to_vec();
+        t.extend(bstr(b"info"));
+        t.extend(info);
+        t.push(b'e');
+        t
+    }
+
+    #[test]
+    fn accepts_a_normal_multi_file_torrent() {
+        let b = multi(b"album", &[(&[b"cd1", b"01.flac"], 100), (&[b"empty"], 0)], 16384);
+        let t = check_torrent(&b, "x").unwrap();
+        assert_eq!(t.files.len(), 2);
+        assert_eq!(t.name, "album");
+        let root = Path::new("/srv/r");
+        assert_eq!(t.file_paths(root)[0], Path::new("/srv/r/album/cd1/01.flac"));
+    }
+
+    #[test]
+    fn refuses_paths_that_escape() {
+        for (path, why) in [
+            (&[b"..".as_slice(), b"x"][..], "dots"),
+            (&[b"a/b".as_slice()][..], "separator"),
+            (&[b"...".as_slice()][..], "dots"),
+            (&[b"a\0b".as_slice()][..], "NUL"),
+            (&[b"".as_slice()][..], "empty"),
+            (&[b"/etc".as_slice()][..], "separator"),
+        ] {
+            let b = multi(b"ok", &[(path, 10)], 16384);
+            let e = check_torrent(&b, "evil.torrent").unwrap_err().to_string();
+            assert!(e.contains(why) && e.starts_with("evil.torrent"), "{e}");
+        }
+        let b = multi(b"..", &[(&[b"a"], 10)], 16384);
+        assert!(check_torrent(&b, "x").is_err());
+    }
+
+    #[test]
+    fn refuses_broken_lengths_and_garbage() {
+        assert!(check_torrent(b"", "x").unwrap_err().to_string().contains("empty"));
+        assert!(check_torrent(b"not bencode", "x").is_err());
+        let b = multi(b"n", &[(&[b"a"], 10)], 0);
+        assert!(check_torrent(&b, "x").is_err());
+        let b = multi(b"n", &[(&[b"a"], 10), (&[b"a"], 10)], 16384);
+        assert!(check_torrent(&b, "x").unwrap_err().to_string().contains("same path"));
+        // 3 pieces' worth of bytes but one hash.
+        let mut b = multi(b"n", &[(&[b"a"], 10)], 16384);
+        let s = String::from_utf8_lossy(&b).replace("i10e", "i40000e");
+        b = s.into_bytes();
+        assert!(check_torrent(&b, "x").unwrap_err().to_string().contains("piece hashes"));
+    }
+
+    #[test]
+    fn magnets_parse_or_say_why() {
+        let ok = parse_magnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x").unwrap();
+        assert_eq!(ok.info_hash(), "0123456789abcdef0123456789abcdef01234567");
+        let e = parse_magnet("magnet:?dn=nothing").unwrap_err().to_string();
+        assert!(e.contains("not a valid magnet"), "{e}");
+        assert!(parse_magnet("magnet:?xt=urn:btih:zz").is_err());
+    }
+
+    #[test]
+    fn symlink_inside_root_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("album")).unwrap();
+        let b = multi(b"album", &[(&[b"a.bin"], 10)], 16384);
+        let t = check_torrent(&b, "x").unwrap();
+        let e = check_no_symlinks(&t, dir.path()).unwrap_err().to_string();
+        assert!(e.contains("symlink"), "{e}");
+    }
+}

@@ -1,0 +1,336 @@
+#!/usr/bin/python3
+"""A real BitTorrent peer (libtorrent) for trove's integration tests.
+
+Driven by JSON lines: one request per stdin line, one JSON reply per stdout line. The first
+stdout line is {"ready": true, "port": N} once the session listens. The process exits when
+stdin closes, so a test that dies never leaves it behind.
+
+Run with /usr/bin/python3: Debian's python3-libtorrent imports only under that interpreter.
+Everything listens and dials on 127.0.0.1 only; DHT, LSD, UPnP, NAT-PMP and uTP are off.
+
+A request may carry "id"; the reply echoes it, so a caller that gave up on a slow reply can
+tell a late answer from the one it is waiting for.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import queue
+import random
+import sys
+import threading
+import time
+import urllib.parse
+
+import libtorrent as lt
+
+SEED_WAIT_SECS = 60.0
+
+
+class OpError(Exception):
+    pass
+
+
+def log(msg):
+    sys.stderr.write("peer.py[%d]: %s\n" % (os.getpid(), msg))
+    sys.stderr.flush()
+
+
+def make_session(port):
+    settings = {
+        "listen_interfaces": "127.0.0.1:%d" % port,
+        "outgoing_interfaces": "127.0.0.1",
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        # rqbit speaks TCP only; keep libtorrent on TCP so every peer sees the same thing.
+        "enable_incoming_utp": False,
+        "enable_outgoing_utp": False,
+        # Every peer in a test is 127.0.0.1.
+        "allow_multiple_connections_per_ip": True,
+        "upload_rate_limit": 0,
+        "download_rate_limit": 0,
+        # Torrents are never queued behind others: a test adds what it wants to be active.
+        "active_downloads": -1,
+        "active_seeds": -1,
+        "active_limit": -1,
+        "active_checking": 4,
+        # Do not linger on shutdown announcing "stopped" to a tracker that may be gone.
+        "stop_tracker_timeout": 1,
+        "tracker_completion_timeout": 10,
+        "tracker_receive_timeout": 5,
+        # Re-announce quickly so tracker tests do not wait long for a second peer.
+        "min_announce_interval": 1,
+        "alert_mask": lt.alert_category.error | lt.alert_category.status,
+        "alert_queue_size": 10000,
+        "user_agent": "trove-test-peer/libtorrent-" + lt.__version__,
+    }
+    return lt.session(settings)
+
+
+def write_payload(path, size, seed, rel):
+    """Deterministic pseudo-random bytes: a function of (seed, relative path) only."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    digest = hashlib.sha256(("%d:%s" % (seed, rel)).encode("utf-8")).digest()
+    rng = random.Random(int.from_bytes(digest, "big"))
+    chunk = 1 << 20
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            n = min(chunk, left)
+            f.write(rng.randbytes(n))
+            left -= n
+
+
+def hex_v1(ti_or_status):
+    return str(ti_or_status.info_hashes().v1)
+
+
+class Peer:
+    def __init__(self, port):
+        self.ses = make_session(port)
+        self.handles = {}  # v1 hex -> torrent_handle
+        self.deadline_port()
+
+    def deadline_port(self):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for a in self.ses.pop_alerts():
+                if isinstance(a, lt.listen_failed_alert):
+                    raise SystemExit("listen failed: %s" % a.message())
+            if self.ses.listen_port() != 0:
+                return
+            self.ses.wait_for_alert(50)
+        raise SystemExit("session did not start listening within 10 s")
+
+    def drain_alerts(self):
+        for a in self.ses.pop_alerts():
+            if isinstance(a, (lt.torrent_error_alert, lt.file_error_alert,
+                              lt.listen_failed_alert, lt.tracker_error_alert)):
+                log("alert: %s" % a.message())
+
+    def handle(self, h):
+        h = (h or "").lower()
+        if h not in self.handles:
+            raise OpError("unknown info_hash %r" % h)
+        return self.handles[h]
+
+    # --- ops -------------------------------------------------------------------------
+
+    def op_make_torrent(self, req):
+        d = req["dir"]
+        name = req["name"]
+        files = req["files"]
+        piece_length = int(req.get("piece_length", 16384))
+        tracker = req.get("tracker")
+        seed = int(req.get("seed", 12))
+        if not files:
+            raise OpError("files is empty")
+        single = len(files) == 1 and files[0]["path"] == name
+        os.makedirs(d, exist_ok=True)
+        fs = lt.file_storage()
+        total = 0
+        for f in files:
+            rel = f["path"]
+            size = int(f["size"])
+            if rel.startswith("/") or ".." in rel.split("/"):
+                raise OpError("bad file path %r" % rel)
+            torrent_rel = name if single else name + "/" + rel
+            write_payload(os.path.join(d, torrent_rel), size, seed, rel)
+            fs.add_file(torrent_rel, size)
+            total += size
+        # v1 only: hybrid torrents confuse other clients and change what info_hash() means.
+        ct = lt.create_torrent(fs, piece_length, flags=lt.create_torrent.v1_only)
+        if tracker:
+            ct.add_tracker(tracker)
+        ct.set_creator("trove tests")
+        lt.set_piece_hashes(ct, d)
+        data = lt.bencode(ct.generate())
+        torrent_path = os.path.join(d, name + ".torrent")
+        with open(torrent_path, "wb") as out:
+            out.write(data)
+        ti = lt.torrent_info(torrent_path)
+        ih = hex_v1(ti)
+        magnet = "magnet:?xt=urn:btih:%s&dn=%s" % (ih, urllib.parse.quote(name, safe=""))
+        if tracker:
+            magnet += "&tr=" + urllib.parse.quote(tracker, safe="")
+        return {
+            "torrent": torrent_path,
+            "info_hash": ih,
+            "magnet": magnet,
+            "total_size": total,
+            "num_pieces": ti.num_pieces(),
+            "piece_length": ti.piece_length(),
+        }
+
+    def add(self, torrent, save_path, seed_mode=False):
+        ti = lt.torrent_info(torrent)
+        ih = hex_v1(ti)
+        if ih in self.handles:
+            raise OpError("torrent %s already in this peer" % ih)
+        p = lt.add_torrent_params()
+        p.ti = ti
+        p.save_path = save_path
+        flags = p.flags
+        flags &= ~lt.torrent_flags.auto_managed
+        flags &= ~lt.torrent_flags.paused
+        flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+        if seed_mode:
+            flags |= lt.torrent_flags.seed_mode
+        p.flags = flags
+        h = self.ses.add_torrent(p)
+        self.handles[ih] = h
+        return ih, h
+
+    def op_seed(self, req):
+        ih, h = self.add(req["torrent"], req["save_path"], bool(req.get("seed_mode", False)))
+        limit = int(req.get("upload_limit") or 0)
+        # Per-torrent limit: the session-wide one does not apply to local peers.
+        h.set_upload_limit(limit if limit > 0 else -1)
+        deadline = time.monotonic() + float(req.get("timeout", SEED_WAIT_SECS))
+        while True:
+            st = h.status()
+            if st.is_seeding:
+                return {"info_hash": ih}
+            if st.errc.value() != 0:
+                raise OpError("seed %s: %s" % (ih, st.errc.message()))
+            if time.monotonic() > deadline:
+                raise OpError("seed %s: not seeding after check (state %s, progress %.3f);"
+                              " is the payload under save_path?" % (ih, st.state, st.progress))
+            self.ses.wait_for_alert(50)
+            self.drain_alerts()
+
+    def op_leech(self, req):
+        ih, _ = self.add(req["torrent"], req["save_path"])
+        return {"info_hash": ih}
+
+    def op_connect(self, req):
+        h = self.handle(req["info_hash"])
+        h.connect_peer((req.get("host", "127.0.0.1"), int(req["port"])))
+        return {}
+
+    def op_status(self, req):
+        st = self.handle(req["info_hash"]).status()
+        return {
+            "num_peers": st.num_peers,
+            "num_seeds": st.num_seeds,
+            "all_time_upload": st.all_time_upload,
+            "all_time_download": st.all_time_download,
+            "total_upload": st.total_upload,
+            "total_payload_upload": st.total_payload_upload,
+            "total_download": st.total_download,
+            "is_seeding": st.is_seeding,
+            "is_finished": st.is_finished,
+            "progress": st.progress,
+            "state": str(st.state),
+            "paused": bool(st.flags & lt.torrent_flags.paused),
+            "error": st.errc.message() if st.errc.value() != 0 else None,
+            "upload_rate": st.upload_rate,
+            "download_rate": st.download_rate,
+        }
+
+    def op_peers(self, req):
+        out = []
+        for p in self.handle(req["info_hash"]).get_peer_info():
+            out.append({
+                "ip": p.ip[0],
+                "port": p.ip[1],
+                "client": p.client.decode("utf-8", "replace")
+                if isinstance(p.client, bytes) else str(p.client),
+                "total_upload": p.total_upload,
+                "total_download": p.total_download,
+                "seed": bool(p.flags & lt.peer_info.seed),
+                "outgoing": bool(p.flags & lt.peer_info.local_connection),
+            })
+        return {"peers": out}
+
+    def op_set_upload_limit(self, req):
+        limit = int(req.get("upload_limit") or 0)
+        self.handle(req["info_hash"]).set_upload_limit(limit if limit > 0 else -1)
+        return {}
+
+    def op_pause(self, req):
+        self.handle(req["info_hash"]).pause()
+        return {}
+
+    def op_resume(self, req):
+        self.handle(req["info_hash"]).resume()
+        return {}
+
+    def op_reannounce(self, req):
+        self.handle(req["info_hash"]).force_reannounce()
+        return {}
+
+    def op_remove(self, req):
+        h = self.handle(req["info_hash"])
+        self.ses.remove_torrent(h)
+        del self.handles[req["info_hash"].lower()]
+        return {}
+
+    def op_ping(self, req):
+        return {"port": self.ses.listen_port()}
+
+
+def stdin_reader(q):
+    for line in sys.stdin:
+        q.put(line)
+    q.put(None)  # EOF
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+
+    peer = Peer(args.port)
+    out = sys.stdout
+
+    def reply(obj):
+        out.write(json.dumps(obj) + "\n")
+        out.flush()
+
+    reply({"ready": True, "port": peer.ses.listen_port(), "pid": os.getpid()})
+
+    q = queue.Queue()
+    threading.Thread(target=stdin_reader, args=(q,), daemon=True).start()
+
+    while True:
+        try:
+            line = q.get(timeout=0.1)
+        except queue.Empty:
+            peer.drain_alerts()
+            continue
+        if line is None:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        rid = None
+        try:
+            req = json.loads(line)
+            rid = req.get("id")
+            op = req.get("op")
+            if op == "quit":
+                reply({"ok": True, "id": rid})
+                break
+            fn = getattr(peer, "op_" + str(op), None)
+            if fn is None:
+                raise OpError("unknown op %r" % op)
+            res = fn(req)
+            res["ok"] = True
+        except (OpError, KeyError, ValueError, TypeError, RuntimeError, OSError) as e:
+            res = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+        res["id"] = rid
+        reply(res)
+        peer.drain_alerts()
+
+    # Skip the session's orderly teardown (it may wait on a vanished tracker); libtorrent
+    # writes through mmap, so finished pieces are already in the page cache.
+    out.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
