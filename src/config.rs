@@ -215,8 +215,13 @@ pub enum ConfigError {
         message: String,
     },
     /// Well-formed but inconsistent, e.g. two roots with the same label.
-    #[error("config file {}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
+    #[error("config file {}{}: {message}", path.display(), location_text(*line, 0))]
+    Invalid {
+        path: PathBuf,
+        /// Line of the offending root's `[[roots]]` header; 0 when unknown.
+        line: usize,
+        message: String,
+    },
 }
 
 fn location_text(line: usize, column: usize) -> String {
@@ -268,8 +273,9 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
             },
         }
     })?;
-    validate(&config).map_err(|message| ConfigError::Invalid {
+    validate(&config).map_err(|(root, message)| ConfigError::Invalid {
         path: path.to_owned(),
+        line: root_header_line(text, root).unwrap_or(0),
         message,
     })?;
     Ok(config)
@@ -289,7 +295,11 @@ fn one_line(message: &str) -> String {
 /// "`download` in [limits]".
 fn locate(text: &str, span: Range<usize>) -> (usize, usize, Option<String>) {
     let start = span.start.min(text.len());
-    let before: String = text.char_indices().take_while(|(i, _)| *i < start).map(|(_, c)| c).collect();
+    let before: String = text
+        .char_indices()
+        .take_while(|(i, _)| *i < start)
+        .map(|(_, c)| c)
+        .collect();
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
@@ -304,13 +314,17 @@ fn locate(text: &str, span: Range<usize>) -> (usize, usize, Option<String>) {
         .map(|k| k.trim().trim_matches('"').to_owned())
         .filter(|k| !k.is_empty());
 
-    // On a header line the error is about the header itself, so its parent table applies.
-    let last = if table_header(line_text).is_some() {
-        line - 1
-    } else {
-        line
+    // A span at a header's bracket is about that whole table (a missing field); one inside
+    // the name is about the name as a key of the parent table (an unknown section).
+    let inside_header_name = line_text
+        .get(..offset_in_line)
+        .is_some_and(|lead| !lead.trim().is_empty());
+    let table = match table_header(line_text) {
+        Some((name, _)) if inside_header_name => name
+            .rsplit_once('.')
+            .map(|(parent, _)| format!("[{parent}]")),
+        _ => enclosing_table(text, line),
     };
-    let table = enclosing_table(text, last);
 
     let context = match (key, table) {
         (Some(key), Some(table)) => Some(format!("`{key}` in {table}")),
@@ -360,31 +374,40 @@ fn enclosing_table(text: &str, upto: usize) -> Option<String> {
     current
 }
 
-/// Checks what serde cannot: relations between roots and absolute paths.
-fn validate(config: &Config) -> Result<(), String> {
-    let name = |i: usize, root: &RootConfig| {
-        if root.label.trim().is_empty() {
-            format!("root #{}", i + 1)
-        } else {
-            format!("root \"{}\" (#{})", root.label, i + 1)
-        }
-    };
+/// 1-based line of the `index`th (0-based) `[[roots]]` header, if roots are written that way.
+fn root_header_line(text: &str, index: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            table_header(line).is_some_and(|(name, array)| array && name == "roots")
+        })
+        .nth(index)
+        .map(|(i, _)| i + 1)
+}
+
+/// Checks what serde cannot: relations between roots and absolute paths. The error carries
+/// the index of the root at fault.
+fn validate(config: &Config) -> Result<(), (usize, String)> {
+    // Earlier roots by label, token, and the one marked default, with how to name them.
     let mut labels: HashMap<&str, usize> = HashMap::new();
-    let mut tokens: HashMap<&str, usize> = HashMap::new();
-    let mut default_root: Option<usize> = None;
+    let mut tokens: HashMap<&str, String> = HashMap::new();
+    let mut default_root: Option<String> = None;
     for (i, root) in config.roots.iter().enumerate() {
+        let n = i + 1;
         if root.label.trim().is_empty() {
-            return Err(format!(
-                "root #{} has an empty label: give it a name, like label = \"movies\"",
-                i + 1
+            return Err((
+                i,
+                format!("root #{n} has an empty label: give it a name, like label = \"movies\""),
             ));
         }
-        if let Some(first) = labels.insert(&root.label, i) {
-            return Err(format!(
-                "roots #{} and #{} both have the label \"{}\": labels must be unique",
-                first + 1,
-                i + 1,
-                root.label
+        let name = format!("root \"{}\" (#{n})", root.label);
+        if let Some(first) = labels.insert(&root.label, n) {
+            return Err((
+                i,
+                format!(
+                    "roots #{first} and #{n} both have the label \"{}\": labels must be unique",
+                    root.label
+                ),
             ));
         }
         if root.path.is_relative() {
@@ -393,36 +416,40 @@ fn validate(config: &Config) -> Result<(), String> {
             } else {
                 ""
             };
-            return Err(format!(
-                "{}: path \"{}\" is relative{tilde}: use an absolute path, like /srv/media",
-                name(i, root),
-                root.path.display()
+            return Err((
+                i,
+                format!(
+                    "{name}: path \"{}\" is relative{tilde}: use an absolute path, like /srv/media",
+                    root.path.display()
+                ),
             ));
         }
         if let Some(token) = &root.token {
             if token.trim().is_empty() {
-                return Err(format!(
-                    "{}: token is empty: remove it or give it a value",
-                    name(i, root)
+                return Err((
+                    i,
+                    format!("{name}: token is empty: remove it or give it a value"),
                 ));
             }
-            if let Some(first) = tokens.insert(token, i) {
-                return Err(format!(
-                    "{} and {} both have the token \"{token}\": tokens must be unique",
-                    name(first, &config.roots[first]),
-                    name(i, root)
+            if let Some(first) = tokens.insert(token, name.clone()) {
+                return Err((
+                    i,
+                    format!(
+                        "{first} and {name} both have the token \"{token}\": tokens must be unique"
+                    ),
                 ));
             }
         }
         if root.default {
-            if let Some(first) = default_root {
-                return Err(format!(
-                    "{} and {} are both marked default = true: only one root can be the default",
-                    name(first, &config.roots[first]),
-                    name(i, root)
+            if let Some(first) = &default_root {
+                return Err((
+                    i,
+                    format!(
+                        "{first} and {name} are both marked default = true: only one root can be the default"
+                    ),
                 ));
             }
-            default_root = Some(i);
+            default_root = Some(name);
         }
     }
     Ok(())
@@ -509,7 +536,10 @@ peers = 200
         let err = load(dir.path(), false).expect_err("a directory is not a file");
         let text = err.to_string();
         assert!(
-            text.starts_with(&format!("config file {}: cannot read it: ", dir.path().display())),
+            text.starts_with(&format!(
+                "config file {}: cannot read it: ",
+                dir.path().display()
+            )),
             "{text}"
         );
         assert!(!text.contains('\n'));
@@ -537,8 +567,16 @@ peers = 200
             let err = parse_rate(bad).expect_err(bad);
             assert!(err.contains("is not a rate"), "{bad}: {err}");
         }
-        assert!(parse_rate("99999EiB").expect_err("huge").contains("too large"));
-        assert!(parse_rate("0.4").expect_err("tiny").contains("less than one byte"));
+        assert!(
+            parse_rate("99999EiB")
+                .expect_err("huge")
+                .contains("too large")
+        );
+        assert!(
+            parse_rate("0.4")
+                .expect_err("tiny")
+                .contains("less than one byte")
+        );
     }
 
     #[test]
@@ -566,7 +604,52 @@ peers = 200
     fn config_round_trips_through_toml() {
         let config = parse_str(ISSUE_EXAMPLE, Path::new("trove.toml")).expect("valid");
         let text = toml::to_string(&config).expect("serialise");
-        assert_eq!(parse_str(&text, Path::new("again.toml")).expect("valid"), config);
+        assert_eq!(
+            parse_str(&text, Path::new("again.toml")).expect("valid"),
+            config
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key_and_table() {
+        let path = Path::new("t.toml");
+        let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
+        assert_eq!(
+            err("colour = 1\n"),
+            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`"
+        );
+        assert_eq!(
+            err("[network]\ndht = \"yes\"\n"),
+            "config file t.toml, line 2, column 7: `dht` in [network]: invalid type: string \"yes\", expected a boolean"
+        );
+        assert_eq!(
+            err("[limits]\npeers = 1\n[limits.extra]\n"),
+            "config file t.toml, line 3, column 9: in [limits]: unknown field `extra`, expected one of `download`, `upload`, `peers`"
+        );
+    }
+
+    #[test]
+    fn inline_roots_are_validated_without_a_line() {
+        let err = parse_str(
+            "roots = [{ label = \"a\", path = \"rel\" }]\n",
+            Path::new("t.toml"),
+        )
+        .expect_err("relative");
+        assert_eq!(
+            err.to_string(),
+            "config file t.toml: root \"a\" (#1): path \"rel\" is relative: use an absolute path, like /srv/media"
+        );
+    }
+
+    #[test]
+    fn errors_stay_on_one_line() {
+        for text in ["[limits\n", "x = \"\n", "[[roots]]\nlabel = 3\n", "= 1"] {
+            let err = parse_str(text, Path::new("t.toml"))
+                .expect_err(text)
+                .to_string();
+            assert!(!err.contains('\n'), "{err}");
+            assert!(err.starts_with("config file t.toml, line "), "{err}");
+        }
     }
 
     #[test]
@@ -594,7 +677,11 @@ peers = 200
                 .collect::<Vec<_>>()
                 .join(" ")
                 .replace("{path}", &file.display().to_string());
-            assert!(!expected.is_empty(), "{} has no # expect: line", file.display());
+            assert!(
+                !expected.is_empty(),
+                "{} has no # expect: line",
+                file.display()
+            );
             let err = load(&file, true).expect_err(&file.display().to_string());
             assert_eq!(err.to_string(), expected, "{}", file.display());
         }

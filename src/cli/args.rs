@@ -44,10 +44,10 @@ pub struct Cli {
 pub struct SessionArgs {
     /// Session download limit, like 500KiB or 2MiB (per second); 0 = unlimited
     #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
-    pub download_limit: Option<Option<u64>>,
+    pub download_limit: Option<RateArg>,
     /// Session upload limit, like 500KiB or 2MiB (per second); 0 = unlimited
     #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
-    pub upload_limit: Option<Option<u64>>,
+    pub upload_limit: Option<RateArg>,
     /// Default peer limit for each torrent; 0 = librqbit's default
     #[arg(long, value_name = "N")]
     pub peer_limit: Option<u32>,
@@ -58,17 +58,21 @@ pub struct SessionArgs {
 pub struct TorrentLimitArgs {
     /// This torrent's download limit, like 500KiB or 2MiB (per second); 0 = unlimited
     #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
-    pub download_limit: Option<Option<u64>>,
+    pub download_limit: Option<RateArg>,
     /// This torrent's upload limit, like 500KiB or 2MiB (per second); 0 = unlimited
     #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
-    pub upload_limit: Option<Option<u64>>,
+    pub upload_limit: Option<RateArg>,
     /// Connected peers at most for this torrent
     #[arg(long, value_name = "N")]
     pub peer_limit: Option<u32>,
 }
 
-fn parse_rate_arg(s: &str) -> Result<Option<u64>, String> {
-    crate::config::parse_rate(s)
+/// A rate given on the command line: bytes per second, `None` for unlimited (`0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateArg(pub Option<u64>);
+
+fn parse_rate_arg(s: &str) -> Result<RateArg, String> {
+    crate::config::parse_rate(s).map(RateArg)
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,7 +187,7 @@ mod tests {
             panic!("not add")
         };
         assert_eq!(a.only_files, Some(vec![0, 2, 5]));
-        assert_eq!(a.limits.download_limit, Some(Some(2 * 1024 * 1024)));
+        assert_eq!(a.limits.download_limit, Some(RateArg(Some(2 * 1024 * 1024))));
         assert_eq!(a.limits.peer_limit, Some(4));
         assert!(a.paused);
     }

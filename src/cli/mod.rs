@@ -140,10 +140,10 @@ fn init_logging(
 fn session_limits(cfg: &Config, stored: Option<Limits>, args: &SessionArgs) -> Limits {
     let mut l = stored.unwrap_or_else(|| cfg.limits.to_limits());
     if let Some(d) = args.download_limit {
-        l.download_bps = d;
+        l.download_bps = d.0;
     }
     if let Some(u) = args.upload_limit {
-        l.upload_bps = u;
+        l.upload_bps = u.0;
     }
     if let Some(p) = args.peer_limit {
         l.peers = (p > 0).then_some(p);

@@ -58,8 +58,8 @@ async fn add(ctx: &AppContext, store: &SledStore, args: &AddArgs) -> anyhow::Res
         peers: args.peers.clone(),
         only_files: args.only_files.clone(),
         limits: Limits {
-            download_bps: args.limits.download_limit.flatten(),
-            upload_bps: args.limits.upload_limit.flatten(),
+            download_bps: args.limits.download_limit.and_then(|r| r.0),
+            upload_bps: args.limits.upload_limit.and_then(|r| r.0),
             peers: args.limits.peer_limit,
         },
     };

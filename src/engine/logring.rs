@@ -219,7 +219,11 @@ impl LogRing {
             .lines
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        lines.iter().filter(|l| filter.matches(l)).cloned().collect()
+        lines
+            .iter()
+            .filter(|l| filter.matches(l))
+            .cloned()
+            .collect()
     }
 
     /// Sequence number of the newest line (0 before the first): compare with a remembered
@@ -531,7 +535,10 @@ mod tests {
     fn level_order_puts_error_first() {
         assert!(LogLevel::Error < LogLevel::Warn);
         assert!(LogLevel::Debug < LogLevel::Trace);
-        assert_eq!(LogLevel::from_tracing(&tracing::Level::WARN), LogLevel::Warn);
+        assert_eq!(
+            LogLevel::from_tracing(&tracing::Level::WARN),
+            LogLevel::Warn
+        );
         for level in LogLevel::ALL {
             assert_eq!(LogLevel::from_tracing(&level.to_tracing()), level);
         }
@@ -549,10 +556,7 @@ mod tests {
             lines.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(),
             ["line 3", "line 4", "line 5"]
         );
-        assert_eq!(
-            lines.iter().map(|l| l.seq).collect::<Vec<_>>(),
-            [3, 4, 5]
-        );
+        assert_eq!(lines.iter().map(|l| l.seq).collect::<Vec<_>>(), [3, 4, 5]);
         assert_eq!(ring.last_seq(), 5);
     }
 
@@ -643,7 +647,10 @@ mod tests {
 
         assert_eq!(lines[1].info_hash.as_deref(), Some(AB));
         assert_eq!(lines[1].level, LogLevel::Warn);
-        assert_eq!(lines[1].message, "peer misbehaved peer=1.2.3.4:6881 pieces=7");
+        assert_eq!(
+            lines[1].message,
+            "peer misbehaved peer=1.2.3.4:6881 pieces=7"
+        );
 
         assert_eq!(lines[2].info_hash.as_deref(), Some(AB));
         assert_eq!(lines[2].level, LogLevel::Info);
@@ -685,7 +692,11 @@ mod tests {
         });
         assert_eq!(
             messages(&ring, &LogFilter::default()),
-            ["done count=2 ok=true name=x", "addr=(\"h\", 1)", "failed error=boom"]
+            [
+                "done count=2 ok=true name=x",
+                "addr=(\"h\", 1)",
+                "failed error=boom"
+            ]
         );
     }
 

@@ -135,7 +135,10 @@ impl RateTracker {
         let Some(reference) = reference else {
             return 0.0;
         };
-        let secs = newest.at.saturating_duration_since(reference.at).as_secs_f64();
+        let secs = newest
+            .at
+            .saturating_duration_since(reference.at)
+            .as_secs_f64();
         if secs <= 0.0 {
             return 0.0;
         }
