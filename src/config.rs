@@ -126,14 +126,17 @@ impl Rate {
 
 const RATE_HINT: &str = "use a number with an optional unit, like 500KiB, 2MiB or 0 for unlimited";
 
-/// Parses a rate as written in the config file or on the command line. 0 means unlimited
-/// and gives `None`. KB/MB are powers of 1000, KiB/MiB powers of 1024; a trailing `/s` is
+/// Parses a rate as written in the config file or on the command line. 0 (or `unlimited`)
+/// means unlimited and gives `None`. KB/MB are powers of 1000, KiB/MiB powers of 1024; a trailing `/s` is
 /// allowed.
 pub fn parse_rate(s: &str) -> Result<Option<u64>, String> {
     let shown = s.trim();
     let number = strip_suffix_ignore_case(shown, "/s")
         .unwrap_or(shown)
         .trim_end();
+    if number.eq_ignore_ascii_case("unlimited") {
+        return Ok(None);
+    }
     if number.is_empty() {
         return Err(format!("'{shown}' is not a rate: {RATE_HINT}"));
     }
@@ -555,6 +558,7 @@ peers = 200
         assert_eq!(parse_rate(" 100 "), Ok(Some(100)));
         assert_eq!(parse_rate("0"), Ok(None));
         assert_eq!(parse_rate("0 KiB/s"), Ok(None));
+        assert_eq!(parse_rate("Unlimited"), Ok(None));
     }
 
     #[test]

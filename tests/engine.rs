@@ -32,7 +32,10 @@ impl Eng {
     }
 
     async fn start_with(roots: &[&str], limits: Limits) -> Eng {
-        let dir = tempfile::Builder::new().prefix("trove-eng").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("trove-eng")
+            .tempdir()
+            .unwrap();
         let roots = roots
             .iter()
             .map(|l| {
@@ -140,7 +143,12 @@ impl Eng {
         }
     }
 
-    async fn wait_state(&self, hash: &str, state: TorrentState, timeout: Duration) -> TorrentSummary {
+    async fn wait_state(
+        &self,
+        hash: &str,
+        state: TorrentState,
+        timeout: Duration,
+    ) -> TorrentSummary {
         self.wait(&format!("{hash} to be {state}"), timeout, |s| {
             torrent(s, hash).filter(|t| t.state == state)
         })
@@ -168,7 +176,10 @@ fn addr(p: &Peer) -> SocketAddr {
 }
 
 fn payload_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("trove-payload").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("trove-payload")
+        .tempdir()
+        .unwrap()
 }
 
 const MIB: u64 = 1 << 20;
@@ -182,7 +193,12 @@ fn downloaded_to(t: &MadeTorrent, root: &Path) -> PathBuf {
 async fn downloads_single_and_multi_file_torrents_byte_identical() {
     let payload = payload_dir();
     let seeder = Peer::start();
-    let single = seeder.make_torrent(payload.path(), "single.bin", &[("single.bin", 3 * MIB + 123)], 64 * 1024);
+    let single = seeder.make_torrent(
+        payload.path(),
+        "single.bin",
+        &[("single.bin", 3 * MIB + 123)],
+        64 * 1024,
+    );
     let multi = seeder.make_torrent(
         payload.path(),
         "Album ünïcode",
@@ -198,8 +214,12 @@ async fn downloads_single_and_multi_file_torrents_byte_identical() {
     seeder.seed(&multi);
 
     let eng = Eng::start(&["main"]).await;
-    let a = eng.add_file(&single, &[&seeder], AddOptions::default()).await;
-    let b = eng.add_file(&multi, &[&seeder], AddOptions::default()).await;
+    let a = eng
+        .add_file(&single, &[&seeder], AddOptions::default())
+        .await;
+    let b = eng
+        .add_file(&multi, &[&seeder], AddOptions::default())
+        .await;
     eng.wait_state(&a, TorrentState::Seeding, LONG).await;
     let done = eng.wait_state(&b, TorrentState::Seeding, LONG).await;
     assert_eq!(done.progress, 1.0);
@@ -207,5 +227,560 @@ async fn downloads_single_and_multi_file_torrents_byte_identical() {
     let root = eng.root("main");
     trees_identical(&single.content_path(), &downloaded_to(&single, &root)).unwrap();
     trees_identical(&multi.content_path(), &downloaded_to(&multi, &root)).unwrap();
-    assert!(downloaded_to(&multi, &root).join("empty.nfo").is_file(), "zero-byte file created");
+    assert!(
+        downloaded_to(&multi, &root).join("empty.nfo").is_file(),
+        "zero-byte file created"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn magnet_metadata_is_fetched_from_the_peer() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "from-magnet",
+        &[("a/x.bin", MIB), ("b.bin", 70_000)],
+        16 * 1024,
+    );
+    seeder.seed(&t);
+    let eng = Eng::start(&["main"]).await;
+    let added = eng
+        .h()
+        .add(
+            TorrentSource::Magnet(t.magnet.clone()),
+            AddOptions {
+                peers: vec![addr(&seeder)],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(added.info_hash, t.info_hash);
+    let done = eng
+        .wait_state(&t.info_hash, TorrentState::Seeding, LONG)
+        .await;
+    assert_eq!(
+        done.name, "from-magnet",
+        "name comes from the fetched metadata"
+    );
+    assert_eq!(done.size, t.total_size);
+    trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stops_transfer_and_resume_completes() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "pausable.bin",
+        &[("pausable.bin", 8 * MIB)],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, 2 * MIB);
+    let eng = Eng::start(&["main"]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait("some progress", LONG, |s| {
+        torrent(s, &h).filter(|t| t.have_bytes >= MIB)
+    })
+    .await;
+    eng.h()
+        .run(Command::Pause(h[..8].to_string()))
+        .await
+        .unwrap();
+    let paused = eng.wait_state(&h, TorrentState::Paused, LONG).await;
+    assert!(paused.progress < 1.0);
+    // While paused, the seeder sees no connection from us.
+    support::wait_until("seeder to lose its peer", Duration::from_secs(30), || {
+        (seeder.status(&t.info_hash).num_peers == 0).then_some(())
+    });
+    let before = seeder.status(&t.info_hash).total_payload_upload;
+    // Observe three more published snapshots: progress must not move while paused.
+    let mut seen = 0;
+    let have = paused.have_bytes;
+    eng.wait("three snapshots while paused", LONG, |s| {
+        let t = torrent(s, &h).unwrap();
+        assert_eq!(t.have_bytes, have, "progress moved while paused");
+        assert_eq!(t.state, TorrentState::Paused);
+        seen += 1;
+        (seen > 3).then_some(())
+    })
+    .await;
+    assert_eq!(seeder.status(&t.info_hash).total_payload_upload, before);
+    eng.h().run(Command::Resume(h.clone())).await.unwrap();
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_keeps_or_deletes_data_and_never_the_root() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let keep = seeder.make_torrent(
+        payload.path(),
+        "keep-me",
+        &[("k/1.bin", 300_000), ("k2.bin", 1000)],
+        16 * 1024,
+    );
+    let del = seeder.make_torrent(
+        payload.path(),
+        "delete-me.bin",
+        &[("delete-me.bin", 500_000)],
+        16 * 1024,
+    );
+    seeder.seed(&keep);
+    seeder.seed(&del);
+    let eng = Eng::start(&["main", "other"]).await;
+    let k = eng.add_file(&keep, &[&seeder], AddOptions::default()).await;
+    let d = eng
+        .add_file(
+            &del,
+            &[&seeder],
+            AddOptions {
+                root: Some("other".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    eng.wait_state(&k, TorrentState::Seeding, LONG).await;
+    eng.wait_state(&d, TorrentState::Seeding, LONG).await;
+
+    eng.h()
+        .run(Command::Remove {
+            id: k.clone(),
+            delete_data: false,
+        })
+        .await
+        .unwrap();
+    eng.h()
+        .run(Command::Remove {
+            id: d.clone(),
+            delete_data: true,
+        })
+        .await
+        .unwrap();
+    let s = eng.h().snapshot();
+    assert!(torrent(&s, &k).is_none() && torrent(&s, &d).is_none());
+    trees_identical(
+        &keep.content_path(),
+        &downloaded_to(&keep, &eng.root("main")),
+    )
+    .unwrap();
+    assert!(
+        !eng.root("other").join("delete-me.bin").exists(),
+        "data deleted"
+    );
+    assert!(eng.root("other").is_dir(), "the root itself survives");
+    // And they stay gone after a restart.
+    let mut eng = eng;
+    eng.restart().await;
+    assert!(eng.h().snapshot().torrents.is_empty());
+    eng.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_mid_download_resumes_without_downloading_again() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let size = 16 * MIB;
+    let t = seeder.make_torrent(
+        payload.path(),
+        "resume.bin",
+        &[("resume.bin", size)],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, 3 * MIB);
+    let mut eng = Eng::start(&["main"]).await;
+    let h = eng
+        .add_file(
+            &t,
+            &[&seeder],
+            AddOptions {
+                only_files: None,
+                ..Default::default()
+            },
+        )
+        .await;
+    let half = eng
+        .wait("40% downloaded", LONG, |s| {
+            torrent(s, &h).filter(|t| t.progress >= 0.4)
+        })
+        .await;
+    eng.restart().await;
+    let back = eng.wait("torrent restored", LONG, |s| torrent(s, &h)).await;
+    assert!(
+        back.downloaded_total >= half.downloaded_total,
+        "lifetime counter kept"
+    );
+    let done = eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    assert!(done.downloaded_total >= size);
+    trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
+    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
+        let s = seeder.status(&t.info_hash).total_payload_upload;
+        (s >= size).then_some(s)
+    });
+    assert!(
+        sent as f64 <= size as f64 * 1.15,
+        "seeder sent {sent} bytes for a {size}-byte torrent: data was downloaded twice"
+    );
+    eng.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_after_completion_seeds_to_a_fresh_leecher() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "seedback",
+        &[("x/1.bin", 2 * MIB), ("2.bin", 12345)],
+        32 * 1024,
+    );
+    seeder.seed(&t);
+    let mut eng = Eng::start(&["main"]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    drop(seeder); // trove is now the only source
+    eng.restart().await;
+    let back = eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    assert_eq!(back.progress, 1.0);
+    let leech_dir = payload_dir();
+    let leecher = Peer::start();
+    leecher.leech(&t.torrent_path, leech_dir.path());
+    leecher.connect(&t.info_hash, eng.port());
+    leecher.wait_complete(&t.info_hash, LONG);
+    trees_identical(&t.content_path(), &leech_dir.path().join(&t.name)).unwrap();
+    let up = eng
+        .wait("upload counted", LONG, |s| {
+            torrent(s, &h).filter(|x| x.uploaded_total >= t.total_size)
+        })
+        .await;
+    assert!(up.ratio > 0.9, "ratio {}", up.ratio);
+    eng.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_roots_each_torrent_lands_in_its_own() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let a = seeder.make_torrent(
+        payload.path(),
+        "to-default.bin",
+        &[("to-default.bin", 200_000)],
+        16 * 1024,
+    );
+    let b = seeder.make_torrent(
+        payload.path(),
+        "to-isos",
+        &[("disc/1.iso", 300_000)],
+        16 * 1024,
+    );
+    seeder.seed(&a);
+    seeder.seed(&b);
+    let mut eng = Eng::start(&["movies", "linux-isos"]).await;
+    let ha = eng.add_file(&a, &[&seeder], AddOptions::default()).await;
+    let hb = eng
+        .add_file(
+            &b,
+            &[&seeder],
+            AddOptions {
+                root: Some("linux-isos".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    let ta = eng.wait_state(&ha, TorrentState::Seeding, LONG).await;
+    let tb = eng.wait_state(&hb, TorrentState::Seeding, LONG).await;
+    assert_eq!(ta.root_label, "movies");
+    assert_eq!(tb.root_label, "linux-isos");
+    trees_identical(&a.content_path(), &eng.root("movies").join(&a.name)).unwrap();
+    trees_identical(&b.content_path(), &eng.root("linux-isos").join(&b.name)).unwrap();
+    assert!(!eng.root("movies").join(&b.name).exists());
+    let roots = eng.h().snapshot().roots.clone();
+    assert_eq!(roots.len(), 2);
+    assert!(
+        roots
+            .iter()
+            .all(|r| r.free_bytes.is_some() && r.total_bytes.is_some())
+    );
+    let err = eng
+        .h()
+        .add(
+            TorrentSource::File(a.torrent_path.clone()),
+            AddOptions {
+                root: Some("nope".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'nope'") && err.contains("movies"), "{err}");
+    // The choice survives a restart.
+    eng.restart().await;
+    let tb = eng.wait_state(&hb, TorrentState::Seeding, LONG).await;
+    assert_eq!(tb.root_label, "linux-isos");
+    eng.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_limit_holds_against_six_seeders() {
+    let payload = payload_dir();
+    let maker = Peer::start();
+    let t = maker.make_torrent(
+        payload.path(),
+        "swarm.bin",
+        &[("swarm.bin", 12 * MIB)],
+        64 * 1024,
+    );
+    drop(maker);
+    let seeders: Vec<Peer> = (0..6).map(|_| Peer::start()).collect();
+    for s in &seeders {
+        s.seed_with_limit(&t, MIB);
+    }
+    let eng = Eng::start(&["main"]).await;
+    let limit = 2u32;
+    let refs: Vec<&Peer> = seeders.iter().collect();
+    let h = eng
+        .add_file(
+            &t,
+            &refs,
+            AddOptions {
+                limits: Limits {
+                    peers: Some(limit),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await;
+    // Every seeder also dials us: the limit must hold for incoming peers too.
+    for s in &seeders {
+        s.connect(&t.info_hash, eng.port());
+    }
+    let mut max_seen = 0;
+    let mut samples = 0;
+    eng.wait("download under the peer limit", LONG, |s| {
+        let x = torrent(s, &h).unwrap();
+        max_seen = max_seen.max(x.peers_connected);
+        samples += 1;
+        assert_eq!(x.peer_limit, Some(limit));
+        (x.state == TorrentState::Seeding).then_some(())
+    })
+    .await;
+    let on_seeders: u64 = seeders
+        .iter()
+        .map(|s| s.status(&t.info_hash).num_peers)
+        .sum();
+    assert!(max_seen <= limit, "saw {max_seen} peers with limit {limit}");
+    assert!(
+        max_seen >= 1 && samples > 2,
+        "the download really used peers"
+    );
+    assert!(
+        on_seeders <= u64::from(limit),
+        "seeders see {on_seeders} connections"
+    );
+    trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
+}
+
+/// Average download rate (from verified bytes) between the first moment `have` passes
+/// `from` and the first moment it passes `to`.
+async fn measure_rate(eng: &Eng, h: &str, from: u64, to: u64) -> f64 {
+    let (t0, b0) = eng
+        .wait("start of the measuring window", LONG, |s| {
+            torrent(s, h)
+                .filter(|t| t.have_bytes >= from)
+                .map(|t| (Instant::now(), t.have_bytes))
+        })
+        .await;
+    let (t1, b1) = eng
+        .wait("end of the measuring window", LONG, |s| {
+            torrent(s, h)
+                .filter(|t| t.have_bytes >= to)
+                .map(|t| (Instant::now(), t.have_bytes))
+        })
+        .await;
+    (b1 - b0) as f64 / (t1 - t0).as_secs_f64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_rate_limit_caps_download_and_changes_at_run_time() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "limited.bin",
+        &[("limited.bin", 10 * MIB)],
+        64 * 1024,
+    );
+    seeder.seed(&t);
+    let cap = MIB;
+    let eng = Eng::start_with(
+        &["main"],
+        Limits {
+            download_bps: Some(cap),
+            ..Default::default()
+        },
+    )
+    .await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    let rate = measure_rate(&eng, &h, MIB, 4 * MIB).await;
+    assert!(
+        rate <= cap as f64 * 1.15,
+        "{rate:.0} B/s under a {cap} B/s cap"
+    );
+    assert!(
+        rate >= cap as f64 * 0.5,
+        "{rate:.0} B/s: the cap, not something else, limits it"
+    );
+    // Lift the cap while running: the rest arrives much faster.
+    let before = eng
+        .wait("some progress", LONG, |s| torrent(s, &h))
+        .await
+        .have_bytes;
+    let lifted = Instant::now();
+    eng.h()
+        .run(Command::SetGlobalLimits(Limits::default()))
+        .await
+        .unwrap();
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let fast = (10 * MIB - before) as f64 / lifted.elapsed().as_secs_f64();
+    assert!(
+        fast > cap as f64 * 2.0,
+        "{fast:.0} B/s after lifting the cap"
+    );
+    trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn torrent_rate_limit_set_while_running_is_applied_without_downloading_again() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let size = 10 * MIB;
+    let t = seeder.make_torrent(
+        payload.path(),
+        "tlimit.bin",
+        &[("tlimit.bin", size)],
+        64 * 1024,
+    );
+    seeder.seed(&t);
+    let cap = MIB;
+    let eng = Eng::start(&["main"]).await;
+    let h = eng
+        .add_file(
+            &t,
+            &[&seeder],
+            AddOptions {
+                limits: Limits {
+                    download_bps: Some(cap),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await;
+    let rate = measure_rate(&eng, &h, MIB / 2, 3 * MIB).await;
+    assert!(
+        rate <= cap as f64 * 1.15,
+        "{rate:.0} B/s under a {cap} B/s torrent cap"
+    );
+    // Tighten it while running.
+    let tight = MIB / 2;
+    eng.h()
+        .run(Command::SetTorrentLimits {
+            id: h.clone(),
+            limits: Limits {
+                download_bps: Some(tight),
+                ..Default::default()
+            },
+        })
+        .await
+        .unwrap();
+    let s = eng
+        .wait("limit shown", LONG, |s| {
+            torrent(s, &h).filter(|t| t.limits.download_bps == Some(tight))
+        })
+        .await;
+    let from = s.have_bytes + MIB / 4;
+    let slow = measure_rate(&eng, &h, from, from + 2 * MIB).await;
+    assert!(
+        slow <= tight as f64 * 1.2,
+        "{slow:.0} B/s under a {tight} B/s cap"
+    );
+    eng.h()
+        .run(Command::SetTorrentLimits {
+            id: h.clone(),
+            limits: Limits::default(),
+        })
+        .await
+        .unwrap();
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
+    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
+        let s = seeder.status(&t.info_hash).total_payload_upload;
+        (s >= size).then_some(s)
+    });
+    assert!(
+        sent as f64 <= size as f64 * 1.15,
+        "re-applying limits re-downloaded: {sent}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reported_rate_matches_the_rate_measured_on_disk() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let cap: u64 = 2_000_000;
+    let t = seeder.make_torrent(
+        payload.path(),
+        "rate.bin",
+        &[("rate.bin", 24 * MIB)],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, cap);
+    let eng = Eng::start(&["main"]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    let file = eng.root("main").join("rate.bin");
+    // Skip the first seconds (slow start), then compare over a 6 s window: the engine's
+    // reported rate against bytes verified on disk.
+    let on_disk = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let _ = on_disk();
+    let (t0, b0) = eng
+        .wait("warm-up", LONG, |s| {
+            torrent(s, &h)
+                .filter(|t| t.have_bytes >= 4 * MIB)
+                .map(|t| (Instant::now(), t.have_bytes))
+        })
+        .await;
+    let mut reported = Vec::new();
+    let (t1, b1) = eng
+        .wait("measuring window", LONG, |s| {
+            let x = torrent(s, &h)?;
+            if t0.elapsed() >= Duration::from_secs(1) {
+                reported.push(x.download_rate);
+            }
+            (t0.elapsed() >= Duration::from_secs(6)).then(|| (Instant::now(), x.have_bytes))
+        })
+        .await;
+    let measured = (b1 - b0) as f64 / (t1 - t0).as_secs_f64();
+    reported.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let median = reported[reported.len() / 2];
+    let err = (median - measured).abs() / measured;
+    println!(
+        "reported median {median:.0} B/s, measured {measured:.0} B/s, error {:.1}%",
+        err * 100.0
+    );
+    assert!(
+        err <= 0.15,
+        "reported {median:.0} B/s vs measured {measured:.0} B/s"
+    );
+    assert!(
+        (measured - cap as f64).abs() / (cap as f64) < 0.3,
+        "seeder cap not in force: {measured:.0}"
+    );
+    // The session-wide rate and its history follow the same bytes.
+    let snap = eng.h().snapshot();
+    assert!(snap.download_rate > 0.0 && !snap.download_history.is_empty());
 }

@@ -187,7 +187,10 @@ mod tests {
             panic!("not add")
         };
         assert_eq!(a.only_files, Some(vec![0, 2, 5]));
-        assert_eq!(a.limits.download_limit, Some(RateArg(Some(2 * 1024 * 1024))));
+        assert_eq!(
+            a.limits.download_limit,
+            Some(RateArg(Some(2 * 1024 * 1024)))
+        );
         assert_eq!(a.limits.peer_limit, Some(4));
         assert!(a.paused);
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -17,7 +18,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::config::{self, Config};
 use crate::engine::api::{AddOptions, EngineHandle};
 use crate::engine::lock::DataDirLock;
-use crate::engine::logring::{DEFAULT_LOG_CAPACITY, LogRing};
+use crate::engine::logring::{DEFAULT_LOG_CAPACITY, LogRing, RingFilter};
 use crate::engine::roots::{RootManager, RootSpec};
 use crate::engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
 use crate::engine::snapshot::{Limits, TorrentState};
@@ -64,8 +65,11 @@ fn load_context(cli: &Cli) -> anyhow::Result<AppContext> {
 enum LogTo {
     /// The dashboard owns the terminal: ring and file only.
     FileOnly,
-    /// Daemon and downloads: also stderr.
+    /// The daemon: also stderr.
     FileAndStderr,
+    /// One-shot downloads: stderr, no log file (they are stateless: nothing is written
+    /// to the data dir, which may not even exist).
+    StderrOnly,
     /// Offline commands: warnings and errors on stderr only.
     Quiet,
 }
@@ -89,7 +93,7 @@ fn init_logging(
         })
     };
     let mut guard = None;
-    let file_layer = if to == LogTo::Quiet {
+    let file_layer = if matches!(to, LogTo::Quiet | LogTo::StderrOnly) {
         None
     } else {
         let dir = if ctx.data_dir_explicit {
@@ -111,10 +115,12 @@ fn init_logging(
     };
     let stderr_layer = match to {
         LogTo::FileOnly => None,
-        LogTo::FileAndStderr => Some(
+        LogTo::FileAndStderr | LogTo::StderrOnly => Some(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
-                .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+                .with_ansi(
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                )
                 .with_filter(make_filter()?)
                 .boxed(),
         ),
@@ -128,7 +134,12 @@ fn init_logging(
         ),
     };
     tracing_subscriber::registry()
-        .with(ring.layer().with_filter(make_filter()?))
+        // librqbit's `torrent` span is DEBUG: keep spans on for the ring even at `info`,
+        // or its lines lose the torrent they belong to.
+        .with(
+            ring.layer()
+                .with_filter(make_filter()?.or(RingFilter::spans_only())),
+        )
         .with(file_layer)
         .with(stderr_layer)
         .try_init()
@@ -204,7 +215,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             run_daemon(&ctx, &ring, session, *exit_when_complete).await
         }
         Some(CommandArgs::Download(args)) => {
-            let (ring, _guard) = init_logging(&cli, &ctx, LogTo::FileAndStderr)?;
+            let (ring, _guard) = init_logging(&cli, &ctx, LogTo::StderrOnly)?;
             run_download(&ctx, &ring, args).await
         }
         Some(other) => {
@@ -225,7 +236,11 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     crate::ui::load_theme(&theme, no_color)?;
     let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
     let (_lock, handle, task) = start_persistent(ctx, &ring, &cli.session).await?;
-    let refresh_ms = cli.refresh_ms.or(ctx.config.ui.refresh_ms).unwrap_or(1000).max(50);
+    let refresh_ms = cli
+        .refresh_ms
+        .or(ctx.config.ui.refresh_ms)
+        .unwrap_or(1000)
+        .max(50);
     let result = crate::ui::run(
         handle,
         crate::ui::UiOptions {
@@ -280,7 +295,11 @@ async fn run_daemon(
     Ok(code)
 }
 
-async fn run_download(ctx: &AppContext, ring: &LogRing, args: &DownloadArgs) -> anyhow::Result<i32> {
+async fn run_download(
+    ctx: &AppContext,
+    ring: &LogRing,
+    args: &DownloadArgs,
+) -> anyhow::Result<i32> {
     let roots = match &args.output {
         Some(dir) => {
             std::fs::create_dir_all(dir)
@@ -332,7 +351,11 @@ async fn download_all(handle: &EngineHandle, args: &DownloadArgs) -> anyhow::Res
             .add(
                 source,
                 AddOptions {
-                    root: if args.output.is_some() { None } else { args.root.clone() },
+                    root: if args.output.is_some() {
+                        None
+                    } else {
+                        args.root.clone()
+                    },
                     peers: args.peers.clone(),
                     ..Default::default()
                 },

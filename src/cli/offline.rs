@@ -203,7 +203,11 @@ fn list(ctx: &AppContext, store: &SledStore, json: bool) -> anyhow::Result<i32> 
             ListEntry {
                 info_hash: &r.info_hash,
                 name: &r.name,
-                state: if r.paused { TorrentState::Paused } else { r.last_state },
+                state: if r.paused {
+                    TorrentState::Paused
+                } else {
+                    r.last_state
+                },
                 progress,
                 size: r.size,
                 have_bytes: r.have_bytes,
@@ -238,11 +242,24 @@ fn list(ctx: &AppContext, store: &SledStore, json: bool) -> anyhow::Result<i32> 
     }
     println!(
         "{:<40}  {:<11} {:>6} {:>10}  {:<10} {:>10} {:>10} {:>6}  {:<16} {:<16}  NAME",
-        "INFO-HASH", "STATE", "DONE", "SIZE", "ROOT", "UPLOADED", "DOWNLOADED", "RATIO", "ADDED", "COMPLETED"
+        "INFO-HASH",
+        "STATE",
+        "DONE",
+        "SIZE",
+        "ROOT",
+        "UPLOADED",
+        "DOWNLOADED",
+        "RATIO",
+        "ADDED",
+        "COMPLETED"
     );
     let time = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
-            .map(|d| d.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+            .map(|d| {
+                d.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
             .unwrap_or_else(|| "-".into())
     };
     for e in &entries {

@@ -67,10 +67,19 @@ pub enum Command {
     Add(TorrentSource, AddOptions),
     Pause(String),
     Resume(String),
-    Remove { id: String, delete_data: bool },
-    SetTorrentLimits { id: String, limits: Limits },
+    Remove {
+        id: String,
+        delete_data: bool,
+    },
+    SetTorrentLimits {
+        id: String,
+        limits: Limits,
+    },
     SetGlobalLimits(Limits),
-    SelectFiles { id: String, files: Vec<usize> },
+    SelectFiles {
+        id: String,
+        files: Vec<usize>,
+    },
     Details(String),
     /// Write counters and state to the store now.
     Flush,

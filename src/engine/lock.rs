@@ -49,7 +49,11 @@ impl DataDirLock {
         let command: Vec<String> = std::env::args()
             .map(|a| {
                 // Never copy a whole magnet or URL into the lock file.
-                if a.len() > 40 { format!("{}…", &a[..a.floor_char_boundary(40)]) } else { a }
+                if a.len() > 40 {
+                    format!("{}…", &a[..a.floor_char_boundary(40)])
+                } else {
+                    a
+                }
             })
             .collect();
         let _ = file.set_len(0);

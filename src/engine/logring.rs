@@ -277,8 +277,8 @@ impl LogRing {
 /// Records every event it sees into a [`LogRing`].
 ///
 /// Attribution needs librqbit's `torrent` span (a DEBUG span) to be enabled for this layer
-/// even when events are only wanted at INFO; [`RingFilter`] does that. A global filter that
-/// disables DEBUG spans (e.g. a plain `EnvFilter` of `info` added as a layer) hides them.
+/// even when events are only wanted at INFO; [`RingFilter`] does that. An `EnvFilter` of
+/// `info` alone disables DEBUG spans, and lines logged inside them lose their torrent.
 #[derive(Debug, Clone)]
 pub struct RingLayer {
     ring: LogRing,
@@ -474,26 +474,40 @@ where
     }
 }
 
-/// Per-layer filter for [`RingLayer`]: events at `min_level` or more severe, plus every span
-/// up to DEBUG so that torrent attribution still works when DEBUG events are off.
+/// Per-layer filter for [`RingLayer`] that keeps every span up to DEBUG enabled, so torrent
+/// attribution still works when DEBUG events are off.
 ///
-/// Use as `ring.layer().with_filter(RingFilter::new(LogLevel::Info))`.
+/// Either on its own, `ring.layer().with_filter(RingFilter::new(LogLevel::Info))`, or next to
+/// a user's `EnvFilter`: `ring.layer().with_filter(env_filter.or(RingFilter::spans_only()))`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RingFilter {
-    pub min_level: LogLevel,
+    /// Events at this level or more severe pass; `None` lets no event through.
+    events: Option<LogLevel>,
 }
 
 impl RingFilter {
+    /// Events at `min_level` or more severe, and the spans attribution needs.
     pub fn new(min_level: LogLevel) -> Self {
-        RingFilter { min_level }
+        RingFilter {
+            events: Some(min_level),
+        }
+    }
+
+    /// Only the spans attribution needs, for OR-ing with a filter that picks the events.
+    pub fn spans_only() -> Self {
+        RingFilter { events: None }
+    }
+
+    fn span_level(&self) -> LogLevel {
+        self.events.unwrap_or(LogLevel::Error).max(LogLevel::Debug)
     }
 
     fn wants(&self, meta: &Metadata<'_>) -> bool {
         let level = LogLevel::from_tracing(meta.level());
         if meta.is_span() {
-            level <= self.min_level.max(LogLevel::Debug)
+            level <= self.span_level()
         } else {
-            level <= self.min_level
+            self.events.is_some_and(|min| level <= min)
         }
     }
 }
@@ -514,7 +528,7 @@ impl<S> Filter<S> for RingFilter {
 
     fn max_level_hint(&self) -> Option<tracing_subscriber::filter::LevelFilter> {
         Some(tracing_subscriber::filter::LevelFilter::from_level(
-            self.min_level.max(LogLevel::Debug).to_tracing(),
+            self.span_level().to_tracing(),
         ))
     }
 }
@@ -720,5 +734,39 @@ mod tests {
             ["shown", "under a trace span"]
         );
         assert!(lines.iter().all(|l| l.info_hash.as_deref() == Some(AB)));
+    }
+
+    #[test]
+    fn spans_only_filter_complements_an_env_filter() {
+        use tracing_subscriber::EnvFilter;
+        use tracing_subscriber::filter::FilterExt;
+
+        let ring = LogRing::default();
+        ring.register_torrent(4, CD);
+        let filter = EnvFilter::new("info").or(RingFilter::spans_only());
+        let subscriber = tracing_subscriber::registry().with(ring.layer().with_filter(filter));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug_span!("torrent", id = 4usize).in_scope(|| {
+                tracing::debug!("hidden");
+                tracing::info!("shown");
+            });
+        });
+        let lines = ring.lines(&LogFilter::default());
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].message, "shown");
+        assert_eq!(lines[0].info_hash.as_deref(), Some(CD));
+    }
+
+    #[test]
+    fn a_plain_env_filter_loses_attribution() {
+        // Documents why RingFilter exists: the DEBUG span is off, so the id is never seen.
+        let ring = LogRing::default();
+        ring.register_torrent(4, CD);
+        let filter = tracing_subscriber::EnvFilter::new("info");
+        let subscriber = tracing_subscriber::registry().with(ring.layer().with_filter(filter));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug_span!("torrent", id = 4usize).in_scope(|| tracing::info!("shown"));
+        });
+        assert_eq!(ring.lines(&LogFilter::default())[0].info_hash, None);
     }
 }

@@ -3,11 +3,11 @@
 //! the UI talks to it through [`api::EngineHandle`] and reads [`snapshot`] types.
 
 pub mod api;
+pub mod lock;
 pub mod logring;
 pub mod rates;
-pub mod snapshot;
-pub mod lock;
 pub mod roots;
 pub mod session;
+pub mod snapshot;
 pub mod source;
 pub mod store;

@@ -100,9 +100,8 @@ impl RootManager {
     /// The implicit default root is created when missing.
     pub fn check_usable(&self, root: &StorageRoot) -> Result<(), EngineError> {
         if root.implicit && !root.path.exists() {
-            std::fs::create_dir_all(&root.path).map_err(|e| {
-                root_error(root, &format!("could not be created ({e})"))
-            })?;
+            std::fs::create_dir_all(&root.path)
+                .map_err(|e| root_error(root, &format!("could not be created ({e})")))?;
         }
         root_problem(root).map_or(Ok(()), |p| Err(root_error(root, &p)))
     }
@@ -215,8 +214,14 @@ mod tests {
             dir.path().into(),
         );
         let e = m.check_usable(&m.roots()[0]).unwrap_err().to_string();
-        assert!(e.contains("'missing'") && e.contains("does not exist"), "{e}");
-        assert!(!dir.path().join("nope").exists(), "a declared root is never created");
+        assert!(
+            e.contains("'missing'") && e.contains("does not exist"),
+            "{e}"
+        );
+        assert!(
+            !dir.path().join("nope").exists(),
+            "a declared root is never created"
+        );
         let e = m.check_usable(&m.roots()[1]).unwrap_err().to_string();
         assert!(e.contains("not a directory"), "{e}");
         let info = m.info();

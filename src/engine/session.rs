@@ -218,9 +218,15 @@ fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+type Answer = (oneshot::Sender<EngineResult<Reply>>, EngineResult<Reply>);
+
 /// Messages the engine's own background tasks send back to the loop.
 enum Internal {
-    Loaded(EngineResult<Loaded>, AddOptions, oneshot::Sender<EngineResult<Reply>>),
+    Loaded(
+        Box<EngineResult<Loaded>>,
+        AddOptions,
+        oneshot::Sender<EngineResult<Reply>>,
+    ),
     MetadataResolved(InfoHash, Result<Vec<u8>, String>),
 }
 
@@ -292,14 +298,17 @@ impl Engine {
         loop {
             tokio::select! {
                 Some((cmd, reply)) = commands.recv() => {
-                    self.handle_command(cmd, reply).await;
+                    let answer = self.handle_command(cmd, reply).await;
                     self.poll();
                     self.publish();
+                    // Answer after publishing, so the caller's next snapshot shows the change.
+                    if let Some((reply, result)) = answer { let _ = reply.send(result); }
                 }
                 Some(msg) = internal.recv() => {
-                    self.handle_internal(msg).await;
+                    let answer = self.handle_internal(msg).await;
                     self.poll();
                     self.publish();
+                    if let Some((reply, result)) = answer { let _ = reply.send(result); }
                 }
                 _ = tick.tick() => {
                     self.poll();
@@ -374,7 +383,13 @@ impl Engine {
         }
     }
 
-    async fn handle_command(&mut self, cmd: Command, reply: oneshot::Sender<EngineResult<Reply>>) {
+    /// Runs a command; returns the answer to send once the new snapshot is out (None when
+    /// the command finishes later, in the background).
+    async fn handle_command(
+        &mut self,
+        cmd: Command,
+        reply: oneshot::Sender<EngineResult<Reply>>,
+    ) -> Option<Answer> {
         debug!(?cmd, "command");
         let result = match cmd {
             Command::Add(src, opts) => {
@@ -382,27 +397,26 @@ impl Engine {
                 let tx = self.internal_tx.clone();
                 tokio::spawn(async move {
                     let loaded = source::load(&src).await;
-                    let _ = tx.send(Internal::Loaded(loaded, opts, reply));
+                    let _ = tx.send(Internal::Loaded(Box::new(loaded), opts, reply));
                 });
-                return;
+                return None;
             }
             Command::Pause(id) => self.pause(&id, true).await.map(|_| Reply::Done),
             Command::Resume(id) => self.pause(&id, false).await.map(|_| Reply::Done),
             Command::Remove { id, delete_data } => {
                 self.remove(&id, delete_data).await.map(|_| Reply::Done)
             }
-            Command::SetTorrentLimits { id, limits } => {
-                self.set_torrent_limits(&id, limits).await.map(|_| Reply::Done)
-            }
+            Command::SetTorrentLimits { id, limits } => self
+                .set_torrent_limits(&id, limits)
+                .await
+                .map(|_| Reply::Done),
             Command::SetGlobalLimits(limits) => {
                 self.set_global_limits(limits).await.map(|_| Reply::Done)
             }
             Command::SelectFiles { id, files } => {
                 self.select_files(&id, files).await.map(|_| Reply::Done)
             }
-            Command::Details(id) => self
-                .details(&id)
-                .map(|d| Reply::Details(Box::new(d))),
+            Command::Details(id) => self.details(&id).map(|d| Reply::Details(Box::new(d))),
             Command::Flush => {
                 self.flush_counters();
                 Ok(Reply::Done)
@@ -411,25 +425,26 @@ impl Engine {
         if let Err(e) = &result {
             warn!("{e}");
         }
-        let _ = reply.send(result);
+        Some((reply, result))
     }
 
-    async fn handle_internal(&mut self, msg: Internal) {
+    async fn handle_internal(&mut self, msg: Internal) -> Option<Answer> {
         match msg {
             Internal::Loaded(loaded, opts, reply) => {
-                let result = match loaded {
+                let result = match *loaded {
                     Ok(l) => self.finish_add(l, opts).await.map(Reply::Added),
                     Err(e) => Err(e),
                 };
                 if let Err(e) = &result {
                     warn!("{e}");
                 }
-                let _ = reply.send(result);
+                Some((reply, result))
             }
             Internal::MetadataResolved(hash, result) => {
                 if let Err(e) = self.metadata_resolved(&hash, result).await {
                     self.set_error(&hash, e.to_string());
                 }
+                None
             }
         }
     }
@@ -441,6 +456,8 @@ impl Engine {
 
     async fn finish_add(&mut self, loaded: Loaded, opts: AddOptions) -> EngineResult<Added> {
         let hash = loaded.info_hash().to_string();
+        // Bad options are reported even for a torrent already in the session.
+        let record = prepare_record(&self.roots, &loaded, &opts)?;
         if let Some(e) = self.torrents.get(&hash) {
             return Ok(Added {
                 info_hash: hash,
@@ -448,7 +465,6 @@ impl Engine {
                 new: false,
             });
         }
-        let record = prepare_record(&self.roots, &loaded, &opts)?;
         let torrent = match loaded {
             Loaded::Torrent(t) => Some(t),
             Loaded::Magnet { .. } => None,
@@ -506,7 +522,10 @@ impl Engine {
                 initial_peers: (!peers.is_empty()).then_some(peers),
                 ..Default::default()
             };
-            let result = match session.add_torrent(AddTorrent::from_url(&link), Some(opts)).await {
+            let result = match session
+                .add_torrent(AddTorrent::from_url(&link), Some(opts))
+                .await
+            {
                 Ok(AddTorrentResponse::ListOnly(r)) => Ok(r.torrent_bytes.to_vec()),
                 Ok(_) => Err("unexpected answer while fetching metadata".to_string()),
                 Err(e) => Err(format!("could not fetch the metadata: {e:#}")),
@@ -537,7 +556,9 @@ impl Engine {
         entry.record.name = t.name.clone();
         entry.record.has_metadata = true;
         entry.record.size = t.total_len;
-        self.store.put_torrent_bytes(hash, &t.bytes).map_err(store_err)?;
+        self.store
+            .put_torrent_bytes(hash, &t.bytes)
+            .map_err(store_err)?;
         self.store.put(&entry.record).map_err(store_err)?;
         info!(info_hash = %hash, "metadata received: {}", t.name);
         entry.torrent = Some(t);
@@ -596,9 +617,7 @@ impl Engine {
             .await
             .map_err(|e| EngineError::Engine(format!("librqbit refused the torrent: {e:#}")))?;
         let (id, handle) = match resp {
-            AddTorrentResponse::Added(id, h) | AddTorrentResponse::AlreadyManaged(id, h) => {
-                (id, h)
-            }
+            AddTorrentResponse::Added(id, h) | AddTorrentResponse::AlreadyManaged(id, h) => (id, h),
             AddTorrentResponse::ListOnly(_) => {
                 return Err(EngineError::Engine("unexpected list-only answer".into()));
             }
@@ -653,9 +672,7 @@ impl Engine {
             if let Err(e) = result {
                 warn!(info_hash = %hash, "librqbit could not remove everything: {e:#}");
             }
-        } else if delete_data
-            && let (Some(t), Some(root)) = (&entry.torrent, &root)
-        {
+        } else if delete_data && let (Some(t), Some(root)) = (&entry.torrent, &root) {
             delete_torrent_files(t, &root.path);
         }
         // librqbit removes a torrent's folder when it is empty; a root must survive that.
@@ -681,18 +698,16 @@ impl Engine {
         if !h.is_paused() {
             let _ = self.session.pause(&h).await;
         }
-        let saved = self.fastresume_dir.as_ref().and_then(|dir| {
-            let f = dir.join(format!("{hash}.bitv"));
-            std::fs::read(&f).ok().map(|b| (f, b))
-        });
+        // librqbit deletes its bitfield file with the torrent, and the file may lag behind
+        // (it is flushed every 16 MiB): take the current one from memory and put it back.
+        let haves = self.current_bitfield(&h);
         self.session
             .delete(TorrentIdOrHash::Id(h.id()), false)
             .await
             .map_err(engine_err)?;
         self.log.forget_torrent(h.id());
-        if let Some((file, bytes)) = saved {
-            // librqbit deletes the bitfield with the torrent; put it back so no re-hash.
-            std::fs::write(&file, bytes).map_err(engine_err)?;
+        if let (Some(dir), Some(bytes)) = (&self.fastresume_dir, haves) {
+            std::fs::write(dir.join(format!("{hash}.bitv")), bytes).map_err(engine_err)?;
         }
         self.start_torrent(hash).await
     }
@@ -793,7 +808,11 @@ impl Engine {
                     TorrentStatsState::Live => TorrentState::Downloading,
                 };
                 if state == TorrentState::Error {
-                    error = Some(explain_error(stats.error.as_deref().unwrap_or("unknown error"), &e.record, &self.roots));
+                    error = Some(explain_error(
+                        stats.error.as_deref().unwrap_or("unknown error"),
+                        &e.record,
+                        &self.roots,
+                    ));
                 }
                 if let Some(live) = &stats.live {
                     let up = live.snapshot.uploaded_bytes;
@@ -812,7 +831,10 @@ impl Engine {
                     e.live_up = 0;
                     e.live_down = 0;
                 }
-                if stats.finished && e.record.completed_at.is_none() && state == TorrentState::Seeding {
+                if stats.finished
+                    && e.record.completed_at.is_none()
+                    && state == TorrentState::Seeding
+                {
                     e.record.completed_at = Some(unix_now);
                     info!(info_hash = %hash, "completed {}", e.record.name);
                 }
@@ -821,14 +843,20 @@ impl Engine {
             }
             e.rates
                 .record(now, e.record.downloaded_total, e.record.uploaded_total);
-            if state != e.record.last_state || error != e.record.error && state == TorrentState::Error {
+            if state != e.record.last_state
+                || error != e.record.error && state == TorrentState::Error
+            {
                 e.record.last_state = state;
                 if state == TorrentState::Error {
                     e.record.error = error.clone();
                 }
                 dirty.push(hash.clone());
             }
-            let size = e.torrent.as_ref().map(|t| t.total_len).unwrap_or(e.record.size);
+            let size = e
+                .torrent
+                .as_ref()
+                .map(|t| t.total_len)
+                .unwrap_or(e.record.size);
             e.record.size = size;
             let selected = e.record.selected_bytes.max(1);
             let progress = if e.record.selected_bytes == 0 {
@@ -855,14 +883,20 @@ impl Engine {
                 peers_connected: peers,
                 peer_limit: e.record.limits.peers.or(self.global.peers),
                 ratio: ratio(&e.record),
-                root_label: root.map(|r| r.label.clone()).unwrap_or_else(|| e.record.root_token.clone()),
+                root_label: root
+                    .map(|r| r.label.clone())
+                    .unwrap_or_else(|| e.record.root_token.clone()),
                 root_token: e.record.root_token.clone(),
                 added_at: e.record.added_at,
                 completed_at: e.record.completed_at,
                 uploaded_total: e.record.uploaded_total,
                 downloaded_total: e.record.downloaded_total,
                 limits: e.record.limits,
-                error: if state == TorrentState::Error { error } else { None },
+                error: if state == TorrentState::Error {
+                    error
+                } else {
+                    None
+                },
             });
         }
         self.session_down += down_delta_total;
@@ -901,7 +935,43 @@ impl Engine {
         self.snapshot_tx.send_replace(Arc::new(snap));
     }
 
+    /// The have-pieces bitfield as librqbit keeps it in memory, in its `.bitv` file format.
+    fn current_bitfield(&self, h: &ManagedHandle) -> Option<Vec<u8>> {
+        self.api
+            .api_dump_haves(TorrentIdOrHash::Id(h.id()))
+            .ok()
+            .map(|(bf, _)| bf.as_raw_slice().to_vec())
+    }
+
+    /// Writes every torrent's current bitfield over its fast-resume file, so a crash loses
+    /// at most one checkpoint interval of verified pieces (librqbit alone writes it only
+    /// every 16 MiB). Written in place: librqbit keeps the same file open and its own,
+    /// possibly older, snapshot may land later, which only ever under-claims pieces.
+    fn checkpoint_bitfields(&self) {
+        use std::os::unix::fs::FileExt;
+        let Some(dir) = &self.fastresume_dir else {
+            return;
+        };
+        for (hash, e) in &self.torrents {
+            let Some(h) = &e.handle else { continue };
+            let Some(bytes) = self.current_bitfield(h) else {
+                continue;
+            };
+            let path = dir.join(format!("{hash}.bitv"));
+            let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+                continue; // not checked yet: librqbit creates it after the first check
+            };
+            if file.metadata().map(|m| m.len()).ok() != Some(bytes.len() as u64) {
+                continue;
+            }
+            if let Err(err) = file.write_all_at(&bytes, 0).and_then(|_| file.sync_data()) {
+                warn!(info_hash = %hash, "cannot save the piece bitfield: {err}");
+            }
+        }
+    }
+
     fn flush_counters(&self) {
+        self.checkpoint_bitfields();
         let records: Vec<TorrentRecord> =
             self.torrents.values().map(|e| e.record.clone()).collect();
         if let Err(e) = self
@@ -917,17 +987,14 @@ impl Engine {
         let now = now_unix();
         for (hash, e) in self.torrents.iter_mut() {
             let Some(h) = &e.handle else { continue };
-            let Ok(stats) = self.api.api_peer_stats(
-                TorrentIdOrHash::Id(h.id()),
-                Default::default(),
-            ) else {
+            let Ok(stats) = self
+                .api
+                .api_peer_stats(TorrentIdOrHash::Id(h.id()), Default::default())
+            else {
                 continue;
             };
-            let addrs: Vec<SocketAddr> = stats
-                .peers
-                .keys()
-                .filter_map(|a| a.parse().ok())
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                stats.peers.keys().filter_map(|a| a.parse().ok()).collect();
             if !addrs.is_empty() {
                 debug!(info_hash = %hash, count = addrs.len(), "remembering peers");
                 e.record.remember_peers(addrs, now);
@@ -960,11 +1027,7 @@ impl Engine {
                         path: f.display_path(),
                         size: f.len,
                         have_bytes: e.file_progress.get(i).copied().unwrap_or(0),
-                        selected: e
-                            .record
-                            .only_files
-                            .as_ref()
-                            .is_none_or(|o| o.contains(&i)),
+                        selected: e.record.only_files.as_ref().is_none_or(|o| o.contains(&i)),
                     })
                     .collect()
             })
@@ -985,7 +1048,7 @@ impl Engine {
                         state: p.state.to_string(),
                     });
                 }
-                peers.sort_by(|a, b| b.downloaded.cmp(&a.downloaded));
+                peers.sort_by_key(|p| std::cmp::Reverse(p.downloaded));
             }
             if let Ok((bf, count)) = self.api.api_dump_haves(idx) {
                 pieces = PieceMap {

@@ -165,9 +165,7 @@ impl PieceMap {
     pub fn has(&self, piece: u32) -> bool {
         let byte = (piece / 8) as usize;
         let bit = 7 - (piece % 8);
-        self.bitfield
-            .get(byte)
-            .is_some_and(|b| (b >> bit) & 1 == 1)
+        self.bitfield.get(byte).is_some_and(|b| (b >> bit) & 1 == 1)
     }
 }
 

@@ -103,7 +103,9 @@ pub async fn load(source: &TorrentSource) -> Result<Loaded, EngineError> {
             let bytes = read_torrent_file(path)?;
             check_torrent(&bytes, &what).map(Loaded::Torrent)
         }
-        TorrentSource::Bytes(bytes) => check_torrent(bytes, "the .torrent data").map(Loaded::Torrent),
+        TorrentSource::Bytes(bytes) => {
+            check_torrent(bytes, "the .torrent data").map(Loaded::Torrent)
+        }
         TorrentSource::Url(url) => {
             let bytes = fetch_url(url).await?;
             check_torrent(&bytes, url).map(Loaded::Torrent)
@@ -234,13 +236,17 @@ fn check_component(raw: &[u8]) -> Result<String, String> {
     let mut comps = Path::new(&s).components();
     match (comps.next(), comps.next()) {
         (Some(Component::Normal(_)), None) => Ok(s),
-        _ => Err(format!("an unsafe path component '{}'", sanitize_display(&s))),
+        _ => Err(format!(
+            "an unsafe path component '{}'",
+            sanitize_display(&s)
+        )),
     }
 }
 
 /// Parses and checks .torrent bytes. `what` names the source in messages.
 pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineError> {
-    let refuse = |why: String| EngineError::BadSource(format!("{what} is not a usable .torrent: {why}"));
+    let refuse =
+        |why: String| EngineError::BadSource(format!("{what} is not a usable .torrent: {why}"));
     if bytes.is_empty() {
         return Err(refuse("it is empty".into()));
     }
@@ -263,9 +269,14 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
         ));
     }
     if info.symlink_path.is_some()
-        || info.attr.as_ref().is_some_and(|a| a.as_ref().contains(&b'l'))
+        || info
+            .attr
+            .as_ref()
+            .is_some_and(|a| a.as_ref().contains(&b'l'))
     {
-        return Err(refuse("it contains a symlink entry, which trove never creates".into()));
+        return Err(refuse(
+            "it contains a symlink entry, which trove never creates".into(),
+        ));
     }
 
     let raw_name = info.name.as_ref().map(|n| n.as_ref().to_vec());
@@ -311,7 +322,10 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                 }
                 let mut comps = Vec::with_capacity(f.path.len());
                 for c in &f.path {
-                    comps.push(check_component(c.as_ref()).map_err(|w| refuse(format!("a file path has {w}")))?);
+                    comps.push(
+                        check_component(c.as_ref())
+                            .map_err(|w| refuse(format!("a file path has {w}")))?,
+                    );
                 }
                 files.push(FileMeta {
                     components: comps,
@@ -319,7 +333,11 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                 });
             }
         }
-        (Some(_), Some(_)) => return Err(refuse("it is both a single-file and a multi-file torrent".into())),
+        (Some(_), Some(_)) => {
+            return Err(refuse(
+                "it is both a single-file and a multi-file torrent".into(),
+            ));
+        }
         (None, None) => return Err(refuse("it has neither a length nor a file list".into())),
     }
 
@@ -459,7 +477,11 @@ mod tests {
 
     #[test]
     fn accepts_a_normal_multi_file_torrent() {
-        let b = multi(b"album", &[(&[b"cd1", b"01.flac"], 100), (&[b"empty"], 0)], 16384);
+        let b = multi(
+            b"album",
+            &[(&[b"cd1", b"01.flac"], 100), (&[b"empty"], 0)],
+            16384,
+        );
         let t = check_torrent(&b, "x").unwrap();
         assert_eq!(t.files.len(), 2);
         assert_eq!(t.name, "album");
@@ -487,22 +509,38 @@ mod tests {
 
     #[test]
     fn refuses_broken_lengths_and_garbage() {
-        assert!(check_torrent(b"", "x").unwrap_err().to_string().contains("empty"));
+        assert!(
+            check_torrent(b"", "x")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         assert!(check_torrent(b"not bencode", "x").is_err());
         let b = multi(b"n", &[(&[b"a"], 10)], 0);
         assert!(check_torrent(&b, "x").is_err());
         let b = multi(b"n", &[(&[b"a"], 10), (&[b"a"], 10)], 16384);
-        assert!(check_torrent(&b, "x").unwrap_err().to_string().contains("same path"));
+        assert!(
+            check_torrent(&b, "x")
+                .unwrap_err()
+                .to_string()
+                .contains("same path")
+        );
         // 3 pieces' worth of bytes but one hash.
         let mut b = multi(b"n", &[(&[b"a"], 10)], 16384);
         let s = String::from_utf8_lossy(&b).replace("i10e", "i40000e");
         b = s.into_bytes();
-        assert!(check_torrent(&b, "x").unwrap_err().to_string().contains("piece hashes"));
+        assert!(
+            check_torrent(&b, "x")
+                .unwrap_err()
+                .to_string()
+                .contains("piece hashes")
+        );
     }
 
     #[test]
     fn magnets_parse_or_say_why() {
-        let ok = parse_magnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x").unwrap();
+        let ok = parse_magnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x")
+            .unwrap();
         assert_eq!(ok.info_hash(), "0123456789abcdef0123456789abcdef01234567");
         let e = parse_magnet("magnet:?dn=nothing").unwrap_err().to_string();
         assert!(e.contains("not a valid magnet"), "{e}");

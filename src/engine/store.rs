@@ -64,7 +64,13 @@ impl TorrentRecord {
         const MAX_SEEN_PEERS: usize = 50;
         for addr in peers {
             self.seen_peers.retain(|p| p.addr != addr);
-            self.seen_peers.insert(0, SeenPeer { addr, last_seen: now });
+            self.seen_peers.insert(
+                0,
+                SeenPeer {
+                    addr,
+                    last_seen: now,
+                },
+            );
         }
         self.seen_peers.truncate(MAX_SEEN_PEERS);
     }
@@ -428,7 +434,10 @@ mod tests {
             s.flush().unwrap();
         }
         let err = SledStore::open(dir.path()).err().unwrap();
-        assert!(matches!(err, StoreError::FutureFormat { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::FutureFormat { found: 99, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("newer trove"));
     }
 

@@ -42,6 +42,14 @@ pub fn rate(bps: f64) -> String {
     format!("{}/s", bytes(bps.round() as u64))
 }
 
+/// A rate for a table cell whose heading already says "per second": `1.23 MiB`, `-` idle.
+pub fn bytes_rate_short(bps: f64) -> String {
+    if !(bps >= 0.5) {
+        return "-".to_string();
+    }
+    bytes(bps.round() as u64)
+}
+
 /// A rate limit: `∞` when there is none.
 pub fn limit(bps: Option<u64>) -> String {
     match bps {

@@ -1,0 +1,145 @@
+//! Where each part of the screen goes for a given terminal size. Shared by drawing and by
+//! the app (which needs to know whether the detail pane is visible and how tall a page is).
+//! Every rectangle is inside the area, and zero-sized parts are `None`, so no drawing code
+//! ever sees a negative or overflowing size.
+
+use ratatui::layout::Rect;
+
+use super::app::{LogMode, Pane, View};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Screen {
+    pub header: Option<Rect>,
+    pub status: Option<Rect>,
+    /// Everything between the header and the status line (dialogs centre on the whole area).
+    pub main: Rect,
+    pub torrents: Option<Rect>,
+    pub details: Option<Rect>,
+    pub log: Option<Rect>,
+    pub roots: Option<Rect>,
+}
+
+/// Below these heights a pane is not worth drawing next to the others; the focused pane
+/// then gets the whole main area and Tab switches between them.
+const MIN_TORRENTS: u16 = 5;
+const MIN_DETAILS: u16 = 7;
+const MIN_LOG: u16 = 4;
+
+fn some(r: Rect) -> Option<Rect> {
+    (r.width > 0 && r.height > 0).then_some(r)
+}
+
+pub fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen {
+    let mut out = Screen::default();
+    if area.width == 0 || area.height == 0 {
+        return out;
+    }
+    let mut rest = area;
+    if rest.height >= 3 {
+        out.status = some(Rect { y: rest.bottom() - 1, height: 1, ..rest });
+        rest.height -= 1;
+    }
+    let header_h = match area.height {
+        h if h >= 16 => 2,
+        h if h >= 6 => 1,
+        _ => 0,
+    };
+    if header_h > 0 {
+        out.header = some(Rect { height: header_h, ..rest });
+        rest.y += header_h;
+        rest.height -= header_h;
+    }
+    out.main = rest;
+    if rest.height == 0 {
+        return out;
+    }
+    match (view, log_mode) {
+        (View::Roots, _) => out.roots = some(rest),
+        (View::Dashboard, LogMode::Full) => out.log = some(rest),
+        (View::Dashboard, mode) => {
+            let h = rest.height;
+            let with_log = mode == LogMode::Shown;
+            if with_log && h >= MIN_TORRENTS + MIN_DETAILS + MIN_LOG + 1 {
+                let log_h = (h / 4).max(MIN_LOG);
+                let top = h - log_h;
+                let torrents_h = (top / 2).max(MIN_TORRENTS);
+                out.torrents = some(Rect { height: torrents_h, ..rest });
+                out.details = some(Rect {
+                    y: rest.y + torrents_h,
+                    height: top - torrents_h,
+                    ..rest
+                });
+                out.log = some(Rect {
+                    y: rest.y + top,
+                    height: log_h,
+                    ..rest
+                });
+            } else if !with_log && h >= MIN_TORRENTS + MIN_DETAILS {
+                let torrents_h = h.div_ceil(2).max(MIN_TORRENTS).min(h - MIN_DETAILS);
+                out.torrents = some(Rect { height: torrents_h, ..rest });
+                out.details = some(Rect {
+                    y: rest.y + torrents_h,
+                    height: h - torrents_h,
+                    ..rest
+                });
+            } else {
+                // Too small to stack: show only the focused pane.
+                match focus {
+                    Pane::Details => out.details = some(rest),
+                    Pane::Log if with_log => out.log = some(rest),
+                    _ => out.torrents = some(rest),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A centred box of at most `w`×`h`, clamped into `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_part_stays_inside() {
+        for w in 0..=120u16 {
+            for h in 0..=60u16 {
+                let area = Rect::new(0, 0, w, h);
+                for view in [View::Dashboard, View::Roots] {
+                    for mode in [LogMode::Hidden, LogMode::Shown, LogMode::Full] {
+                        for focus in [Pane::Torrents, Pane::Details, Pane::Log] {
+                            let s = screen(area, view, mode, focus);
+                            for r in [s.header, s.status, s.torrents, s.details, s.log, s.roots]
+                                .into_iter()
+                                .flatten()
+                            {
+                                assert!(area.contains(r.as_position()) && r.right() <= area.right() && r.bottom() <= area.bottom(), "{w}x{h} {r:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn classic_terminal_shows_table_and_details() {
+        let s = screen(Rect::new(0, 0, 80, 24), View::Dashboard, LogMode::Hidden, Pane::Torrents);
+        assert_eq!(s.header.map(|r| r.height), Some(2));
+        assert_eq!(s.torrents.map(|r| r.height), Some(11));
+        assert_eq!(s.details.map(|r| r.height), Some(10));
+        let s = screen(Rect::new(0, 0, 40, 12), View::Dashboard, LogMode::Hidden, Pane::Details);
+        assert!(s.torrents.is_none() && s.details.is_some());
+    }
+}
