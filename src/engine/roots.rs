@@ -157,6 +157,10 @@ fn root_problem(root: &StorageRoot) -> Option<String> {
                 Err(e) if e.raw_os_error() == Some(28) => {
                     Some("is full: make space on it, then resume the torrent".into())
                 }
+                Err(e) if e.raw_os_error() == Some(30) => Some(
+                    "is read-only: make it writable (remount it read-write), then resume the torrent"
+                        .into(),
+                ),
                 Err(e) => Some(format!(
                     "is not writable ({e}): fix its permissions or choose another root"
                 )),

@@ -32,7 +32,7 @@ use super::logring::LogRing;
 use super::rates::DirectionalRates;
 use super::roots::RootManager;
 use super::snapshot::{
-    FileEntry, InfoHash, Limits, PeerEntry, PieceMap, SessionSnapshot, TorrentDetails,
+    FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, SessionSnapshot, TorrentDetails,
     TorrentState, TorrentSummary, TrackerEntry,
 };
 use super::source::{self, CheckedTorrent, Loaded};
@@ -42,6 +42,10 @@ use super::store::{SessionSettings, SessionStore, TorrentRecord};
 pub const COUNTER_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_secs(1);
 const SEEN_PEERS_INTERVAL: Duration = Duration::from_secs(30);
+/// How often roots are probed (exists, folder, writable; free space for the header).
+const ROOT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+/// Present in the fast-resume folder while a session runs; found at start = a crash.
+const UNCLEAN_MARKER: &str = "session-running";
 
 type ManagedHandle = Arc<ManagedTorrent>;
 
@@ -111,6 +115,21 @@ pub async fn start(opts: EngineOptions) -> anyhow::Result<(EngineHandle, EngineT
         for stale in ["session.json", "session.json.tmp"] {
             let _ = std::fs::remove_file(dir.join(stale));
         }
+    }
+    let crashed = match &opts.fastresume_dir {
+        Some(dir) => {
+            let marker = dir.join(UNCLEAN_MARKER);
+            let crashed = marker.exists();
+            std::fs::write(&marker, std::process::id().to_string())
+                .with_context(|| format!("writing {}", marker.display()))?;
+            crashed
+        }
+        None => false,
+    };
+    if crashed {
+        warn!(
+            "the previous session did not shut down cleanly: unfinished torrents will be re-checked"
+        );
     }
 
     let net = &opts.network;
@@ -188,8 +207,13 @@ pub async fn start(opts: EngineOptions) -> anyhow::Result<(EngineHandle, EngineT
         snapshot_tx,
         internal_tx,
         fastresume_dir: opts.fastresume_dir,
+        root_info: Vec::new(),
     };
-    engine.restore().await?;
+    engine.root_info = engine.roots.info();
+    engine.restore(crashed).await?;
+    // Poll first: a snapshot published before it would list no torrents at all, and a
+    // watcher (`trove daemon --exit-when-complete`) would take that as "all complete".
+    engine.poll();
     engine.publish();
 
     let join = tokio::spawn(engine.run(cmd_rx, internal_rx, stop_rx));
@@ -242,6 +266,8 @@ struct Entry {
     resolver: Option<JoinHandle<()>>,
     summary: Option<TorrentSummary>,
     file_progress: Vec<u64>,
+    /// Per-peer byte counters at the last details request, to turn them into rates.
+    peer_counters: std::collections::HashMap<String, (Instant, u64, u64)>,
 }
 
 impl Entry {
@@ -256,6 +282,7 @@ impl Entry {
             resolver: None,
             summary: None,
             file_progress: Vec::new(),
+            peer_counters: Default::default(),
         }
     }
 }
@@ -274,6 +301,8 @@ struct Engine {
     snapshot_tx: watch::Sender<Arc<SessionSnapshot>>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     fastresume_dir: Option<PathBuf>,
+    /// The last probe of every root (see `check_roots`).
+    root_info: Vec<RootInfo>,
 }
 
 fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -295,6 +324,7 @@ impl Engine {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_counter_flush = Instant::now();
         let mut last_peer_refresh = Instant::now();
+        let mut last_root_check = Instant::now();
         loop {
             tokio::select! {
                 Some((cmd, reply)) = commands.recv() => {
@@ -313,6 +343,10 @@ impl Engine {
                 _ = tick.tick() => {
                     self.poll();
                     self.publish();
+                    if last_root_check.elapsed() >= ROOT_CHECK_INTERVAL {
+                        self.check_roots().await;
+                        last_root_check = Instant::now();
+                    }
                     if last_peer_refresh.elapsed() >= SEEN_PEERS_INTERVAL {
                         self.refresh_seen_peers();
                         last_peer_refresh = Instant::now();
@@ -330,6 +364,9 @@ impl Engine {
                         if let Some(r) = e.resolver.take() { r.abort(); }
                     }
                     self.session.stop().await;
+                    if let Some(dir) = &self.fastresume_dir {
+                        let _ = std::fs::remove_file(dir.join(UNCLEAN_MARKER));
+                    }
                     info!("session stopped, store flushed");
                     if let Some(done) = done { let _ = done.send(()); }
                     return;
@@ -338,8 +375,11 @@ impl Engine {
         }
     }
 
-    /// Brings back every torrent in the store.
-    async fn restore(&mut self) -> anyhow::Result<()> {
+    /// Brings back every torrent in the store. After a crash, an unfinished torrent's
+    /// bitfield may be older than its data (it is written every 10 s): drop it so librqbit
+    /// hashes what is on disk instead of downloading it again. Finished torrents keep theirs
+    /// (librqbit writes it the moment they finish), so they still skip the re-hash.
+    async fn restore(&mut self, crashed: bool) -> anyhow::Result<()> {
         let records = self.store.list().context("reading the store")?;
         info!(count = records.len(), "restoring torrents from the store");
         for record in records {
@@ -358,6 +398,12 @@ impl Engine {
                     None
                 }
             };
+            if crashed
+                && record.completed_at.is_none()
+                && let Some(dir) = &self.fastresume_dir
+            {
+                let _ = std::fs::remove_file(dir.join(format!("{hash}.bitv")));
+            }
             let has_torrent = torrent.is_some();
             self.torrents
                 .insert(hash.clone(), Entry::new(record, torrent));
@@ -635,6 +681,14 @@ impl Engine {
     async fn pause(&mut self, id: &str, pause: bool) -> EngineResult<()> {
         let hash = self.resolve_id(id)?;
         let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+        if !pause {
+            // Resuming onto a root that is still missing, full or read-only would only
+            // fail again: say so now.
+            if let Some(root) = self.roots.by_token(&entry.record.root_token) {
+                self.roots.check_usable(root)?;
+            }
+            entry.record.error = None;
+        }
         entry.record.paused = pause;
         self.store.put(&entry.record).map_err(store_err)?;
         match entry.handle.clone() {
@@ -800,19 +854,26 @@ impl Engine {
                 if !stats.file_progress.is_empty() {
                     e.file_progress = stats.file_progress.clone();
                 }
-                state = match stats.state {
-                    TorrentStatsState::Initializing { .. } => TorrentState::Checking,
-                    TorrentStatsState::Paused => TorrentState::Paused,
-                    TorrentStatsState::Error => TorrentState::Error,
-                    TorrentStatsState::Live if stats.finished => TorrentState::Seeding,
-                    TorrentStatsState::Live => TorrentState::Downloading,
-                };
-                if state == TorrentState::Error {
-                    error = Some(explain_error(
-                        stats.error.as_deref().unwrap_or("unknown error"),
-                        &e.record,
-                        &self.roots,
-                    ));
+                match stats.state {
+                    TorrentStatsState::Error => {
+                        state = TorrentState::Error;
+                        error = Some(explain_error(
+                            stats.error.as_deref().unwrap_or("unknown error"),
+                            &e.record,
+                            &self.roots,
+                        ));
+                    }
+                    // Paused by trove because of its root: still an error until resumed.
+                    TorrentStatsState::Paused if error.is_some() => state = TorrentState::Error,
+                    other => {
+                        error = None;
+                        state = match other {
+                            TorrentStatsState::Initializing { .. } => TorrentState::Checking,
+                            TorrentStatsState::Live if stats.finished => TorrentState::Seeding,
+                            TorrentStatsState::Live => TorrentState::Downloading,
+                            _ => TorrentState::Paused,
+                        };
+                    }
                 }
                 if let Some(live) = &stats.live {
                     let up = live.snapshot.uploaded_bytes;
@@ -843,13 +904,14 @@ impl Engine {
             }
             e.rates
                 .record(now, e.record.downloaded_total, e.record.uploaded_total);
-            if state != e.record.last_state
-                || error != e.record.error && state == TorrentState::Error
-            {
-                e.record.last_state = state;
-                if state == TorrentState::Error {
-                    e.record.error = error.clone();
+            if state != e.record.last_state || error != e.record.error {
+                if let Some(msg) = &error
+                    && error != e.record.error
+                {
+                    warn!(info_hash = %hash, "{}: {msg}", e.record.name);
                 }
+                e.record.last_state = state;
+                e.record.error = error.clone();
                 dirty.push(hash.clone());
             }
             let size = e
@@ -927,12 +989,46 @@ impl Engine {
             downloaded_session: self.session_down,
             uploaded_session: self.session_up,
             limits: self.global,
-            roots: self.roots.info(),
+            roots: self.root_info.clone(),
             listen_addr: self.session.listen_addr(),
             download_history: self.session_rates.download.history(),
             upload_history: self.session_rates.upload.history(),
         };
         self.snapshot_tx.send_replace(Arc::new(snap));
+    }
+
+    /// Probes every root. librqbit keeps its files open, so a root that vanishes or turns
+    /// read-only may not fail a write at once: a torrent still running on such a root is
+    /// paused here with an error naming the root, and resuming it re-checks the root.
+    async fn check_roots(&mut self) {
+        self.root_info = self.roots.info();
+        let broken: Vec<(String, String)> = self
+            .root_info
+            .iter()
+            .filter_map(|r| {
+                r.problem.as_ref().map(|p| {
+                    (
+                        r.token.clone(),
+                        format!("storage root '{}' at {} {p}", r.label, r.path.display()),
+                    )
+                })
+            })
+            .collect();
+        for (token, msg) in broken {
+            let affected: Vec<(String, ManagedHandle)> = self
+                .torrents
+                .iter()
+                .filter(|(_, e)| e.record.root_token == token && e.record.error.is_none())
+                .filter_map(|(h, e)| e.handle.clone().map(|m| (h.clone(), m)))
+                .filter(|(_, m)| !m.is_paused())
+                .collect();
+            for (hash, handle) in affected {
+                let _ = self.session.pause(&handle).await;
+                if let Some(e) = self.torrents.get_mut(&hash) {
+                    e.record.error = Some(msg.clone());
+                }
+            }
+        }
     }
 
     /// The have-pieces bitfield as librqbit keeps it in memory, in its `.bitv` file format.
@@ -1002,7 +1098,7 @@ impl Engine {
         }
     }
 
-    fn details(&self, id: &str) -> EngineResult<TorrentDetails> {
+    fn details(&mut self, id: &str) -> EngineResult<TorrentDetails> {
         let hash = self.resolve_id(id)?;
         let e = &self.torrents[&hash];
         let summary = e
@@ -1050,6 +1146,33 @@ impl Engine {
                 }
                 peers.sort_by_key(|p| std::cmp::Reverse(p.downloaded));
             }
+        }
+        // Rates from the counters seen at the previous request (the UI asks about once a
+        // second while the pane is open); a first look shows no rate rather than a guess.
+        let now = Instant::now();
+        let previous = std::mem::take(
+            &mut self
+                .torrents
+                .get_mut(&hash)
+                .ok_or(EngineError::Stopped)?
+                .peer_counters,
+        );
+        let mut current = std::collections::HashMap::with_capacity(peers.len());
+        for p in &mut peers {
+            if let Some((at, down, up)) = previous.get(&p.addr) {
+                let secs = now.duration_since(*at).as_secs_f64();
+                if secs > 0.05 && secs < 30.0 {
+                    p.download_rate = p.downloaded.saturating_sub(*down) as f64 / secs;
+                    p.upload_rate = p.uploaded.saturating_sub(*up) as f64 / secs;
+                }
+            }
+            current.insert(p.addr.clone(), (now, p.downloaded, p.uploaded));
+        }
+        let e = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+        e.peer_counters = current;
+        let e = &self.torrents[&hash];
+        if let Some(h) = &e.handle {
+            let idx = TorrentIdOrHash::Id(h.id());
             if let Ok((bf, count)) = self.api.api_dump_haves(idx) {
                 pieces = PieceMap {
                     count,

@@ -156,14 +156,20 @@ async fn fetch_url(url: &str) -> Result<Vec<u8>, EngineError> {
             resp.status()
         )));
     }
-    let bytes = resp
-        .bytes()
+    // Read in chunks and stop past the limit: an endless answer must not fill memory.
+    let mut resp = resp;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
         .await
-        .map_err(|e| bad(format!("could not fetch {url}: {}", error_chain(&e))))?;
-    if bytes.len() > MAX_TORRENT_FILE_BYTES {
-        return Err(bad(format!("{url} is too large to be a .torrent file")));
+        .map_err(|e| bad(format!("could not fetch {url}: {}", error_chain(&e))))?
+    {
+        if bytes.len() + chunk.len() > MAX_TORRENT_FILE_BYTES {
+            return Err(bad(format!("{url} is too large to be a .torrent file")));
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    Ok(bytes.to_vec())
+    Ok(bytes)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -184,6 +190,13 @@ pub fn parse_magnet(link: &str) -> Result<Loaded, EngineError> {
             shorten(link, 80)
         ))
     };
+    check_magnet_params(link).map_err(|why| match why {
+        Some(why) => EngineError::BadSource(format!(
+            "'{}' is not a valid magnet link: {why}",
+            shorten(link, 80)
+        )),
+        None => bad(),
+    })?;
     let magnet = Magnet::parse(link).map_err(|_| bad())?;
     let id = magnet.as_id20().ok_or_else(bad)?;
     let name = magnet.name.clone().map(|n| sanitize_display(&n));
@@ -192,6 +205,57 @@ pub fn parse_magnet(link: &str) -> Result<Loaded, EngineError> {
         name,
         link: link.to_string(),
     })
+}
+
+/// Checks the parts of a magnet link that make librqbit's `Magnet::parse` panic or
+/// exhaust memory: a base32 info-hash with `=` padding (or a 56-character btmh one)
+/// decodes to the wrong length and panics; `so=0-99999999999` makes it allocate one entry
+/// per index. `Err(None)` means "not a valid magnet" with the generic reason.
+fn check_magnet_params(link: &str) -> Result<(), Option<String>> {
+    let Ok(url) = reqwest::Url::parse(link) else {
+        // Magnet::parse also takes a bare 40-character hex info-hash.
+        return Ok(());
+    };
+    let mut selected: u64 = 0;
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "xt" => {
+                if let Some(ih) = value.strip_prefix("urn:btih:") {
+                    let hex = ih.len() == 40 && ih.bytes().all(|b| b.is_ascii_hexdigit());
+                    let b32 = ih.len() == 32
+                        && ih.bytes().all(|b| matches!(b, b'A'..=b'Z' | b'2'..=b'7'));
+                    if !hex && !b32 {
+                        return Err(None);
+                    }
+                } else if let Some(ih) = value.strip_prefix("urn:btmh:1220")
+                    && !(ih.len() == 64 && ih.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    return Err(Some(
+                        "its v2 info-hash (urn:btmh:1220...) is not 64 hex characters".into(),
+                    ));
+                }
+            }
+            "so" => {
+                for part in value.split(',') {
+                    let n = match part.split_once('-') {
+                        Some((a, b)) => match (a.parse::<u64>(), b.parse::<u64>()) {
+                            (Ok(a), Ok(b)) => b.saturating_sub(a).saturating_add(1),
+                            _ => 0,
+                        },
+                        None => 1,
+                    };
+                    selected = selected.saturating_add(n);
+                }
+                if selected > MAX_FILES as u64 {
+                    return Err(Some(format!(
+                        "its so= file selection names more than {MAX_FILES} files"
+                    )));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -212,8 +276,10 @@ pub fn sanitize_display(s: &str) -> String {
         .collect()
 }
 
-/// Checks one path component of a torrent file name.
-fn check_component(raw: &[u8]) -> Result<String, String> {
+/// Checks one path component of a torrent file name. `decode` turns the raw bytes into the
+/// name librqbit will really use on disk (the torrent's detected encoding, with BOM
+/// sniffing: a UTF-8 BOM followed by ".." decodes to ".."), and that name is checked too.
+fn check_component(raw: &[u8], decode: &dyn Fn(&[u8]) -> String) -> Result<String, String> {
     if raw.is_empty() {
         return Err("an empty path component".into());
     }
@@ -232,7 +298,14 @@ fn check_component(raw: &[u8]) -> Result<String, String> {
             sanitize_display(&String::from_utf8_lossy(raw))
         ));
     }
-    let s = String::from_utf8_lossy(raw).into_owned();
+    let s = decode(raw);
+    if s.is_empty() || s.contains(['\0', '/', '\\']) || s.chars().all(|c| c == '.') {
+        return Err(format!(
+            "an unsafe path component '{}' (read as '{}')",
+            sanitize_display(&String::from_utf8_lossy(raw)),
+            sanitize_display(&s)
+        ));
+    }
     let mut comps = Path::new(&s).components();
     match (comps.next(), comps.next()) {
         (Some(Component::Normal(_)), None) => Ok(s),
@@ -241,6 +314,72 @@ fn check_component(raw: &[u8]) -> Result<String, String> {
             sanitize_display(&s)
         )),
     }
+}
+
+/// librqbit's bencode parser reads integers and string lengths without overflow checks: in
+/// a release build `i18446744073709551716e` silently becomes 100 (a debug build panics).
+/// This walks the tokens first and refuses numbers that do not fit, including a
+/// `piece length` over u32. Anything else malformed is left to the parser to describe.
+fn check_bencode_numbers(b: &[u8]) -> Result<(), String> {
+    let digits_until = |from: usize, end: u8| -> Option<(&[u8], usize)> {
+        let n = b.get(from..)?.iter().position(|&c| c == end)?;
+        Some((&b[from..from + n], from + n))
+    };
+    let mut i = 0;
+    let mut last_string: &[u8] = b"";
+    while i < b.len() {
+        match b[i] {
+            b'd' | b'l' | b'e' => {
+                last_string = b"";
+                i += 1;
+            }
+            b'i' => {
+                let Some((digits, end)) = digits_until(i + 1, b'e') else {
+                    return Ok(());
+                };
+                let text = std::str::from_utf8(digits).unwrap_or("x");
+                let fits = if last_string == b"piece length" {
+                    text.parse::<u32>().is_ok()
+                } else {
+                    text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok()
+                };
+                if !fits
+                    && text
+                        .trim_start_matches('-')
+                        .bytes()
+                        .all(|c| c.is_ascii_digit())
+                {
+                    return Err(format!(
+                        "an integer too large to be read ({})",
+                        shorten(text, 30)
+                    ));
+                }
+                last_string = b"";
+                i = end + 1;
+            }
+            b'0'..=b'9' => {
+                let Some((digits, colon)) = digits_until(i, b':') else {
+                    return Ok(());
+                };
+                let Some(len) = std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|t| t.parse::<usize>().ok())
+                else {
+                    if digits.iter().all(|c| c.is_ascii_digit()) {
+                        return Err("a string length too large to be read".into());
+                    }
+                    return Ok(());
+                };
+                let Some(end) = (colon + 1).checked_add(len).filter(|e| *e <= b.len()) else {
+                    return Ok(()); // truncated: the parser says so
+                };
+                last_string = &b[colon + 1..end];
+                i = end;
+            }
+            _ => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// Parses and checks .torrent bytes. `what` names the source in messages.
@@ -253,6 +392,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
     if bytes.len() > MAX_TORRENT_FILE_BYTES {
         return Err(refuse("it is too large".into()));
     }
+    check_bencode_numbers(bytes).map_err(|w| refuse(format!("it has {w}")))?;
     let meta = torrent_from_bytes(bytes).map_err(|e| {
         refuse(format!(
             "it is not valid bencode of a torrent ({})",
@@ -279,16 +419,20 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
         ));
     }
 
+    let encoding = info.detect_encoding();
+    let decode = |raw: &[u8]| encoding.decode(raw).0.into_owned();
     let raw_name = info.name.as_ref().map(|n| n.as_ref().to_vec());
     let mut files = Vec::new();
     let single_file;
+    // Padding files are not written, but their bytes are part of the piece stream.
+    let mut padding: Vec<u64> = Vec::new();
     match (&info.length, &info.files) {
         (Some(len), None) => {
             single_file = true;
             let name = raw_name
                 .as_deref()
                 .ok_or_else(|| refuse("it has no name".into()))?;
-            let name = check_component(name).map_err(|w| refuse(format!("it has {w}")))?;
+            let name = check_component(name, &decode).map_err(|w| refuse(format!("it has {w}")))?;
             files.push(FileMeta {
                 components: vec![name],
                 len: *len,
@@ -315,6 +459,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                 }
                 // Padding files (BEP 47) are never written to disk.
                 if f.attr.as_ref().is_some_and(|a| a.as_ref().contains(&b'p')) {
+                    padding.push(f.length);
                     continue;
                 }
                 if f.path.is_empty() {
@@ -323,7 +468,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                 let mut comps = Vec::with_capacity(f.path.len());
                 for c in &f.path {
                     comps.push(
-                        check_component(c.as_ref())
+                        check_component(c.as_ref(), &decode)
                             .map_err(|w| refuse(format!("a file path has {w}")))?,
                     );
                 }
@@ -331,6 +476,9 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                     components: comps,
                     len: f.length,
                 });
+            }
+            if files.is_empty() {
+                return Err(refuse("it lists no files, only padding".into()));
             }
         }
         (Some(_), Some(_)) => {
@@ -342,7 +490,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
     }
 
     let name = match raw_name.as_deref() {
-        Some(n) => check_component(n).map_err(|w| refuse(format!("its name has {w}")))?,
+        Some(n) => check_component(n, &decode).map_err(|w| refuse(format!("its name has {w}")))?,
         None if !single_file => info_hash_name(&meta.info_hash.as_string()),
         None => unreachable!("single-file without a name was refused above"),
     };
@@ -354,12 +502,20 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
             .filter(|t| *t <= MAX_TOTAL_BYTES)
             .ok_or_else(|| refuse("its file lengths add up to more than 1 PiB".into()))?;
     }
+    // With padding: librqbit sums every entry (wrapping on overflow in a release build).
+    let mut stream_len = total;
+    for len in &padding {
+        stream_len = stream_len
+            .checked_add(*len)
+            .filter(|t| *t <= MAX_TOTAL_BYTES)
+            .ok_or_else(|| refuse("its file lengths add up to more than 1 PiB".into()))?;
+    }
     let piece_len = u64::from(info.piece_length);
-    let pieces_needed = total.div_ceil(piece_len).max(1);
+    let pieces_needed = stream_len.div_ceil(piece_len).max(1);
     let pieces_given = (info.pieces.as_ref().len() / 20) as u64;
-    if total > 0 && pieces_needed != pieces_given {
+    if stream_len > 0 && pieces_needed != pieces_given {
         return Err(refuse(format!(
-            "it has {pieces_given} piece hashes but its {total} bytes need {pieces_needed}"
+            "it has {pieces_given} piece hashes but its {stream_len} bytes need {pieces_needed}"
         )));
     }
     // Duplicate paths would make two files share one file on disk.
@@ -373,11 +529,22 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
         }
     }
     // librqbit's own checks (encodings, path traversal) must agree.
-    meta.info
+    let validated = meta
+        .info
         .data
         .clone()
         .validate()
         .map_err(|e| refuse(sanitize_display(&e.to_string())))?;
+    // The paths librqbit will join onto the output folder must be plain names only.
+    for fd in validated.iter_file_details() {
+        let p = fd.filename.to_pathbuf();
+        if p.as_os_str().is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(refuse(format!(
+                "a file path '{}' would leave the torrent's folder",
+                sanitize_display(&p.to_string_lossy())
+            )));
+        }
+    }
 
     let trackers = meta
         .iter_announce()

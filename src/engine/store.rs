@@ -6,7 +6,7 @@
 //! a store can be read by `trove export` and by a person; .torrent bytes sit in their own
 //! tree, raw.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::{InfoHash, Limits, TorrentState};
+use super::source;
 
 /// The on-disk format this trove writes. A store from a newer trove is refused, never rewritten.
 pub const STORE_FORMAT: u32 = 1;
@@ -94,21 +95,15 @@ pub enum StoreError {
         command: String,
     },
     #[error(
-        "the store at {path} was written by a newer trove (format {found}; this trove reads up to {STORE_FORMAT}): upgrade trove, or run `trove export` with the newer one and `trove import` here"
+        "the store at {path} was written by a newer trove (format {found}; this trove reads up to {STORE_FORMAT}); nothing in it was changed. Upgrade trove, or run `trove export FILE` with the newer trove, move this folder aside and `trove import FILE` here"
     )]
     FutureFormat { path: PathBuf, found: u32 },
     #[error(
-        "the store at {path} cannot be read ({reason}); nothing was changed or deleted. Move the folder aside and start again, then `trove import` a JSON export if you have one"
+        "the store at {path} is damaged: {reason}. Nothing in it was changed or deleted. To recover: `trove export FILE` saves whatever is still readable, then move the folder aside (`mv {path} {path}.damaged`) and `trove import FILE` (or an export made earlier)"
     )]
     Damaged { path: PathBuf, reason: String },
     #[error("store error: {0}")]
     Io(String),
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Io(e.to_string())
-    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -130,6 +125,61 @@ pub trait SessionStore: Send + Sync {
     fn flush(&self) -> StoreResult<()>;
 }
 
+// ---------------------------------------------------------------------------------------
+// SledStore
+//
+// What sled 0.34.7 does with damaged files (measured on this version, see
+// tests/store_damage.rs and the README's "Recovering a damaged store"):
+// - It writes to its files on *every* open, healthy or not: recovery zero-fills the tail of
+//   the last log segment, writes a new `snap.*` file and removes the old one, and deletes
+//   `blobs/*` newer than what it recovered.
+// - A truncated log, or garbage in the part of the log after the last snapshot, is not an
+//   error: sled recovers up to the damage and silently drops everything after it (older
+//   versions of records come back, newer torrents vanish). A `db` file that is garbage from
+//   the start opens as an empty database. An empty or short `conf` file is silently
+//   rewritten.
+// - Damage that the last snapshot points into is an error (`Corruption`), as is a garbled
+//   `conf` file (`Unsupported`) or a damaged blob (an error when that value is read).
+// - No panic was seen in a few hundred random truncations, bit flips and garbage fills of
+//   every file, but nothing in sled promises that, so opening is wrapped in catch_unwind.
+//
+// So trove never lets sled open a store it has not checked: it copies the store folder to a
+// scratch folder, lets sled open and recover the *copy*, and reads everything from it. Only
+// when that copy is whole does it open the real folder (whose recovery is then the same,
+// deterministic, one). A damaged store is therefore reported with its files byte-for-byte
+// as they were. Silent loss is caught with a manifest file kept next to sled's files
+// (`trove-manifest.json`): the set of torrents and a change counter ("generation") that is
+// also stored inside sled and written to the manifest only after sled has flushed. After a
+// crash sled can only be ahead of the manifest; if it is behind, or misses a torrent the
+// manifest lists, sled dropped data that had been saved, and the store is refused.
+// ---------------------------------------------------------------------------------------
+
+/// The file next to sled's own files that lets trove notice when sled lost saved data.
+pub const MANIFEST_FILE: &str = "trove-manifest.json";
+
+const FORMAT_KEY: &[u8] = b"format";
+const SETTINGS_KEY: &[u8] = b"settings";
+const GENERATION_KEY: &[u8] = b"generation";
+
+/// What the store must contain at least: written after every durable change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Manifest {
+    store_format: u32,
+    /// The change counter sled held when this was written; sled's may only be higher.
+    generation: u64,
+    /// Every torrent the store held then, except ones being removed.
+    torrents: BTreeSet<String>,
+}
+
+/// The manifest as last written, kept in memory.
+#[derive(Debug, Default)]
+struct Seal {
+    generation: u64,
+    torrents: BTreeSet<String>,
+    /// Torrents written with `put_many_unsynced`, added to the manifest at the next flush.
+    pending: BTreeSet<String>,
+}
+
 /// The persistent store: an embedded sled database in the data dir.
 pub struct SledStore {
     path: PathBuf,
@@ -137,74 +187,606 @@ pub struct SledStore {
     records: sled::Tree,
     torrents: sled::Tree,
     meta: sled::Tree,
+    seal: Mutex<Seal>,
 }
 
-const FORMAT_KEY: &[u8] = b"format";
-const SETTINGS_KEY: &[u8] = b"settings";
+/// Everything readable from a store that sled could open: what export salvages and what
+/// `open` checks.
+#[derive(Debug, Default)]
+pub struct Salvaged {
+    /// The format marker (None: there is none).
+    pub store_format: Option<u32>,
+    pub settings: SessionSettings,
+    /// Every record that decodes, with its .torrent bytes when they could be read.
+    pub torrents: Vec<(TorrentRecord, Option<Vec<u8>>)>,
+    /// What could not be read, one sentence each (empty for a whole store).
+    pub problems: Vec<String>,
+    generation: u64,
+    keys: BTreeSet<String>,
+    marker_problem: Option<String>,
+}
 
 impl SledStore {
     /// Opens (or creates) the store in `dir`. The caller holds the data-dir lock.
+    ///
+    /// A store that is damaged, lost saved changes, or comes from a newer trove is refused
+    /// with its files unchanged (see the comment above for how).
     pub fn open(dir: &Path) -> StoreResult<Self> {
         let path = dir.to_path_buf();
-        let damaged = |reason: String| StoreError::Damaged {
-            path: path.clone(),
-            reason,
-        };
-        let db = sled::Config::new()
-            .path(dir)
-            // sled flushes on its own every 500 ms; state changes also flush explicitly.
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(|e| damaged(e.to_string()))?;
-        let meta = db.open_tree("meta").map_err(|e| damaged(e.to_string()))?;
-        let records = db
-            .open_tree("torrents")
-            .map_err(|e| damaged(e.to_string()))?;
-        let torrents = db
-            .open_tree("torrent_files")
-            .map_err(|e| damaged(e.to_string()))?;
-        match meta.get(FORMAT_KEY).map_err(|e| damaged(e.to_string()))? {
-            None => {
-                if !records.is_empty() {
-                    return Err(damaged("it has torrents but no format marker".into()));
-                }
-                meta.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
-                db.flush()?;
-            }
-            Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| damaged("its format marker is unreadable".into()))?;
-                if found > STORE_FORMAT {
-                    return Err(StoreError::FutureFormat { path, found });
-                }
-            }
+        if folder_is_missing_or_empty(dir)? {
+            create_fresh(dir)?;
         }
+        let manifest = read_manifest(dir)?;
+        // Check a copy first: sled rewrites files while it recovers.
+        {
+            let copy = ScratchCopy::make(dir)?;
+            let found = read_everything(copy.path(), dir, false)?;
+            check(&path, &found, manifest.as_ref())?;
+        }
+        let (db, meta, records, torrents) =
+            open_sled(dir, true).map_err(|reason| damaged(&path, reason))?;
+        let found = read_trees(&meta, &records, &torrents, false);
+        check(&path, &found, manifest.as_ref())?;
         let store = SledStore {
             path,
             db,
             records,
             torrents,
             meta,
+            seal: Mutex::new(Seal {
+                generation: found.generation,
+                torrents: found.keys.clone(),
+                pending: BTreeSet::new(),
+            }),
         };
-        // Read every record once so damage is reported now, not halfway through a session.
-        store.list()?;
+        let current = Manifest {
+            store_format: STORE_FORMAT,
+            generation: found.generation,
+            torrents: found.keys,
+        };
+        if manifest.as_ref() != Some(&current) {
+            // A store from before manifests, or sled ahead of it after a crash.
+            write_manifest(&store.path, &current)?;
+        }
         Ok(store)
     }
 
-    fn decode(&self, key: &[u8], value: &[u8]) -> StoreResult<TorrentRecord> {
-        serde_json::from_slice(value).map_err(|e| StoreError::Damaged {
-            path: self.path.clone(),
-            reason: format!(
-                "the record for {} is unreadable: {e}",
-                String::from_utf8_lossy(key)
-            ),
-        })
+    /// Reads whatever can be read from the store in `dir` without changing a byte of it
+    /// (sled opens a scratch copy), for `trove export`. Records that do not decode and
+    /// .torrent bytes that cannot be read are left out and described in `problems`. Fails
+    /// only when sled cannot open the store at all or it is from a newer trove.
+    pub fn salvage(dir: &Path) -> StoreResult<Salvaged> {
+        let path = dir.to_path_buf();
+        if folder_is_missing_or_empty(dir)? {
+            return Err(StoreError::Io(format!(
+                "there is no store at {}: nothing to export",
+                dir.display()
+            )));
+        }
+        // A manifest that cannot be read only costs the cross-check.
+        let manifest = read_manifest(dir).unwrap_or(None);
+        let copy = ScratchCopy::make(dir)?;
+        let mut found = read_everything(copy.path(), dir, true)?;
+        if let Some(reason) = found.marker_problem.clone() {
+            found.problems.insert(0, reason);
+        }
+        match (found.store_format, &manifest) {
+            (Some(f), _) if f > STORE_FORMAT => {
+                return Err(StoreError::FutureFormat { path, found: f });
+            }
+            (_, Some(m)) if m.store_format > STORE_FORMAT => {
+                return Err(StoreError::FutureFormat {
+                    path,
+                    found: m.store_format,
+                });
+            }
+            _ => {}
+        }
+        if let Some(m) = &manifest
+            && let Some(loss) = lost_changes(&found, m)
+        {
+            found.problems.push(loss);
+        }
+        Ok(found)
     }
+
+    /// Writes imported torrents (and, when given, the session settings) in one sled
+    /// transaction: either all of them are stored or none. A torrent already in the store
+    /// is replaced, its old .torrent bytes dropped when the new one has none.
+    pub fn import(
+        &self,
+        torrents: &[(TorrentRecord, Option<Vec<u8>>)],
+        settings: Option<&SessionSettings>,
+    ) -> StoreResult<()> {
+        use sled::Transactional;
+        use sled::transaction::ConflictableTransactionError;
+        let encoded: Vec<(Vec<u8>, Option<&Vec<u8>>)> = torrents
+            .iter()
+            .map(|(r, b)| encode(r).map(|e| (e, b.as_ref())))
+            .collect::<StoreResult<_>>()?;
+        let settings = settings
+            .map(|s| serde_json::to_vec(s).map_err(|e| StoreError::Io(e.to_string())))
+            .transpose()?;
+        (&self.records, &self.torrents, &self.meta)
+            .transaction(|(records, files, meta)| {
+                for ((r, _), (rec, bytes)) in torrents.iter().zip(&encoded) {
+                    let key = r.info_hash.as_bytes();
+                    records.insert(key, rec.as_slice())?;
+                    match bytes {
+                        Some(b) => files.insert(key, b.as_slice())?,
+                        None => files.remove(key)?,
+                    };
+                }
+                if let Some(s) = &settings {
+                    meta.insert(SETTINGS_KEY, s.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Io(format!("writing the imported torrents: {e:?}")))?;
+        self.sync(torrents.iter().map(|(r, _)| r.info_hash.clone()))
+    }
+
+    /// Makes every write so far durable, then records it in the manifest.
+    fn sync(&self, added: impl IntoIterator<Item = String>) -> StoreResult<()> {
+        let mut seal = lock_seal(&self.seal);
+        let generation = seal.generation + 1;
+        self.meta
+            .insert(GENERATION_KEY, &generation.to_be_bytes())?;
+        self.db.flush()?;
+        seal.generation = generation;
+        let pending = std::mem::take(&mut seal.pending);
+        seal.torrents.extend(pending);
+        seal.torrents.extend(added);
+        write_manifest(
+            &self.path,
+            &Manifest {
+                store_format: STORE_FORMAT,
+                generation,
+                torrents: seal.torrents.clone(),
+            },
+        )
+    }
+
+    fn decode(&self, key: &[u8], value: &[u8]) -> StoreResult<TorrentRecord> {
+        decode_record(key, value).map_err(|reason| damaged(&self.path, reason))
+    }
+}
+
+fn lock_seal(m: &Mutex<Seal>) -> std::sync::MutexGuard<'_, Seal> {
+    // The seal is only ever replaced whole-field by field after a flush; a panic between
+    // two fields leaves a manifest that claims less than sled has, which is allowed.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn damaged(path: &Path, reason: String) -> StoreError {
+    StoreError::Damaged {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+fn decode_record(key: &[u8], value: &[u8]) -> Result<TorrentRecord, String> {
+    serde_json::from_slice(value).map_err(|e| {
+        format!(
+            "the record of torrent {} is not readable ({e})",
+            source::sanitize_display(&String::from_utf8_lossy(key))
+        )
+    })
 }
 
 fn encode(record: &TorrentRecord) -> StoreResult<Vec<u8>> {
     serde_json::to_vec(record).map_err(|e| StoreError::Io(e.to_string()))
+}
+
+/// sled's error in words; its own Display of corruption ends in "backtrace ()".
+fn sled_reason(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { at, .. } => match at {
+            Some(at) => format!("sled found corrupted data at {at:?}"),
+            None => "sled found corrupted data in its files".to_string(),
+        },
+        sled::Error::Unsupported(why) => format!("sled cannot read it: {why}"),
+        sled::Error::Io(e) => format!("sled could not read its files: {e}"),
+        other => format!("sled: {other}"),
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Io(sled_reason(&e))
+    }
+}
+
+/// True when `dir` does not exist or holds nothing: a store to create.
+fn folder_is_missing_or_empty(dir: &Path) -> StoreResult<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(StoreError::Io(format!(
+            "cannot read {}: {e}",
+            dir.display()
+        ))),
+    }
+}
+
+/// Creates a new store in a scratch folder and renames it into place, so a folder at
+/// `dir` is always a whole store (marker and manifest included), never half of one.
+fn create_fresh(dir: &Path) -> StoreResult<()> {
+    let io = |what: &str, e: std::io::Error| {
+        StoreError::Io(format!(
+            "cannot create the store at {}: {what}: {e}",
+            dir.display()
+        ))
+    };
+    let tmp = sibling(dir, "new");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| io("creating a scratch folder", e))?;
+    {
+        let (db, meta, _, _) = open_sled(&tmp, false).map_err(StoreError::Io)?;
+        meta.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
+        meta.insert(GENERATION_KEY, &1u64.to_be_bytes())?;
+        db.flush()?;
+    }
+    write_manifest(
+        &tmp,
+        &Manifest {
+            store_format: STORE_FORMAT,
+            generation: 1,
+            torrents: BTreeSet::new(),
+        },
+    )?;
+    if dir.exists() {
+        // Only ever an empty folder here (see folder_is_missing_or_empty).
+        std::fs::remove_dir(dir).map_err(|e| io("replacing the empty folder", e))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| io("moving it into place", e))
+}
+
+/// `DATA_DIR/.store.WHAT-PID` for `DATA_DIR/store`.
+fn sibling(dir: &Path, what: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "store".into());
+    dir.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+fn read_manifest(dir: &Path) -> StoreResult<Option<Manifest>> {
+    let file = dir.join(MANIFEST_FILE);
+    match std::fs::read(&file) {
+        Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
+            Ok(m) => Ok(Some(m)),
+            Err(e) => {
+                // Only the cross-check is lost; sled's own checks still run. It is
+                // rewritten from sled's contents once the store opens.
+                tracing::warn!(
+                    "{} is unreadable ({e}); trove will rebuild it from the store",
+                    file.display()
+                );
+                Ok(None)
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::Io(format!(
+            "cannot read {}: {e}",
+            file.display()
+        ))),
+    }
+}
+
+fn write_manifest(dir: &Path, m: &Manifest) -> StoreResult<()> {
+    use std::io::Write;
+    let file = dir.join(MANIFEST_FILE);
+    let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
+    let io = |e: std::io::Error| StoreError::Io(format!("cannot write {}: {e}", file.display()));
+    let bytes = serde_json::to_vec(m).map_err(|e| StoreError::Io(e.to_string()))?;
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(&bytes).map_err(io)?;
+    f.sync_data().map_err(io)?;
+    drop(f);
+    std::fs::rename(&tmp, &file).map_err(io)
+}
+
+/// Opens sled in `dir` and its three trees; a panic inside sled becomes an error.
+fn open_sled(
+    dir: &Path,
+    background_flush: bool,
+) -> Result<(sled::Db, sled::Tree, sled::Tree, sled::Tree), String> {
+    quietly(|| {
+        let db = sled::Config::new()
+            .path(dir)
+            // sled flushes on its own every 500 ms; state changes also flush explicitly.
+            .flush_every_ms(background_flush.then_some(500))
+            .open()
+            .map_err(|e| sled_reason(&e))?;
+        let meta = db.open_tree("meta").map_err(|e| sled_reason(&e))?;
+        let records = db.open_tree("torrents").map_err(|e| sled_reason(&e))?;
+        let torrents = db.open_tree("torrent_files").map_err(|e| sled_reason(&e))?;
+        Ok((db, meta, records, torrents))
+    })
+    .and_then(|r| r)
+}
+
+thread_local! {
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+static QUIET_SLED_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `f`, turning a panic into an error without printing a backtrace: a panic inside
+/// sled on a damaged store is a damaged store, not a trove bug to report.
+fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    use std::sync::atomic::Ordering;
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let sled_thread = QUIET_SLED_THREADS.load(Ordering::SeqCst) > 0
+                && std::thread::current()
+                    .name()
+                    .is_some_and(|n| n.starts_with("sled") || n == "log flusher");
+            if QUIET_PANICS.with(|q| q.get()) || sled_thread {
+                return;
+            }
+            previous(info)
+        }));
+    });
+    QUIET_SLED_THREADS.fetch_add(1, Ordering::SeqCst);
+    QUIET_PANICS.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET_PANICS.with(|q| q.set(false));
+    QUIET_SLED_THREADS.fetch_sub(1, Ordering::SeqCst);
+    result.map_err(|payload| {
+        let what = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "no message".into());
+        format!(
+            "sled failed while reading it ({})",
+            what.lines().next().unwrap_or("")
+        )
+    })
+}
+
+/// A scratch copy of a store folder, deleted when dropped.
+struct ScratchCopy {
+    path: PathBuf,
+}
+
+impl ScratchCopy {
+    /// Copies sled's files next to the store (same disk: cheap), or failing that into the
+    /// system temp dir.
+    fn make(dir: &Path) -> StoreResult<ScratchCopy> {
+        let candidates = [
+            sibling(dir, "check"),
+            std::env::temp_dir().join(format!("trove-store-check-{}", std::process::id())),
+        ];
+        let mut errors = Vec::new();
+        for target in candidates {
+            let _ = std::fs::remove_dir_all(&target);
+            let copy = ScratchCopy { path: target };
+            match copy_tree(dir, &copy.path) {
+                Ok(()) => return Ok(copy),
+                Err(e) => errors.push(format!("{}: {e}", copy.path.display())),
+            }
+        }
+        Err(StoreError::Io(format!(
+            "cannot check the store at {} before opening it: no room for a scratch copy ({}); free some space and try again",
+            dir.display(),
+            errors.join("; ")
+        )))
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Copies sled's files (not the manifest) from `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(MANIFEST_FILE) {
+            continue;
+        }
+        let ty = entry.file_type()?;
+        if ty.is_dir() {
+            copy_tree(&entry.path(), &to.join(&name))?;
+        } else if ty.is_file() {
+            std::fs::copy(entry.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens the sled store at `copy` (a scratch copy of `original`) and reads all of it.
+fn read_everything(copy: &Path, original: &Path, keep_bytes: bool) -> StoreResult<Salvaged> {
+    for name in ["conf", "db"] {
+        if !original.join(name).is_file() {
+            return Err(damaged(
+                original,
+                format!("sled's file {name} is missing from it"),
+            ));
+        }
+    }
+    let (_db, meta, records, torrents) =
+        open_sled(copy, false).map_err(|reason| damaged(original, reason))?;
+    let found = quietly(|| read_trees(&meta, &records, &torrents, keep_bytes))
+        .map_err(|reason| damaged(original, reason))?;
+    Ok(found)
+}
+
+fn read_trees(
+    meta: &sled::Tree,
+    records: &sled::Tree,
+    torrents: &sled::Tree,
+    keep_bytes: bool,
+) -> Salvaged {
+    let mut s = Salvaged::default();
+    match meta.get(FORMAT_KEY) {
+        Ok(None) => {
+            s.marker_problem = Some(
+                "it has no format marker (sled found no trove data in it: it was wiped, or is not a trove store)"
+                    .into(),
+            );
+        }
+        Ok(Some(v)) => match <[u8; 4]>::try_from(v.as_ref()) {
+            Ok(b) => s.store_format = Some(u32::from_be_bytes(b)),
+            Err(_) => s.marker_problem = Some("its format marker is unreadable".into()),
+        },
+        Err(e) => {
+            s.marker_problem = Some(format!(
+                "its format marker is unreadable: {}",
+                sled_reason(&e)
+            ))
+        }
+    }
+    match meta.get(GENERATION_KEY) {
+        Ok(Some(v)) => match <[u8; 8]>::try_from(v.as_ref()) {
+            Ok(b) => s.generation = u64::from_be_bytes(b),
+            Err(_) => s.problems.push("its change counter is unreadable".into()),
+        },
+        Ok(None) => {}
+        Err(e) => s.problems.push(format!(
+            "its change counter is unreadable: {}",
+            sled_reason(&e)
+        )),
+    }
+    match meta.get(SETTINGS_KEY) {
+        Ok(Some(v)) => match serde_json::from_slice(&v) {
+            Ok(settings) => s.settings = settings,
+            Err(e) => s
+                .problems
+                .push(format!("the session settings are not readable ({e})")),
+        },
+        Ok(None) => {}
+        Err(e) => s.problems.push(format!(
+            "the session settings are not readable: {}",
+            sled_reason(&e)
+        )),
+    }
+    let mut good = Vec::new();
+    for item in records.iter() {
+        match item {
+            Ok((k, v)) => {
+                s.keys.insert(String::from_utf8_lossy(&k).into_owned());
+                match decode_record(&k, &v) {
+                    Ok(r) => good.push(r),
+                    Err(reason) => s.problems.push(reason),
+                }
+            }
+            Err(e) => {
+                s.problems.push(format!(
+                    "the torrent list stops after {} records: {}",
+                    s.keys.len(),
+                    sled_reason(&e)
+                ));
+                break;
+            }
+        }
+    }
+    // Read every .torrent, also those of records that did not decode, so damage anywhere
+    // is found now rather than halfway through a session.
+    let mut bytes = BTreeMap::new();
+    for item in torrents.iter() {
+        match item {
+            Ok((k, v)) => {
+                if keep_bytes {
+                    bytes.insert(String::from_utf8_lossy(&k).into_owned(), v.to_vec());
+                }
+            }
+            Err(e) => {
+                s.problems.push(format!(
+                    "the stored .torrent files cannot all be read: {}",
+                    sled_reason(&e)
+                ));
+                break;
+            }
+        }
+    }
+    s.torrents = good
+        .into_iter()
+        .map(|r| {
+            let b = bytes.remove(&r.info_hash);
+            (r, b)
+        })
+        .collect();
+    s
+}
+
+/// What saved data sled lost, compared with the manifest written after the last flush.
+fn lost_changes(found: &Salvaged, m: &Manifest) -> Option<String> {
+    let missing: Vec<&str> = m
+        .torrents
+        .iter()
+        .filter(|h| !found.keys.contains(*h))
+        .map(|h| h.as_str())
+        .collect();
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(3).copied().collect();
+        return Some(format!(
+            "{} saved torrent{} missing from it ({}{})",
+            missing.len(),
+            if missing.len() == 1 { " is" } else { "s are" },
+            shown.join(", "),
+            if missing.len() > 3 { ", …" } else { "" }
+        ));
+    }
+    if found.generation < m.generation {
+        return Some(format!(
+            "it lost saved changes: sled recovered it only up to change {} of {}",
+            found.generation, m.generation
+        ));
+    }
+    None
+}
+
+/// Whether a store read from sled may be opened.
+fn check(path: &Path, found: &Salvaged, manifest: Option<&Manifest>) -> StoreResult<()> {
+    let newest = found
+        .store_format
+        .into_iter()
+        .chain(manifest.map(|m| m.store_format))
+        .max();
+    if let Some(f) = newest
+        && f > STORE_FORMAT
+    {
+        return Err(StoreError::FutureFormat {
+            path: path.to_path_buf(),
+            found: f,
+        });
+    }
+    if let Some(reason) = &found.marker_problem {
+        return Err(damaged(path, reason.clone()));
+    }
+    if let Some(m) = manifest
+        && let Some(loss) = lost_changes(found, m)
+    {
+        return Err(damaged(path, loss));
+    }
+    if let Some(first) = found.problems.first() {
+        let more = found.problems.len() - 1;
+        return Err(damaged(
+            path,
+            if more == 0 {
+                first.clone()
+            } else {
+                format!(
+                    "{first}, and {more} more problem{}",
+                    if more == 1 { "" } else { "s" }
+                )
+            },
+        ));
+    }
+    Ok(())
 }
 
 impl SessionStore for SledStore {
@@ -227,8 +809,7 @@ impl SessionStore for SledStore {
     fn put(&self, record: &TorrentRecord) -> StoreResult<()> {
         self.records
             .insert(record.info_hash.as_bytes(), encode(record)?)?;
-        self.db.flush()?;
-        Ok(())
+        self.sync([record.info_hash.clone()])
     }
 
     fn put_many_unsynced(&self, records: &[TorrentRecord]) -> StoreResult<()> {
@@ -237,14 +818,32 @@ impl SessionStore for SledStore {
             batch.insert(r.info_hash.as_bytes(), encode(r)?);
         }
         self.records.apply_batch(batch)?;
+        lock_seal(&self.seal)
+            .pending
+            .extend(records.iter().map(|r| r.info_hash.clone()));
         Ok(())
     }
 
     fn remove(&self, info_hash: &str) -> StoreResult<()> {
+        {
+            // The manifest forgets the torrent before sled does: after a crash in between,
+            // sled holds one torrent more than the manifest, which is allowed.
+            let mut seal = lock_seal(&self.seal);
+            seal.pending.remove(info_hash);
+            if seal.torrents.remove(info_hash) {
+                write_manifest(
+                    &self.path,
+                    &Manifest {
+                        store_format: STORE_FORMAT,
+                        generation: seal.generation,
+                        torrents: seal.torrents.clone(),
+                    },
+                )?;
+            }
+        }
         self.records.remove(info_hash.as_bytes())?;
         self.torrents.remove(info_hash.as_bytes())?;
-        self.db.flush()?;
-        Ok(())
+        self.sync([])
     }
 
     fn torrent_bytes(&self, info_hash: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -253,15 +852,16 @@ impl SessionStore for SledStore {
 
     fn put_torrent_bytes(&self, info_hash: &str, bytes: &[u8]) -> StoreResult<()> {
         self.torrents.insert(info_hash.as_bytes(), bytes)?;
-        self.db.flush()?;
-        Ok(())
+        self.sync([])
     }
 
     fn settings(&self) -> StoreResult<SessionSettings> {
         match self.meta.get(SETTINGS_KEY)? {
-            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Damaged {
-                path: self.path.clone(),
-                reason: format!("the session settings are unreadable: {e}"),
+            Some(v) => serde_json::from_slice(&v).map_err(|e| {
+                damaged(
+                    &self.path,
+                    format!("the session settings are not readable ({e})"),
+                )
             }),
             None => Ok(SessionSettings::default()),
         }
@@ -270,13 +870,35 @@ impl SessionStore for SledStore {
     fn put_settings(&self, settings: &SessionSettings) -> StoreResult<()> {
         let bytes = serde_json::to_vec(settings).map_err(|e| StoreError::Io(e.to_string()))?;
         self.meta.insert(SETTINGS_KEY, bytes)?;
-        self.db.flush()?;
-        Ok(())
+        self.sync([])
     }
 
     fn flush(&self) -> StoreResult<()> {
-        self.db.flush()?;
-        Ok(())
+        self.sync([])
+    }
+}
+
+/// Direct writes into a store's sled files that skip every check: for tests that need a
+/// store from a newer trove or with a record that does not decode. Not for anything else.
+#[doc(hidden)]
+pub mod testing {
+    use super::*;
+
+    /// Sets the format marker of the (closed) store in `dir`, as a newer trove would.
+    pub fn set_format_marker(dir: &Path, format: u32) -> Result<(), String> {
+        let (db, meta, _, _) = open_sled(dir, false)?;
+        meta.insert(FORMAT_KEY, &format.to_be_bytes())
+            .map_err(|e| sled_reason(&e))?;
+        db.flush().map_err(|e| sled_reason(&e)).map(|_| ())
+    }
+
+    /// Stores `value` as the raw record of `info_hash` in the (closed) store in `dir`.
+    pub fn put_raw_record(dir: &Path, info_hash: &str, value: &[u8]) -> Result<(), String> {
+        let (db, _, records, _) = open_sled(dir, false)?;
+        records
+            .insert(info_hash.as_bytes(), value)
+            .map_err(|e| sled_reason(&e))?;
+        db.flush().map_err(|e| sled_reason(&e)).map(|_| ())
     }
 }
 

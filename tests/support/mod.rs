@@ -19,6 +19,7 @@
 //!   `Peer`s and `Daemon`s on the test's own thread, not in a short-lived helper thread.
 #![allow(dead_code)]
 
+pub mod engine;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};

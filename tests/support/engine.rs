@@ -1,0 +1,189 @@
+//! An in-process trove engine for integration tests: a real librqbit session and sled
+//! store in a temp dir, on 127.0.0.1 with DHT, LSD and UPnP off, restartable on the same
+//! store.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{MadeTorrent, Peer};
+use trove::engine::api::{AddOptions, EngineHandle, TorrentSource};
+use trove::engine::logring::LogRing;
+use trove::engine::roots::{RootManager, RootSpec};
+use trove::engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
+use trove::engine::snapshot::{Limits, SessionSnapshot, TorrentState, TorrentSummary};
+use trove::engine::store::{SessionStore, SledStore};
+
+/// A persistent engine in a temp dir, restartable on the same store.
+pub struct Eng {
+    pub dir: tempfile::TempDir,
+    pub roots: Vec<(String, PathBuf)>,
+    handle: Option<EngineHandle>,
+    task: Option<EngineTask>,
+    pub limits: Limits,
+}
+
+impl Eng {
+    pub async fn start(roots: &[&str]) -> Eng {
+        Self::start_with(roots, Limits::default()).await
+    }
+
+    pub async fn start_with(roots: &[&str], limits: Limits) -> Eng {
+        let dir = tempfile::Builder::new()
+            .prefix("trove-eng")
+            .tempdir()
+            .unwrap();
+        let roots = roots
+            .iter()
+            .map(|l| {
+                let p = dir.path().join("roots").join(l);
+                std::fs::create_dir_all(&p).unwrap();
+                (l.to_string(), p)
+            })
+            .collect();
+        let mut e = Eng {
+            dir,
+            roots,
+            handle: None,
+            task: None,
+            limits,
+        };
+        e.boot().await;
+        e
+    }
+
+    pub async fn boot(&mut self) {
+        let specs: Vec<RootSpec> = self
+            .roots
+            .iter()
+            .enumerate()
+            .map(|(i, (l, p))| RootSpec {
+                label: l.clone(),
+                path: p.clone(),
+                token: None,
+                default: i == 0,
+            })
+            .collect();
+        let store: Arc<dyn SessionStore> =
+            Arc::new(SledStore::open(&self.dir.path().join("store")).unwrap());
+        let (handle, task) = session::start(EngineOptions {
+            store,
+            roots: RootManager::new(&specs, self.dir.path().join("unused")),
+            limits: self.limits,
+            network: loopback(),
+            fastresume_dir: Some(self.dir.path().join("fastresume")),
+            dht_state_file: None,
+            log: LogRing::new(1000),
+        })
+        .await
+        .unwrap();
+        self.handle = Some(handle);
+        self.task = Some(task);
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.boot().await;
+    }
+
+    pub async fn stop(&mut self) {
+        self.handle = None;
+        if let Some(t) = self.task.take() {
+            t.shutdown().await;
+        }
+    }
+
+    pub fn h(&self) -> &EngineHandle {
+        self.handle.as_ref().unwrap()
+    }
+
+    pub fn root(&self, label: &str) -> PathBuf {
+        self.roots.iter().find(|r| r.0 == label).unwrap().1.clone()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.h().snapshot().listen_addr.unwrap().port()
+    }
+
+    pub async fn add_file(&self, t: &MadeTorrent, peers: &[&Peer], opts: AddOptions) -> String {
+        let mut opts = opts;
+        opts.peers = peers.iter().map(|p| addr(p)).collect();
+        self.h()
+            .add(TorrentSource::File(t.torrent_path.clone()), opts)
+            .await
+            .unwrap()
+            .info_hash
+    }
+
+    /// Waits (bounded) until `f` accepts the latest snapshot.
+    pub async fn wait<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut f: impl FnMut(&SessionSnapshot) -> Option<T>,
+    ) -> T {
+        let mut rx = self.h().watch();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let snap = rx.borrow_and_update().clone();
+            if let Some(v) = f(&snap) {
+                return v;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => panic!("engine stopped while waiting for {what}"),
+                Err(_) => panic!(
+                    "timed out after {timeout:?} waiting for {what}; last snapshot: {:#?}",
+                    snap.torrents
+                ),
+            }
+        }
+    }
+
+    pub async fn wait_state(
+        &self,
+        hash: &str,
+        state: TorrentState,
+        timeout: Duration,
+    ) -> TorrentSummary {
+        self.wait(&format!("{hash} to be {state}"), timeout, |s| {
+            torrent(s, hash).filter(|t| t.state == state)
+        })
+        .await
+    }
+}
+
+pub fn torrent(s: &SessionSnapshot, hash: &str) -> Option<TorrentSummary> {
+    s.torrents.iter().find(|t| t.info_hash == hash).cloned()
+}
+
+pub fn loopback() -> NetworkOptions {
+    NetworkOptions {
+        listen_port: 0,
+        bind: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        dht: false,
+        lsd: false,
+        upnp: false,
+        trackers: true,
+    }
+}
+
+pub fn addr(p: &Peer) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p.port())
+}
+
+pub fn payload_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("trove-payload")
+        .tempdir()
+        .unwrap()
+}
+
+pub const MIB: u64 = 1 << 20;
+pub const LONG: Duration = Duration::from_secs(90);
+
+/// Where a torrent's content lands in a root.
+pub fn downloaded_to(t: &MadeTorrent, root: &Path) -> PathBuf {
+    root.join(&t.name)
+}
