@@ -759,8 +759,8 @@ fn daemon_exit_when_complete_then_restart_seeds_to_a_fresh_libtorrent_leecher() 
         assert_eq!(added, vec![t.info_hash.clone()]);
         daemon_until_complete(&env);
         t
-        // The only other seeder is gone from here on.
     };
+    // The seeder is gone: from here on trove is the only source.
     let root = env.root_path("main");
     trees_identical(&t.content_path(), &root.join(&t.name)).unwrap();
     let done = env.torrent_json(&t.info_hash).unwrap();
@@ -814,7 +814,7 @@ fn daemon_exit_when_complete_then_restart_seeds_to_a_fresh_libtorrent_leecher() 
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn daemon_restart_mid_download_does_not_download_again() {
+fn daemon_restart_mid_download_completes_without_downloading_again() {
     let t0 = Instant::now();
     let env = TroveEnv::new(&["main"]);
     let payload = tempfile::tempdir().unwrap();
@@ -866,7 +866,10 @@ fn daemon_restart_mid_download_does_not_download_again() {
     );
     let done = env.torrent_json(&t.info_hash).unwrap();
     assert_eq!(done["state"], "seeding");
-    elapsed("daemon_restart_mid_download_does_not_download_again", t0);
+    elapsed(
+        "daemon_restart_mid_download_completes_without_downloading_again",
+        t0,
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -107,6 +107,23 @@ async fn pause_stops_transfer_and_resume_completes() {
         torrent(s, &h).filter(|t| t.have_bytes >= MIB)
     })
     .await;
+    // The detail pane's per-peer rates come from successive requests.
+    eng.h().details(&h).await.unwrap();
+    let mut ticks = 0;
+    eng.wait("two more snapshots", LONG, |_| {
+        ticks += 1;
+        (ticks > 2).then_some(())
+    })
+    .await;
+    let d = eng.h().details(&h).await.unwrap();
+    assert!(
+        d.peers
+            .iter()
+            .any(|p| p.download_rate > 0.0 && p.client.is_some()),
+        "{:?}",
+        d.peers
+    );
+    assert!(d.pieces.count > 0 && d.files.len() == 1);
     eng.h()
         .run(Command::Pause(h[..8].to_string()))
         .await

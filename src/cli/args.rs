@@ -113,6 +113,35 @@ pub enum CommandArgs {
     },
     /// Download once without touching the saved session, then exit (0 when all completed and verified)
     Download(DownloadArgs),
+    /// Save the whole session (torrents with their .torrent files, roots, options, lifetime
+    /// counters) to one JSON file, to rebuild a store or move to another machine
+    ///
+    /// Works on a damaged store too: what can still be read is saved, the rest is named,
+    /// and the exit code is 2. The store itself is never changed.
+    Export {
+        /// The JSON file to write; `-` for stdout
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Add the torrents of a `trove export` file to this session (all of them or none)
+    ///
+    /// Everything is checked first: the export's version, each .torrent against its
+    /// info-hash, and that the config file here declares each storage root token the
+    /// torrents use. A torrent already in the session is refused unless --replace.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A file written by `trove export`; `-` for stdin
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Overwrite torrents (and dashboard-set session limits) already in this session
+    #[arg(long)]
+    pub replace: bool,
+    /// Put every imported torrent in this storage root, whatever root it had before
+    #[arg(long, value_name = "LABEL")]
+    pub root: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod offline;
+mod transfer;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

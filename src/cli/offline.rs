@@ -29,6 +29,13 @@ pub fn read_source(text: &str) -> anyhow::Result<TorrentSource> {
 }
 
 pub(crate) async fn run(ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i32> {
+    // Export reads a scratch copy (so it works on a damaged store); import checks its file
+    // before it opens the store. Both take the data-dir lock themselves.
+    match cmd {
+        CommandArgs::Export { file } => return super::transfer::export(ctx, file),
+        CommandArgs::Import(args) => return super::transfer::import(ctx, args),
+        _ => {}
+    }
     let (_lock, store) = super::open_store(&ctx.data_dir)?;
     let store: &SledStore = &store;
     match cmd {
@@ -37,7 +44,10 @@ pub(crate) async fn run(ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i
         CommandArgs::Pause { ids } => set_paused(store, ids, true),
         CommandArgs::Resume { ids } => set_paused(store, ids, false),
         CommandArgs::Remove { ids, delete_data } => remove(ctx, store, ids, *delete_data),
-        CommandArgs::Daemon { .. } | CommandArgs::Download(_) => {
+        CommandArgs::Daemon { .. }
+        | CommandArgs::Download(_)
+        | CommandArgs::Export { .. }
+        | CommandArgs::Import(_) => {
             unreachable!("handled by the caller")
         }
     }

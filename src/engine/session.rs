@@ -254,6 +254,15 @@ enum Internal {
     MetadataResolved(InfoHash, Result<Vec<u8>, String>),
 }
 
+#[derive(Clone, Copy)]
+struct PeerSample {
+    at: Instant,
+    downloaded: u64,
+    uploaded: u64,
+    download_rate: f64,
+    upload_rate: f64,
+}
+
 struct Entry {
     record: TorrentRecord,
     torrent: Option<CheckedTorrent>,
@@ -266,8 +275,8 @@ struct Entry {
     resolver: Option<JoinHandle<()>>,
     summary: Option<TorrentSummary>,
     file_progress: Vec<u64>,
-    /// Per-peer byte counters at the last details request, to turn them into rates.
-    peer_counters: std::collections::HashMap<String, (Instant, u64, u64)>,
+    /// Per-peer byte counters at an earlier details request, to turn them into rates.
+    peer_counters: std::collections::HashMap<String, PeerSample>,
 }
 
 impl Entry {
@@ -1147,28 +1156,33 @@ impl Engine {
                 peers.sort_by_key(|p| std::cmp::Reverse(p.downloaded));
             }
         }
-        // Rates from the counters seen at the previous request (the UI asks about once a
-        // second while the pane is open); a first look shows no rate rather than a guess.
+        // Rates from the counters seen at an earlier request at least half a second old
+        // (the UI may ask several times a second); in between, the last rates stand.
         let now = Instant::now();
-        let previous = std::mem::take(
-            &mut self
-                .torrents
-                .get_mut(&hash)
-                .ok_or(EngineError::Stopped)?
-                .peer_counters,
-        );
+        let e = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
         let mut current = std::collections::HashMap::with_capacity(peers.len());
         for p in &mut peers {
-            if let Some((at, down, up)) = previous.get(&p.addr) {
-                let secs = now.duration_since(*at).as_secs_f64();
-                if secs > 0.05 && secs < 30.0 {
-                    p.download_rate = p.downloaded.saturating_sub(*down) as f64 / secs;
-                    p.upload_rate = p.uploaded.saturating_sub(*up) as f64 / secs;
+            let mut sample = PeerSample {
+                at: now,
+                downloaded: p.downloaded,
+                uploaded: p.uploaded,
+                download_rate: 0.0,
+                upload_rate: 0.0,
+            };
+            if let Some(prev) = e.peer_counters.get(&p.addr) {
+                let secs = now.duration_since(prev.at).as_secs_f64();
+                if secs < 0.5 {
+                    sample = *prev;
+                } else if secs < 30.0 {
+                    sample.download_rate =
+                        p.downloaded.saturating_sub(prev.downloaded) as f64 / secs;
+                    sample.upload_rate = p.uploaded.saturating_sub(prev.uploaded) as f64 / secs;
                 }
             }
-            current.insert(p.addr.clone(), (now, p.downloaded, p.uploaded));
+            p.download_rate = sample.download_rate;
+            p.upload_rate = sample.upload_rate;
+            current.insert(p.addr.clone(), sample);
         }
-        let e = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
         e.peer_counters = current;
         let e = &self.torrents[&hash];
         if let Some(h) = &e.handle {
@@ -1288,6 +1302,7 @@ pub fn prepare_record(
             info_hash,
             name,
             link,
+            ..
         } => (
             info_hash.clone(),
             name.clone().unwrap_or_else(|| info_hash.clone()),
@@ -1308,7 +1323,13 @@ pub fn prepare_record(
         completed_at: None,
         uploaded_total: 0,
         downloaded_total: 0,
-        initial_peers: opts.peers.clone(),
+        initial_peers: {
+            let mut peers = opts.peers.clone();
+            if let Loaded::Magnet { peers: named, .. } = loaded {
+                peers.extend(named.iter().filter(|p| !opts.peers.contains(p)));
+            }
+            peers
+        },
         seen_peers: Vec::new(),
         last_state: if opts.paused {
             TorrentState::Paused

@@ -82,6 +82,8 @@ pub enum Loaded {
         info_hash: String,
         name: Option<String>,
         link: String,
+        /// Peers named in the link (`x.pe`, BEP 9), dialled first.
+        peers: Vec<std::net::SocketAddr>,
     },
 }
 
@@ -198,13 +200,38 @@ pub fn parse_magnet(link: &str) -> Result<Loaded, EngineError> {
         None => bad(),
     })?;
     let magnet = Magnet::parse(link).map_err(|_| bad())?;
-    let id = magnet.as_id20().ok_or_else(bad)?;
+    let id = magnet.as_id20().ok_or_else(|| {
+        if magnet.as_id32().is_some() {
+            EngineError::BadSource(format!(
+                "'{}' has only a v2 (urn:btmh) info-hash; trove needs a v1 one (xt=urn:btih:)",
+                shorten(link, 80)
+            ))
+        } else {
+            bad()
+        }
+    })?;
     let name = magnet.name.clone().map(|n| sanitize_display(&n));
     Ok(Loaded::Magnet {
         info_hash: id.as_string(),
         name,
         link: link.to_string(),
+        peers: magnet_peers(link),
     })
+}
+
+/// The `x.pe` parameters of a magnet link (BEP 9 peer addresses); ones that are not an
+/// `ip:port` are skipped (a host name would need a DNS lookup at add time).
+fn magnet_peers(link: &str) -> Vec<std::net::SocketAddr> {
+    let query = link.split_once('?').map(|(_, q)| q).unwrap_or("");
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == "x.pe")
+        .filter_map(|(_, v)| {
+            let v = v.replace("%3A", ":").replace("%3a", ":");
+            v.parse().ok()
+        })
+        .collect()
 }
 
 /// Checks the parts of a magnet link that make librqbit's `Magnet::parse` panic or
@@ -339,7 +366,7 @@ fn check_bencode_numbers(b: &[u8]) -> Result<(), String> {
                 };
                 let text = std::str::from_utf8(digits).unwrap_or("x");
                 let fits = if last_string == b"piece length" {
-                    text.parse::<u32>().is_ok()
+                    text.starts_with('-') || text.parse::<u32>().is_ok()
                 } else {
                     text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok()
                 };
@@ -612,7 +639,7 @@ mod tests {
 
     fn multi(name: &[u8], files: &[(&[&[u8]], u64)], piece_len: u64) -> Vec<u8> {
         let total: u64 = files.iter().map(|f| f.1).sum();
-        let pieces = total.div_ceil(piece_len).max(1);
+        let pieces = total.div_ceil(piece_len.max(1)).max(1);
         let mut info = b"d".to_vec();
         info.extend(bstr(b"files"));
         info.push(b'l');
@@ -705,6 +732,24 @@ mod tests {
     }
 
     #[test]
+    fn magnet_peer_addresses_are_read() {
+        let l = parse_magnet(
+            "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&x.pe=127.0.0.1:6881&x.pe=host:1&x.pe=127.0.0.1%3A7000",
+        )
+        .unwrap();
+        let Loaded::Magnet { peers, .. } = l else {
+            panic!()
+        };
+        assert_eq!(
+            peers,
+            vec![
+                "127.0.0.1:6881".parse().unwrap(),
+                "127.0.0.1:7000".parse().unwrap()
+            ]
+        );
+    }
+
+    #[test]
     fn magnets_parse_or_say_why() {
         let ok = parse_magnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x")
             .unwrap();
@@ -723,5 +768,274 @@ mod tests {
         let t = check_torrent(&b, "x").unwrap();
         let e = check_no_symlinks(&t, dir.path()).unwrap_err().to_string();
         assert!(e.contains("symlink"), "{e}");
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Property tests (issue 4, item 4): the path from raw bytes to a checked torrent never
+    // panics, and whatever it accepts stays inside its root as librqbit will really write
+    // it. Case counts are modest; PROPTEST_CASES raises them (scripts/fuzz.sh does).
+    // -----------------------------------------------------------------------------------
+
+    use proptest::prelude::*;
+
+    fn cases(default: u32) -> ProptestConfig {
+        let n = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default);
+        ProptestConfig {
+            cases: n,
+            max_shrink_iters: 2000,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Fragments that path components are glued from: everything that has ever been a
+    /// traversal trick, plus ordinary and unicode text.
+    fn fragment() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"..".to_vec()),
+            Just(b".".to_vec()),
+            Just(b"".to_vec()),
+            Just(b"/".to_vec()),
+            Just(b"\\".to_vec()),
+            Just(b"\0".to_vec()),
+            Just(b"\xef\xbb\xbf".to_vec()), // UTF-8 BOM
+            Just(b"\xff\xfe".to_vec()),     // UTF-16LE BOM
+            Just(b"\xfe\xff".to_vec()),     // UTF-16BE BOM
+            Just(b".\x00".to_vec()),        // '.' in UTF-16LE
+            Just(b"\x81\x5c".to_vec()),     // Shift_JIS with a 0x5C trail byte
+            Just("é".as_bytes().to_vec()),
+            Just(b"\xe9".to_vec()), // Latin-1 é
+            Just("日本語".as_bytes().to_vec()),
+            Just("\u{202e}".as_bytes().to_vec()),
+            Just("\u{2215}".as_bytes().to_vec()), // division slash
+            Just(b"C:".to_vec()),
+            Just(b"~".to_vec()),
+            "[a-z0-9]{1,6}".prop_map(|s| s.into_bytes()),
+            prop::collection::vec(any::<u8>(), 1..4),
+        ]
+    }
+
+    fn component() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(fragment(), 1..4).prop_map(|v| v.concat())
+    }
+
+    #[derive(Debug, Clone)]
+    struct GenFile {
+        path: Vec<Vec<u8>>,
+        len: u64,
+        attr: Option<&'static [u8]>,
+    }
+
+    fn gen_file() -> impl Strategy<Value = GenFile> {
+        (
+            prop::collection::vec(component(), 0..4),
+            prop_oneof![Just(0u64), 1u64..70_000, Just(1 << 40)],
+            prop_oneof![
+                6 => Just(None),
+                1 => Just(Some(b"p".as_slice())),
+                1 => Just(Some(b"x".as_slice())),
+                1 => Just(Some(b"l".as_slice())),
+            ],
+        )
+            .prop_map(|(path, len, attr)| GenFile { path, len, attr })
+    }
+
+    /// A bencoded torrent with correct piece counts, so that bad paths are the only reason
+    /// for most refusals. `single` makes a single-file torrent from the first file.
+    fn encode(name: Option<&[u8]>, files: &[GenFile], single: bool, piece: u64) -> Vec<u8> {
+        let total: u64 = if single {
+            files[0].len
+        } else {
+            files.iter().map(|f| f.len).sum()
+        };
+        let pieces = total.div_ceil(piece).max(1).min(5000);
+        let mut info = b"d".to_vec();
+        if single {
+            info.extend(bstr(b"length"));
+            info.extend(format!("i{}e", files[0].len).as_bytes());
+        } else {
+            info.extend(bstr(b"files"));
+            info.push(b'l');
+            for f in files {
+                info.push(b'd');
+                if let Some(a) = f.attr {
+                    info.extend(bstr(b"attr"));
+                    info.extend(bstr(a));
+                }
+                info.extend(bstr(b"length"));
+                info.extend(format!("i{}e", f.len).as_bytes());
+                info.extend(bstr(b"path"));
+                info.push(b'l');
+                for c in &f.path {
+                    info.extend(bstr(c));
+                }
+                info.extend(b"ee");
+            }
+            info.push(b'e');
+        }
+        if let Some(n) = name {
+            info.extend(bstr(b"name"));
+            info.extend(bstr(n));
+        }
+        info.extend(bstr(b"piece length"));
+        info.extend(format!("i{piece}e").as_bytes());
+        info.extend(bstr(b"pieces"));
+        info.extend(bstr(&vec![7u8; 20 * pieces as usize]));
+        info.push(b'e');
+        let mut t = b"d".to_vec();
+        t.extend(bstr(b"info"));
+        t.extend(info);
+        t.push(b'e');
+        t
+    }
+
+    fn gen_torrent() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::option::weighted(0.9, component()),
+            prop::collection::vec(gen_file(), 1..5),
+            prop::bool::weighted(0.25),
+            prop_oneof![Just(16384u64), Just(1u64), Just(1 << 20)],
+        )
+            .prop_map(|(name, files, single, piece)| encode(name.as_deref(), &files, single, piece))
+    }
+
+    /// Everything an accepted torrent must satisfy.
+    fn assert_contained(bytes: &[u8], t: &CheckedTorrent) {
+        let root = Path::new("/srv/trove-root");
+        for p in t.file_paths(root) {
+            let rel = p
+                .strip_prefix(root)
+                .unwrap_or_else(|_| panic!("{p:?} is not under {root:?}"));
+            assert!(
+                rel.components().count() >= 1
+                    && rel.components().all(|c| matches!(c, Component::Normal(_))),
+                "{p:?} has a non-normal component"
+            );
+        }
+        let folder = t.output_folder(root);
+        assert!(folder.starts_with(root));
+        // librqbit writes output_folder + its own decoding of each path: it must be the
+        // very path trove checked (else the symlink check looks at the wrong place).
+        let meta = torrent_from_bytes(bytes).unwrap();
+        let v = meta.info.data.clone().validate().unwrap();
+        let theirs: Vec<Vec<String>> = v
+            .iter_file_details()
+            .filter(|fd| !fd.attrs().padding)
+            .map(|fd| {
+                fd.filename
+                    .iter_components()
+                    .map(|c| c.into_owned())
+                    .collect()
+            })
+            .collect();
+        let ours: Vec<Vec<String>> = t.files.iter().map(|f| f.components.clone()).collect();
+        assert_eq!(
+            ours, theirs,
+            "trove and librqbit disagree on the file names"
+        );
+        for comps in &theirs {
+            let p = comps.iter().fold(folder.clone(), |p, c| p.join(c));
+            let rel = p.strip_prefix(root).expect("librqbit path under root");
+            assert!(
+                rel.components().all(|c| matches!(c, Component::Normal(_))),
+                "librqbit would write {p:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases(4000))]
+
+        #[test]
+        fn prop_arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+            let _ = check_torrent(&bytes, "fuzz");
+        }
+
+        #[test]
+        fn prop_bencode_shaped_bytes_never_panic(
+            parts in prop::collection::vec(prop_oneof![
+                Just(b"d".to_vec()), Just(b"l".to_vec()), Just(b"e".to_vec()),
+                Just(b"4:info".to_vec()), Just(b"5:files".to_vec()), Just(b"4:path".to_vec()),
+                Just(b"6:length".to_vec()), Just(b"4:name".to_vec()), Just(b"6:pieces".to_vec()),
+                Just(b"12:piece length".to_vec()), Just(b"4:attr".to_vec()),
+                Just(b"12:symlink path".to_vec()),
+                (any::<i64>()).prop_map(|i| format!("i{i}e").into_bytes()),
+                Just(b"i18446744073709551716e".to_vec()),
+                Just(b"18446744073709551617:".to_vec()),
+                component().prop_map(|c| bstr(&c)),
+                Just(bstr(&[7u8; 20])),
+            ], 0..40)
+        ) {
+            let bytes = parts.concat();
+            let _ = check_torrent(&bytes, "fuzz");
+        }
+
+        #[test]
+        fn prop_mutated_good_torrent_never_panics_and_stays_contained(
+            cut in any::<prop::sample::Index>(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            truncate in any::<bool>(),
+        ) {
+            let mut b = multi(
+                b"album",
+                &[(&[b"cd1", b"01.flac"], 40000), (&[b"cover.jpg"], 1234)],
+                16384,
+            );
+            for (at, byte) in flips {
+                let i = at.index(b.len());
+                b[i] = byte;
+            }
+            if truncate {
+                b.truncate(cut.index(b.len() + 1));
+            }
+            if let Ok(t) = check_torrent(&b, "fuzz") {
+                assert_contained(&b, &t);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases(3000))]
+
+        #[test]
+        fn prop_generated_torrents_stay_under_their_root(bytes in gen_torrent()) {
+            if let Ok(t) = check_torrent(&bytes, "fuzz") {
+                assert_contained(&bytes, &t);
+            }
+        }
+
+        #[test]
+        fn prop_arbitrary_strings_never_panic_parse_magnet(s in any::<String>()) {
+            let _ = parse_magnet(&s);
+        }
+
+        #[test]
+        fn prop_magnet_shaped_strings_never_panic(
+            hash in prop_oneof![
+                "[A-Za-z2-7=0-9]{0,70}",
+                // base32 of the two lengths librqbit decodes, with and without padding
+                (prop_oneof![Just(0usize), Just(1), Just(3), Just(4), Just(6)], "[A-Z2-7]{32}")
+                    .prop_map(|(pad, h)| format!("{}{}", &h[..32 - pad], "=".repeat(pad))),
+                (prop_oneof![Just(0usize), Just(1), Just(3), Just(4), Just(6)], "[A-Z2-7]{56}")
+                    .prop_map(|(pad, h)| format!("{}{}", &h[..56 - pad], "=".repeat(pad))),
+                "[0-9a-fA-F]{40}",
+                "[0-9a-f]{64}",
+            ],
+            kind in prop_oneof![Just("urn:btih:"), Just("urn:btmh:1220"), Just("urn:btmh:"), Just("")],
+            extra in prop_oneof![
+                Just(String::new()),
+                (any::<u64>(), any::<u64>()).prop_map(|(a, b)| format!("&so={a}-{b}")),
+                (0u64..100, 0u64..200_000).prop_map(|(a, b)| format!("&so={a}-{b},{b}")),
+                "&dn=[^&]{0,20}",
+                "&tr=[ -~]{0,20}",
+            ],
+        ) {
+            let link = format!("magnet:?xt={kind}{hash}{extra}");
+            if let Ok(Loaded::Magnet { info_hash, .. }) = parse_magnet(&link) {
+                prop_assert_eq!(info_hash.len(), 40);
+            }
+        }
     }
 }

@@ -206,6 +206,13 @@ pub struct Salvaged {
     marker_problem: Option<String>,
 }
 
+impl Salvaged {
+    /// The info-hash of every record found, including those that did not decode.
+    pub fn keys(&self) -> &BTreeSet<String> {
+        &self.keys
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`. The caller holds the data-dir lock.
     ///
@@ -382,9 +389,13 @@ fn encode(record: &TorrentRecord) -> StoreResult<Vec<u8>> {
 fn sled_reason(e: &sled::Error) -> String {
     match e {
         sled::Error::Corruption { at, .. } => match at {
-            Some(at) => format!("sled found corrupted data at {at:?}"),
+            Some(at) => format!("sled found corrupted data (at {at:?})"),
             None => "sled found corrupted data in its files".to_string(),
         },
+        // sled says this of a `conf` file whose lines are not text.
+        sled::Error::Unsupported(why) if why.contains("earlier than 0.29") => {
+            "sled's settings file `conf` is garbled".to_string()
+        }
         sled::Error::Unsupported(why) => format!("sled cannot read it: {why}"),
         sled::Error::Io(e) => format!("sled could not read its files: {e}"),
         other => format!("sled: {other}"),
@@ -532,7 +543,13 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     });
     QUIET_SLED_THREADS.fetch_add(1, Ordering::SeqCst);
     QUIET_PANICS.with(|q| q.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    // sled logs what it finds wrong through the `log` crate (e.g. "failed to parse persisted
+    // config as UTF-8"), which would print a second, confusing line beside trove's own
+    // message; the error it returns says the same and is reported instead.
+    let result =
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        });
     QUIET_PANICS.with(|q| q.set(false));
     QUIET_SLED_THREADS.fetch_sub(1, Ordering::SeqCst);
     result.map_err(|payload| {
@@ -1061,6 +1078,285 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("newer trove"));
+    }
+
+    /// Every file under `dir` with its bytes.
+    fn snapshot_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.insert(p.clone(), std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    fn hash(i: u8) -> String {
+        format!("{i:02x}").repeat(20)
+    }
+
+    /// A closed store holding records 1 and 2 (with .torrent bytes for 1).
+    fn store_with_two(dir: &Path) {
+        let s = SledStore::open(dir).unwrap();
+        s.put(&record(&hash(1))).unwrap();
+        s.put_torrent_bytes(&hash(1), &[7u8; 3000]).unwrap();
+        s.put(&record(&hash(2))).unwrap();
+    }
+
+    fn expect_damaged(dir: &Path, needle: &str) -> String {
+        let before = snapshot_files(dir);
+        let err = match SledStore::open(dir) {
+            Ok(_) => panic!("a damaged store opened"),
+            Err(e) => e,
+        };
+        assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains(needle), "{text}");
+        assert!(
+            text.contains("trove export") && text.contains("trove import"),
+            "{text}"
+        );
+        assert!(
+            before == snapshot_files(dir),
+            "refusing the store changed its files"
+        );
+        text
+    }
+
+    #[test]
+    fn a_new_store_is_created_whole_with_its_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        drop(SledStore::open(&path).unwrap());
+        let m = read_manifest(&path).unwrap().unwrap();
+        assert_eq!(m.store_format, STORE_FORMAT);
+        assert!(m.torrents.is_empty());
+        // An empty folder is a store to create, too.
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        drop(SledStore::open(&empty).unwrap());
+        assert!(empty.join("db").is_file());
+        // No scratch folder is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn the_manifest_follows_puts_flushes_and_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SledStore::open(dir.path()).unwrap();
+        s.put(&record(&hash(1))).unwrap();
+        s.put_many_unsynced(&[record(&hash(2))]).unwrap();
+        let m = read_manifest(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            m.torrents.len(),
+            1,
+            "an unsynced put is not in the manifest yet"
+        );
+        s.flush().unwrap();
+        let m2 = read_manifest(dir.path()).unwrap().unwrap();
+        assert_eq!(m2.torrents.len(), 2);
+        assert!(m2.generation > m.generation);
+        s.remove(&hash(1)).unwrap();
+        let m3 = read_manifest(dir.path()).unwrap().unwrap();
+        assert_eq!(m3.torrents, BTreeSet::from([hash(2)]));
+        drop(s);
+        let s = SledStore::open(dir.path()).unwrap();
+        assert_eq!(s.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_torrent_sled_lost_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        // sled drops a saved record behind trove's back (as its recovery does with a
+        // truncated log), without the manifest knowing.
+        {
+            let (db, _, records, _) = open_sled(dir.path(), false).unwrap();
+            records.remove(hash(2).as_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        expect_damaged(
+            dir.path(),
+            &format!("1 saved torrent is missing from it ({})", hash(2)),
+        );
+    }
+
+    #[test]
+    fn lost_changes_are_noticed_by_the_change_counter() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        let mut m = read_manifest(dir.path()).unwrap().unwrap();
+        m.generation += 5;
+        write_manifest(dir.path(), &m).unwrap();
+        expect_damaged(dir.path(), "lost saved changes");
+    }
+
+    #[test]
+    fn sled_ahead_of_the_manifest_is_a_crash_not_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        // As after a kill -9 between sled's flush and the manifest write.
+        let mut m = read_manifest(dir.path()).unwrap().unwrap();
+        m.generation -= 1;
+        m.torrents.remove(&hash(2));
+        write_manifest(dir.path(), &m).unwrap();
+        let s = SledStore::open(dir.path()).unwrap();
+        assert_eq!(s.list().unwrap().len(), 2);
+        let fixed = read_manifest(dir.path()).unwrap().unwrap();
+        assert_eq!(fixed.torrents.len(), 2);
+    }
+
+    #[test]
+    fn a_store_without_a_manifest_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        std::fs::remove_file(dir.path().join(MANIFEST_FILE)).unwrap();
+        drop(SledStore::open(dir.path()).unwrap());
+        assert_eq!(
+            read_manifest(dir.path()).unwrap().unwrap().torrents.len(),
+            2
+        );
+        // An unreadable one too (it only costs the cross-check).
+        std::fs::write(dir.path().join(MANIFEST_FILE), b"\x00garbage").unwrap();
+        drop(SledStore::open(dir.path()).unwrap());
+        assert_eq!(
+            read_manifest(dir.path()).unwrap().unwrap().torrents.len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_truncated_log_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        let db = dir.path().join("db");
+        let bytes = std::fs::read(&db).unwrap();
+        let used = bytes.iter().rposition(|&b| b != 0).unwrap() + 1;
+        std::fs::write(&db, &bytes[..used / 2]).unwrap();
+        expect_damaged(dir.path(), "");
+    }
+
+    #[test]
+    fn a_garbage_log_is_refused_not_opened_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        let db = dir.path().join("db");
+        let len = std::fs::metadata(&db).unwrap().len() as usize;
+        let mut x: u32 = 42;
+        let junk: Vec<u8> = (0..len)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect();
+        std::fs::write(&db, junk).unwrap();
+        expect_damaged(dir.path(), "");
+    }
+
+    #[test]
+    fn missing_sled_files_are_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        std::fs::remove_file(dir.path().join("db")).unwrap();
+        expect_damaged(dir.path(), "sled's file db is missing");
+    }
+
+    #[test]
+    fn an_unreadable_record_is_refused_but_salvaged() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        testing::put_raw_record(dir.path(), &hash(2), b"{not json").unwrap();
+        expect_damaged(
+            dir.path(),
+            &format!("the record of torrent {} is not readable", hash(2)),
+        );
+        let before = snapshot_files(dir.path());
+        let s = SledStore::salvage(dir.path()).unwrap();
+        assert!(
+            before == snapshot_files(dir.path()),
+            "salvage changed the store"
+        );
+        assert_eq!(s.torrents.len(), 1);
+        assert_eq!(s.torrents[0].0.info_hash, hash(1));
+        assert_eq!(s.torrents[0].1.as_deref(), Some(&[7u8; 3000][..]));
+        assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
+        assert!(s.problems[0].contains(&hash(2)));
+        assert_eq!(s.keys().len(), 2);
+    }
+
+    #[test]
+    fn salvage_refuses_a_future_store() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        testing::set_format_marker(dir.path(), STORE_FORMAT + 1).unwrap();
+        let before = snapshot_files(dir.path());
+        assert!(matches!(
+            SledStore::salvage(dir.path()),
+            Err(StoreError::FutureFormat { .. })
+        ));
+        assert!(matches!(
+            SledStore::open(dir.path()),
+            Err(StoreError::FutureFormat { .. })
+        ));
+        assert!(before == snapshot_files(dir.path()));
+    }
+
+    #[test]
+    fn import_writes_everything_in_one_go_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        let s = SledStore::open(dir.path()).unwrap();
+        let mut r1 = record(&hash(1));
+        r1.uploaded_total = 12345;
+        let settings = SessionSettings {
+            limits: Some(Limits {
+                download_bps: Some(5),
+                upload_bps: None,
+                peers: None,
+            }),
+        };
+        s.import(
+            &[
+                (r1.clone(), None),
+                (record(&hash(3)), Some(b"d4:infoe".to_vec())),
+            ],
+            Some(&settings),
+        )
+        .unwrap();
+        drop(s);
+        let s = SledStore::open(dir.path()).unwrap();
+        assert_eq!(s.list().unwrap().len(), 3);
+        assert_eq!(s.get(&hash(1)).unwrap(), Some(r1));
+        assert_eq!(
+            s.torrent_bytes(&hash(1)).unwrap(),
+            None,
+            "replaced without bytes"
+        );
+        assert_eq!(s.torrent_bytes(&hash(3)).unwrap().unwrap(), b"d4:infoe");
+        assert_eq!(s.settings().unwrap(), settings);
+        assert_eq!(
+            read_manifest(dir.path()).unwrap().unwrap().torrents.len(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_panic_inside_sled_becomes_an_error() {
+        let r: Result<(), String> = quietly(|| panic!("boom at offset 3"));
+        let e = r.unwrap_err();
+        assert!(e.contains("boom at offset 3"), "{e}");
+        // The hook stays quiet only around sled: other panics still reach the old hook.
+        assert!(!QUIET_PANICS.with(|q| q.get()));
     }
 
     #[test]
