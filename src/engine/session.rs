@@ -208,6 +208,7 @@ pub async fn start(opts: EngineOptions) -> anyhow::Result<(EngineHandle, EngineT
         internal_tx,
         fastresume_dir: opts.fastresume_dir,
         root_info: Vec::new(),
+        to_restore: Default::default(),
     };
     engine.root_info = engine.roots.info();
     engine.restore(crashed).await?;
@@ -312,6 +313,8 @@ struct Engine {
     fastresume_dir: Option<PathBuf>,
     /// The last probe of every root (see `check_roots`).
     root_info: Vec<RootInfo>,
+    /// Stored torrents not yet handed to librqbit (see `restore_some`).
+    to_restore: std::collections::VecDeque<InfoHash>,
 }
 
 fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -336,6 +339,11 @@ impl Engine {
         let mut last_root_check = Instant::now();
         loop {
             tokio::select! {
+                () = std::future::ready(()), if !self.to_restore.is_empty() => {
+                    self.restore_some().await;
+                    self.poll();
+                    self.publish();
+                }
                 Some((cmd, reply)) = commands.recv() => {
                     let answer = self.handle_command(cmd, reply).await;
                     self.poll();
@@ -417,14 +425,34 @@ impl Engine {
             self.torrents
                 .insert(hash.clone(), Entry::new(record, torrent));
             if has_torrent {
-                if let Err(e) = self.start_torrent(&hash).await {
-                    self.set_error(&hash, e.to_string());
-                }
+                self.to_restore.push_back(hash);
             } else {
                 self.resolve_metadata(&hash);
             }
         }
         Ok(())
+    }
+
+    /// Hands a few stored torrents to librqbit. The loop calls it while any are left, in
+    /// between commands, so the first snapshot (every stored torrent, queued) is out at
+    /// once and the dashboard answers keys while a large session comes back.
+    async fn restore_some(&mut self) {
+        const BATCH: usize = 8;
+        for _ in 0..BATCH {
+            let Some(hash) = self.to_restore.pop_front() else {
+                break;
+            };
+            // Removed meanwhile, or already started by a resume: nothing to do.
+            if self.torrents.get(&hash).is_none_or(|e| e.handle.is_some()) {
+                continue;
+            }
+            if let Err(e) = self.start_torrent(&hash).await {
+                self.set_error(&hash, e.to_string());
+            }
+        }
+        if self.to_restore.is_empty() {
+            info!(count = self.torrents.len(), "every stored torrent is back");
+        }
     }
 
     fn set_error(&mut self, hash: &str, msg: String) {
