@@ -1,0 +1,216 @@
+//! The real `trove` dashboard driven as a person would, through tmux: paste a magnet,
+//! pick a root, watch it complete, pause, resume, remove with data, quit. Every step is
+//! checked on the captured screen and on disk.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use support::{Peer, TroveEnv, trees_identical, wait_until};
+
+/// A private tmux server (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(env: &TroveEnv, width: u16, height: u16) -> Tmux {
+        let socket = format!("trove-e2e-{}-{}", std::process::id(), support::free_port());
+        let t = Tmux { socket };
+        let cmd = format!(
+            "{} --data-dir {} --config {} --refresh-ms 250",
+            env!("CARGO_BIN_EXE_trove"),
+            shell_quote(&env.data_dir),
+            shell_quote(&env.config_path),
+        );
+        let out = t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            // NO_COLOR keeps the capture plain; the UI must still be readable without colour.
+            &format!("env NO_COLOR=1 TERM=xterm-256color {cmd}; echo TROVE-EXITED $?; sleep 30"),
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is installed")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend_from_slice(keys);
+        assert!(self.tmux(&args).status.success());
+    }
+
+    /// Pastes text as a terminal would with bracketed paste, so it arrives as one event.
+    fn paste(&self, text: &str) {
+        assert!(self.tmux(&["set-buffer", "-b", "p", text]).status.success());
+        assert!(
+            self.tmux(&["paste-buffer", "-p", "-b", "p", "-t", "main"])
+                .status
+                .success()
+        );
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "main"]).stdout)
+            .into_owned()
+    }
+
+    /// Waits until the screen satisfies `f`; the panic shows the last screen.
+    fn wait_screen(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_until(what, Duration::from_secs(60), || {
+                last = self.screen();
+                f(&last).then(|| last.clone())
+            })
+        }));
+        match found {
+            Ok(s) => s,
+            Err(_) => panic!("timed out waiting for {what}; screen:\n{last}"),
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// The table row of a torrent (the line that names it and has a state).
+fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|l| l.contains(name) && (l.contains('%') || l.contains("seeding")))
+}
+
+#[test]
+fn dashboard_adds_by_paste_picks_a_root_pauses_resumes_removes_and_quits() {
+    let payload = tempfile::tempdir().unwrap();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "E2E Album",
+        &[
+            ("disc/01 track.flac", 3 << 20),
+            ("disc/02 track.flac", 2 << 20),
+            ("cover.jpg", 200_000),
+        ],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, 2 << 20);
+    let env = TroveEnv::new(&["main", "isos"]);
+    let tmux = Tmux::start(&env, 80, 24);
+    tmux.wait_screen("the empty dashboard", |s| s.contains("No torrents yet"));
+
+    // Add: paste the magnet (it names the seeder with x.pe), choose the second root.
+    tmux.keys(&["a"]);
+    tmux.wait_screen("the add dialog", |s| {
+        s.contains("Add a torrent") && s.contains("isos")
+    });
+    tmux.paste(&format!("{}&x.pe=127.0.0.1:{}", t.magnet, seeder.port()));
+    tmux.wait_screen("the pasted magnet", |s| {
+        s.contains(&format!("x.pe=127.0.0.1:{}", seeder.port()))
+    });
+    tmux.keys(&["Tab", "Down"]);
+    tmux.wait_screen("isos chosen", |s| s.lines().any(|l| l.contains("(•) isos")));
+    tmux.keys(&["Enter"]);
+    tmux.wait_screen("the torrent in the table", |s| {
+        row(s, "E2E Album").is_some()
+    });
+
+    // It completes into the chosen root.
+    tmux.wait_screen("seeding", |s| {
+        row(s, "E2E Album").is_some_and(|r| r.contains("seeding"))
+    });
+    let isos = env.root_path("isos");
+    trees_identical(&t.content_path(), &isos.join("E2E Album")).unwrap();
+    assert!(!env.root_path("main").join("E2E Album").exists());
+
+    // Pause and resume from the keyboard.
+    tmux.keys(&["p"]);
+    tmux.wait_screen("paused", |s| {
+        row(s, "E2E Album").is_some_and(|r| r.contains("paused"))
+    });
+    tmux.keys(&["p"]);
+    tmux.wait_screen("seeding again", |s| {
+        row(s, "E2E Album").is_some_and(|r| r.contains("seeding"))
+    });
+
+    // Remove with its data: the confirmation names the torrent and its size.
+    tmux.keys(&["D"]);
+    let confirm = tmux.wait_screen("the delete confirmation", |s| {
+        s.contains("E2E Album") && s.contains("MiB") && s.to_lowercase().contains("delete")
+    });
+    assert!(confirm.contains("y"), "{confirm}");
+    tmux.keys(&["y"]);
+    tmux.wait_screen("the torrent gone", |s| {
+        row(s, "E2E Album").is_none() && s.contains("No torrents yet")
+    });
+    wait_until("data deleted", Duration::from_secs(30), || {
+        (!isos.join("E2E Album").exists()).then_some(())
+    });
+    assert!(isos.is_dir(), "the root survives");
+
+    // Quit: the process ends cleanly and the (now empty) session is saved.
+    tmux.keys(&["q"]);
+    tmux.wait_screen("trove exited", |s| s.contains("TROVE-EXITED 0"));
+    let list = env.list_json();
+    assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+}
+
+#[test]
+fn dashboard_survives_tiny_sizes_and_a_resize_storm() {
+    let env = TroveEnv::new(&["main"]);
+    let tmux = Tmux::start(&env, 80, 24);
+    tmux.wait_screen("the dashboard", |s| s.contains("Torrents"));
+    // 200 resizes between 1x1 and 300x100, as fast as tmux sends them.
+    let mut x: u32 = 7;
+    for i in 0..200 {
+        x = x.wrapping_mul(1103515245).wrapping_add(12345);
+        let (w, h) = if i % 10 == 0 {
+            (1, 1)
+        } else {
+            (1 + (x >> 8) % 300, 1 + (x >> 20) % 100)
+        };
+        tmux.tmux(&[
+            "resize-window",
+            "-t",
+            "main",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+    }
+    tmux.tmux(&["resize-window", "-t", "main", "-x", "80", "-y", "24"]);
+    tmux.wait_screen("the dashboard back at 80x24", |s| {
+        s.contains("Torrents") && s.contains("help")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_screen("a clean exit", |s| s.contains("TROVE-EXITED 0"));
+}
