@@ -214,3 +214,91 @@ fn dashboard_survives_tiny_sizes_and_a_resize_storm() {
     tmux.keys(&["q"]);
     tmux.wait_screen("a clean exit", |s| s.contains("TROVE-EXITED 0"));
 }
+
+/// A minimal single-file .torrent with raw name bytes (possibly not UTF-8).
+fn raw_torrent(name: &[u8], len: u64) -> Vec<u8> {
+    fn bstr(b: &[u8]) -> Vec<u8> {
+        let mut v = format!("{}:", b.len()).into_bytes();
+        v.extend_from_slice(b);
+        v
+    }
+    let piece = 16384u64;
+    let pieces = len.div_ceil(piece) as usize;
+    let mut info = b"d".to_vec();
+    info.extend(bstr(b"length"));
+    info.extend(format!("i{len}e").into_bytes());
+    info.extend(bstr(b"name"));
+    info.extend(bstr(name));
+    info.extend(bstr(b"piece length"));
+    info.extend(format!("i{piece}e").into_bytes());
+    info.extend(bstr(b"pieces"));
+    info.extend(bstr(&vec![7u8; 20 * pieces]));
+    info.push(b'e');
+    let mut t = b"d".to_vec();
+    t.extend(bstr(b"info"));
+    t.extend(info);
+    t.push(b'e');
+    t
+}
+
+#[test]
+fn hostile_names_keep_the_layout_and_sighup_saves_the_session() {
+    let env = TroveEnv::new(&["main"]);
+    let names: [&[u8]; 6] = [
+        "宽字符 テスト 全角".as_bytes(),
+        "emoji 🎉🚀👩‍👩‍👧".as_bytes(),
+        "עברית RTL العربية".as_bytes(),
+        b"ctrl \x1b[31mred\x07 bell",
+        b"bad \xff\xfe utf8",
+        "combining e\u{301}\u{301}\u{301} zalgo".as_bytes(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut hashes = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let p = dir.path().join(format!("{i}.torrent"));
+        std::fs::write(&p, raw_torrent(n, 100_000 + i as u64)).unwrap();
+        hashes.push(env.add(&[p.to_str().unwrap(), "--paused"])[0].clone());
+    }
+    let tmux = Tmux::start(&env, 80, 24);
+    let screen = tmux.wait_screen("all rows", |s| {
+        s.contains("Torrents 6/6") && s.contains("zalgo")
+    });
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+        "control characters reached the terminal"
+    );
+    // Every table row keeps its right border in the last column: nothing overflowed.
+    for line in screen.lines().filter(|l| l.contains("paused")) {
+        assert!(
+            line.trim_end().ends_with('┃') || line.trim_end().ends_with('│'),
+            "row broke the layout: {line:?}"
+        );
+    }
+
+    // Resume the selected torrent, then the terminal disappears (tmux kills the pane: SIGHUP).
+    tmux.keys(&["g", "p"]);
+    tmux.wait_screen("one torrent resumed", |s| {
+        s.lines().filter(|l| l.contains("paused")).count() == 5
+    });
+    let _ = tmux.tmux(&["kill-server"]);
+    // The process saves and exits on SIGHUP; the data-dir lock is free again afterwards.
+    let list = wait_until(
+        "the session saved and the lock released",
+        Duration::from_secs(30),
+        || {
+            let out = env.run(&["list", "--json"]);
+            out.status
+                .success()
+                .then(|| serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap())
+        },
+    );
+    let all = list.as_array().unwrap();
+    assert_eq!(all.len(), 6, "{list}");
+    let resumed = all.iter().filter(|t| t["paused"] == false).count();
+    assert_eq!(resumed, 1, "the resume before SIGHUP was saved: {list}");
+    assert!(
+        hashes
+            .iter()
+            .all(|h| all.iter().any(|t| t["info_hash"] == h.as_str()))
+    );
+}
