@@ -7,7 +7,8 @@
 #   bench/restart.sh                       # 4 GiB in 8 torrents, 3 runs of each
 #   bench/restart.sh --size 1GiB --runs 1  # quick check
 #   bench/restart.sh --help
-set -euo pipefail
+set -Eeuo pipefail
+export LC_ALL=C # '.' decimals in $EPOCHREALTIME, awk and python
 
 usage() {
   cat <<'EOF'
@@ -32,7 +33,11 @@ Options (environment variable in brackets):
   --mode log|exit        how "every torrent is seeding" is detected              [BENCH_MODE, log]
                            log:  follow the daemon's log until every torrent has its
                                  "Initial check results" line, then SIGTERM it
-                           exit: time `trove daemon --exit-when-complete` until it exits
+                           exit: run `trove daemon --exit-when-complete` until it says
+                                 "every torrent is complete" (1 s snapshot granularity)
+  --wait-idle SECS       before each start, wait up to SECS for other processes to
+                         leave the CPUs idle (< 10% busy over 1 s); 0 = don't wait
+                         (the load is measured and reported either way)         [BENCH_WAIT_IDLE, 60]
   --timeout SECS         give up on one daemon run after SECS                    [BENCH_TIMEOUT, 1800]
   --keep                 keep the work dir (payload, data dir, logs) at the end  [BENCH_KEEP=1]
   -h, --help             this text
@@ -61,6 +66,7 @@ DROP_CACHES=${BENCH_DROP_CACHES:-1}
 TIMEOUT=${BENCH_TIMEOUT:-1800}
 KEEP=${BENCH_KEEP:-0}
 MODE=${BENCH_MODE:-log}
+WAIT_IDLE=${BENCH_WAIT_IDLE:-60}
 
 while (($#)); do
   case $1 in
@@ -77,6 +83,7 @@ while (($#)); do
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --mode) MODE=${2:?}; shift 2 ;;
+    --wait-idle) WAIT_IDLE=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -99,7 +106,7 @@ parse_size() {
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 TOTAL_BYTES=$(parse_size "$SIZE")
-for v in TORRENTS FILES RUNS TIMEOUT PIECE_LENGTH; do
+for v in TORRENTS FILES RUNS TIMEOUT PIECE_LENGTH WAIT_IDLE; do
   is_uint "${!v}" || die "$v must be a whole number, got '${!v}'"
 done
 [[ $MODE == log || $MODE == exit ]] || die "--mode must be log or exit, got '$MODE'"
@@ -114,7 +121,12 @@ command -v fincore >/dev/null || say "note: fincore (util-linux) not found; cach
 if [[ -z $TROVE ]]; then
   if ((BUILD)); then
     say "building trove (cargo build --release)"
-    (cd "$REPO" && cargo build --release --quiet) || die "cargo build --release failed (use --no-build or --trove PATH)"
+    build_log=$(mktemp)
+    if ! (cd "$REPO" && cargo build --release) >"$build_log" 2>&1; then
+      tail -n 40 "$build_log" >&2; rm -f "$build_log"
+      die "cargo build --release failed (use --no-build or --trove PATH)"
+    fi
+    rm -f "$build_log"
   fi
   target_dir=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps |
     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
@@ -134,7 +146,8 @@ WORK=$(realpath "$WORK")
 DAEMON_PID=""
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM ERR
+  set +e # clean up as much as possible, whatever fails
   if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
     kill -TERM "$DAEMON_PID" 2>/dev/null || true
     wait "$DAEMON_PID" 2>/dev/null || true
@@ -146,7 +159,8 @@ cleanup() {
       # Keep what explains the failure, not the payload.
       local saved
       saved=$(mktemp -d "$WORK_PARENT/trove-bench-restart-logs.XXXXXX")
-      cp -r "$WORK/logs" "$saved/" && cp "$WORK"/*.tsv "$WORK"/*.json "$WORK"/*.out "$WORK"/trove.toml "$saved/" 2>/dev/null
+      cp -r "$WORK/logs" "$saved/"
+      cp "$WORK"/*.tsv "$WORK"/*.json* "$WORK"/*.out "$WORK"/*.err "$WORK"/trove.toml "$saved/" 2>/dev/null
       say "logs of the failed bench saved in $saved"
     fi
     rm -rf -- "$WORK"
@@ -154,6 +168,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'say "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -164,7 +179,14 @@ CONFIG=$WORK/trove.toml
 LOGS=$WORK/logs
 RUNS_TSV=$WORK/runs.tsv
 mkdir -p "$ROOT" "$TORRENT_DIR" "$DATA" "$LOGS"
-say "work dir $WORK; trove $TROVE"
+exec {SLEEP_FD}<> <(:) # `read -t` on this never gets data: a sleep without a fork
+CLK_TCK=$(getconf CLK_TCK)
+# Others may rebuild the shared target dir while the bench runs: every start must run the
+# same binary, so take a copy.
+TROVE_SRC=$TROVE
+cp -- "$TROVE_SRC" "$WORK/trove"
+TROVE=$WORK/trove
+say "work dir $WORK; trove $TROVE_SRC (copied, built $(date -r "$TROVE_SRC" '+%F %T'))"
 
 # --- 1. payload and .torrent files ----------------------------------------------------------
 say "writing $((TOTAL_BYTES >> 20)) MiB of payload in $TORRENTS torrents x $FILES files and hashing it with libtorrent"
@@ -238,7 +260,7 @@ drop_caches() {
     # Trust but verify: some kernels/containers accept the write and keep the cache.
     if command -v fincore >/dev/null; then
       local res
-      res=$(find "$ROOT" -type f -exec fincore -b -n -r -o RES {} + 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+      res=$({ find "$ROOT" -type f -exec fincore -b -n -r -o RES {} + 2>/dev/null || true; } | awk '{ s += $1 } END { print s + 0 }')
       if ((res > TOTAL_BYTES / 100)); then echo warm; return; fi
     fi
     echo cold
@@ -249,67 +271,133 @@ drop_caches() {
   fi
 }
 
+# Percent of CPU time the whole machine spent busy over one second.
+cpu_busy_1s() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.0f\n", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }'
+}
+
+# Hashing is CPU-bound: other work on the machine (a cargo build next door) slows the full
+# re-hash and makes the ratio noisy. Waits until the CPUs are idle; prints the last busy %.
+wait_idle() {
+  local busy waited=0
+  busy=$(cpu_busy_1s)
+  while ((busy >= 10 && waited < WAIT_IDLE)); do
+    ((waited == 0)) && say "waiting for the CPUs to go idle (${busy}% busy)"
+    sleep 1
+    waited=$((waited + 2))
+    busy=$(cpu_busy_1s)
+  done
+  ((waited > 0)) && say "CPUs ${busy}% busy after waiting ${waited}s"
+  echo "$busy"
+}
+
 count_bitv() {
   local n=0 f
-  for f in "$DATA"/fastresume/*.bitv; do [[ -e $f ]] && n=$((n + 1)); done
+  for f in "$DATA"/fastresume/*.bitv; do if [[ -e $f ]]; then n=$((n + 1)); fi; done
   echo "$n"
+}
+
+# Launches the daemon once and waits for it; sets t0, t1, t2, rc and cpu (see timed_start).
+run_daemon_once() {
+  local log=$1 pid="" ticks=0 st line checked waited mask
+  rc=0
+  : >"$log"
+  t0=$EPOCHREALTIME
+  if [[ $MODE == exit ]]; then
+    timeout "$TIMEOUT" "$TROVE" --data-dir "$DATA" --config "$CONFIG" --log-level info \
+      daemon --exit-when-complete 2>>"$log" >/dev/null &
+  else
+    timeout "$TIMEOUT" "$TROVE" --data-dir "$DATA" --config "$CONFIG" --log-level info \
+      daemon 2>>"$log" >/dev/null &
+  fi
+  DAEMON_PID=$!
+  # Poll with builtins only (no fork per round), so the watching costs the box nothing.
+  while :; do
+    [[ -z $pid ]] && pid=$(pgrep -P "$DAEMON_PID" 2>/dev/null || true)
+    # trove's CPU time so far (utime + stime): robust against other load on the machine.
+    if [[ -n $pid ]] && { read -r -a st <"/proc/$pid/stat"; } 2>/dev/null; then ticks=$((st[13] + st[14])); fi
+    if [[ $MODE == log ]]; then
+      checked=0
+      while IFS= read -r line; do
+        if [[ $line == *"Initial check results"* ]]; then checked=$((checked + 1)); fi
+      done <"$log"
+      ((checked >= TORRENTS)) && break
+    fi
+    kill -0 "$DAEMON_PID" 2>/dev/null || break
+    read -r -t 0.02 -u "$SLEEP_FD" || true
+  done
+  t1=$EPOCHREALTIME
+  if [[ $MODE == log ]]; then
+    # trove installs its SIGTERM handler only once every torrent has been handed to librqbit,
+    # and checks can finish before that: a TERM sent earlier kills it without a clean
+    # shutdown (exit 143, state not saved). Wait (up to 10 s) until it catches SIGTERM.
+    waited=0
+    while [[ -n $pid ]] && ((waited < 500)); do
+      mask=0
+      { while read -r line; do
+          if [[ $line == SigCgt:* ]]; then mask=${line#SigCgt:}; fi
+        done <"/proc/$pid/status"; } 2>/dev/null || break # gone: nothing to wait for
+      mask=${mask//[[:space:]]/}
+      (((16#${mask:-0} >> 14) & 1)) && break
+      read -r -t 0.02 -u "$SLEEP_FD" || true
+      waited=$((waited + 1))
+    done
+    kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  fi
+  wait "$DAEMON_PID" || rc=$?
+  t2=$EPOCHREALTIME
+  [[ $MODE == exit ]] && t1=$t2 # refined from the daemon's log in timed_start
+  DAEMON_PID=""
+  cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
 }
 
 # Times one start of the daemon; appends a row to runs.tsv.
 #   ready_s: launch -> every torrent checked and seeding. In "log" mode the script follows
 #            the daemon's log until it shows one "Initial check results" per torrent (polled
 #            every 20 ms), then stops it with SIGTERM; in "exit" mode it is the moment
-#            `trove daemon --exit-when-complete` exits by itself.
+#            `trove daemon --exit-when-complete` logs "every torrent is complete; exiting"
+#            (its log timestamps use the same clock as `date`), just before it shuts down.
 #   exit_s:  launch -> process gone (adds the clean shutdown).
 #   check_s: from the log's timestamps, "restoring torrents from the store" -> the last
 #            "Initial check results": librqbit's own checking time, no process overhead.
+#   trove_cpu_s: the daemon's user + system CPU time up to ready_s (from /proc/PID/stat).
 timed_start() {
-  local kind=$1 run=$2 log="$LOGS/$1-$2.log" cache t0 t1 t2 rc=0 bitv checked
-  bitv=$(count_bitv)
-  cache=$(drop_caches)
-  CACHE_STATES+=("$cache")
-  say "$kind run $run: starting the daemon ($bitv bitfield file(s) present, $cache cache)"
-  if [[ $MODE == exit ]]; then
-    t0=$(date +%s.%N)
-    timeout "$TIMEOUT" "$TROVE" --data-dir "$DATA" --config "$CONFIG" --log-level info \
-      daemon --exit-when-complete 2>"$log" >/dev/null &
-    DAEMON_PID=$!
-    wait "$DAEMON_PID" || rc=$?
-    t1=$(date +%s.%N)
-    t2=$t1
-  else
-    t0=$(date +%s.%N)
-    timeout "$TIMEOUT" "$TROVE" --data-dir "$DATA" --config "$CONFIG" --log-level info \
-      daemon 2>"$log" >/dev/null &
-    DAEMON_PID=$!
-    while :; do
-      checked=$(grep -c "Initial check results" "$log" || true)
-      ((checked >= TORRENTS)) && break
-      kill -0 "$DAEMON_PID" 2>/dev/null || break
-      sleep 0.02
-    done
-    t1=$(date +%s.%N)
-    kill -TERM "$DAEMON_PID" 2>/dev/null || true
-    wait "$DAEMON_PID" || rc=$?
-    t2=$(date +%s.%N)
-  fi
-  DAEMON_PID=""
-  checked=$(grep -c "Initial check results" "$log" || true)
-  if ((rc != 0)); then
-    tail -n 30 "$log" >&2
-    die "$kind run $run: the daemon exited with $rc (124 = timed out after ${TIMEOUT}s); log: $log"
-  fi
-  if ((checked < TORRENTS)); then
-    tail -n 30 "$log" >&2
-    if [[ $MODE == exit ]]; then
+  local kind=$1 run=$2 log="$LOGS/$1-$2.log" cache t0 t1 t2 rc bitv checked busy cpu attempt
+  for ((attempt = 1; ; attempt++)); do
+    # first/full: no bitfields, librqbit must hash everything (also after an interrupted try).
+    [[ $kind == fast ]] || rm -f -- "$DATA"/fastresume/*.bitv
+    bitv=$(count_bitv)
+    cache=$(drop_caches)
+    if ((WAIT_IDLE > 0)); then busy=$(wait_idle); else busy=$(cpu_busy_1s); fi
+    say "$kind run $run: starting the daemon ($bitv bitfield file(s) present, $cache cache, CPUs ${busy}% busy before)"
+    run_daemon_once "$log"
+    checked=$(grep -c "Initial check results" "$log" || true)
+    if ((rc == 124)); then
+      tail -n 30 "$log" >&2
+      die "$kind run $run: timed out after ${TIMEOUT}s; log: $log"
+    fi
+    if [[ $MODE == exit ]] && ((rc == 0 && checked < TORRENTS)); then
+      tail -n 30 "$log" >&2
       die "$kind run $run: \`trove daemon --exit-when-complete\` exited 0 after only $checked of $TORRENTS torrents were checked, i.e. before they were seeding (trove bug: it judged an early snapshot; use --mode log)"
     fi
-    die "$kind run $run: the daemon stopped after only $checked of $TORRENTS torrents were checked; log: $log"
-  fi
-  "$PY" - "$log" "$kind" "$run" "$t0" "$t1" "$t2" "$cache" "$bitv" >>"$RUNS_TSV" <<'PY'
+    ((rc == 0 && checked >= TORRENTS)) && break
+    # The daemon went away before every torrent was checked, without our asking: on a shared
+    # machine something else signalled it (or it crashed). Note it and try again.
+    mv -- "$log" "$log.interrupted-$attempt"
+    INTERRUPTED+=("$kind run $run, try $attempt: daemon exited $rc after $checked of $TORRENTS checks (log kept as $(basename "$log").interrupted-$attempt)")
+    say "$kind run $run: the daemon exited ($rc) after only $checked of $TORRENTS checks, not by our doing; retrying"
+    tail -n 3 "$log.interrupted-$attempt" >&2
+    ((attempt < 3)) || die "$kind run $run: interrupted $attempt times; logs in $LOGS"
+  done
+  CACHE_STATES+=("$cache")
+  "$PY" - "$log" "$kind" "$run" "$t0" "$t1" "$t2" "$cache" "$bitv" "$busy" "$cpu" >>"$RUNS_TSV" <<'PY'
 import re, sys
 from datetime import datetime
-log, kind, run, t0, t1, t2, cache, bitv = sys.argv[1:]
+log, kind, run, t0, t1, t2, cache, bitv, busy, cpu = sys.argv[1:]
 ts_re = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z")
 def ts(line):
     m = ts_re.match(line)
@@ -320,8 +408,8 @@ def ts(line):
         a, b = s.split(".")
         s = a + "." + b[:6]
     return datetime.fromisoformat(s + "+00:00").timestamp()
-restore = last_check = None
-hashed = checked = rejected = errors = 0
+restore = last_check = complete = None
+hashed = checked = rejected = errors = incomplete = 0
 for line in open(log, errors="replace"):
     t = ts(line)
     if "restoring torrents from the store" in line:
@@ -332,16 +420,27 @@ for line in open(log, errors="replace"):
         hashed += 1
     if "data corrupted, ignoring fastresume" in line or "bitfield loaded isn't of correct length" in line:
         rejected += 1
+        if "needed 0," not in line:
+            incomplete += 1
     if " ERROR " in line:
         errors += 1
+    if "every torrent is complete" in line:
+        complete = t
 t0, t1, t2 = float(t0), float(t1), float(t2)
+if complete is not None:
+    # --exit-when-complete: the daemon's own log line (same clock as `date`) marks the moment,
+    # before the clean shutdown that the process exit adds.
+    t1 = complete
 check = "%.3f" % (last_check - restore) if last_check and restore else "nan"
 print("\t".join([kind, run, "%.3f" % (t1 - t0), "%.3f" % (t2 - t0), check, cache, bitv,
-                 str(checked), str(hashed), str(rejected), str(errors)]))
+                 str(checked), str(hashed), str(rejected), str(errors), str(incomplete), busy, cpu]))
 PY
+  awk -F'\t' 'END { exit !($12 == 0 && $11 == 0) }' "$RUNS_TSV" ||
+    problem "$kind run $run: errors in the log or a torrent not complete after checking (see $log)"
   tail -n 1 "$RUNS_TSV" | awk -F'\t' '{ printf "    seeding after %ss (process gone after %ss; librqbit checking %ss); %s of %s torrents fully hashed\n", $3, $4, $5, $9, $8 }' >&2
 }
 
+INTERRUPTED=()
 PROBLEMS=()
 problem() { PROBLEMS+=("$*"); say "PROBLEM: $*"; }
 
@@ -359,7 +458,7 @@ if len(entries) != int(sys.argv[2]) or bad:
 PY
 }
 
-printf 'kind\trun\tready_s\texit_s\tcheck_s\tcache\tbitv_files\tinitial_checks\tfull_hashes\tfastresume_rejected\terrors\n' >"$RUNS_TSV"
+printf 'kind\trun\tready_s\texit_s\tcheck_s\tcache\tbitv_files\tinitial_checks\tfull_hashes\tfastresume_rejected\terrors\tincomplete\tcpu_busy_before_pct\ttrove_cpu_s\n' >"$RUNS_TSV"
 BENCH_T0=$SECONDS
 
 timed_start first 1
@@ -371,7 +470,6 @@ for ((r = 1; r <= RUNS; r++)); do
   awk -F'\t' -v r="$r" '$1 == "fast" && $2 == r && $9 != 0 { exit 1 }' "$RUNS_TSV" ||
     problem "fast run $r fully hashed some torrents (see $LOGS/fast-$r.log)"
   check_list "fast-$r"
-  rm -f -- "$DATA"/fastresume/*.bitv
   timed_start full "$r"
   awk -F'\t' -v r="$r" -v n="$TORRENTS" '$1 == "full" && $2 == r && $9 != n { exit 1 }' "$RUNS_TSV" ||
     problem "full run $r did not hash all $TORRENTS torrents (see $LOGS/full-$r.log)"
@@ -397,12 +495,14 @@ case $CACHE_SUMMARY in
 esac
 
 PROBLEMS_TEXT=$(printf '%s\n' "${PROBLEMS[@]+"${PROBLEMS[@]}"}")
+INTERRUPTED_TEXT=$(printf '%s\n' "${INTERRUPTED[@]+"${INTERRUPTED[@]}"}")
 export BENCH_CMD="$ORIG_CMD" BENCH_SIZE_BYTES=$TOTAL_BYTES BENCH_N=$TORRENTS BENCH_FILES_N=$FILES \
   BENCH_PIECE_LENGTHS=$PIECE_LENGTHS BENCH_PIECES=$TOTAL_PIECES BENCH_RUNS_N=$RUNS \
   BENCH_CACHE="$CACHE_SUMMARY" BENCH_CACHE_NOTE="$CACHE_NOTE" BENCH_COMMIT=$COMMIT \
   BENCH_LIBRQBIT=${LIBRQBIT:-unknown} BENCH_CPU="$CPU" BENCH_NPROC=$(nproc) BENCH_KERNEL=$(uname -r) \
   BENCH_FS="$FS" BENCH_SECS=$BENCH_SECS BENCH_PROBLEMS="$PROBLEMS_TEXT" BENCH_STAMP=$STAMP \
-  BENCH_MODE=$MODE BENCH_TOTAL_SECS=$SECONDS
+  BENCH_BINARY="$TROVE_SRC, built $(date -r "$TROVE_SRC" '+%F %T')" \
+  BENCH_MODE=$MODE BENCH_TOTAL_SECS=$SECONDS BENCH_INTERRUPTED="$INTERRUPTED_TEXT"
 "$PY" - "$RUNS_TSV" "$OUT_MD" "$OUT_JSON" <<'PY'
 import csv, json, os, statistics, sys
 tsv, out_md, out_json = sys.argv[1:]
@@ -410,12 +510,12 @@ E = os.environ
 rows = list(csv.DictReader(open(tsv), delimiter="\t"))
 num = lambda v: None if v in ("nan", "") else float(v)
 for r in rows:
-    for k in ("ready_s", "exit_s", "check_s"):
+    for k in ("ready_s", "exit_s", "check_s", "trove_cpu_s"):
         r[k] = num(r[k])
-    for k in ("run", "bitv_files", "initial_checks", "full_hashes", "fastresume_rejected", "errors"):
+    for k in ("run", "bitv_files", "initial_checks", "full_hashes", "fastresume_rejected", "errors", "incomplete", "cpu_busy_before_pct"):
         r[k] = int(r[k])
 size = int(E["BENCH_SIZE_BYTES"])
-KEYS = ("ready_s", "exit_s", "check_s")
+KEYS = ("ready_s", "exit_s", "check_s", "trove_cpu_s")
 
 def stats(kind, key):
     v = [r[key] for r in rows if r["kind"] == kind and r[key] is not None]
@@ -427,8 +527,9 @@ summary = {k: {key: stats(k, key) for key in KEYS} for k in ("first", "fast", "f
 def ratio_of(key):
     a, b = summary["fast"][key], summary["full"][key]
     return b["median"] / a["median"] if a and b and a["median"] > 0 else None
-ratio, check_ratio = ratio_of("ready_s"), ratio_of("check_s")
+ratio, check_ratio, cpu_ratio = ratio_of("ready_s"), ratio_of("check_s"), ratio_of("trove_cpu_s")
 problems = [p for p in E["BENCH_PROBLEMS"].split("\n") if p]
+interrupted = [p for p in E["BENCH_INTERRUPTED"].split("\n") if p]
 mode = E["BENCH_MODE"]
 
 label = {"first": "first start (no bitfields yet)",
@@ -436,7 +537,8 @@ label = {"first": "first start (no bitfields yet)",
          "full": "restart, full re-hash (bitfields deleted)"}
 how = ("launching `trove daemon` until its log shows every torrent's \"Initial check results\" "
        "(polled every 20 ms)" if mode == "log" else
-       "launching `trove daemon --exit-when-complete` until it exits")
+       "launching `trove daemon --exit-when-complete` until it logs \"every torrent is complete; "
+       "exiting\" (it looks at the session's snapshot, published once a second)")
 md = []
 md.append("## Restart bench, %s\n" % E["BENCH_STAMP"])
 md.append("%.2f GiB (%d bytes) of complete data in %d v1 torrents x %d files, piece length %s B "
@@ -444,40 +546,50 @@ md.append("%.2f GiB (%d bytes) of complete data in %d v1 torrents x %d files, pi
               size / 2**30, size, int(E["BENCH_N"]), int(E["BENCH_FILES_N"]),
               E["BENCH_PIECE_LENGTHS"], E["BENCH_PIECES"], E["BENCH_CACHE_NOTE"]))
 md.append("Seconds until every torrent is seeding, from %s:\n" % how)
-md.append("| start | runs | median s | min s | max s | MiB/s (median) | librqbit check s (median) |")
-md.append("|---|---:|---:|---:|---:|---:|---:|")
+md.append("| start | runs | median s | min s | max s | MiB/s (median) | librqbit check s (median) | trove CPU s (median) |")
+md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
 for k in ("first", "fast", "full"):
-    w, c = summary[k]["ready_s"], summary[k]["check_s"]
+    w, c, u = summary[k]["ready_s"], summary[k]["check_s"], summary[k]["trove_cpu_s"]
     if not w:
         continue
-    md.append("| %s | %d | %.2f | %.2f | %.2f | %.0f | %s |" % (
-        label[k], w["n"], w["median"], w["min"], w["max"], size / 2**20 / w["median"],
-        "%.3f" % c["median"] if c else "?"))
+    md.append("| %s | %d | %.2f | %.2f | %.2f | %s | %s | %s |" % (
+        label[k], w["n"], w["median"], w["min"], w["max"],
+        "-" if k == "fast" else "%.0f" % (size / 2**20 / w["median"]),
+        "%.3f" % c["median"] if c else "?", "%.2f" % u["median"] if u else "?"))
 md.append("")
 if ratio:
-    md.append("**full re-hash / fast resume = %.1fx** (medians)%s.\n" % (
-        ratio, "; librqbit's checking alone: %.0fx" % check_ratio if check_ratio else ""))
+    md.append("**full re-hash / fast resume = %.1fx** (medians)%s%s.\n" % (
+        ratio, "; librqbit's checking alone: %.0fx" % check_ratio if check_ratio else "",
+        "; trove's CPU time: %.0fx" % cpu_ratio if cpu_ratio else ""))
 md.append("\"librqbit check\" is the span in the daemon log from \"restoring torrents from the "
           "store\" to the last \"Initial check results\", without process start-up. MiB/s = data "
-          "size / median time.\n")
+          "size / median time (not shown for fast resume, which reads only a sample). \"trove "
+          "CPU\" is the daemon's user + system time until then; unlike wall time it hardly "
+          "changes when other work competes for the CPUs.\n")
 md.append("- command: `%s` (bench wall time %s s, of which timed starts %s s)" % (
     E["BENCH_CMD"], E["BENCH_TOTAL_SECS"], E["BENCH_SECS"]))
-md.append("- trove %s, librqbit %s; %s x %s, Linux %s, %s" % (
-    E["BENCH_COMMIT"], E["BENCH_LIBRQBIT"], E["BENCH_NPROC"], E["BENCH_CPU"], E["BENCH_KERNEL"],
+busy = max(r["cpu_busy_before_pct"] for r in rows)
+md.append("- other load: " + ("the CPUs were idle (< 10% busy) before every start" if busy < 10 else
+          "**the CPUs were up to %d%% busy with other work before a start: hashing times may be "
+          "inflated**" % busy))
+md.append("- trove %s (%s), librqbit %s; %s x %s, Linux %s, %s" % (
+    E["BENCH_COMMIT"], E["BENCH_BINARY"], E["BENCH_LIBRQBIT"], E["BENCH_NPROC"], E["BENCH_CPU"], E["BENCH_KERNEL"],
     E["BENCH_FS"]))
 md.append("- correctness: " + ("after every fast restart `trove list --json` showed every torrent "
                               "seeding at progress 1.0; no fast restart re-hashed a torrent; every "
                               "full restart hashed all of them" if not problems else
                               "PROBLEMS: " + "; ".join(problems)))
+if interrupted:
+    md.append("- starts interrupted from outside and retried (not counted): " + "; ".join(interrupted))
 md.append("")
 md.append("<details><summary>every start</summary>\n")
-md.append("| start | run | seeding after s | process gone s | librqbit check s | cache | .bitv present | fully hashed |")
-md.append("|---|---:|---:|---:|---:|---|---:|---:|")
+md.append("| start | run | seeding after s | process gone s | librqbit check s | trove CPU s | cache | CPU busy before | .bitv present | fully hashed |")
+md.append("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
 f = lambda x: "%.3f" % x if x is not None else "?"
 for r in rows:
-    md.append("| %s | %d | %s | %s | %s | %s | %d | %d of %d |" % (
-        r["kind"], r["run"], f(r["ready_s"]), f(r["exit_s"]), f(r["check_s"]), r["cache"],
-        r["bitv_files"], r["full_hashes"], r["initial_checks"]))
+    md.append("| %s | %d | %s | %s | %s | %s | %s | %d%% | %d | %d of %d |" % (
+        r["kind"], r["run"], f(r["ready_s"]), f(r["exit_s"]), f(r["check_s"]), f(r["trove_cpu_s"]), r["cache"],
+        r["cpu_busy_before_pct"], r["bitv_files"], r["full_hashes"], r["initial_checks"]))
 md.append("\n</details>\n")
 text = "\n".join(md)
 open(out_md, "w").write(text)
@@ -486,12 +598,13 @@ json.dump({
     "size_bytes": size, "torrents": int(E["BENCH_N"]), "files_per_torrent": int(E["BENCH_FILES_N"]),
     "piece_length": E["BENCH_PIECE_LENGTHS"], "pieces": int(E["BENCH_PIECES"]),
     "cache": E["BENCH_CACHE"], "cache_note": E["BENCH_CACHE_NOTE"],
-    "trove_commit": E["BENCH_COMMIT"], "librqbit": E["BENCH_LIBRQBIT"],
+    "trove_commit": E["BENCH_COMMIT"], "trove_binary": E["BENCH_BINARY"], "librqbit": E["BENCH_LIBRQBIT"],
     "host": {"cpu": E["BENCH_CPU"], "nproc": int(E["BENCH_NPROC"]), "kernel": E["BENCH_KERNEL"],
              "fs": E["BENCH_FS"]},
     "summary": summary, "ratio_full_over_fast": ratio, "check_ratio_full_over_fast": check_ratio,
+    "cpu_ratio_full_over_fast": cpu_ratio,
     "bench_seconds": int(E["BENCH_TOTAL_SECS"]), "timed_seconds": int(E["BENCH_SECS"]),
-    "problems": problems, "runs": rows,
+    "problems": problems, "interrupted_and_retried": interrupted, "runs": rows,
 }, open(out_json, "w"), indent=2)
 print(text)
 PY

@@ -370,12 +370,8 @@ fn check_bencode_numbers(b: &[u8]) -> Result<(), String> {
                 } else {
                     text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok()
                 };
-                if !fits
-                    && text
-                        .trim_start_matches('-')
-                        .bytes()
-                        .all(|c| c.is_ascii_digit())
-                {
+                let number = text.strip_prefix('-').unwrap_or(text);
+                if !fits && !number.is_empty() && number.bytes().all(|c| c.is_ascii_digit()) {
                     return Err(format!(
                         "an integer too large to be read ({})",
                         shorten(text, 30)

@@ -223,15 +223,24 @@ impl SledStore {
         if folder_is_missing_or_empty(dir)? {
             create_fresh(dir)?;
         }
+        remove_stale_scratch(dir);
         let manifest = read_manifest(dir)?;
+        // A newer trove may keep its store in a way this sled cannot even open.
+        refuse_future_manifest(&path, manifest.as_ref())?;
         // Check a copy first: sled rewrites files while it recovers.
         {
             let copy = ScratchCopy::make(dir)?;
             let found = read_everything(copy.path(), dir, false)?;
             check(&path, &found, manifest.as_ref())?;
         }
-        let (db, meta, records, torrents) =
-            open_sled(dir, true).map_err(|reason| damaged(&path, reason))?;
+        // The copy opened, so a failure now is about the folder (permissions, a full
+        // disk), not its contents.
+        let (db, meta, records, torrents) = open_sled(dir, true).map_err(|reason| {
+            StoreError::Io(format!(
+                "cannot open the store at {}: {reason}",
+                path.display()
+            ))
+        })?;
         let found = read_trees(&meta, &records, &torrents, false);
         check(&path, &found, manifest.as_ref())?;
         let store = SledStore {
@@ -272,22 +281,16 @@ impl SledStore {
         }
         // A manifest that cannot be read only costs the cross-check.
         let manifest = read_manifest(dir).unwrap_or(None);
+        refuse_future_manifest(&path, manifest.as_ref())?;
         let copy = ScratchCopy::make(dir)?;
         let mut found = read_everything(copy.path(), dir, true)?;
         if let Some(reason) = found.marker_problem.clone() {
             found.problems.insert(0, reason);
         }
-        match (found.store_format, &manifest) {
-            (Some(f), _) if f > STORE_FORMAT => {
-                return Err(StoreError::FutureFormat { path, found: f });
-            }
-            (_, Some(m)) if m.store_format > STORE_FORMAT => {
-                return Err(StoreError::FutureFormat {
-                    path,
-                    found: m.store_format,
-                });
-            }
-            _ => {}
+        if let Some(f) = found.store_format
+            && f > STORE_FORMAT
+        {
+            return Err(StoreError::FutureFormat { path, found: f });
         }
         if let Some(m) = &manifest
             && let Some(loss) = lost_changes(&found, m)
@@ -389,7 +392,7 @@ fn encode(record: &TorrentRecord) -> StoreResult<Vec<u8>> {
 fn sled_reason(e: &sled::Error) -> String {
     match e {
         sled::Error::Corruption { at, .. } => match at {
-            Some(at) => format!("sled found corrupted data (at {at:?})"),
+            Some(at) => format!("sled found corrupted data in its files (at {at:?})"),
             None => "sled found corrupted data in its files".to_string(),
         },
         // sled says this of a `conf` file whose lines are not text.
@@ -451,6 +454,38 @@ fn create_fresh(dir: &Path) -> StoreResult<()> {
         std::fs::remove_dir(dir).map_err(|e| io("replacing the empty folder", e))?;
     }
     std::fs::rename(&tmp, dir).map_err(|e| io("moving it into place", e))
+}
+
+fn refuse_future_manifest(path: &Path, manifest: Option<&Manifest>) -> StoreResult<()> {
+    match manifest {
+        Some(m) if m.store_format > STORE_FORMAT => Err(StoreError::FutureFormat {
+            path: path.to_path_buf(),
+            found: m.store_format,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Removes scratch folders (`.store.check-PID`, `.store.new-PID`) that a trove killed while
+/// opening left behind. The caller holds the data-dir lock, so none is in use.
+fn remove_stale_scratch(dir: &Path) {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return;
+    };
+    let name = name.to_string_lossy();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let stale = ["check", "new"].iter().any(|what| {
+            file.strip_prefix(&format!(".{name}.{what}-"))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if stale && e.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// `DATA_DIR/.store.WHAT-PID` for `DATA_DIR/store`.
@@ -588,7 +623,7 @@ impl ScratchCopy {
             }
         }
         Err(StoreError::Io(format!(
-            "cannot check the store at {} before opening it: no room for a scratch copy ({}); free some space and try again",
+            "cannot check the store at {} before opening it: a scratch copy could not be made ({}); make space on the disk (or fix the permissions) and try again",
             dir.display(),
             errors.join("; ")
         )))
@@ -1357,6 +1392,111 @@ mod tests {
         assert!(e.contains("boom at offset 3"), "{e}");
         // The hook stays quiet only around sled: other panics still reach the old hook.
         assert!(!QUIET_PANICS.with(|q| q.get()));
+    }
+
+    /// The writer half of the kill -9 test: writes like the engine does until killed.
+    fn write_until_killed(dir: &Path) -> ! {
+        let s = SledStore::open(dir).unwrap();
+        let mut i: u64 = 0;
+        loop {
+            i += 1;
+            let h = hash((i % 20) as u8);
+            let mut r = record(&h);
+            r.uploaded_total = i;
+            match i % 7 {
+                0 => {
+                    s.remove(&h).unwrap();
+                    s.put(&r).unwrap();
+                }
+                1 => s
+                    .put_torrent_bytes(&h, &vec![(i % 251) as u8; 5000])
+                    .unwrap(),
+                2 => {
+                    let batch: Vec<TorrentRecord> = (0..20u8)
+                        .map(|k| {
+                            let mut r = record(&hash(k));
+                            r.downloaded_total = i;
+                            r
+                        })
+                        .collect();
+                    s.put_many_unsynced(&batch).unwrap();
+                    s.flush().unwrap();
+                }
+                3 => s
+                    .put_settings(&SessionSettings {
+                        limits: Some(Limits {
+                            download_bps: Some(i),
+                            upload_bps: None,
+                            peers: None,
+                        }),
+                    })
+                    .unwrap(),
+                _ => s.put(&r).unwrap(),
+            }
+        }
+    }
+
+    /// A crash is not damage: after `kill -9` at random moments of heavy writing, the store
+    /// always opens (sled is only ever ahead of the manifest).
+    #[test]
+    fn kill_9_while_writing_never_looks_like_damage() {
+        const ME: &str = "engine::store::tests::kill_9_while_writing_never_looks_like_damage";
+        if let Some(dir) = std::env::var_os("TROVE_TEST_STORE_WRITER") {
+            write_until_killed(Path::new(&dir));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        drop(SledStore::open(dir.path()).unwrap());
+        let rounds: u64 = std::env::var("TROVE_KILL_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(8);
+        for round in 0..rounds {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", ME, "--test-threads=1", "--nocapture"])
+                .env("TROVE_TEST_STORE_WRITER", dir.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(150 + (round * 97) % 400));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let s = SledStore::open(dir.path())
+                .unwrap_or_else(|e| panic!("round {round}: a crash looked like damage: {e}"));
+            assert!(!s.list().unwrap().is_empty() || round == 0);
+        }
+    }
+
+    #[test]
+    fn a_future_manifest_is_refused_even_when_sled_cannot_read_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_two(dir.path());
+        std::fs::write(dir.path().join("db"), b"a newer layout").unwrap();
+        let mut m = read_manifest(dir.path()).unwrap().unwrap();
+        m.store_format = STORE_FORMAT + 1;
+        write_manifest(dir.path(), &m).unwrap();
+        let before = snapshot_files(dir.path());
+        let err = SledStore::open(dir.path()).err().unwrap();
+        assert!(matches!(err, StoreError::FutureFormat { .. }), "{err}");
+        assert!(before == snapshot_files(dir.path()));
+    }
+
+    #[test]
+    fn stale_scratch_folders_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        drop(SledStore::open(&store).unwrap());
+        for name in [".store.check-999999", ".store.new-123"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".store.check-mine")).unwrap();
+        drop(SledStore::open(&store).unwrap());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, vec![".store.check-mine", "store"]);
     }
 
     #[test]

@@ -166,7 +166,10 @@ mod tests {
             assert_eq!(name.parse::<Action>().unwrap(), *action);
             assert_eq!(action.name(), *name);
         }
-        assert_eq!("tab   3".parse::<Action>(), Ok(Action::Tab(DetailTab::Peers)));
+        assert_eq!(
+            "tab   3".parse::<Action>(),
+            Ok(Action::Tab(DetailTab::Peers))
+        );
         assert!("fly".parse::<Action>().is_err());
         assert_eq!(DetailTab::Trackers.number(), 5);
     }

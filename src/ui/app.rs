@@ -11,7 +11,9 @@ use ratatui::layout::Rect;
 
 use crate::engine::api::{AddOptions, Command, TorrentSource};
 use crate::engine::logring::{LogFilter, LogLevel, LogLine};
-use crate::engine::snapshot::{InfoHash, SessionSnapshot, TorrentDetails, TorrentState, TorrentSummary};
+use crate::engine::snapshot::{
+    InfoHash, SessionSnapshot, TorrentDetails, TorrentState, TorrentSummary,
+};
 
 use super::action::{Action, DetailTab};
 use super::complete;
@@ -250,7 +252,10 @@ impl App {
     /// between a filter change and the lines read with it).
     pub(crate) fn shown_log(&self) -> Vec<&LogLine> {
         let filter = self.log_filter();
-        self.log_lines.iter().filter(|l| filter.matches(l)).collect()
+        self.log_lines
+            .iter()
+            .filter(|l| filter.matches(l))
+            .collect()
     }
 
     pub(crate) fn file_rows(&self) -> Vec<files::TreeRow> {
@@ -304,6 +309,9 @@ impl App {
             }
             Event::Input(_) => Outcome::default(),
             Event::Snapshot(snapshot) => {
+                // An idle session publishes the same numbers every second: nothing to draw
+                // (and nothing to send down a slow link), but the details may still move.
+                let changed = *snapshot != *self.snapshot;
                 self.snapshot = snapshot;
                 let mut effects = self.refresh_rows();
                 if effects.is_empty() {
@@ -311,7 +319,7 @@ impl App {
                 }
                 Outcome {
                     effects,
-                    redraw: Redraw::Soon,
+                    redraw: if changed { Redraw::Soon } else { Redraw::No },
                 }
             }
             Event::LogChanged => {
@@ -322,6 +330,9 @@ impl App {
                 out
             }
             Event::LogLines(lines) => {
+                if lines == self.log_lines {
+                    return Outcome::default();
+                }
                 self.log_lines = lines;
                 Outcome::new(Redraw::Soon)
             }
@@ -352,18 +363,30 @@ impl App {
                     Ok(added) => {
                         let paused = self.last_add.take().is_some_and(|(_, p)| p);
                         let name = format::sanitize(&added.name);
-                        let files_key = self
-                            .keymap
-                            .key_for(Context::Manager, Action::Tab(DetailTab::Files))
-                            .map_or_else(|| "the Files tab".to_string(), |k| format!("{k}"));
-                        if added.new {
-                            self.set_status(
-                                StatusKind::Success,
-                                format!("Added '{name}'. Press {files_key} to choose its files."),
-                            );
+                        let key = |ctx, action| {
+                            self.keymap
+                                .key_for(ctx, action)
+                                .map_or_else(|| "?".to_string(), |k| k.to_string())
+                        };
+                        let text = match (added.new, paused) {
+                            (false, _) => format!("'{name}' is already in trove."),
+                            (true, true) => format!(
+                                "Added '{name}', paused: {} to its files, {} skips one, {} starts.",
+                                key(Context::Manager, Action::NextPane),
+                                key(Context::Files, Action::ToggleFile),
+                                key(Context::Manager, Action::PauseResume),
+                            ),
+                            (true, false) => format!(
+                                "Added '{name}'. Press {} to choose its files.",
+                                key(Context::Manager, Action::Tab(DetailTab::Files)),
+                            ),
+                        };
+                        let kind = if added.new {
+                            StatusKind::Success
                         } else {
-                            self.set_status(StatusKind::Info, format!("'{name}' is already in trove."));
-                        }
+                            StatusKind::Info
+                        };
+                        self.set_status(kind, text);
                         if paused {
                             // Added paused: the user most likely wants to pick files next.
                             self.tab = DetailTab::Files;
@@ -377,7 +400,9 @@ impl App {
                         let key = self
                             .keymap
                             .key_for(Context::Manager, Action::Add)
-                            .map_or_else(String::new, |k| format!(" (press {k} to edit and retry)"));
+                            .map_or_else(String::new, |k| {
+                                format!(" (press {k} to edit and retry)")
+                            });
                         self.set_status(StatusKind::Error, format!("Add failed: {e}{key}"));
                     }
                 }
@@ -409,7 +434,11 @@ impl App {
         }
     }
 
-    fn on_details(&mut self, id: InfoHash, result: crate::engine::api::EngineResult<TorrentDetails>) -> Outcome {
+    fn on_details(
+        &mut self,
+        id: InfoHash,
+        result: crate::engine::api::EngineResult<Box<TorrentDetails>>,
+    ) -> Outcome {
         // Only the selected torrent's answer matters; a late answer for another is dropped.
         if self.selected.as_ref() != Some(&id) {
             return Outcome::default();
@@ -418,7 +447,7 @@ impl App {
             .details
             .as_ref()
             .is_none_or(|d| d.summary.info_hash != id);
-        match result {
+        let changed = match result {
             Ok(mut d) => {
                 if let Some((pid, wanted)) = &self.files_pending
                     && *pid == id
@@ -427,10 +456,20 @@ impl App {
                         f.selected = wanted.contains(&f.index);
                     }
                 }
-                self.details = Some(d);
+                let changed = self.details.as_ref() != Some(&*d) || self.details_error.is_some();
+                self.details = Some(*d);
                 self.details_error = None;
+                changed
             }
-            Err(e) => self.details_error = Some(e.to_string()),
+            Err(e) => {
+                let e = Some(e.to_string());
+                let changed = self.details_error != e;
+                self.details_error = e;
+                changed
+            }
+        };
+        if !changed {
+            return Outcome::default();
         }
         Outcome::new(if first { Redraw::Now } else { Redraw::Soon })
     }
@@ -441,7 +480,10 @@ impl App {
         self.rows = self.table.rows(&self.snapshot.torrents);
         let hash = |app: &App, row: usize| app.snapshot.torrents[app.rows[row]].info_hash.clone();
         if let Some(p) = &self.pending_select
-            && let Some(pos) = self.rows.iter().position(|&i| &self.snapshot.torrents[i].info_hash == p)
+            && let Some(pos) = self
+                .rows
+                .iter()
+                .position(|&i| &self.snapshot.torrents[i].info_hash == p)
         {
             self.pending_select = None;
             self.cursor = pos;
@@ -494,9 +536,7 @@ impl App {
         if !self.details_visible() || self.view != View::Dashboard {
             return None;
         }
-        self.selected
-            .clone()
-            .map(|id| Effect::FetchDetails { id })
+        self.selected.clone().map(|id| Effect::FetchDetails { id })
     }
 
     fn move_cursor(&mut self, to: usize) -> Vec<Effect> {
@@ -504,7 +544,9 @@ impl App {
             return Vec::new();
         }
         self.cursor = to.min(self.rows.len() - 1);
-        let id = self.snapshot.torrents[self.rows[self.cursor]].info_hash.clone();
+        let id = self.snapshot.torrents[self.rows[self.cursor]]
+            .info_hash
+            .clone();
         self.select(Some(id))
     }
 
@@ -528,7 +570,10 @@ impl App {
             Some(Modal::Confirm(_)) => {}
             None if self.help.is_none() => {
                 // A magnet pasted on the dashboard means "add this".
-                self.modal = Some(Modal::Add(AddDialog::new(text.trim(), &self.snapshot.roots)));
+                self.modal = Some(Modal::Add(AddDialog::new(
+                    text.trim(),
+                    &self.snapshot.roots,
+                )));
             }
             None => {}
         }
@@ -558,7 +603,8 @@ impl App {
             };
             return Vec::new();
         }
-        let files_tab = self.focus == Pane::Details && self.tab == DetailTab::Files && self.details_visible();
+        let files_tab =
+            self.focus == Pane::Details && self.tab == DetailTab::Files && self.details_visible();
         let contexts: &[Context] = if files_tab {
             &[Context::Files, Context::Manager]
         } else {
@@ -669,7 +715,10 @@ impl App {
                 self.after_layout_change()
             }
             Action::LogLevel => {
-                let i = LEVEL_CYCLE.iter().position(|l| *l == self.log_level).unwrap_or(0);
+                let i = LEVEL_CYCLE
+                    .iter()
+                    .position(|l| *l == self.log_level)
+                    .unwrap_or(0);
                 self.log_level = LEVEL_CYCLE[(i + 1) % LEVEL_CYCLE.len()];
                 self.log_anchor = None;
                 vec![Effect::ReadLog(self.log_filter())]
@@ -774,7 +823,11 @@ impl App {
                 let max_top = len.saturating_sub(height);
                 let top = match self.log_anchor {
                     None => max_top,
-                    Some(seq) => lines.iter().position(|l| l.seq >= seq).unwrap_or(max_top).min(max_top),
+                    Some(seq) => lines
+                        .iter()
+                        .position(|l| l.seq >= seq)
+                        .unwrap_or(max_top)
+                        .min(max_top),
                 };
                 let to = f(len, top, height);
                 // "Bottom" lands past the last full page: that is following again.
@@ -903,16 +956,20 @@ impl App {
                             d.focus = AddField::Source;
                             return (Some(Modal::Add(d)), Vec::new());
                         }
-                        let source = TorrentSource::from_user_text(&expand_home(&text, self.home.as_deref()));
+                        let source = TorrentSource::from_user_text(&expand_home(
+                            &text,
+                            self.home.as_deref(),
+                        ));
                         let options = AddOptions {
-                            root: d
-                                .root_index(&roots)
-                                .map(|i| roots[i].label.clone()),
+                            root: d.root_index(&roots).map(|i| roots[i].token.clone()),
                             paused: d.paused,
                             ..AddOptions::default()
                         };
                         self.last_add = Some((text, d.paused));
-                        self.set_status(StatusKind::Info, "Adding… (a magnet link may take a while to fetch its metadata)");
+                        self.set_status(
+                            StatusKind::Info,
+                            "Adding… (a magnet link may take a while to fetch its metadata)",
+                        );
                         (None, vec![Effect::Add { source, options }])
                     }
                     Some(Action::Cancel) => (None, Vec::new()),
@@ -1032,7 +1089,12 @@ fn is_typing(key: &KeyEvent) -> bool {
 fn is_editing(key: &KeyEvent) -> bool {
     use crossterm::event::KeyModifiers;
     match key.code {
-        KeyCode::Backspace | KeyCode::Delete | KeyCode::Left | KeyCode::Right | KeyCode::Home | KeyCode::End => true,
+        KeyCode::Backspace
+        | KeyCode::Delete
+        | KeyCode::Left
+        | KeyCode::Right
+        | KeyCode::Home
+        | KeyCode::End => true,
         KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
             matches!(c, 'u' | 'k' | 'w' | 'a' | 'e')
         }

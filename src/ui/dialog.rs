@@ -139,7 +139,8 @@ impl LimitsDialog {
         let l = self.current();
         self.down.set(&format::rate_input(l.download_bps));
         self.up.set(&format::rate_input(l.upload_bps));
-        self.peers.set(&l.peers.map(|p| p.to_string()).unwrap_or_default());
+        self.peers
+            .set(&l.peers.map(|p| p.to_string()).unwrap_or_default());
         self.error = None;
     }
 
@@ -155,7 +156,11 @@ impl LimitsDialog {
         let order = LimitsField::ORDER;
         let i = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let n = order.len();
-        self.focus = order[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+        self.focus = order[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
     }
 
     pub fn field_mut(&mut self) -> Option<&mut TextInput> {
@@ -170,7 +175,8 @@ impl LimitsDialog {
     /// The limits typed, or the first field's error.
     pub fn parse(&self) -> Result<Limits, String> {
         Ok(Limits {
-            download_bps: format::parse_rate(self.down.text()).map_err(|e| format!("Download: {e}"))?,
+            download_bps: format::parse_rate(self.down.text())
+                .map_err(|e| format!("Download: {e}"))?,
             upload_bps: format::parse_rate(self.up.text()).map_err(|e| format!("Upload: {e}"))?,
             peers: format::parse_peers(self.peers.text()).map_err(|e| format!("Peers: {e}"))?,
         })

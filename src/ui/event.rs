@@ -12,7 +12,7 @@ use crate::engine::api::{AddOptions, Added, Command, EngineResult, TorrentSource
 use crate::engine::logring::{LogFilter, LogLine};
 use crate::engine::snapshot::{InfoHash, SessionSnapshot, TorrentDetails};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Event {
     /// A key, a paste or a resize from the terminal.
     Input(crossterm::event::Event),
@@ -25,7 +25,8 @@ pub enum Event {
     /// The answer to a [`Effect::FetchDetails`].
     Details {
         id: InfoHash,
-        result: EngineResult<TorrentDetails>,
+        /// Boxed: the details are big and every other event is small.
+        result: EngineResult<Box<TorrentDetails>>,
     },
     /// The answer to an [`Effect::Run`], with the command that was run.
     CommandDone {

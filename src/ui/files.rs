@@ -88,7 +88,10 @@ fn flatten(node: &Node, depth: usize, files: &[FileEntry], rows: &mut Vec<TreeRo
         let under = flatten(child, depth + 1, files, rows);
         let row = &mut rows[at];
         row.size = under.iter().map(|&i| files[i].size).sum();
-        row.have = under.iter().map(|&i| files[i].have_bytes.min(files[i].size)).sum();
+        row.have = under
+            .iter()
+            .map(|&i| files[i].have_bytes.min(files[i].size))
+            .sum();
         row.selection = selection_of(under.iter().map(|&i| files[i].selected));
         all.extend_from_slice(&under);
         row.files = under;
@@ -120,7 +123,11 @@ fn selection_of(mut selected: impl Iterator<Item = bool>) -> Selection {
         return Selection::None;
     };
     if selected.all(|s| s == first) {
-        if first { Selection::All } else { Selection::None }
+        if first {
+            Selection::All
+        } else {
+            Selection::None
+        }
     } else {
         Selection::Some
     }
@@ -135,7 +142,11 @@ pub fn toggle(files: &mut [FileEntry], row: &TreeRow) -> Vec<usize> {
             f.selected = select;
         }
     }
-    files.iter().filter(|f| f.selected).map(|f| f.index).collect()
+    files
+        .iter()
+        .filter(|f| f.selected)
+        .map(|f| f.index)
+        .collect()
 }
 
 #[cfg(test)]
@@ -165,7 +176,15 @@ mod tests {
         let names: Vec<_> = rows.iter().map(|r| (r.depth, r.name.as_str())).collect();
         assert_eq!(
             names,
-            vec![(0, "sub"), (1, "deep"), (2, "x"), (1, "a.bin"), (1, "z.bin"), (0, "a.txt"), (0, "b.txt")]
+            vec![
+                (0, "sub"),
+                (1, "deep"),
+                (2, "x"),
+                (1, "a.bin"),
+                (1, "z.bin"),
+                (0, "a.txt"),
+                (0, "b.txt")
+            ]
         );
         assert_eq!(rows[0].size, 201);
         assert_eq!(rows[0].have, 51);

@@ -36,7 +36,7 @@ pub fn bytes(n: u64) -> String {
 
 /// A rate in bytes per second, `-` when nothing moves.
 pub fn rate(bps: f64) -> String {
-    if !(bps >= 0.5) {
+    if bps.is_nan() || bps < 0.5 {
         return "-".to_string();
     }
     format!("{}/s", bytes(bps.round() as u64))
@@ -44,7 +44,7 @@ pub fn rate(bps: f64) -> String {
 
 /// A rate for a table cell whose heading already says "per second": `1.23 MiB`, `-` idle.
 pub fn bytes_rate_short(bps: f64) -> String {
-    if !(bps >= 0.5) {
+    if bps.is_nan() || bps < 0.5 {
         return "-".to_string();
     }
     bytes(bps.round() as u64)
@@ -266,7 +266,10 @@ mod tests {
         assert_eq!(eta(Some(Duration::from_secs(42))), "42s");
         assert_eq!(eta(Some(Duration::from_secs(725))), "12m05s");
         assert_eq!(eta(Some(Duration::from_secs(3 * 3600 + 420))), "3h07m");
-        assert_eq!(eta(Some(Duration::from_secs(2 * 86_400 + 3 * 3600))), "2d03h");
+        assert_eq!(
+            eta(Some(Duration::from_secs(2 * 86_400 + 3 * 3600))),
+            "2d03h"
+        );
         assert_eq!(eta(Some(Duration::from_secs(u64::MAX))), "∞");
     }
 
@@ -292,7 +295,7 @@ mod tests {
         assert_eq!(truncate("hello world", 6), "hello…");
         assert_eq!(truncate("日本語のファイル", 6), "日本…");
         assert!(width(&truncate("日本語のファイル", 6)) <= 6);
-        assert_eq!(truncate("👨‍👩‍👧 family", 4), "👨‍👩‍👧…");
+        assert_eq!(truncate("👨‍👩‍👧 family", 4), "👨‍👩‍👧 …");
         assert_eq!(truncate("abc", 0), "");
         assert_eq!(truncate_start("/very/long/path/file", 8), "…th/file");
         assert_eq!(fit("ab", 4), "ab  ");

@@ -64,7 +64,8 @@ pub struct Key {
 
 impl Key {
     pub fn from_event(event: &KeyEvent) -> Key {
-        let mut mods = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let mut mods =
+            event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         let code = match event.code {
             // The case already says whether Shift was down.
             KeyCode::Char(c) => {
@@ -146,7 +147,9 @@ impl FromStr for Key {
                 "pagedown" => KeyCode::PageDown,
                 "lt" => KeyCode::Char('<'),
                 "gt" => KeyCode::Char('>'),
-                f if f.starts_with('f') && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) => {
+                f if f.starts_with('f')
+                    && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+                {
                     KeyCode::F(f[1..].parse().unwrap_or(1))
                 }
                 _ => return Err(format!("bad key '{s}': unknown key name '{rest}'")),
@@ -247,7 +250,7 @@ impl KeymapFile {
 
 fn parse_file(text: &str, origin: &str) -> anyhow::Result<Vec<(Context, Vec<Binding>)>> {
     let file: KeymapFile = toml::from_str(text)
-        .map_err(|e| anyhow!("keymap {origin}: {}", e.message().trim().replace('\n', " ")))?;
+        .map_err(|e| anyhow!("keymap {origin}: {}", super::theme::one_line(&e, text)))?;
     let mut out = Vec::new();
     for ctx in Context::ALL {
         let mut bindings = Vec::new();
@@ -349,7 +352,10 @@ impl Keymap {
             if b.action == Action::Noop {
                 continue;
             }
-            match rows.iter_mut().find(|(_, a, d)| *a == b.action && *d == b.desc) {
+            match rows
+                .iter_mut()
+                .find(|(_, a, d)| *a == b.action && *d == b.desc)
+            {
                 Some((keys, _, _)) => keys.push(b.key.to_string()),
                 None => rows.push((vec![b.key.to_string()], b.action, b.desc.clone())),
             }
@@ -394,15 +400,39 @@ mod tests {
     fn keys_parse_and_match_events() {
         let km = Keymap::default();
         let m = [Context::Manager];
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('a'), KeyModifiers::NONE)), Some(Action::Add));
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('D'), KeyModifiers::SHIFT)), Some(Action::Purge));
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char(' '), KeyModifiers::NONE)), Some(Action::PauseResume));
-        assert_eq!(km.lookup(&m, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevPane));
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('x'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('a'), KeyModifiers::NONE)),
+            Some(Action::Add)
+        );
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('D'), KeyModifiers::SHIFT)),
+            Some(Action::Purge)
+        );
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char(' '), KeyModifiers::NONE)),
+            Some(Action::PauseResume)
+        );
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::PrevPane)
+        );
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            None
+        );
         let files = [Context::Files, Context::Manager];
-        assert_eq!(km.lookup(&files, &ev(KeyCode::Char(' '), KeyModifiers::NONE)), Some(Action::ToggleFile));
-        assert_eq!(km.lookup(&files, &ev(KeyCode::Char('p'), KeyModifiers::NONE)), Some(Action::PauseResume));
+        assert_eq!(
+            km.lookup(&files, &ev(KeyCode::Char(' '), KeyModifiers::NONE)),
+            Some(Action::ToggleFile)
+        );
+        assert_eq!(
+            km.lookup(&files, &ev(KeyCode::Char('p'), KeyModifiers::NONE)),
+            Some(Action::PauseResume)
+        );
 
         assert_eq!("<C-x>".parse::<Key>().unwrap().to_string(), "C-x");
         assert_eq!("<S-Tab>".parse::<Key>().unwrap().code, KeyCode::BackTab);
@@ -427,34 +457,67 @@ mod tests {
         )
         .unwrap();
         let m = [Context::Manager];
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Purge));
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('D'), KeyModifiers::NONE)), Some(Action::Noop));
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('a'), KeyModifiers::NONE)), Some(Action::Help));
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::Purge)
+        );
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('D'), KeyModifiers::NONE)),
+            Some(Action::Noop)
+        );
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('a'), KeyModifiers::NONE)),
+            Some(Action::Help)
+        );
         // Untouched defaults stay.
-        assert_eq!(km.lookup(&m, &ev(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(
+            km.lookup(&m, &ev(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
         let help = km.help_rows(Context::Manager);
-        assert!(help.iter().any(|(k, d)| k == "x" && d.contains("delete its data")), "{help:?}");
+        assert!(
+            help.iter()
+                .any(|(k, d)| k == "x" && d.contains("delete its data")),
+            "{help:?}"
+        );
         assert!(!help.iter().any(|(k, _)| k == "D"));
         assert!(help.iter().any(|(k, d)| k == "a" && d == "Mine"));
         // The shared rows of the help screen: j and ↓ together.
-        assert!(help.iter().any(|(k, d)| k == "j ↓" && d == "Move down"), "{help:?}");
+        assert!(
+            help.iter().any(|(k, d)| k == "j ↓" && d == "Move down"),
+            "{help:?}"
+        );
     }
 
     #[test]
     fn bad_user_files_name_the_place() {
-        let e = Keymap::with_overrides("[manager]\nkeymap = [{ on = \"x\", run = \"fly\" }]", "file 'k.toml'")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("k.toml") && e.contains("[manager] entry 1") && e.contains("fly"), "{e}");
-        let e = Keymap::with_overrides("[manager]\nkeymap = [{ on = \"<Bogus>\", run = \"quit\" }]", "file 'k.toml'")
-            .unwrap_err()
-            .to_string();
+        let e = Keymap::with_overrides(
+            "[manager]\nkeymap = [{ on = \"x\", run = \"fly\" }]",
+            "file 'k.toml'",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("k.toml") && e.contains("[manager] entry 1") && e.contains("fly"),
+            "{e}"
+        );
+        let e = Keymap::with_overrides(
+            "[manager]\nkeymap = [{ on = \"<Bogus>\", run = \"quit\" }]",
+            "file 'k.toml'",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("<Bogus>"), "{e}");
-        let e = Keymap::with_overrides("[managr]\n", "file 'k.toml'").unwrap_err().to_string();
-        assert!(e.contains("k.toml") && e.contains("managr"), "{e}");
-        let e = Keymap::with_overrides("[manager]\nkeymap = [{ on = \"x\", run = \"quit\", dsc = \"\" }]", "file 'k.toml'")
+        let e = Keymap::with_overrides("[managr]\n", "file 'k.toml'")
             .unwrap_err()
             .to_string();
+        assert!(e.contains("k.toml") && e.contains("managr"), "{e}");
+        let e = Keymap::with_overrides(
+            "[manager]\nkeymap = [{ on = \"x\", run = \"quit\", dsc = \"\" }]",
+            "file 'k.toml'",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("dsc"), "{e}");
         let e = Keymap::load(Some(Path::new("/nonexistent/keys.toml"))).unwrap_err();
         assert!(format!("{e:#}").contains("/nonexistent/keys.toml"));

@@ -24,6 +24,8 @@ pub struct Screen {
 const MIN_TORRENTS: u16 = 5;
 const MIN_DETAILS: u16 = 7;
 const MIN_LOG: u16 = 4;
+/// Main-area rows from which the table, the detail pane and the log are all shown.
+const STACK_ALL: u16 = 28;
 
 fn some(r: Rect) -> Option<Rect> {
     (r.width > 0 && r.height > 0).then_some(r)
@@ -36,7 +38,11 @@ pub fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen 
     }
     let mut rest = area;
     if rest.height >= 3 {
-        out.status = some(Rect { y: rest.bottom() - 1, height: 1, ..rest });
+        out.status = some(Rect {
+            y: rest.bottom() - 1,
+            height: 1,
+            ..rest
+        });
         rest.height -= 1;
     }
     let header_h = match area.height {
@@ -45,7 +51,10 @@ pub fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen 
         _ => 0,
     };
     if header_h > 0 {
-        out.header = some(Rect { height: header_h, ..rest });
+        out.header = some(Rect {
+            height: header_h,
+            ..rest
+        });
         rest.y += header_h;
         rest.height -= header_h;
     }
@@ -59,11 +68,19 @@ pub fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen 
         (View::Dashboard, mode) => {
             let h = rest.height;
             let with_log = mode == LogMode::Shown;
-            if with_log && h >= MIN_TORRENTS + MIN_DETAILS + MIN_LOG + 1 {
+            // The table or the detail pane, whichever has (or last had) the focus.
+            let top_pane = |out: &mut Screen, r: Rect| match focus {
+                Pane::Details => out.details = some(r),
+                _ => out.torrents = some(r),
+            };
+            if with_log && h >= STACK_ALL {
                 let log_h = (h / 4).max(MIN_LOG);
                 let top = h - log_h;
                 let torrents_h = (top / 2).max(MIN_TORRENTS);
-                out.torrents = some(Rect { height: torrents_h, ..rest });
+                out.torrents = some(Rect {
+                    height: torrents_h,
+                    ..rest
+                });
                 out.details = some(Rect {
                     y: rest.y + torrents_h,
                     height: top - torrents_h,
@@ -74,21 +91,37 @@ pub fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen 
                     height: log_h,
                     ..rest
                 });
+            } else if with_log && h >= MIN_TORRENTS + MIN_LOG {
+                // Not enough rows for three panes: the log and one other, Tab switches.
+                let log_h = (h * 2 / 5).max(MIN_LOG);
+                top_pane(
+                    &mut out,
+                    Rect {
+                        height: h - log_h,
+                        ..rest
+                    },
+                );
+                out.log = some(Rect {
+                    y: rest.y + h - log_h,
+                    height: log_h,
+                    ..rest
+                });
             } else if !with_log && h >= MIN_TORRENTS + MIN_DETAILS {
                 let torrents_h = h.div_ceil(2).max(MIN_TORRENTS).min(h - MIN_DETAILS);
-                out.torrents = some(Rect { height: torrents_h, ..rest });
+                out.torrents = some(Rect {
+                    height: torrents_h,
+                    ..rest
+                });
                 out.details = some(Rect {
                     y: rest.y + torrents_h,
                     height: h - torrents_h,
                     ..rest
                 });
+            } else if focus == Pane::Log && with_log {
+                out.log = some(rest);
             } else {
                 // Too small to stack: show only the focused pane.
-                match focus {
-                    Pane::Details => out.details = some(rest),
-                    Pane::Log if with_log => out.log = some(rest),
-                    _ => out.torrents = some(rest),
-                }
+                top_pane(&mut out, rest);
             }
         }
     }
@@ -124,7 +157,12 @@ mod tests {
                                 .into_iter()
                                 .flatten()
                             {
-                                assert!(area.contains(r.as_position()) && r.right() <= area.right() && r.bottom() <= area.bottom(), "{w}x{h} {r:?}");
+                                assert!(
+                                    area.contains(r.as_position())
+                                        && r.right() <= area.right()
+                                        && r.bottom() <= area.bottom(),
+                                    "{w}x{h} {r:?}"
+                                );
                             }
                         }
                     }
@@ -135,11 +173,21 @@ mod tests {
 
     #[test]
     fn classic_terminal_shows_table_and_details() {
-        let s = screen(Rect::new(0, 0, 80, 24), View::Dashboard, LogMode::Hidden, Pane::Torrents);
+        let s = screen(
+            Rect::new(0, 0, 80, 24),
+            View::Dashboard,
+            LogMode::Hidden,
+            Pane::Torrents,
+        );
         assert_eq!(s.header.map(|r| r.height), Some(2));
         assert_eq!(s.torrents.map(|r| r.height), Some(11));
         assert_eq!(s.details.map(|r| r.height), Some(10));
-        let s = screen(Rect::new(0, 0, 40, 12), View::Dashboard, LogMode::Hidden, Pane::Details);
+        let s = screen(
+            Rect::new(0, 0, 40, 12),
+            View::Dashboard,
+            LogMode::Hidden,
+            Pane::Details,
+        );
         assert!(s.torrents.is_none() && s.details.is_some());
     }
 }

@@ -21,9 +21,15 @@ use crate::engine::snapshot::TorrentState;
 pub const BUILTIN: [(&str, &str); 7] = [
     ("default", include_str!("../../themes/default.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("gruvbox", include_str!("../../themes/gruvbox.toml")),
-    ("solarized-dark", include_str!("../../themes/solarized-dark.toml")),
+    (
+        "solarized-dark",
+        include_str!("../../themes/solarized-dark.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
     ("basic", include_str!("../../themes/basic.toml")),
 ];
@@ -45,6 +51,7 @@ macro_rules! slots {
         }
 
         impl StylesFile {
+            #[cfg(test)]
             fn slots(&self) -> Vec<(&'static str, Option<&StyleSpec>)> {
                 vec![$((stringify!($slot), self.$slot.as_ref()),)*]
             }
@@ -205,7 +212,7 @@ impl Theme {
     /// slots itself.
     fn parse(text: &str, origin: &str, root: bool) -> anyhow::Result<Theme> {
         let file: ThemeFile =
-            toml::from_str(text).map_err(|e| anyhow!("theme {origin}: {}", one_line(&e)))?;
+            toml::from_str(text).map_err(|e| anyhow!("theme {origin}: {}", one_line(&e, text)))?;
         let base = match file.inherits.as_deref() {
             _ if root => Theme::blank(),
             None => builtin_default()?,
@@ -221,6 +228,7 @@ impl Theme {
     }
 
     /// The slots a file sets itself (used to check that built-ins are complete).
+    #[cfg(test)]
     fn slots_set(text: &str) -> anyhow::Result<Vec<&'static str>> {
         let file: ThemeFile = toml::from_str(text)?;
         Ok(file
@@ -291,14 +299,23 @@ fn builtin_default() -> anyhow::Result<Theme> {
 }
 
 fn builtin_names() -> String {
-    BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    BUILTIN
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// toml's errors span several lines with a source excerpt; keep the message and position.
-fn one_line(e: &toml::de::Error) -> String {
+pub(crate) fn one_line(e: &toml::de::Error, text: &str) -> String {
     let msg = e.message().trim().replace('\n', " ");
     match e.span() {
-        Some(span) => format!("{msg} (at byte {})", span.start),
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {msg}")
+        }
         None => msg,
     }
 }
@@ -339,18 +356,48 @@ mod tests {
             let missing: Vec<_> = Theme::SLOTS.iter().filter(|s| !set.contains(s)).collect();
             assert!(missing.is_empty(), "{name} leaves out {missing:?}");
             assert!(Theme::builtin(name).is_some(), "{name}");
-            assert_ne!(theme.selected, theme.text, "{name}: selection must stand out");
+            assert_ne!(
+                theme.selected, theme.text,
+                "{name}: selection must stand out"
+            );
         }
     }
 
     fn colours(theme: &Theme) -> Vec<Color> {
         let t = theme.clone();
         [
-            t.screen, t.text, t.dim, t.header, t.title, t.border, t.border_focused, t.selected,
-            t.selected_inactive, t.table_header, t.tab, t.tab_active, t.progress_filled,
-            t.progress_empty, t.download, t.upload, t.state_downloading, t.state_seeding,
-            t.state_paused, t.state_checking, t.state_queued, t.state_error, t.error, t.warn,
-            t.info, t.debug, t.trace, t.success, t.piece_have, t.piece_missing, t.key, t.input,
+            t.screen,
+            t.text,
+            t.dim,
+            t.header,
+            t.title,
+            t.border,
+            t.border_focused,
+            t.selected,
+            t.selected_inactive,
+            t.table_header,
+            t.tab,
+            t.tab_active,
+            t.progress_filled,
+            t.progress_empty,
+            t.download,
+            t.upload,
+            t.state_downloading,
+            t.state_seeding,
+            t.state_paused,
+            t.state_checking,
+            t.state_queued,
+            t.state_error,
+            t.error,
+            t.warn,
+            t.info,
+            t.debug,
+            t.trace,
+            t.success,
+            t.piece_have,
+            t.piece_missing,
+            t.key,
+            t.input,
             t.popup,
         ]
         .iter()
@@ -362,7 +409,11 @@ mod tests {
     #[test]
     fn mono_has_no_colour_and_basic_only_ansi() {
         let mono = Theme::builtin("mono").unwrap();
-        assert!(colours(&mono).iter().all(|c| *c == Color::Reset), "{:?}", colours(&mono));
+        assert!(
+            colours(&mono).iter().all(|c| *c == Color::Reset),
+            "{:?}",
+            colours(&mono)
+        );
         let basic = Theme::builtin("basic").unwrap();
         for c in colours(&basic) {
             assert!(
@@ -386,16 +437,27 @@ mod tests {
         )
         .unwrap();
         let light = Theme::builtin("light").unwrap();
-        assert_eq!(t.error, Style::new().fg(Color::Rgb(255, 0, 0)).bold());
+        assert_eq!(
+            t.error,
+            Style::new()
+                .fg(Color::Rgb(255, 0, 0))
+                .add_modifier(Modifier::BOLD)
+        );
         assert_eq!(t.download, light.download);
     }
 
     #[test]
     fn errors_name_file_and_field() {
-        let e = Theme::from_toml("[styles]\nselected = { fg = \"blurple\" }\n", "file 't.toml'")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("t.toml") && e.contains("styles.selected.fg"), "{e}");
+        let e = Theme::from_toml(
+            "[styles]\nselected = { fg = \"blurple\" }\n",
+            "file 't.toml'",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("t.toml") && e.contains("styles.selected.fg"),
+            "{e}"
+        );
         assert!(e.contains("blurple"), "{e}");
 
         let e = Theme::from_toml("[styles]\nselceted = { fg = \"red\" }\n", "file 't.toml'")
@@ -403,15 +465,24 @@ mod tests {
             .to_string();
         assert!(e.contains("t.toml") && e.contains("selceted"), "{e}");
 
-        let e = Theme::from_toml("[styles]\nerror = { fg = \"red\", bold = true }\n", "file 't.toml'")
-            .unwrap_err()
-            .to_string();
+        let e = Theme::from_toml(
+            "[styles]\nerror = { fg = \"red\", bold = true }\n",
+            "file 't.toml'",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("bold"), "{e}");
 
-        let e = Theme::from_toml("[styles]\nerror = { modifiers = [\"shiny\"] }\n", "file 't.toml'")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("styles.error.modifiers") && e.contains("shiny"), "{e}");
+        let e = Theme::from_toml(
+            "[styles]\nerror = { modifiers = [\"shiny\"] }\n",
+            "file 't.toml'",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("styles.error.modifiers") && e.contains("shiny"),
+            "{e}"
+        );
 
         let e = Theme::from_toml("inherits = \"nope\"\n", "file 't.toml'")
             .unwrap_err()
@@ -423,15 +494,23 @@ mod tests {
     fn load_theme_by_name_path_or_error() {
         assert_eq!(load_theme("gruvbox", false).unwrap().name, "gruvbox");
         let e = load_theme("gruvboxx", false).unwrap_err().to_string();
-        assert!(e.contains("gruvboxx") && e.contains("solarized-dark"), "{e}");
+        assert!(
+            e.contains("gruvboxx") && e.contains("solarized-dark"),
+            "{e}"
+        );
         let e = load_theme("/nonexistent/t.toml", false).unwrap_err();
         assert!(format!("{e:#}").contains("/nonexistent/t.toml"));
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mine.toml");
         std::fs::write(&path, "[styles]\ndownload = { fg = \"nope\" }\n").unwrap();
-        let e = load_theme(path.to_str().unwrap(), false).unwrap_err().to_string();
-        assert!(e.contains("mine.toml") && e.contains("styles.download.fg"), "{e}");
+        let e = load_theme(path.to_str().unwrap(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mine.toml") && e.contains("styles.download.fg"),
+            "{e}"
+        );
         std::fs::write(&path, "[styles]\ndownload = { fg = \"green\" }\n").unwrap();
         let t = load_theme(path.to_str().unwrap(), false).unwrap();
         assert_eq!(t.download.fg, Some(Color::Green));

@@ -94,10 +94,20 @@ impl TableView {
         t.name.to_lowercase().contains(&f) || t.info_hash.starts_with(&f)
     }
 
-    fn compare(&self, a: &TorrentSummary, b: &TorrentSummary) -> Ordering {
+    /// `names` holds the lower-cased names when sorting by name (computed once, not per
+    /// comparison: that is 10,000 allocations instead of 300,000 for a large session).
+    fn compare(
+        &self,
+        a: usize,
+        b: usize,
+        torrents: &[TorrentSummary],
+        names: &[String],
+    ) -> Ordering {
+        let (ia, ib) = (a, b);
+        let (a, b) = (&torrents[a], &torrents[b]);
         let primary = match self.sort {
             SortKey::Added => a.added_at.cmp(&b.added_at),
-            SortKey::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            SortKey::Name => names[ia].cmp(&names[ib]),
             SortKey::Size => a.size.cmp(&b.size),
             SortKey::Progress => a.progress.total_cmp(&b.progress),
             SortKey::State => a.state.cmp(&b.state),
@@ -131,7 +141,12 @@ impl TableView {
         let mut rows: Vec<usize> = (0..torrents.len())
             .filter(|&i| self.matches(&torrents[i]))
             .collect();
-        rows.sort_by(|&a, &b| self.compare(&torrents[a], &torrents[b]));
+        let names: Vec<String> = if self.sort == SortKey::Name {
+            torrents.iter().map(|t| t.name.to_lowercase()).collect()
+        } else {
+            Vec::new()
+        };
+        rows.sort_by(|&a, &b| self.compare(a, b, torrents, &names));
         rows
     }
 }

@@ -19,7 +19,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let full: usize = DetailTab::ALL.iter().map(|t| t.label().len() + 5).sum();
     if (area.width as usize) >= full + 4 {
         for t in DetailTab::ALL {
-            let style = if t == app.tab { theme.tab_active } else { theme.tab };
+            let style = if t == app.tab {
+                theme.tab_active
+            } else {
+                theme.tab
+            };
             tabs.push(Span::raw(" "));
             tabs.push(Span::styled(format!("{} {}", t.number(), t.label()), style));
             tabs.push(Span::raw(" "));
@@ -50,7 +54,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Some(e) => format!("Cannot read the details: {e}"),
             None => "Loading…".to_string(),
         };
-        let style = if app.details_error.is_some() { theme.error } else { theme.dim };
+        let style = if app.details_error.is_some() {
+            theme.error
+        } else {
+            theme.dim
+        };
         message(frame, inner, &text, style);
         return;
     }
@@ -88,22 +96,36 @@ fn overview(
     d: Option<&TorrentDetails>,
     theme: &Theme,
 ) {
-    let mut lines = vec![kv("Name", vec![Span::styled(format::sanitize(&t.name), theme.text)], theme)];
+    let mut lines = vec![kv(
+        "Name",
+        vec![Span::styled(format::sanitize(&t.name), theme.text)],
+        theme,
+    )];
     let mut state = vec![
         Span::styled(t.state.label(), theme.state(t.state)),
-        Span::raw(format!(" · {:.1}%", (t.progress.clamp(0.0, 1.0) * 100.0 * 10.0).floor() / 10.0)),
+        Span::raw(format!(
+            " · {:.1}%",
+            (t.progress.clamp(0.0, 1.0) * 100.0 * 10.0).floor() / 10.0
+        )),
     ];
     if t.eta.is_some() && t.state == crate::engine::snapshot::TorrentState::Downloading {
         state.push(Span::raw(format!(" · ETA {}", format::eta(t.eta))));
     }
     lines.push(kv("State", state, theme));
     if let Some(e) = &t.error {
-        lines.push(kv("Error", vec![Span::styled(format::sanitize(e), theme.error)], theme));
+        lines.push(kv(
+            "Error",
+            vec![Span::styled(format::sanitize(e), theme.error)],
+            theme,
+        ));
     }
     lines.push(kv(
         "Rates",
         vec![
-            Span::styled(format!("↓ {}", format::rate(t.download_rate)), theme.download),
+            Span::styled(
+                format!("↓ {}", format::rate(t.download_rate)),
+                theme.download,
+            ),
             Span::raw("  "),
             Span::styled(format!("↑ {}", format::rate(t.upload_rate)), theme.upload),
             Span::raw(format!(
@@ -126,12 +148,18 @@ fn overview(
     };
     lines.push(kv("Size", vec![Span::raw(size)], theme));
     lines.push(kv("Hash", vec![Span::raw(t.info_hash.clone())], theme));
-    let path = d.map_or_else(|| "…".to_string(), |d| format::sanitize(&d.save_path.display().to_string()));
+    let path = d.map_or_else(
+        || "…".to_string(),
+        |d| format::sanitize(&d.save_path.display().to_string()),
+    );
     lines.push(kv(
         "Saved in",
         vec![
             Span::raw(path),
-            Span::styled(format!(" (root {})", format::sanitize(&t.root_label)), theme.dim),
+            Span::styled(
+                format!(" (root {})", format::sanitize(&t.root_label)),
+                theme.dim,
+            ),
         ],
         theme,
     ));
@@ -148,18 +176,30 @@ fn overview(
             theme,
         ));
     }
-    lines.push(kv("Added", vec![Span::raw(format::timestamp(t.added_at))], theme));
+    lines.push(kv(
+        "Added",
+        vec![Span::raw(format::timestamp(t.added_at))],
+        theme,
+    ));
     lines.push(kv(
         "Completed",
-        vec![Span::raw(t.completed_at.map_or("-".to_string(), format::timestamp))],
+        vec![Span::raw(
+            t.completed_at.map_or("-".to_string(), format::timestamp),
+        )],
         theme,
     ));
     lines.push(kv(
         "Lifetime",
         vec![
-            Span::styled(format!("↓ {}", format::bytes(t.downloaded_total)), theme.download),
+            Span::styled(
+                format!("↓ {}", format::bytes(t.downloaded_total)),
+                theme.download,
+            ),
             Span::raw("  "),
-            Span::styled(format!("↑ {}", format::bytes(t.uploaded_total)), theme.upload),
+            Span::styled(
+                format!("↑ {}", format::bytes(t.uploaded_total)),
+                theme.upload,
+            ),
             Span::raw(format!("  · ratio {}", format::ratio(t.ratio))),
         ],
         theme,
@@ -170,7 +210,10 @@ fn overview(
     let (text_area, graph_area) = if area.width >= 100 && area.height >= 5 {
         let text_w = (area.width / 2).max(50);
         (
-            Rect { width: text_w, ..area },
+            Rect {
+                width: text_w,
+                ..area
+            },
             Some(Rect {
                 x: area.x + text_w + 1,
                 width: area.width - text_w - 1,
@@ -180,7 +223,10 @@ fn overview(
     } else if area.height as usize >= lines.len() + 6 {
         let text_h = lines.len() as u16;
         (
-            Rect { height: text_h, ..area },
+            Rect {
+                height: text_h,
+                ..area
+            },
             Some(Rect {
                 y: area.y + text_h,
                 height: area.height - text_h,
@@ -219,12 +265,14 @@ fn rate_graph(frame: &mut Frame, area: Rect, down: &[f64], up: &[f64], theme: &T
     };
     let down_pts = points(down);
     let up_pts = points(up);
-    let max = down_pts
+    // Headroom above the peak, and the axis says what the top line is worth.
+    let top = down_pts
         .iter()
         .chain(&up_pts)
         .map(|p| p.1)
         .fold(0.0_f64, f64::max)
-        .max(1024.0);
+        .max(1024.0)
+        * 1.1;
     let span_label = if n >= 120 {
         format!("-{}m", n / 60)
     } else {
@@ -247,15 +295,18 @@ fn rate_graph(frame: &mut Frame, area: Rect, down: &[f64], up: &[f64], theme: &T
     .x_axis(
         Axis::default()
             .bounds([0.0, (n - 1) as f64])
-            .labels([Span::styled(span_label, theme.dim), Span::styled("now", theme.dim)])
+            .labels([
+                Span::styled(span_label, theme.dim),
+                Span::styled("now", theme.dim),
+            ])
             .style(theme.border),
     )
     .y_axis(
         Axis::default()
-            .bounds([0.0, max * 1.1])
+            .bounds([0.0, top])
             .labels([
                 Span::styled("0", theme.dim),
-                Span::styled(format!("{}/s", format::bytes(max as u64)), theme.dim),
+                Span::styled(format!("{}/s", format::bytes(top as u64)), theme.dim),
             ])
             .style(theme.border),
     )
@@ -264,17 +315,32 @@ fn rate_graph(frame: &mut Frame, area: Rect, down: &[f64], up: &[f64], theme: &T
     frame.render_widget(chart, area);
 }
 
-fn files(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, focused: bool, theme: &Theme) {
+fn files(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    d: &TorrentDetails,
+    focused: bool,
+    theme: &Theme,
+) {
     let rows = crate::ui::files::tree(&d.files);
     if rows.is_empty() {
-        message(frame, area, "No files known yet (waiting for the metadata)", theme.dim);
+        message(
+            frame,
+            area,
+            "No files known yet (waiting for the metadata)",
+            theme.dim,
+        );
         return;
     }
     let selected: Vec<_> = d.files.iter().filter(|f| f.selected).collect();
     let sel_bytes: u64 = selected.iter().map(|f| f.size).sum();
     let toggle_key = app
         .keymap
-        .key_for(crate::ui::keymap::Context::Files, crate::ui::action::Action::ToggleFile)
+        .key_for(
+            crate::ui::keymap::Context::Files,
+            crate::ui::action::Action::ToggleFile,
+        )
         .map_or_else(String::new, |k| format!(" · {k}: download/skip"));
     let summary = Line::from(vec![Span::styled(
         format!(
@@ -282,7 +348,11 @@ fn files(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, focused: 
             d.files.len(),
             selected.len(),
             format::bytes(sel_bytes),
-            if focused { toggle_key } else { " · Tab here to pick files".to_string() }
+            if focused {
+                toggle_key
+            } else {
+                " · Tab here to pick files".to_string()
+            }
         ),
         theme.dim,
     )]);
@@ -313,9 +383,14 @@ fn files(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, focused: 
             _ => theme.text,
         };
         let name = format!("{indent}{} {mark}{}", r.selection.checkbox(), r.name);
-        let name_line = Line::from(vec![
-            Span::styled(format::truncate(&name, name_w as usize), if r.selection == crate::ui::files::Selection::None { check_style } else { style }),
-        ]);
+        let name_line = Line::from(vec![Span::styled(
+            format::truncate(&name, name_w as usize),
+            if r.selection == crate::ui::files::Selection::None {
+                check_style
+            } else {
+                style
+            },
+        )]);
         Row::new(vec![
             Cell::from(name_line),
             Cell::from(Line::from(format::bytes(r.size)).right_aligned()),
@@ -349,10 +424,19 @@ fn peers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &T
             .then_with(|| a.addr.cmp(&b.addr))
     });
     let wide = area.width >= 90;
-    let mut widths = vec![Constraint::Length(21), Constraint::Min(8), Constraint::Length(8), Constraint::Length(8)];
+    let mut widths = vec![
+        Constraint::Length(21),
+        Constraint::Min(8),
+        Constraint::Length(8),
+        Constraint::Length(8),
+    ];
     let mut head = vec!["Address", "Client", "Down", "Up"];
     if wide {
-        widths.extend([Constraint::Length(8), Constraint::Length(8), Constraint::Length(12)]);
+        widths.extend([
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(12),
+        ]);
         head.extend(["Fetched", "Sent", "State"]);
     }
     let visible = area.height.saturating_sub(1) as usize;
@@ -361,28 +445,52 @@ fn peers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &T
         let mut cells = vec![
             Cell::from(format::sanitize(&p.addr)),
             Cell::from(format::sanitize(p.client.as_deref().unwrap_or("?"))),
-            Cell::from(Line::styled(format::bytes_rate_short(p.download_rate), theme.download).right_aligned()),
-            Cell::from(Line::styled(format::bytes_rate_short(p.upload_rate), theme.upload).right_aligned()),
+            Cell::from(
+                Line::styled(format::bytes_rate_short(p.download_rate), theme.download)
+                    .right_aligned(),
+            ),
+            Cell::from(
+                Line::styled(format::bytes_rate_short(p.upload_rate), theme.upload).right_aligned(),
+            ),
         ];
         if wide {
-            cells.push(Cell::from(Line::from(format::bytes(p.downloaded)).right_aligned()));
-            cells.push(Cell::from(Line::from(format::bytes(p.uploaded)).right_aligned()));
-            cells.push(Cell::from(Span::styled(format::sanitize(&p.state), theme.dim)));
+            cells.push(Cell::from(
+                Line::from(format::bytes(p.downloaded)).right_aligned(),
+            ));
+            cells.push(Cell::from(
+                Line::from(format::bytes(p.uploaded)).right_aligned(),
+            ));
+            cells.push(Cell::from(Span::styled(
+                format::sanitize(&p.state),
+                theme.dim,
+            )));
         }
         Row::new(cells)
     });
     let header = Row::new(head.into_iter().enumerate().map(|(i, h)| {
         let line = Line::from(h);
-        Cell::from(if (2..=5).contains(&i) { line.right_aligned() } else { line })
+        Cell::from(if (2..=5).contains(&i) {
+            line.right_aligned()
+        } else {
+            line
+        })
     }))
     .style(theme.table_header);
-    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
 }
 
 fn pieces(frame: &mut Frame, area: Rect, d: &TorrentDetails, theme: &Theme) {
     let count = d.pieces.count as usize;
     if count == 0 {
-        message(frame, area, "No pieces known yet (waiting for the metadata)", theme.dim);
+        message(
+            frame,
+            area,
+            "No pieces known yet (waiting for the metadata)",
+            theme.dim,
+        );
         return;
     }
     let have = (0..d.pieces.count).filter(|&i| d.pieces.has(i)).count();
@@ -436,11 +544,18 @@ fn pieces(frame: &mut Frame, area: Rect, d: &TorrentDetails, theme: &Theme) {
 
 fn trackers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &Theme) {
     if d.trackers.is_empty() {
-        message(frame, area, "No trackers: peers come from DHT and peer exchange", theme.dim);
+        message(
+            frame,
+            area,
+            "No trackers: peers come from DHT and peer exchange",
+            theme.dim,
+        );
         return;
     }
     let visible = area.height.saturating_sub(1) as usize;
-    let scroll = app.detail_scroll.min(d.trackers.len().saturating_sub(visible));
+    let scroll = app
+        .detail_scroll
+        .min(d.trackers.len().saturating_sub(visible));
     let status_w = (area.width / 3).clamp(6, 40);
     let rows = d.trackers.iter().skip(scroll).take(visible).map(|t| {
         let lower = t.status.to_lowercase();

@@ -19,7 +19,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.log_torrent_only {
         let name = app
             .selected_summary()
-            .map_or("no torrent".to_string(), |t| format::truncate(&format::sanitize(&t.name), 24));
+            .map_or("no torrent".to_string(), |t| {
+                format::truncate(&format::sanitize(&t.name), 24)
+            });
         title.push(Span::styled(format!("· {name} "), theme.warn));
     }
     let follow = if app.log_anchor.is_none() {
@@ -57,7 +59,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|l| {
             let mut spans = vec![
                 Span::styled(l.time.format("%H:%M:%S ").to_string(), theme.dim),
-                Span::styled(format!("{:<5} ", l.level.label().to_uppercase()), theme.level(l.level)),
+                Span::styled(
+                    format!("{:<5} ", l.level.label().to_uppercase()),
+                    theme.level(l.level),
+                ),
             ];
             if show_target {
                 spans.push(Span::styled(

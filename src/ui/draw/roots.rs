@@ -6,14 +6,27 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{format, message, progress_bar};
+use crate::ui::action::Action;
 use crate::ui::app::App;
+use crate::ui::keymap::Context;
 use crate::ui::theme::Theme;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let back: Vec<String> = [Action::Roots, Action::Close]
+        .into_iter()
+        .filter_map(|a| app.keymap.key_for(Context::Manager, a))
+        .map(|k| k.to_string())
+        .collect();
     let block = theme
         .block(true)
         .title(Line::from(Span::styled(" Storage roots ", theme.title)))
-        .title_top(Line::from(Span::styled(" R/Esc: back ", theme.dim)).right_aligned());
+        .title_top(
+            Line::from(Span::styled(
+                format!(" {}: back ", back.join("/")),
+                theme.dim,
+            ))
+            .right_aligned(),
+        );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {
@@ -40,7 +53,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
         let mut space = vec![Span::raw("  ")];
         match (&r.problem, r.free_bytes, r.total_bytes) {
-            (Some(p), _, _) => space.push(Span::styled(format!("⚠ {}", format::sanitize(p)), theme.warn)),
+            (Some(p), _, _) => space.push(Span::styled(
+                format!("⚠ {}", format::sanitize(p)),
+                theme.warn,
+            )),
             (None, Some(free), Some(total)) if total > 0 => {
                 let used = 1.0 - free as f64 / total as f64;
                 space.push(Span::raw(format!(
@@ -48,7 +64,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     format::bytes(free),
                     format::bytes(total)
                 )));
-                let bar_w = width.saturating_sub(space.iter().map(|s| s.width()).sum::<usize>() + 6).min(24);
+                let bar_w = width
+                    .saturating_sub(space.iter().map(|s| s.width()).sum::<usize>() + 6)
+                    .min(24);
                 if bar_w >= 8 {
                     space.extend(progress_bar(used, bar_w, theme).spans);
                     space.push(Span::styled(" used", theme.dim));
@@ -59,7 +77,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         lines.push(Line::from(space));
 
-        let torrents: Vec<_> = s.torrents.iter().filter(|t| t.root_token == r.token).collect();
+        let torrents: Vec<_> = s
+            .torrents
+            .iter()
+            .filter(|t| t.root_token == r.token)
+            .collect();
         if torrents.is_empty() {
             lines.push(Line::from(Span::styled("  no torrents", theme.dim)));
         } else {
@@ -69,12 +91,17 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme.dim,
             )));
             for t in torrents {
-                let right = format!(" {:>8} {:<11}", format::bytes(t.size), t.state.label());
-                let name_w = width.saturating_sub(4 + right.len());
+                // "    name…  size state": the state column is 11 wide, the size 8.
+                let name_w = width.saturating_sub(4 + 1 + 8 + 1 + 11);
+                let size = if t.size == 0 {
+                    "?".to_string()
+                } else {
+                    format::bytes(t.size)
+                };
                 lines.push(Line::from(vec![
                     Span::raw("    "),
                     Span::raw(format::fit(&format::sanitize(&t.name), name_w)),
-                    Span::raw(format!(" {:>8} ", format::bytes(t.size))),
+                    Span::raw(format!(" {size:>8} ")),
                     Span::styled(t.state.label(), theme.state(t.state)),
                 ]));
             }

@@ -69,7 +69,10 @@ fn columns(width: u16) -> Columns {
     ];
     let mut short_state = false;
     let fixed = |cols: &[(Col, u16)]| -> u16 { cols.iter().map(|(_, w)| w + 1).sum() };
-    for (i, step) in std::iter::once(None).chain(STEPS.iter().map(Some)).enumerate() {
+    for (i, step) in std::iter::once(None)
+        .chain(STEPS.iter().map(Some))
+        .enumerate()
+    {
         if let Some(step) = step {
             match *step {
                 Step::Drop(c) => cols.retain(|(x, _)| *x != c),
@@ -95,6 +98,9 @@ fn columns(width: u16) -> Columns {
         if width.saturating_sub(fixed(&cols)) >= min_name {
             break;
         }
+    }
+    if fixed(&cols) > width {
+        cols.clear();
     }
     let name = width.saturating_sub(fixed(&cols));
     cols.insert(0, (Col::Name, name));
@@ -130,7 +136,11 @@ fn short_state(state: TorrentState) -> &'static str {
 
 fn right(text: String, width: u16, style: Style) -> Line<'static> {
     Line::from(Span::styled(
-        format!("{:>w$}", format::truncate(&text, width as usize), w = width as usize),
+        format!(
+            "{:>w$}",
+            format::truncate(&text, width as usize),
+            w = width as usize
+        ),
         style,
     ))
 }
@@ -139,28 +149,51 @@ fn cell(t: &TorrentSummary, col: Col, width: u16, short: bool, theme: &Theme) ->
     let w = width as usize;
     match col {
         Col::Name => {
-            let style = if t.error.is_some() { theme.error } else { theme.text };
-            Line::from(Span::styled(format::truncate(&format::sanitize(&t.name), w), style))
+            let style = if t.error.is_some() {
+                theme.error
+            } else {
+                theme.text
+            };
+            Line::from(Span::styled(
+                format::truncate(&format::sanitize(&t.name), w),
+                style,
+            ))
         }
         Col::Size => right(
-            if t.size == 0 { "?".into() } else { format::bytes(t.size) },
+            if t.size == 0 {
+                "?".into()
+            } else {
+                format::bytes(t.size)
+            },
             width,
             theme.text,
         ),
         Col::Progress => progress_bar(t.progress, w, theme),
         Col::State => {
-            let label = if short { short_state(t.state) } else { t.state.label() };
+            let label = if short {
+                short_state(t.state)
+            } else {
+                t.state.label()
+            };
             Line::from(Span::styled(label, theme.state(t.state)))
         }
         Col::Down => right(
             format::bytes_rate_short(t.download_rate),
             width,
-            if t.download_rate >= 0.5 { theme.download } else { theme.dim },
+            if t.download_rate >= 0.5 {
+                theme.download
+            } else {
+                theme.dim
+            },
         ),
         Col::Up => right(
             format::bytes_rate_short(t.upload_rate),
             width,
-            if t.upload_rate >= 0.5 { theme.upload } else { theme.dim },
+            if t.upload_rate >= 0.5 {
+                theme.upload
+            } else {
+                theme.dim
+            },
         ),
         Col::Eta => {
             let text = match t.state {
@@ -184,19 +217,31 @@ fn cell(t: &TorrentSummary, col: Col, width: u16, short: bool, theme: &Theme) ->
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let focused = app.focus == Pane::Torrents;
     let total = app.snapshot.torrents.len();
-    let mut title = vec![Span::styled(format!(" Torrents {}/{total} ", app.rows.len()), theme.title)];
+    let mut title = vec![Span::styled(
+        format!(" Torrents {}/{total} ", app.rows.len()),
+        theme.title,
+    )];
     let mut right_title = Vec::new();
     if let Some(state) = app.table.state {
-        right_title.push(Span::styled(format!(" only {} ", state.label()), theme.warn));
+        right_title.push(Span::styled(
+            format!(" only {} ", state.label()),
+            theme.warn,
+        ));
     }
     if !app.table.filter.is_empty() {
         right_title.push(Span::styled(
-            format!(" filter '{}' ", format::truncate(&format::sanitize(&app.table.filter), 20)),
+            format!(
+                " filter '{}' ",
+                format::truncate(&format::sanitize(&app.table.filter), 20)
+            ),
             theme.warn,
         ));
     }
     let arrow = if app.table.descending { "▼" } else { "▲" };
-    right_title.push(Span::styled(format!(" sort {} {arrow} ", app.table.sort.label()), theme.dim));
+    right_title.push(Span::styled(
+        format!(" sort {} {arrow} ", app.table.sort.label()),
+        theme.dim,
+    ));
     if area.width < 40 {
         title.truncate(1);
         right_title.clear();
@@ -214,8 +259,13 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let text = if total == 0 {
             let add = app
                 .keymap
-                .key_for(crate::ui::keymap::Context::Manager, crate::ui::action::Action::Add)
-                .map_or_else(String::new, |k| format!(": press {k} or paste a magnet link"));
+                .key_for(
+                    crate::ui::keymap::Context::Manager,
+                    crate::ui::action::Action::Add,
+                )
+                .map_or_else(String::new, |k| {
+                    format!(": press {k} or paste a magnet link")
+                });
             format!("No torrents yet{add}")
         } else {
             "Nothing matches the filter (Esc clears it)".to_string()
@@ -226,6 +276,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let layout = columns(inner.width);
     let head = Row::new(layout.cols.iter().map(|(c, w)| {
         let (name, key, align_right) = header(*c);
+        let name = if *c == Col::Progress && *w < 8 {
+            "Done"
+        } else {
+            name
+        };
         let mut text = name.to_string();
         if key == Some(app.table.sort) {
             text.push_str(arrow);
@@ -233,28 +288,32 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let line = if align_right {
             right(text, *w, theme.table_header)
         } else {
-            Line::from(Span::styled(format::truncate(&text, *w as usize), theme.table_header))
+            Line::from(Span::styled(
+                format::truncate(&text, *w as usize),
+                theme.table_header,
+            ))
         };
         Cell::from(line)
     }))
     .style(theme.table_header);
     let visible = inner.height.saturating_sub(1) as usize;
-    let top = app.torrents_scroll.update(app.cursor, app.rows.len(), visible);
-    let rows = app
-        .rows
+    let top = app
+        .torrents_scroll
+        .update(app.cursor, app.rows.len(), visible);
+    let rows = app.rows.iter().skip(top).take(visible).map(|&i| {
+        let t = &app.snapshot.torrents[i];
+        Row::new(
+            layout
+                .cols
+                .iter()
+                .map(|(c, w)| Cell::from(cell(t, *c, *w, layout.short_state, theme))),
+        )
+    });
+    let widths: Vec<Constraint> = layout
+        .cols
         .iter()
-        .skip(top)
-        .take(visible)
-        .map(|&i| {
-            let t = &app.snapshot.torrents[i];
-            Row::new(
-                layout
-                    .cols
-                    .iter()
-                    .map(|(c, w)| Cell::from(cell(t, *c, *w, layout.short_state, theme))),
-            )
-        });
-    let widths: Vec<Constraint> = layout.cols.iter().map(|(_, w)| Constraint::Length(*w)).collect();
+        .map(|(_, w)| Constraint::Length(*w))
+        .collect();
     let table = Table::new(rows, widths)
         .header(head)
         .column_spacing(1)
@@ -274,14 +333,28 @@ mod tests {
     #[test]
     fn columns_drop_in_order() {
         use Col::*;
-        assert_eq!(names(158), vec![Name, Size, Progress, State, Down, Up, Eta, Peers, Ratio, Root]);
-        assert_eq!(names(78), vec![Name, Size, Progress, State, Down, Up, Peers]);
+        assert_eq!(
+            names(158),
+            vec![
+                Name, Size, Progress, State, Down, Up, Eta, Peers, Ratio, Root
+            ]
+        );
+        assert_eq!(
+            names(78),
+            vec![Name, Size, Progress, State, Down, Up, Peers]
+        );
         assert_eq!(names(38), vec![Name, Progress, State, Down]);
-        assert_eq!(names(10), vec![Name]);
+        assert_eq!(names(10), vec![Name, Progress]);
+        assert_eq!(names(4), vec![Name]);
         for w in 0..300u16 {
             let c = columns(w);
-            let total: u16 = c.cols.iter().map(|(_, w)| w + 1).sum::<u16>().saturating_sub(1);
-            assert!(total <= w.max(0) || c.cols.len() == 1, "{w}: {c:?}");
+            let total: u16 = c
+                .cols
+                .iter()
+                .map(|(_, w)| w + 1)
+                .sum::<u16>()
+                .saturating_sub(1);
+            assert!(total <= w || c.cols.len() == 1, "{w}: {c:?}");
         }
     }
 }
