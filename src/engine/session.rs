@@ -886,8 +886,10 @@ impl Engine {
             }
             if let Some(h) = &e.handle {
                 let stats = h.stats();
-                e.record.selected_bytes = stats.total_bytes;
-                e.record.have_bytes = stats.progress_bytes;
+                // librqbit counts whole pieces, so its totals can pass the torrent's size.
+                let size = e.torrent.as_ref().map_or(u64::MAX, |t| t.total_len);
+                e.record.selected_bytes = stats.total_bytes.min(size);
+                e.record.have_bytes = stats.progress_bytes.min(e.record.selected_bytes);
                 if !stats.file_progress.is_empty() {
                     e.file_progress = stats.file_progress.clone();
                 }

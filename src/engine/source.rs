@@ -846,7 +846,7 @@ mod tests {
         } else {
             files.iter().map(|f| f.len).sum()
         };
-        let pieces = total.div_ceil(piece).max(1).min(5000);
+        let pieces = total.div_ceil(piece).clamp(1, 5000);
         let mut info = b"d".to_vec();
         if single {
             info.extend(bstr(b"length"));
