@@ -34,17 +34,24 @@ pub(crate) async fn run(ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i
     match cmd {
         CommandArgs::Export { file } => return super::transfer::export(ctx, file),
         CommandArgs::Import(args) => return super::transfer::import(ctx, args),
+        CommandArgs::Add(args) => {
+            // Check every source before the store is opened: sled rewrites some of its
+            // files on every open, and a refused add must leave the store byte-identical.
+            let ready = check_sources(ctx, args).await?;
+            let (_lock, store) = super::open_store(&ctx.data_dir)?;
+            return add(&store, ready);
+        }
         _ => {}
     }
     let (_lock, store) = super::open_store(&ctx.data_dir)?;
     let store: &SledStore = &store;
     match cmd {
-        CommandArgs::Add(args) => add(ctx, store, args).await,
         CommandArgs::List { json } => list(ctx, store, *json),
         CommandArgs::Pause { ids } => set_paused(store, ids, true),
         CommandArgs::Resume { ids } => set_paused(store, ids, false),
         CommandArgs::Remove { ids, delete_data } => remove(ctx, store, ids, *delete_data),
-        CommandArgs::Daemon { .. }
+        CommandArgs::Add(_)
+        | CommandArgs::Daemon { .. }
         | CommandArgs::Download(_)
         | CommandArgs::Export { .. }
         | CommandArgs::Import(_) => {
@@ -61,7 +68,11 @@ fn store_err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-async fn add(ctx: &AppContext, store: &SledStore, args: &AddArgs) -> anyhow::Result<i32> {
+/// Loads and checks every source of `trove add`; one bad argument fails them all.
+async fn check_sources(
+    ctx: &AppContext,
+    args: &AddArgs,
+) -> anyhow::Result<Vec<(Loaded, TorrentRecord)>> {
     let opts = AddOptions {
         root: args.root.clone(),
         paused: args.paused,
@@ -73,7 +84,6 @@ async fn add(ctx: &AppContext, store: &SledStore, args: &AddArgs) -> anyhow::Res
             peers: args.limits.peer_limit,
         },
     };
-    // Check every source before storing any, so one bad argument adds nothing.
     let mut ready = Vec::new();
     for text in &args.sources {
         let loaded = source::load(&read_source(text)?)
@@ -82,6 +92,10 @@ async fn add(ctx: &AppContext, store: &SledStore, args: &AddArgs) -> anyhow::Res
         let record = prepare_record(&ctx.roots, &loaded, &opts).map_err(engine_err)?;
         ready.push((loaded, record));
     }
+    Ok(ready)
+}
+
+fn add(store: &SledStore, ready: Vec<(Loaded, TorrentRecord)>) -> anyhow::Result<i32> {
     for (loaded, record) in ready {
         let hash = record.info_hash.clone();
         if store.get(&hash).map_err(store_err)?.is_some() {
