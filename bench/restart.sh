@@ -15,9 +15,10 @@ usage() {
 Usage: bench/restart.sh [options]
 
 Makes SIZE of complete torrents (v1-only, with Debian's python3-libtorrent), adds them to
-a fresh trove data dir, then times `trove daemon --exit-when-complete` (exits once every
-torrent is seeding): the first start (no bitfields), then RUNS x (fast restart with the
-bitfields kept, full re-hash with <data-dir>/fastresume/*.bitv deleted), interleaved.
+a fresh trove data dir, then times starts of `trove daemon` until every torrent is seeding:
+the first start (no bitfields), then RUNS x (fast restart with the bitfields kept, full
+re-hash with <data-dir>/fastresume/*.bitv deleted), interleaved. Writes the figures to
+RESULTS_DIR/restart-<date>.md and .json; exits 1 if a correctness check failed.
 
 Options (environment variable in brackets):
   --size SIZE            total payload, e.g. 4GiB, 512MiB, 1G (binary), 10GB (decimal) [BENCH_SIZE, 4GiB]
@@ -38,6 +39,8 @@ Options (environment variable in brackets):
   --wait-idle SECS       before each start, wait up to SECS for other processes to
                          leave the CPUs idle (< 10% busy over 1 s); 0 = don't wait
                          (the load is measured and reported either way)         [BENCH_WAIT_IDLE, 60]
+  --lock FILE            flock(2) lock shared with the other benches, held over each
+                         start (cache drop, idle wait, the timed run)            [BENCH_LOCK, /tmp/trove-bench.lock]
   --timeout SECS         give up on one daemon run after SECS                    [BENCH_TIMEOUT, 1800]
   --keep                 keep the work dir (payload, data dir, logs) at the end  [BENCH_KEEP=1]
   -h, --help             this text
@@ -67,6 +70,7 @@ TIMEOUT=${BENCH_TIMEOUT:-1800}
 KEEP=${BENCH_KEEP:-0}
 MODE=${BENCH_MODE:-log}
 WAIT_IDLE=${BENCH_WAIT_IDLE:-60}
+LOCK=${BENCH_LOCK:-/tmp/trove-bench.lock}
 
 while (($#)); do
   case $1 in
@@ -84,6 +88,7 @@ while (($#)); do
     --keep) KEEP=1; shift ;;
     --mode) MODE=${2:?}; shift 2 ;;
     --wait-idle) WAIT_IDLE=${2:?}; shift 2 ;;
+    --lock) LOCK=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -117,6 +122,7 @@ done
 "$PY" -c 'import libtorrent' 2>/dev/null ||
   die "$PY cannot import libtorrent: apt-get install python3-libtorrent"
 command -v fincore >/dev/null || say "note: fincore (util-linux) not found; cache state is not verified"
+command -v flock >/dev/null || die "flock (util-linux) is needed"
 
 if [[ -z $TROVE ]]; then
   if ((BUILD)); then
@@ -155,7 +161,7 @@ cleanup() {
   if ((KEEP)); then
     say "work dir kept: $WORK"
   else
-    if ((rc != 0)) && [[ -d $WORK/logs ]]; then
+    if ((rc != 0 && rc != 130 && rc != 143)) && [[ -d $WORK/logs ]]; then
       # Keep what explains the failure, not the payload.
       local saved
       saved=$(mktemp -d "$WORK_PARENT/trove-bench-restart-logs.XXXXXX")
@@ -179,14 +185,23 @@ CONFIG=$WORK/trove.toml
 LOGS=$WORK/logs
 RUNS_TSV=$WORK/runs.tsv
 mkdir -p "$ROOT" "$TORRENT_DIR" "$DATA" "$LOGS"
-exec {SLEEP_FD}<> <(:) # `read -t` on this never gets data: a sleep without a fork
 CLK_TCK=$(getconf CLK_TCK)
+# The benches' shared lock (same as `flock /tmp/trove-bench.lock CMD`): no two measurements
+# overlap, and nobody's page cache is dropped in the middle of theirs.
+exec {LOCK_FD}>>"$LOCK"
+bench_lock() {
+  if ! flock -n "$LOCK_FD"; then
+    say "waiting for $LOCK (another bench is measuring)"
+    flock "$LOCK_FD"
+  fi
+}
 # Others may rebuild the shared target dir while the bench runs: every start must run the
 # same binary, so take a copy.
 TROVE_SRC=$TROVE
+TROVE_BUILT=$(date -r "$TROVE_SRC" '+%F %T')
 cp -- "$TROVE_SRC" "$WORK/trove"
 TROVE=$WORK/trove
-say "work dir $WORK; trove $TROVE_SRC (copied, built $(date -r "$TROVE_SRC" '+%F %T'))"
+say "work dir $WORK; trove $TROVE_SRC (copied, built $TROVE_BUILT)"
 
 # --- 1. payload and .torrent files ----------------------------------------------------------
 say "writing $((TOTAL_BYTES >> 20)) MiB of payload in $TORRENTS torrents x $FILES files and hashing it with libtorrent"
@@ -315,7 +330,10 @@ run_daemon_once() {
       daemon 2>>"$log" >/dev/null &
   fi
   DAEMON_PID=$!
-  # Poll with builtins only (no fork per round), so the watching costs the box nothing.
+  # Poll with builtins apart from `sleep` (no `read -t` trick: bash 5.2 aborts with "longjmp
+  # causes uninitialized stack frame" when a signal trap exits during one). Every 20 ms for
+  # the first 2 s, then every 100 ms: fine timing for fast starts, few forks for long ones.
+  local rounds=0
   while :; do
     [[ -z $pid ]] && pid=$(pgrep -P "$DAEMON_PID" 2>/dev/null || true)
     # trove's CPU time so far (utime + stime): robust against other load on the machine.
@@ -328,7 +346,7 @@ run_daemon_once() {
       ((checked >= TORRENTS)) && break
     fi
     kill -0 "$DAEMON_PID" 2>/dev/null || break
-    read -r -t 0.02 -u "$SLEEP_FD" || true
+    if ((rounds++ < 100)); then sleep 0.02; else sleep 0.1; fi
   done
   t1=$EPOCHREALTIME
   if [[ $MODE == log ]]; then
@@ -343,7 +361,7 @@ run_daemon_once() {
         done <"/proc/$pid/status"; } 2>/dev/null || break # gone: nothing to wait for
       mask=${mask//[[:space:]]/}
       (((16#${mask:-0} >> 14) & 1)) && break
-      read -r -t 0.02 -u "$SLEEP_FD" || true
+      sleep 0.02
       waited=$((waited + 1))
     done
     kill -TERM "$DAEMON_PID" 2>/dev/null || true
@@ -357,10 +375,11 @@ run_daemon_once() {
 
 # Times one start of the daemon; appends a row to runs.tsv.
 #   ready_s: launch -> every torrent checked and seeding. In "log" mode the script follows
-#            the daemon's log until it shows one "Initial check results" per torrent (polled
-#            every 20 ms), then stops it with SIGTERM; in "exit" mode it is the moment
-#            `trove daemon --exit-when-complete` logs "every torrent is complete; exiting"
-#            (its log timestamps use the same clock as `date`), just before it shuts down.
+#            the daemon's log until it shows one "Initial check results" per torrent
+#            (polled every 20 ms, after 2 s every 100 ms), then stops it with SIGTERM; in
+#            "exit" mode it is the moment `trove daemon --exit-when-complete` logs "every
+#            torrent is complete; exiting" (its log timestamps use the same clock as
+#            $EPOCHREALTIME), just before it shuts down.
 #   exit_s:  launch -> process gone (adds the clean shutdown).
 #   check_s: from the log's timestamps, "restoring torrents from the store" -> the last
 #            "Initial check results": librqbit's own checking time, no process overhead.
@@ -371,10 +390,12 @@ timed_start() {
     # first/full: no bitfields, librqbit must hash everything (also after an interrupted try).
     [[ $kind == fast ]] || rm -f -- "$DATA"/fastresume/*.bitv
     bitv=$(count_bitv)
+    bench_lock
     cache=$(drop_caches)
     if ((WAIT_IDLE > 0)); then busy=$(wait_idle); else busy=$(cpu_busy_1s); fi
     say "$kind run $run: starting the daemon ($bitv bitfield file(s) present, $cache cache, CPUs ${busy}% busy before)"
     run_daemon_once "$log"
+    flock -u "$LOCK_FD"
     checked=$(grep -c "Initial check results" "$log" || true)
     if ((rc == 124)); then
       tail -n 30 "$log" >&2
@@ -382,7 +403,7 @@ timed_start() {
     fi
     if [[ $MODE == exit ]] && ((rc == 0 && checked < TORRENTS)); then
       tail -n 30 "$log" >&2
-      die "$kind run $run: \`trove daemon --exit-when-complete\` exited 0 after only $checked of $TORRENTS torrents were checked, i.e. before they were seeding (trove bug: it judged an early snapshot; use --mode log)"
+      die "$kind run $run: \`trove daemon --exit-when-complete\` exited 0 after only $checked of $TORRENTS torrents were checked, i.e. before they were seeding (a trove that publishes its first snapshot before polling librqbit does this; use --mode log)"
     fi
     ((rc == 0 && checked >= TORRENTS)) && break
     # The daemon went away before every torrent was checked, without our asking: on a shared
@@ -409,6 +430,12 @@ def ts(line):
         s = a + "." + b[:6]
     return datetime.fromisoformat(s + "+00:00").timestamp()
 restore = last_check = complete = None
+ready = None
+for line in open(log, errors="replace"):
+    if "every torrent is complete" in line:
+        ready = ts(line)
+if ready is None:
+    ready = float(t1)
 hashed = checked = rejected = errors = incomplete = 0
 for line in open(log, errors="replace"):
     t = ts(line)
@@ -416,13 +443,15 @@ for line in open(log, errors="replace"):
         restore = t
     if "Initial check results" in line:
         last_check, checked = t, checked + 1
+        if "needed 0," not in line:
+            incomplete += 1
     if "Doing initial checksum validation" in line:
         hashed += 1
     if "data corrupted, ignoring fastresume" in line or "bitfield loaded isn't of correct length" in line:
         rejected += 1
-        if "needed 0," not in line:
-            incomplete += 1
-    if " ERROR " in line:
+    # Errors after the ready moment belong to the shutdown (librqbit's stop pauses every
+    # torrent, and its speed estimator then logs "chunk tracker empty, torrent was paused").
+    if " ERROR " in line and (t is None or t <= ready):
         errors += 1
     if "every torrent is complete" in line:
         complete = t
@@ -501,8 +530,8 @@ export BENCH_CMD="$ORIG_CMD" BENCH_SIZE_BYTES=$TOTAL_BYTES BENCH_N=$TORRENTS BEN
   BENCH_CACHE="$CACHE_SUMMARY" BENCH_CACHE_NOTE="$CACHE_NOTE" BENCH_COMMIT=$COMMIT \
   BENCH_LIBRQBIT=${LIBRQBIT:-unknown} BENCH_CPU="$CPU" BENCH_NPROC=$(nproc) BENCH_KERNEL=$(uname -r) \
   BENCH_FS="$FS" BENCH_SECS=$BENCH_SECS BENCH_PROBLEMS="$PROBLEMS_TEXT" BENCH_STAMP=$STAMP \
-  BENCH_BINARY="$TROVE_SRC, built $(date -r "$TROVE_SRC" '+%F %T')" \
-  BENCH_MODE=$MODE BENCH_TOTAL_SECS=$SECONDS BENCH_INTERRUPTED="$INTERRUPTED_TEXT"
+  BENCH_BINARY="$TROVE_SRC, built $TROVE_BUILT" \
+  BENCH_LOCK_FILE="$LOCK" BENCH_MODE=$MODE BENCH_TOTAL_SECS=$SECONDS BENCH_INTERRUPTED="$INTERRUPTED_TEXT"
 "$PY" - "$RUNS_TSV" "$OUT_MD" "$OUT_JSON" <<'PY'
 import csv, json, os, statistics, sys
 tsv, out_md, out_json = sys.argv[1:]
@@ -536,7 +565,7 @@ label = {"first": "first start (no bitfields yet)",
          "fast": "restart, fast resume (bitfields kept)",
          "full": "restart, full re-hash (bitfields deleted)"}
 how = ("launching `trove daemon` until its log shows every torrent's \"Initial check results\" "
-       "(polled every 20 ms)" if mode == "log" else
+       "(polled every 20 ms, after 2 s every 100 ms)" if mode == "log" else
        "launching `trove daemon --exit-when-complete` until it logs \"every torrent is complete; "
        "exiting\" (it looks at the session's snapshot, published once a second)")
 md = []
@@ -564,10 +593,10 @@ if ratio:
 md.append("\"librqbit check\" is the span in the daemon log from \"restoring torrents from the "
           "store\" to the last \"Initial check results\", without process start-up. MiB/s = data "
           "size / median time (not shown for fast resume, which reads only a sample). \"trove "
-          "CPU\" is the daemon's user + system time until then; unlike wall time it hardly "
-          "changes when other work competes for the CPUs.\n")
-md.append("- command: `%s` (bench wall time %s s, of which timed starts %s s)" % (
-    E["BENCH_CMD"], E["BENCH_TOTAL_SECS"], E["BENCH_SECS"]))
+          "CPU\" is the daemon's user + system time until then; it grows much less than wall "
+          "time when other work competes for the CPUs.\n")
+md.append("- command: `%s` (bench wall time %s s, of which timed starts %s s); every start "
+          "held %s" % (E["BENCH_CMD"], E["BENCH_TOTAL_SECS"], E["BENCH_SECS"], E["BENCH_LOCK_FILE"]))
 busy = max(r["cpu_busy_before_pct"] for r in rows)
 md.append("- other load: " + ("the CPUs were idle (< 10% busy) before every start" if busy < 10 else
           "**the CPUs were up to %d%% busy with other work before a start: hashing times may be "

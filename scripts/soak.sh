@@ -30,7 +30,8 @@ Options:
   --torrents N       torrents seeded                                          [20]
   --out DIR          results: samples.csv, report.txt, leech-sessions.csv, logs, fd
                      snapshots (kept)                          [/tmp/soak-<date-time>]
-  --slots N          leechers at a time                                       [2]
+  --slots N          leechers at a time; 0 = none (trove seeds idle: a baseline)  [2]
+  --leave-early PCT  share of leech sessions that leave after 0.5-4 s         [10]
   --upload RATE      trove's session upload limit ([limits] upload)           [2MiB]
   --bin PATH         trove binary; copied into the work dir as `soak-seeder`, so a
                      rebuild during the run changes nothing and a `pkill trove` or
@@ -60,6 +61,7 @@ MINUTES=60
 TORRENTS=20
 OUT=""
 SLOTS=2
+LEAVE_EARLY=10
 UPLOAD=2MiB
 TROVE=""
 SEED=1
@@ -73,6 +75,7 @@ while (($#)); do
     --torrents) TORRENTS=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
     --slots) SLOTS=${2:?}; shift 2 ;;
+    --leave-early) LEAVE_EARLY=${2:?}; shift 2 ;;
     --upload) UPLOAD=${2:?}; shift 2 ;;
     --bin) TROVE=${2:?}; shift 2 ;;
     --seed) SEED=${2:?}; shift 2 ;;
@@ -82,10 +85,11 @@ while (($#)); do
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
-for v in MINUTES TORRENTS SLOTS SEED MAX_GROWTH; do
+for v in MINUTES TORRENTS SLOTS LEAVE_EARLY SEED MAX_GROWTH; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "${v,,} must be a whole number, got '${!v}'"
 done
-((MINUTES >= 1 && TORRENTS >= 1 && SLOTS >= 1)) || die "--minutes, --torrents and --slots must be >= 1"
+((MINUTES >= 1 && TORRENTS >= 1)) || die "--minutes and --torrents must be >= 1"
+((LEAVE_EARLY <= 100)) || die "--leave-early is a percentage (0-100)"
 [[ -n $OUT ]] || OUT=/tmp/soak-$(date +%Y%m%d-%H%M%S)
 
 # --- prerequisites --------------------------------------------------------------------------
@@ -198,7 +202,7 @@ FD_GROUPS=(--fd-group "payload=$ROOT" --fd-group "fastresume=$DATA/fastresume"
   --fd-group "data dir=$DATA" --fd-group "other file=/")
 "$PY" "$HELPER" sample --pid "$TROVE_PID" --csv "$OUT/samples.csv" --interval "$INTERVAL" \
   --t0 "$T0" --warmup-secs "$WARMUP_SECS" --snap-dir "$OUT" --status "$OUT/churn-status" \
-  "${FD_GROUPS[@]}" 2>"$OUT/sampler.log" &
+  --store-dir "$DATA/store" "${FD_GROUPS[@]}" 2>"$OUT/sampler.log" &
 SAMPLER_PID=$!
 
 # Every torrent says "completed <name>" once its first check finds it complete.
@@ -213,10 +217,15 @@ done
 say "all $TORRENTS torrents seeding after $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
 # --- 3. leechers come and go ------------------------------------------------------------------
-"$PY" "$HELPER" churn --peer-py "$PEER_PY" --manifest "$WORK/manifest.json" \
-  --trove-port "$PORT" --work "$WORK/leech" --out "$OUT" --slots "$SLOTS" --seed "$SEED" \
-  2>"$OUT/churn.log" &
-CHURN_PID=$!
+if ((SLOTS > 0)); then
+  "$PY" "$HELPER" churn --peer-py "$PEER_PY" --manifest "$WORK/manifest.json" \
+    --trove-port "$PORT" --work "$WORK/leech" --out "$OUT" --slots "$SLOTS" --seed "$SEED" \
+    --abort-fraction "$(awk -v p="$LEAVE_EARLY" 'BEGIN { print p / 100 }')" \
+    2>"$OUT/churn.log" &
+  CHURN_PID=$!
+else
+  say "no leechers (--slots 0): trove seeds idle"
+fi
 
 # --- 4. wait for the end, watching that everyone is alive -------------------------------------
 end_ns=$("$PY" -c 'import sys; print(int((float(sys.argv[1]) + float(sys.argv[2])) * 1e9))' "$T0" "$RUN_SECS")
@@ -229,11 +238,12 @@ while (($(date +%s%N) < end_ns)); do
     ps -eo pid,ppid,lstart,etimes,args --sort=start_time >"$OUT/ps-when-trove-died.txt" 2>&1 || true
     break
   fi
-  if ! kill -0 "$CHURN_PID" 2>/dev/null; then died="churn driver"; break; fi
+  if [[ -n $CHURN_PID ]] && ! kill -0 "$CHURN_PID" 2>/dev/null; then died="churn driver"; break; fi
   if ! kill -0 "$SAMPLER_PID" 2>/dev/null; then died="sampler"; break; fi
   if ((SECONDS >= next_note)); then
     next_note=$((SECONDS + 600))
-    read -r c a f r _ <"$OUT/churn-status" || true
+    c=0 a=0 f=0 r=0
+    if [[ -f $OUT/churn-status ]]; then read -r c a f r _ <"$OUT/churn-status" || true; fi
     say "$(tail -n 1 "$OUT/samples.csv" | awk -F, '{ printf "t=%.0fs RSS %.1f MiB, fds %d, threads %d", $1, $3 / 1024, $5, $9 }'); leech sessions: ${c:-0} completed, ${a:-0} left early, ${f:-0} failed, ${r:-0} leecher restarts"
   fi
 done
@@ -264,7 +274,7 @@ fi
 TROVE_PID=""
 
 echo
-echo "command: scripts/soak.sh --minutes $MINUTES --torrents $TORRENTS --slots $SLOTS --upload $UPLOAD --seed $SEED --out $OUT"
+echo "command: scripts/soak.sh --minutes $MINUTES --torrents $TORRENTS --slots $SLOTS --leave-early $LEAVE_EARLY --upload $UPLOAD --seed $SEED --out $OUT"
 rc=0
 "$PY" "$HELPER" report --out "$OUT" --minutes "$MINUTES" --torrents "$TORRENTS" --max-growth "$MAX_GROWTH" || rc=$?
 for f in warmup end idle; do

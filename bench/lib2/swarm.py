@@ -5,7 +5,8 @@ Run with /usr/bin/python3 (Debian's python3-libtorrent imports only there). 127.
 DHT, LSD, UPnP, NAT-PMP, uTP off (the settings of tests/peers/peer.py).
 
   swarm.py make --dir D --count N --size BYTES [--piece-length L] [--names realistic|plain]
-      Writes N single-file torrents: payload under D/payload/, .torrent files under
+                [--tracker URL]
+      Writes N single-file torrents (announcing to URL if given): payload under D/payload/, .torrent files under
       D/torrents/NNNN.torrent, and D/torrents.json (name, info_hash, torrent path, size),
       in order. Payload bytes are pseudo-random (os.urandom is too slow for big payloads,
       so a 1 MiB random block is repeated with a per-file header; fine for BitTorrent).
@@ -65,6 +66,11 @@ def session(port):
         "enable_incoming_utp": False,
         "enable_outgoing_utp": False,
         "allow_multiple_connections_per_ip": True,
+        # Plaintext handshakes when dialling: libtorrent tries MSE/PE encryption first, which
+        # librqbit (trove) cannot read ("pstr should be 19 bytes long"), and its fallback
+        # to plaintext did not always follow.
+        "out_enc_policy": int(lt.enc_policy.disabled),
+        "in_enc_policy": int(lt.enc_policy.enabled),
         "upload_rate_limit": 0,
         "download_rate_limit": 0,
         "active_downloads": -1,
@@ -101,6 +107,8 @@ def cmd_make(a):
         fs.add_file(name, a.size)
         ct = lt.create_torrent(fs, a.piece_length, flags=lt.create_torrent.v1_only)
         ct.set_creator("trove bench")
+        if a.tracker:
+            ct.add_tracker(a.tracker)
         lt.set_piece_hashes(ct, pdir)
         tpath = os.path.join(tdir, "%04d.torrent" % i)
         with open(tpath, "wb") as f:
@@ -209,6 +217,7 @@ def main():
     m.add_argument("--size", type=int, required=True)
     m.add_argument("--piece-length", type=int, default=16384)
     m.add_argument("--names", choices=["realistic", "plain"], default="realistic")
+    m.add_argument("--tracker", default="")
     s = sub.add_parser("seed")
     s.add_argument("--dir", required=True)
     s.add_argument("--port", type=int, default=0)

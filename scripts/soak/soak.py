@@ -377,7 +377,7 @@ def read_status(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             k, _, v = line.partition(":")
-            if k in ("VmRSS", "VmHWM", "Threads"):
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
                 out[k] = int(v.split()[0])
     return out
 
@@ -387,6 +387,18 @@ def cpu_ticks(pid):
         s = f.read()
     fields = s[s.rindex(")") + 2:].split()
     return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
+
+
+def dir_bytes(path):
+    """Total size of the regular files under path (0 if there is none)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for n in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, n)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def fd_targets(pid):
@@ -449,8 +461,9 @@ def snapshot(pid, path, roots, label):
     st = read_status(pid)
     with open(path, "w") as f:
         f.write("# %s: pid %d at %s\n" % (label, pid, time.strftime("%Y-%m-%d %H:%M:%S")))
-        f.write("# VmRSS %d kB, VmHWM %d kB, threads %d, fds %d\n"
-                % (st["VmRSS"], st["VmHWM"], st["Threads"], len(targets)))
+        f.write("# VmRSS %d kB (anon %d, file %d), VmHWM %d kB, threads %d, fds %d\n"
+                % (st["VmRSS"], st["RssAnon"], st["RssFile"], st["VmHWM"], st["Threads"],
+                   len(targets)))
         f.write("# fds by target: %s\n" % json.dumps(groups, sort_keys=True))
         f.write("# sockets by kind and state: %s\n" % json.dumps(tcp, sort_keys=True))
         for n, t in targets:
@@ -478,7 +491,8 @@ def cmd_sample(args):
         w = csv.writer(f)
         w.writerow(["t_secs", "unix", "rss_kb", "hwm_kb", "fds", "fd_sockets", "fd_files",
                     "fd_other", "threads", "cpu_ticks", "leech_completed", "leech_aborted",
-                    "leech_failed", "leecher_restarts"])
+                    "leech_failed", "leecher_restarts", "rss_anon_kb", "rss_file_kb",
+                    "store_kb"])
         i = 0
         while True:
             now = time.time()
@@ -496,11 +510,13 @@ def cmd_sample(args):
             counts = ["", "", "", ""]
             try:
                 with open(args.status) as sf:
-                    counts = sf.read().split()[:4]
+                    counts = (sf.read().split() + counts)[:4]
             except (OSError, TypeError):
                 pass
+            store_kb = dir_bytes(args.store_dir) // 1024 if args.store_dir else ""
             w.writerow(["%.1f" % (now - t0), "%.1f" % now, st["VmRSS"], st["VmHWM"], nfd,
-                        socks, files, nfd - socks - files, st["Threads"], ticks] + counts)
+                        socks, files, nfd - socks - files, st["Threads"], ticks] + counts
+                       + [st["RssAnon"], st["RssFile"], store_kb])
             f.flush()
             if not snapped_warmup and now - t0 >= args.warmup_secs:
                 snapshot(pid, os.path.join(args.snap_dir, "fds-warmup.txt"), roots,
@@ -624,6 +640,29 @@ def cmd_report(args):
                                         mib(max_rss)),
                              "%d-%d" % (min(r["fds"] for r in after), max_fd)))
     add("%-44s %14s" % ("peak RSS (VmHWM)", mib(peak_hwm)))
+    if after[-1].get("rss_anon_kb"):
+        base_anon = max(r["rss_anon_kb"] for r in window)
+        max_anon = max(r["rss_anon_kb"] for r in after)
+        add("%-44s %14s" % ("anonymous RSS (heap): baseline / max after",
+                            "%s / %s" % (mib(base_anon).split()[0], mib(max_anon))))
+        add("%-44s %13.1f%%" % ("  growth", pct(max_anon, base_anon)))
+        add("%-44s %14s" % ("file-backed RSS: baseline / max after",
+                            "%s / %s" % (mib(max(r["rss_file_kb"] for r in window)).split()[0],
+                                         mib(max(r["rss_file_kb"] for r in after)))))
+    span_after = after[-1]["t_secs"] - after[0]["t_secs"]
+    if span_after > 0:
+        mib_h = (slope_per_hour(after, "rss_kb") / 100.0
+                 * statistics.fmean(r["rss_kb"] for r in after) / 1024.0)
+        add("%-44s %12.2f MiB/h" % ("RSS trend after warm-up", mib_h))
+        done = after[-1]["leech_completed"] - after[0]["leech_completed"] + (
+            after[-1]["leech_aborted"] - after[0]["leech_aborted"])
+        if done > 0:
+            add("%-44s %11.1f KiB" % ("  per leech session (completed or left)",
+                                      mib_h * 1024.0 * span_after / 3600.0 / done))
+    if rows[-1].get("store_kb"):
+        add("%-44s %14s" % ("sled store on disk: first / last sample",
+                            "%s / %s" % (mib(rows[0]["store_kb"]).split()[0],
+                                         mib(rows[-1]["store_kb"]))))
     add("%-44s %14s" % ("threads (min-max after warm-up)",
                         "%d-%d" % (min(r["threads"] for r in after),
                                    max(r["threads"] for r in after))))
@@ -637,7 +676,9 @@ def cmd_report(args):
         % (trove_cpu, leech_cpu))
     verdict = 0
     bad = [n for n, g in (("RSS", g_rss), ("fds", g_fd)) if g > args.max_growth]
-    if args.minutes >= 60:
+    if args.minutes >= 60 and last_t < 0.95 * run_secs:
+        add("(the run stopped after %.1f of %.0f min: no verdict)" % (last_t / 60, args.minutes))
+    elif args.minutes >= 60:
         if bad:
             add("FAIL: %s grew by more than %.0f%% after warm-up" % (" and ".join(bad),
                                                                     args.max_growth))
@@ -701,6 +742,7 @@ def main():
     p.add_argument("--warmup-secs", type=float, required=True)
     p.add_argument("--snap-dir", required=True)
     p.add_argument("--status")
+    p.add_argument("--store-dir", help="trove's sled store, whose size is sampled too")
     p.add_argument("--fd-group", action="append", help="LABEL=PATH-PREFIX")
 
     p = sub.add_parser("snapshot")

@@ -346,7 +346,7 @@ fn check_component(raw: &[u8], decode: &dyn Fn(&[u8]) -> String) -> Result<Strin
 /// librqbit's bencode parser reads integers and string lengths without overflow checks: in
 /// a release build `i18446744073709551716e` silently becomes 100 (a debug build panics).
 /// This walks the tokens first and refuses numbers that do not fit, including a
-/// `piece length` over u32. Anything else malformed is left to the parser to describe.
+/// `piece length` over u32 and a `private` flag over u8. Anything else malformed is left to the parser to describe.
 fn check_bencode_numbers(b: &[u8]) -> Result<(), String> {
     let digits_until = |from: usize, end: u8| -> Option<(&[u8], usize)> {
         let n = b.get(from..)?.iter().position(|&c| c == end)?;
@@ -361,38 +361,47 @@ fn check_bencode_numbers(b: &[u8]) -> Result<(), String> {
                 i += 1;
             }
             b'i' => {
-                let Some((digits, end)) = digits_until(i + 1, b'e') else {
-                    return Ok(());
-                };
-                let text = std::str::from_utf8(digits).unwrap_or("x");
-                let fits = if last_string == b"piece length" {
-                    text.starts_with('-') || text.parse::<u32>().is_ok()
+                // Without an 'e' the parser still reads the digits before it fails.
+                let (digits, end) = digits_until(i + 1, b'e').unwrap_or((&b[i + 1..], b.len()));
+                // The parser reads the leading run of digits before it looks further, so
+                // that run must fit even when garbage follows it.
+                let neg = digits.first() == Some(&b'-');
+                let run = leading_digits(&digits[usize::from(neg)..]);
+                let fits = if run.is_empty() {
+                    true // not a number: the parser says so
+                } else if last_string == b"piece length" {
+                    neg || run.parse::<u32>().is_ok()
+                } else if last_string == b"private" {
+                    // read as a u8: i256e would wrap to 0, "not private"
+                    neg || run.parse::<u8>().is_ok()
                 } else {
-                    text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok()
+                    // Values of unknown keys are read as i64; nothing real needs more.
+                    format!("{}{run}", if neg { "-" } else { "" })
+                        .parse::<i64>()
+                        .is_ok()
                 };
-                let number = text.strip_prefix('-').unwrap_or(text);
-                if !fits && !number.is_empty() && number.bytes().all(|c| c.is_ascii_digit()) {
+                if !fits {
                     return Err(format!(
-                        "an integer too large to be read ({})",
-                        shorten(text, 30)
+                        "an integer too large to be read ({}{})",
+                        if neg { "-" } else { "" },
+                        shorten(run, 30)
                     ));
+                }
+                if usize::from(neg) + run.len() != digits.len() {
+                    return Ok(()); // garbage in the integer: the parser says so
                 }
                 last_string = b"";
                 i = end + 1;
             }
             b'0'..=b'9' => {
-                let Some((digits, colon)) = digits_until(i, b':') else {
-                    return Ok(());
+                let run = leading_digits(&b[i..]);
+                let Ok(len) = run.parse::<usize>() else {
+                    return Err("a string length too large to be read".into());
                 };
-                let Some(len) = std::str::from_utf8(digits)
-                    .ok()
-                    .and_then(|t| t.parse::<usize>().ok())
-                else {
-                    if digits.iter().all(|c| c.is_ascii_digit()) {
-                        return Err("a string length too large to be read".into());
-                    }
-                    return Ok(());
-                };
+                let colon = i + run.len();
+                if b.get(colon) != Some(&b':') {
+                    return Ok(()); // not a string: the parser says so
+                }
                 let Some(end) = (colon + 1).checked_add(len).filter(|e| *e <= b.len()) else {
                     return Ok(()); // truncated: the parser says so
                 };
@@ -403,6 +412,12 @@ fn check_bencode_numbers(b: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The ASCII digits at the start of `b`, as text.
+fn leading_digits(b: &[u8]) -> &str {
+    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    std::str::from_utf8(&b[..n]).unwrap_or_default()
 }
 
 /// Parses and checks .torrent bytes. `what` names the source in messages.
