@@ -31,14 +31,27 @@ fuzz_target!(|data: &[u8]| {
         // librqbit writes output_folder + its own decoding of each non-padding path: that
         // must be the very path trove checked.
         let meta = torrent_from_bytes(data).expect("accepted but librqbit cannot parse it");
-        let v = meta.info.data.clone().validate().expect("accepted but librqbit refuses it");
+        let v = meta
+            .info
+            .data
+            .clone()
+            .validate()
+            .expect("accepted but librqbit refuses it");
         let theirs: Vec<Vec<String>> = v
             .iter_file_details()
             .filter(|fd| !fd.attrs().padding)
-            .map(|fd| fd.filename.iter_components().map(|c| c.into_owned()).collect())
+            .map(|fd| {
+                fd.filename
+                    .iter_components()
+                    .map(|c| c.into_owned())
+                    .collect()
+            })
             .collect();
         let ours: Vec<Vec<String>> = t.files.iter().map(|f| f.components.clone()).collect();
-        assert_eq!(ours, theirs, "trove and librqbit disagree on the file names");
+        assert_eq!(
+            ours, theirs,
+            "trove and librqbit disagree on the file names"
+        );
         // Walks paths that do not exist: must just say yes.
         assert!(check_no_symlinks(&t, root).is_ok());
     }

@@ -101,7 +101,7 @@ pub async fn load(source: &TorrentSource) -> Result<Loaded, EngineError> {
     match source {
         TorrentSource::Magnet(link) => parse_magnet(link),
         TorrentSource::File(path) => {
-            let what = path.display().to_string();
+            let what = sanitize_display(&path.display().to_string());
             let bytes = read_torrent_file(path)?;
             check_torrent(&bytes, &what).map(Loaded::Torrent)
         }
@@ -117,27 +117,27 @@ pub async fn load(source: &TorrentSource) -> Result<Loaded, EngineError> {
 
 fn read_torrent_file(path: &Path) -> Result<Vec<u8>, EngineError> {
     let bad = |msg: String| EngineError::BadSource(msg);
+    // The path is the user's, but a file name may hold control characters: keep the
+    // message one clean line.
+    let shown = sanitize_display(&path.display().to_string());
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => bad(format!(
             "{} does not exist: give a magnet link, an http(s) URL or the path of a .torrent file",
-            path.display()
+            shown
         )),
-        _ => bad(format!("cannot read {}: {e}", path.display())),
+        _ => bad(format!("cannot read {shown}: {e}")),
     })?;
     if meta.is_dir() {
-        return Err(bad(format!(
-            "{} is a folder, not a .torrent file",
-            path.display()
-        )));
+        return Err(bad(format!("{} is a folder, not a .torrent file", shown)));
     }
     if meta.len() > MAX_TORRENT_FILE_BYTES as u64 {
         return Err(bad(format!(
             "{} is {} bytes, too large to be a .torrent file",
-            path.display(),
+            shown,
             meta.len()
         )));
     }
-    std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| bad(format!("cannot read {shown}: {e}")))
 }
 
 async fn fetch_url(url: &str) -> Result<Vec<u8>, EngineError> {

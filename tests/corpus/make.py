@@ -133,6 +133,7 @@ BAD = [
     ("private-flag-wraps.torrent", single("a", 100, private=256), "too large to be read", "private=i256e: read as a u8 it wrapped to 0, 'not private', before the fix"),
     ("integer-overflow-then-garbage.torrent", single("a", 100).replace(b"i16384e", b"i16301234567890abcdef84e"), "too large to be read", "piece length digits that overflow u32, then garbage (found by cargo fuzz: a debug-build panic)"),
     ("ignored-key-huge-integer.torrent", benc({"info": {"length": 100, "name": "a", "piece length": PIECE, "pieces": hashes(1)}, "x-extra": (1 << 64) - 1}), "too large to be read", "2^64-1 under an unknown key, read as i64 (found by cargo fuzz: a debug-build panic)"),
+    ("unterminated-huge-integer.torrent", b"d4:infod6:lengthi" + b"1" * 30, "too large to be read", "a 30-digit integer cut off before its 'e' (found by cargo fuzz: a debug-build panic)"),
     ("absurd-length-2pib.torrent", single("big.iso", 2 * PIB, pieces=hashes(1)), "1 PiB", "a single 2 PiB file"),
     ("absurd-length-u64max.torrent", single("big.iso", (1 << 64) - 1, pieces=hashes(1)), "too large to be read", "a file of 2^64-1 bytes (over i64: librqbit's parser would wrap it)"),
     ("lengths-overflow-u64.torrent", multi("n", [fentry([c], (1 << 63) - 1) for c in "abc"], pieces=hashes(1)), "1 PiB", "three lengths of 2^63-1 whose sum overflows u64"),
