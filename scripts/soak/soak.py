@@ -672,8 +672,8 @@ def cmd_report(args):
             "%d leecher restarts; %.0f MiB sent"
             % (churn["completed"], churn["aborted"], churn["failed"], churn["restarts"],
                churn["bytes"] / MIB))
-    add("CPU (average of one core): trove %.1f%%, leechers and driver %.1f%%"
-        % (trove_cpu, leech_cpu))
+    add("CPU (average of one core): trove %.1f%%, leechers and driver %s"
+        % (trove_cpu, "none" if leech_cpu != leech_cpu else "%.1f%%" % leech_cpu))
     verdict = 0
     bad = [n for n, g in (("RSS", g_rss), ("fds", g_fd)) if g > args.max_growth]
     if args.minutes >= 60 and last_t < 0.95 * run_secs:
