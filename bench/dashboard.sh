@@ -25,6 +25,7 @@ Usage: bench/dashboard.sh [options]
    idle:    TORRENTS tiny torrents added with `trove add --paused` (payload absent);
    idle-nodetails (diagnostic, 1 run): the same with the log full screen, so the detail
             pane is hidden;
+   active-nodetails (diagnostic, 1 run): the active scenario with the detail pane hidden;
    active:  ACTIVE torrents of ACTIVE_SIZE bytes downloading from a local libtorrent seeder
             capped at ACTIVE_RATE bytes/s per torrent, so they stay active the whole window.
 Every measured run holds /tmp/trove-bench.lock (as `flock /tmp/trove-bench.lock CMD`).
@@ -41,7 +42,7 @@ Options (environment variable in brackets):
   --no-criterion       skip the criterion bench                      [BENCH_CRITERION=0]
   --no-profile         skip the perf profile of the frame            [BENCH_PROFILE=0]
   --no-tui             skip the TUI process runs                     [BENCH_TUI=0]
-  --no-diagnose        skip the idle-nodetails diagnostic run        [BENCH_DIAGNOSE=0]
+  --no-diagnose        skip the *-nodetails diagnostic runs          [BENCH_DIAGNOSE=0]
   --trove PATH         trove binary (implies no build of it)         [TROVE_BIN]
   --no-build           build nothing (the bench binary must exist)   [BENCH_NO_BUILD=1]
   --work-dir DIR       parent of the temporary work dir              [BENCH_WORK_DIR, $TMPDIR or /tmp]
@@ -145,37 +146,50 @@ EOF
     if (cd "$WORK" && perf record -F 1999 -g --call-graph dwarf,32768 -o "$WORK/frame.perf" \
       "$BENCH_BIN" --bench --profile-time 10 '^frame/160x48/10000$') >"$WORK/perf-record.txt" 2>&1; then
       tb_unlock
-      perf report -i "$WORK/frame.perf" --children --sort sym --stdio 2>/dev/null >"$WORK/frame-report.txt" || true
-      PROFILE_JSON=$("$PY" - "$WORK/frame-report.txt" <<'EOF'
+      # --no-inline: only real symbols (a pane's draw function inlined into draw::draw is
+      # then not listed on its own); children = inclusive time.
+      perf report -i "$WORK/frame.perf" --no-inline --children --sort sym --stdio 2>/dev/null >"$WORK/frame-children.txt" || true
+      perf report -i "$WORK/frame.perf" --no-inline --no-children --sort sym --stdio 2>/dev/null >"$WORK/frame-self.txt" || true
+      PROFILE_JSON=$("$PY" - "$WORK/frame-children.txt" "$WORK/frame-self.txt" <<'EOF'
 import json, re, sys
 parts = [
-    ("whole frame (Terminal::draw)", "ratatui::terminal::terminal::Terminal<B>::try_draw"),
-    ("render: trove::ui::draw::draw", "trove::ui::draw::draw"),
-    ("  torrent table (draw::table::draw)", "trove::ui::draw::table::draw"),
-    ("    of which building rows (table::cell)", "trove::ui::draw::table::cell"),
-    ("    of which ratatui Table::render", "<ratatui::widgets::table::table::Table as ratatui::widgets::StatefulWidget>::render"),
-    ("  detail pane (draw::details::draw)", "trove::ui::draw::details::draw"),
-    ("    of which the rate chart (Chart::render)", "<ratatui::widgets::chart::Chart as ratatui::widgets::Widget>::render"),
-    ("  header (draw::header::draw)", "trove::ui::draw::header::draw"),
-    ("  status line (draw::status::draw)", "trove::ui::draw::status::draw"),
+    ("whole frame (Terminal::try_draw)", "ratatui::terminal::terminal::Terminal<B>::try_draw"),
+    ("render: trove::ui::draw::draw (every pane)", "trove::ui::draw::draw"),
+    ("torrent table (draw::table::draw)", "trove::ui::draw::table::draw"),
+    ("table: the rows' cells (table::cell)", "trove::ui::draw::table::cell"),
+    ("table: ratatui Table::render", "<ratatui::widgets::table::table::Table as ratatui::widgets::StatefulWidget>::render"),
+    ("detail pane (draw::details::draw)", "trove::ui::draw::details::draw"),
+    ("detail pane: overview (details::overview)", "trove::ui::draw::details::overview"),
+    ("detail pane: the rate chart (Chart::render)", "<ratatui::widgets::chart::Chart as ratatui::widgets::Widget>::render"),
+    ("header (draw::header::draw)", "trove::ui::draw::header::draw"),
+    ("status line (draw::status::draw)", "trove::ui::draw::status::draw"),
+    ("paragraphs (Paragraph::render)", "<ratatui::widgets::paragraph::Paragraph as ratatui::widgets::WidgetRef>::render_ref"),
+    ("flush (Terminal::flush)", "ratatui::terminal::terminal::Terminal<B>::flush"),
     ("flush: diff against the last frame (Buffer::diff)", "ratatui::buffer::buffer::Buffer::diff"),
-    ("flush: TestBackend::draw", "<ratatui::backend::test::TestBackend as ratatui::backend::Backend>::draw"),
     ("swap: Buffer::reset", "ratatui::buffer::buffer::Buffer::reset"),
 ]
+LINE = re.compile(r"^\s+([\d.]+)%\s+(?:([\d.]+)%\s+)?\[[.k]\]\s+(.*?)\s*$")
+
+def read(path):
+    for line in open(path, errors="replace"):
+        m = LINE.match(line)
+        if m:
+            yield float(m.group(1)), re.sub(r"::h[0-9a-f]{16}$", "", m.group(3))
+
 best = {}
-for line in open(sys.argv[1], errors="replace"):
-    m = re.match(r"^\s+([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(.*?)\s*$", line)
-    if not m:
-        continue
-    sym = re.sub(r"::h[0-9a-f]{16}$", "", m.group(3))
+for pct, sym in read(sys.argv[1]):
     for label, name in parts:
-        if sym == name or sym.startswith(name + "::h") or (sym.startswith(name) and "(inlined)" not in sym and len(sym) - len(name) < 4):
-            best[label] = max(best.get(label, 0.0), float(m.group(1)))
+        if sym == name:
+            best[label] = max(best.get(label, 0.0), pct)
 total = best.get(parts[0][0])
-out = {}
+out = {"parts": {}, "self": []}
 for label, _ in parts:
     if label in best and total:
-        out[label] = round(100.0 * best[label] / total, 1)
+        out["parts"][label] = round(100.0 * best[label] / total, 1)
+for pct, sym in read(sys.argv[2]):
+    if len(out["self"]) >= 12:
+        break
+    out["self"].append([sym[:110], round(100.0 * pct / total, 1) if total else pct])
 print(json.dumps(out))
 EOF
 )
@@ -203,16 +217,16 @@ tui_run() {
     for k in $keys; do tbt send-keys -t tui "$k"; sleep 0.3; done
   fi
   local up0=0 up1=0 peers_end=0 rate_end=0
-  if [[ $scenario == active ]]; then
+  if [[ $scenario == active* ]]; then
     tb_seeder "dial $port" >/dev/null
     tb_wait_peers "$ACTIVE" 90 || die "active run $run: the seeder could not reach every torrent"
   fi
   sleep "$SETTLE"
-  [[ $scenario == active ]] && up0=$(tb_seeder_field status uploaded)
+  [[ $scenario == active* ]] && up0=$(tb_seeder_field status uploaded)
   say "$scenario run $run: measuring pid $pid for ${SECONDS_W}s"
   local w
   w=$(tb_window "$pid" "$SECONDS_W")
-  if [[ $scenario == active ]]; then
+  if [[ $scenario == active* ]]; then
     local st
     st=$(tb_seeder status)
     read -r up1 peers_end rate_end < <("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["uploaded"], d["torrents_with_peers"], d["upload_rate"])' "$st")
@@ -223,7 +237,7 @@ tui_run() {
   tbt capture-pane -p -t tui >"$WORK/screen-$scenario-$run.txt"
   tb_pane_dead tui && die "$scenario run $run: trove exited during the window"
   tb_tmux_stop tui "$pid" q
-  [[ $scenario == active ]] && tb_seeder undial >/dev/null
+  [[ $scenario == active* ]] && tb_seeder undial >/dev/null
   tb_unlock
   local files_in_root
   files_in_root=$(find "$env/root" -type f | wc -l)
@@ -233,7 +247,7 @@ w = json.loads(sys.argv[1])
 up0, up1 = int(sys.argv[4]), int(sys.argv[5])
 w.update({"scenario": sys.argv[2], "run": int(sys.argv[3]),
           "files_in_root_after": int(sys.argv[8])})
-if sys.argv[2] == "active":
+if sys.argv[2].startswith("active"):
     w.update({"seeder_bytes_in_window": up1 - up0,
               "transfer_rate_kib_s": round((up1 - up0) / 1024 / w["wall_s"], 1),
               "torrents_with_peers_at_end": int(sys.argv[6]),
@@ -273,6 +287,12 @@ if [[ $TUI == 1 ]]; then
     tui_run active "$r" "$WORK/active-env" "$ACTIVE"
     rm -rf "$WORK/active-env"
   done
+  if [[ $DIAGNOSE == 1 ]]; then
+    tb_env "$WORK/active-env" "$(tb_free_port)"
+    tb_trove "$WORK/active-env" add "$WORK"/active/torrents/*.torrent >/dev/null
+    tui_run active-nodetails 1 "$WORK/active-env" "$ACTIVE" "L L"
+    rm -rf "$WORK/active-env"
+  fi
 fi
 
 # --- results ------------------------------------------------------------------------------
@@ -321,13 +341,19 @@ if crit:
                                "some non-ASCII), sizes 4 MiB–64 GiB, 55% seeding, 25% paused, 12% "
                                "downloading, queued/checking/error; the selected torrent's details "
                                "(24 files, 30 peers, 4,000 pieces) loaded."]})
-if prof:
+if prof.get("parts"):
     head = crit.get("frame/160x48/10000", {}).get("median_us")
     sections.append({"heading": "Where a frame's time goes (perf, frame/160x48/10000)",
                      "columns": ["part", "% of the frame", "≈ µs of the median frame"],
-                     "rows": [[k, v, round(v * head / 100, 1) if head else None] for k, v in prof.items()],
+                     "rows": [[k, v, round(v * head / 100, 1) if head else None] for k, v in prof["parts"].items()],
                      "notes": ["Inclusive samples (children) of each function over the bench's "
-                               "`--profile-time 10` loop, as a share of `Terminal::try_draw`."]})
+                               "`--profile-time 10` loop, as a share of `Terminal::try_draw`. Only "
+                               "functions that are real symbols in this build are listed: a pane "
+                               "whose draw function the compiler inlined into `draw::draw` is "
+                               "counted there and has no row of its own."]})
+    sections.append({"heading": "The functions a frame spends its own time in (perf, self)",
+                     "columns": ["function", "% of the frame"],
+                     "rows": [["`%s`" % f, p] for f, p in prof.get("self", [])]})
 
 def agg(xs):
     xs = [x for x in xs if x is not None]
@@ -335,13 +361,15 @@ def agg(xs):
         return None, None, None
     return statistics.median(xs), min(xs), max(xs)
 
-targets = {"idle": (1.0, 150.0), "idle-nodetails": (1.0, 150.0), "active": (5.0, None)}
+targets = {"idle": (1.0, 150.0), "idle-nodetails": (1.0, 150.0), "active": (5.0, None),
+           "active-nodetails": (5.0, None)}
 labels = {"idle": "idle, %s torrents paused" % ntor,
           "idle-nodetails": "idle, %s paused, detail pane hidden (diagnostic)" % ntor,
-          "active": "%s active transfers" % nact}
+          "active": "%s active transfers" % nact,
+          "active-nodetails": "%s active, detail pane hidden (diagnostic)" % nact}
 if runs:
     trows = []
-    for sc in ["idle", "idle-nodetails", "active"]:
+    for sc in ["idle", "idle-nodetails", "active", "active-nodetails"]:
         rs = [r for r in runs if r["scenario"] == sc]
         if not rs:
             continue

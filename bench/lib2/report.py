@@ -7,8 +7,8 @@ RESULT.json (assembled by the bench script):
                  "notes": ["..."]}, ...],
    "notes": ["..."], "data": {... every raw figure ...}}
 
-Writes RESULTS_DIR/<name>-<YYYY-MM-DD>.md and .json (a later run the same day overwrites
-them; the time is inside) and prints the Markdown.
+Writes RESULTS_DIR/<name>-<YYYY-MM-DD-HHMMSS>.md and .json (as bench/restart.sh names its
+results) and prints the Markdown.
 """
 
 import datetime
@@ -57,7 +57,7 @@ def main():
         md += ["## Notes", ""] + ["- " + n for n in r["notes"]] + [""]
     text = "\n".join(md)
     os.makedirs(out_dir, exist_ok=True)
-    base = os.path.join(out_dir, "%s-%s" % (r["name"], now.strftime("%Y-%m-%d")))
+    base = os.path.join(out_dir, "%s-%s" % (r["name"], now.strftime("%Y-%m-%d-%H%M%S")))
     with open(base + ".md", "w") as f:
         f.write(text)
     with open(base + ".json", "w") as f:

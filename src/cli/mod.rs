@@ -263,10 +263,12 @@ async fn run_daemon(
     exit_when_complete: bool,
 ) -> anyhow::Result<i32> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (_lock, handle, task) = start_persistent(ctx, ring, args).await?;
+    // Catch signals before the session starts: one that arrives while the store is being
+    // read and the session built must still end in a clean, saved shutdown.
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
+    let (_lock, handle, task) = start_persistent(ctx, ring, args).await?;
     let mut snapshots = handle.watch();
     let code = loop {
         tokio::select! {
