@@ -623,3 +623,38 @@ async fn reported_rate_matches_the_rate_measured_on_disk() {
     let snap = eng.h().snapshot();
     assert!(snap.download_rate > 0.0 && !snap.download_history.is_empty());
 }
+
+/// The dashboard asks for details on every snapshot; if answering published a snapshot,
+/// the two would spin at full CPU (as a benchmark once found). Queries must not publish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn details_queries_do_not_publish_snapshots() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(payload.path(), "q.bin", &[("q.bin", MIB)], 32 * 1024);
+    let eng = Eng::start(&["main"]).await;
+    let opts = AddOptions {
+        paused: true,
+        ..AddOptions::default()
+    };
+    let h = eng.add_file(&t, &[], opts).await;
+    eng.wait_state(&h, TorrentState::Paused, LONG).await;
+
+    let mut rx = eng.h().watch();
+    rx.borrow_and_update();
+    let started = Instant::now();
+    let mut published = 0u64;
+    for _ in 0..300 {
+        eng.h().details(&h).await.unwrap();
+        if rx.has_changed().unwrap() {
+            published += 1;
+            rx.borrow_and_update();
+        }
+    }
+    // Only the engine's own once-a-second tick may publish meanwhile.
+    let allowed = started.elapsed().as_secs() + 2;
+    assert!(
+        published <= allowed,
+        "300 details queries saw {published} snapshots in {:?} (ticks allow {allowed})",
+        started.elapsed()
+    );
+}

@@ -85,6 +85,14 @@ pub enum Command {
     Flush,
 }
 
+impl Command {
+    /// False for commands that only read (details) or only persist (flush): the engine
+    /// publishes a new snapshot after every other command.
+    pub fn changes_state(&self) -> bool {
+        !matches!(self, Command::Details(_) | Command::Flush)
+    }
+}
+
 #[derive(Debug)]
 pub enum Reply {
     Done,

@@ -345,9 +345,14 @@ impl Engine {
                     self.publish();
                 }
                 Some((cmd, reply)) = commands.recv() => {
+                    // A query must not publish: the dashboard asks for details on every
+                    // snapshot, so a snapshot per answer would make the two spin.
+                    let changes_state = cmd.changes_state();
                     let answer = self.handle_command(cmd, reply).await;
-                    self.poll();
-                    self.publish();
+                    if changes_state {
+                        self.poll();
+                        self.publish();
+                    }
                     // Answer after publishing, so the caller's next snapshot shows the change.
                     if let Some((reply, result)) = answer { let _ = reply.send(result); }
                 }
@@ -474,6 +479,7 @@ impl Engine {
         reply: oneshot::Sender<EngineResult<Reply>>,
     ) -> Option<Answer> {
         debug!(?cmd, "command");
+        let changes_state = cmd.changes_state();
         let result = match cmd {
             Command::Add(src, opts) => {
                 // Loading may fetch a URL: do it off the loop and finish in `handle_internal`.
@@ -505,7 +511,10 @@ impl Engine {
                 Ok(Reply::Done)
             }
         };
-        if let Err(e) = &result {
+        // A failed query is the asker's to show; logging it would fill the log once a second.
+        if let Err(e) = &result
+            && changes_state
+        {
             warn!("{e}");
         }
         Some((reply, result))
