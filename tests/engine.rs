@@ -658,3 +658,83 @@ async fn details_queries_do_not_publish_snapshots() {
         started.elapsed()
     );
 }
+
+/// BEP 47: librqbit numbers padding entries as files, trove does not. `only_files` and
+/// the Files tab's selection (trove's numbering) must reach the file trove showed, and
+/// per-file progress must come back to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_files_on_a_padded_torrent_picks_the_file_trove_shows() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    // librqbit's list: 0 a.bin, 1 .pad, 2 b.bin, 3 .pad, 4 c.bin (5 .pad); trove's: a, b, c.
+    let files = [("a.bin", 20_000), ("b.bin", 50_000), ("c.bin", 7_000)];
+    let t = seeder.make_padded_torrent(payload.path(), "padded", &files, 16 * 1024);
+    assert!(
+        t.pad_files >= 2,
+        "libtorrent made {} pad files",
+        t.pad_files
+    );
+    seeder.seed(&t);
+    let eng = Eng::start(&["main"]).await;
+    let h = eng
+        .add_file(
+            &t,
+            &[&seeder],
+            AddOptions {
+                only_files: Some(vec![2]),
+                ..Default::default()
+            },
+        )
+        .await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let src = t.content_path();
+    let dst = downloaded_to(&t, &eng.root("main"));
+    let same = |f: &str| support::files_identical(&src.join(f), &dst.join(f));
+    assert!(same("c.bin"), "the selected file landed byte-identical");
+    assert!(
+        !same("a.bin") && !same("b.bin"),
+        "unselected files stayed out"
+    );
+
+    let d = eng.h().details(&h).await.unwrap();
+    let shown: Vec<(&str, u64, bool, u64)> = d
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.size, f.selected, f.have_bytes))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("a.bin", 20_000, false, 0),
+            ("b.bin", 50_000, false, 0),
+            ("c.bin", 7_000, true, 7_000),
+        ]
+    );
+
+    // The Files tab's selection: add b.bin (trove index 1).
+    eng.h()
+        .run(Command::SelectFiles {
+            id: h.clone(),
+            files: vec![1, 2],
+        })
+        .await
+        .unwrap();
+    let deadline = Instant::now() + LONG;
+    loop {
+        let d = eng.h().details(&h).await.unwrap();
+        if d.files[1].have_bytes == 50_000 {
+            assert!(d.files[1].selected && d.files[2].selected && !d.files[0].selected);
+            assert_eq!((d.files[0].have_bytes, d.files[2].have_bytes), (0, 7_000));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "b.bin never completed: {:?}",
+            d.files
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    assert!(same("b.bin") && same("c.bin"), "both selected files landed");
+    assert!(!same("a.bin"), "a.bin stayed out");
+}

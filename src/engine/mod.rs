@@ -3,6 +3,7 @@
 //! the UI talks to it through [`api::EngineHandle`] and reads [`snapshot`] types.
 
 pub mod api;
+pub mod file_index;
 pub mod lock;
 pub mod logring;
 pub mod rates;

@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 use super::api::{
     AddOptions, Added, Command, EngineError, EngineHandle, EngineResult, Reply, Request,
 };
+use super::file_index;
 use super::logring::LogRing;
 use super::rates::DirectionalRates;
 use super::roots::RootManager;
@@ -275,6 +276,7 @@ struct Entry {
     live_down: u64,
     resolver: Option<JoinHandle<()>>,
     summary: Option<TorrentSummary>,
+    /// Have-bytes per file, in trove's numbering (padding entries left out).
     file_progress: Vec<u64>,
     /// Per-peer byte counters at an earlier details request, to turn them into rates.
     peer_counters: std::collections::HashMap<String, PeerSample>,
@@ -689,7 +691,11 @@ impl Engine {
             .collect();
         let opts = AddTorrentOptions {
             paused: entry.record.paused,
-            only_files: entry.record.only_files.clone(),
+            only_files: entry
+                .record
+                .only_files
+                .as_deref()
+                .map(|o| file_index::to_librqbit(t, o)),
             // Resuming over our own partial files is the point of a restart.
             overwrite: true,
             output_folder: Some(output.to_string_lossy().into_owned()),
@@ -862,11 +868,12 @@ impl Engine {
                 "select at least one file (or pause the torrent)".into(),
             ));
         }
-        let all = files.len() == t.files.len();
+        let chosen: HashSet<usize> = files.iter().copied().collect();
+        let all = chosen.len() == t.files.len();
+        let set: HashSet<usize> = file_index::to_librqbit(t, &files).into_iter().collect();
         entry.record.only_files = (!all).then(|| files.clone());
         self.store.put(&entry.record).map_err(store_err)?;
         if let Some(h) = &entry.handle {
-            let set: HashSet<usize> = files.into_iter().collect();
             self.session
                 .update_only_files(h, &set)
                 .await
@@ -899,8 +906,10 @@ impl Engine {
                 let size = e.torrent.as_ref().map_or(u64::MAX, |t| t.total_len);
                 e.record.selected_bytes = stats.total_bytes.min(size);
                 e.record.have_bytes = stats.progress_bytes.min(e.record.selected_bytes);
-                if !stats.file_progress.is_empty() {
-                    e.file_progress = stats.file_progress.clone();
+                if let Some(t) = &e.torrent
+                    && !stats.file_progress.is_empty()
+                {
+                    e.file_progress = file_index::progress_from_librqbit(t, &stats.file_progress);
                 }
                 match stats.state {
                     TorrentStatsState::Error => {
@@ -1255,6 +1264,7 @@ impl Engine {
             trackers,
             download_history: e.rates.download.history(),
             upload_history: e.rates.upload.history(),
+            history_clock: e.rates.download.history_clock(),
         })
     }
 }

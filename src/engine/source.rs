@@ -25,6 +25,10 @@ pub struct FileMeta {
     /// Path components inside the torrent's folder (for a single-file torrent: its name).
     pub components: Vec<String>,
     pub len: u64,
+    /// This file's index in librqbit's numbering, which counts every entry of the info
+    /// dict's `files` list, BEP 47 padding entries included (trove's own index is the
+    /// position in [`CheckedTorrent::files`]). See [`crate::engine::file_index`].
+    pub librqbit_index: usize,
 }
 
 impl FileMeta {
@@ -474,6 +478,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
             files.push(FileMeta {
                 components: vec![name],
                 len: *len,
+                librqbit_index: 0,
             });
         }
         (None, Some(list)) => {
@@ -487,7 +492,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                     list.len()
                 )));
             }
-            for f in list {
+            for (librqbit_index, f) in list.iter().enumerate() {
                 if f.symlink_path.is_some()
                     || f.attr.as_ref().is_some_and(|a| a.as_ref().contains(&b'l'))
                 {
@@ -513,6 +518,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                 files.push(FileMeta {
                     components: comps,
                     len: f.length,
+                    librqbit_index,
                 });
             }
             if files.is_empty() {
@@ -946,6 +952,15 @@ mod tests {
             ours, theirs,
             "trove and librqbit disagree on the file names"
         );
+        // And on which of librqbit's entries (padding counted) each of trove's files is.
+        let their_index: Vec<usize> = v
+            .iter_file_details()
+            .enumerate()
+            .filter(|(_, fd)| !fd.attrs().padding)
+            .map(|(i, _)| i)
+            .collect();
+        let our_index: Vec<usize> = t.files.iter().map(|f| f.librqbit_index).collect();
+        assert_eq!(our_index, their_index, "file index mapping disagrees");
         for comps in &theirs {
             let p = comps.iter().fold(folder.clone(), |p, c| p.join(c));
             let rel = p.strip_prefix(root).expect("librqbit path under root");

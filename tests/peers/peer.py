@@ -126,6 +126,9 @@ class Peer:
         piece_length = int(req.get("piece_length", 16384))
         tracker = req.get("tracker")
         seed = int(req.get("seed", 12))
+        # BEP 47: align every file to a piece boundary with padding entries (.pad/N,
+        # attr "p"). libtorrent's canonical order also sorts the files by path.
+        pad = bool(req.get("pad", False))
         if not files:
             raise OpError("files is empty")
         single = len(files) == 1 and files[0]["path"] == name
@@ -142,7 +145,10 @@ class Peer:
             fs.add_file(torrent_rel, size)
             total += size
         # v1 only: hybrid torrents confuse other clients and change what info_hash() means.
-        ct = lt.create_torrent(fs, piece_length, flags=lt.create_torrent.v1_only)
+        flags = lt.create_torrent.v1_only
+        if pad:
+            flags |= lt.create_torrent.canonical_files
+        ct = lt.create_torrent(fs, piece_length, flags=flags)
         if tracker:
             ct.add_tracker(tracker)
         ct.set_creator("trove tests")
@@ -153,6 +159,9 @@ class Peer:
             out.write(data)
         ti = lt.torrent_info(torrent_path)
         ih = hex_v1(ti)
+        tfs = ti.files()
+        pad_files = sum(1 for i in range(tfs.num_files())
+                        if tfs.file_flags(i) & lt.file_storage.flag_pad_file)
         magnet = "magnet:?xt=urn:btih:%s&dn=%s" % (ih, urllib.parse.quote(name, safe=""))
         if tracker:
             magnet += "&tr=" + urllib.parse.quote(tracker, safe="")
@@ -163,6 +172,7 @@ class Peer:
             "total_size": total,
             "num_pieces": ti.num_pieces(),
             "piece_length": ti.piece_length(),
+            "pad_files": pad_files,
         }
 
     def add(self, torrent, save_path, seed_mode=False):

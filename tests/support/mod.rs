@@ -355,6 +355,8 @@ pub struct MadeTorrent {
     pub files: Vec<(String, u64)>,
     pub piece_length: u64,
     pub num_pieces: u64,
+    /// BEP 47 padding entries in the .torrent's file list (0 unless made padded).
+    pub pad_files: u64,
 }
 
 impl MadeTorrent {
@@ -554,7 +556,40 @@ impl Peer {
         tracker: Option<&str>,
         seed: u64,
     ) -> MadeTorrent {
-        let dir = dir.as_ref();
+        self.make_torrent_req(
+            dir.as_ref(),
+            name,
+            files,
+            piece_length,
+            tracker,
+            seed,
+            false,
+        )
+    }
+
+    /// [`Peer::make_torrent`] with BEP 47 padding: every file starts on a piece boundary,
+    /// after a `.pad/N` entry. libtorrent also sorts the files by path (name them so).
+    pub fn make_padded_torrent(
+        &self,
+        dir: impl AsRef<Path>,
+        name: &str,
+        files: &[(&str, u64)],
+        piece_length: u64,
+    ) -> MadeTorrent {
+        self.make_torrent_req(dir.as_ref(), name, files, piece_length, None, 12, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn make_torrent_req(
+        &self,
+        dir: &Path,
+        name: &str,
+        files: &[(&str, u64)],
+        piece_length: u64,
+        tracker: Option<&str>,
+        seed: u64,
+        pad: bool,
+    ) -> MadeTorrent {
         let total: u64 = files.iter().map(|f| f.1).sum();
         let req = json!({
             "op": "make_torrent",
@@ -564,6 +599,7 @@ impl Peer {
             "piece_length": piece_length,
             "tracker": tracker,
             "seed": seed,
+            "pad": pad,
         });
         // Python writes pseudo-random bytes at roughly 100+ MB/s and hashes them.
         let timeout = PEER_TIMEOUT + Duration::from_secs(total / (20 << 20));
@@ -578,6 +614,7 @@ impl Peer {
             files: files.iter().map(|(p, s)| (p.to_string(), *s)).collect(),
             piece_length: v["piece_length"].as_u64().unwrap(),
             num_pieces: v["num_pieces"].as_u64().unwrap(),
+            pad_files: v["pad_files"].as_u64().unwrap(),
         }
     }
 
