@@ -306,6 +306,7 @@ fn details(t: &TorrentSummary) -> TorrentDetails {
         }],
         download_history: history(3.0 * MIB as f64, 1.0),
         upload_history: history(0.2 * MIB as f64, 3.0),
+        history_clock: 1_000,
     }
 }
 

@@ -152,6 +152,13 @@ impl RateTracker {
         self.history.iter().take(complete).copied().collect()
     }
 
+    /// Where [`history`](Self::history) ends, in whole seconds since this tracker's first
+    /// sample: lets a graph group samples by absolute time, so it moves in whole steps
+    /// instead of redrawing every column each second.
+    pub fn history_clock(&self) -> u64 {
+        self.history_sec
+    }
+
     /// Spreads `bytes` that arrived between `from` and `to` over the seconds they span, in
     /// proportion to the time spent in each.
     fn add_to_history(&mut self, from: Instant, to: Instant, bytes: u64) {

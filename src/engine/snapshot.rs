@@ -188,4 +188,7 @@ pub struct TorrentDetails {
     /// Per-second rates for the last five minutes, oldest first.
     pub download_history: Vec<f64>,
     pub upload_history: Vec<f64>,
+    /// Seconds counted since the rate history began, at its newest end.
+    #[serde(default)]
+    pub history_clock: u64,
 }

@@ -349,6 +349,7 @@ pub fn details() -> TorrentDetails {
         ],
         download_history: history(12.0 * MIB as f64, 1.0),
         upload_history: history(1.2 * MIB as f64, 3.0),
+        history_clock: 1_000,
         summary,
     }
 }

@@ -58,7 +58,7 @@ pub fn limit(bps: Option<u64>) -> String {
     }
 }
 
-/// A time left, at most 6 columns: `42s`, `12m05s`, `3h07m`, `2d03h`, `∞` past 99 days.
+/// A time left, at most 6 columns: `42s`, `12m`, `3h07m`, `2d03h`, `∞` past 99 days.
 pub fn eta(d: Option<Duration>) -> String {
     let Some(d) = d else {
         return "-".to_string();
@@ -67,7 +67,9 @@ pub fn eta(d: Option<Duration>) -> String {
     if s < 60 {
         format!("{s}s")
     } else if s < 3600 {
-        format!("{}m{:02}s", s / 60, s % 60)
+        // Whole minutes: seconds past the first minute are noise that rewrites the cell
+        // every second (what rtorrent and Transmission show too).
+        format!("{}m", s / 60)
     } else if s < 86_400 {
         format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
     } else if s < 100 * 86_400 {
@@ -264,7 +266,7 @@ mod tests {
     fn eta_is_compact() {
         assert_eq!(eta(None), "-");
         assert_eq!(eta(Some(Duration::from_secs(42))), "42s");
-        assert_eq!(eta(Some(Duration::from_secs(725))), "12m05s");
+        assert_eq!(eta(Some(Duration::from_secs(725))), "12m");
         assert_eq!(eta(Some(Duration::from_secs(3 * 3600 + 420))), "3h07m");
         assert_eq!(
             eta(Some(Duration::from_secs(2 * 86_400 + 3 * 3600))),

@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod app;
+pub mod backend;
 mod complete;
 pub mod dialog;
 pub mod draw;

@@ -12,10 +12,11 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute, queue};
-use ratatui::backend::CrosstermBackend;
 use ratatui::{Frame, Terminal};
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+use super::backend::LeanBackend;
+
+pub type Term = Terminal<LeanBackend<Stdout>>;
 
 /// Owns the terminal while the dashboard runs; restores it when dropped.
 pub struct TerminalGuard {
@@ -42,7 +43,7 @@ impl TerminalGuard {
             restore();
             return Err(e);
         }
-        match Terminal::new(CrosstermBackend::new(stdout)) {
+        match Terminal::new(LeanBackend::new(stdout)) {
             Ok(terminal) => Ok(TerminalGuard {
                 terminal: ManuallyDrop::new(terminal),
             }),

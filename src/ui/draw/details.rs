@@ -240,43 +240,50 @@ fn overview(
     let scroll = app.detail_scroll.min(max_scroll) as u16;
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), text_area);
     if let (Some(g), Some(d)) = (graph_area, d) {
-        rate_graph(frame, g, &d.download_history, &d.upload_history, theme);
+        rate_graph(frame, g, d, theme);
     }
 }
 
-/// Download and upload rates over the last five minutes.
-fn rate_graph(frame: &mut Frame, area: Rect, down: &[f64], up: &[f64], theme: &Theme) {
+/// Seconds the rate graph spans, at least.
+const GRAPH_SECONDS: u64 = 300;
+
+/// Download and upload rates over the last five minutes. Samples are grouped by absolute
+/// time (see [`buckets`]), so the graph moves one whole step every few seconds and in
+/// between only its newest point changes: a slow SSH link carries a few cells a second
+/// instead of the whole graph.
+fn rate_graph(frame: &mut Frame, area: Rect, d: &TorrentDetails, theme: &Theme) {
     if area.width < 20 || area.height < 4 {
         return;
     }
-    let n = down.len().max(up.len());
-    if n < 2 {
+    let (down, up) = (&d.download_history, &d.upload_history);
+    if down.len().max(up.len()) < 2 {
         message(frame, area, "No rate history yet", theme.dim);
         return;
     }
-    let clean = |v: f64| if v.is_finite() && v > 0.0 { v } else { 0.0 };
-    // Right-aligned: the newest sample is "now" whichever history is shorter.
-    let points = |h: &[f64]| -> Vec<(f64, f64)> {
-        let offset = n - h.len();
-        h.iter()
-            .enumerate()
-            .map(|(i, v)| ((offset + i) as f64, clean(*v)))
-            .collect()
-    };
-    let down_pts = points(down);
-    let up_pts = points(up);
-    // Headroom above the peak, and the axis says what the top line is worth.
-    let top = down_pts
-        .iter()
-        .chain(&up_pts)
-        .map(|p| p.1)
-        .fold(0.0_f64, f64::max)
-        .max(1024.0)
-        * 1.1;
-    let span_label = if n >= 120 {
-        format!("-{}m", n / 60)
+    let top = nice_ceiling(
+        down.iter()
+            .chain(up)
+            .copied()
+            .map(clean)
+            .fold(0.0, f64::max)
+            * 1.1,
+    );
+    let top_label = format!("{}/s", format::bytes(top as u64));
+    // The plot is what the y labels and the axis line leave; braille has 2 dots a column.
+    let plot_width = area
+        .width
+        .saturating_sub(format::width(&top_label) as u16 + 1)
+        .max(1);
+    let dots = u64::from(plot_width) * 2;
+    let secs = GRAPH_SECONDS.div_ceil(dots).max(1);
+    let columns = GRAPH_SECONDS.div_ceil(secs);
+    let down_pts = buckets(down, d.history_clock, secs, columns);
+    let up_pts = buckets(up, d.history_clock, secs, columns);
+    let window = columns * secs;
+    let span_label = if window >= 120 {
+        format!("-{}m", window / 60)
     } else {
-        format!("-{n}s")
+        format!("-{window}s")
     };
     let chart = Chart::new(vec![
         Dataset::default()
@@ -294,7 +301,7 @@ fn rate_graph(frame: &mut Frame, area: Rect, down: &[f64], up: &[f64], theme: &T
     ])
     .x_axis(
         Axis::default()
-            .bounds([0.0, (n - 1) as f64])
+            .bounds([0.0, columns.saturating_sub(1) as f64])
             .labels([
                 Span::styled(span_label, theme.dim),
                 Span::styled("now", theme.dim),
@@ -306,13 +313,66 @@ fn rate_graph(frame: &mut Frame, area: Rect, down: &[f64], up: &[f64], theme: &T
             .bounds([0.0, top])
             .labels([
                 Span::styled("0", theme.dim),
-                Span::styled(format!("{}/s", format::bytes(top as u64)), theme.dim),
+                Span::styled(top_label, theme.dim),
             ])
             .style(theme.border),
     )
     .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
     .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)));
     frame.render_widget(chart, area);
+}
+
+fn clean(v: f64) -> f64 {
+    if v.is_finite() && v > 0.0 { v } else { 0.0 }
+}
+
+/// The smallest round rate (1, 1.5, 2, 3, 4, 5, 6, 8 times a power of ten, in KiB/MiB/...
+/// per second, at least 1 KiB/s) not below `v`: a top line that stays put while rates
+/// wobble, with at most 50% headroom.
+pub(crate) fn nice_ceiling(v: f64) -> f64 {
+    let mut unit = 1024.0_f64;
+    loop {
+        for decade in [1.0, 10.0, 100.0] {
+            for step in [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0] {
+                if step * decade * unit >= v {
+                    return step * decade * unit;
+                }
+            }
+        }
+        if unit > 1e18 {
+            return v;
+        }
+        unit *= 1024.0;
+    }
+}
+
+/// Per-second `history` (oldest first, ending at second `clock` of the engine's history
+/// clock) averaged into buckets of `secs` seconds aligned to that clock, as points
+/// (column, mean) with the newest bucket in column `columns - 1`. The newest bucket may be
+/// partial (its mean is over the seconds it has so far); an older one that the history
+/// covers only in part is left out, or it would change every second as samples age out.
+pub(crate) fn buckets(history: &[f64], clock: u64, secs: u64, columns: u64) -> Vec<(f64, f64)> {
+    let len = history.len() as u64;
+    if len == 0 || columns == 0 {
+        return Vec::new();
+    }
+    let secs = secs.max(1);
+    let clock = clock.max(len);
+    let newest = (clock - 1) / secs;
+    let mut sums = vec![(0.0_f64, 0u64); columns as usize];
+    for (i, v) in history.iter().enumerate() {
+        let age = newest - (clock - len + i as u64) / secs;
+        if age < columns {
+            let slot = &mut sums[(columns - 1 - age) as usize];
+            slot.0 += clean(*v);
+            slot.1 += 1;
+        }
+    }
+    sums.iter()
+        .enumerate()
+        .filter(|(col, (_, n))| *n == secs || (*n > 0 && *col as u64 == columns - 1))
+        .map(|(col, (sum, n))| (col as f64, sum / *n as f64))
+        .collect()
 }
 
 fn files(
@@ -576,4 +636,62 @@ fn trackers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme:
             .column_spacing(1),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last five minutes of a made-up rate history, as the engine reports it at `clock`.
+    fn history_at(clock: u64) -> Vec<f64> {
+        (clock.saturating_sub(300)..clock)
+            .map(|s| ((s * 7919) % 1000) as f64 * 1024.0)
+            .collect()
+    }
+
+    #[test]
+    fn graph_moves_one_whole_bucket_at_a_time() {
+        let (secs, columns) = (4, 75);
+        let mut shifts = 0;
+        for clock in 1000..1040 {
+            let before = buckets(&history_at(clock), clock, secs, columns);
+            let after = buckets(&history_at(clock + 1), clock + 1, secs, columns);
+            let (old, new) = (
+                before.split_last().unwrap().1,
+                after.split_last().unwrap().1,
+            );
+            if clock % secs == 0 {
+                // A new bucket began: everything moved one column left, values kept.
+                shifts += 1;
+                let moved: Vec<_> = old.iter().skip(1).map(|(c, v)| (c - 1.0, *v)).collect();
+                assert_eq!(&moved[..], &new[..old.len() - 1], "clock {clock}");
+            } else {
+                // Within a bucket only the newest point may change.
+                assert_eq!(old, new, "clock {clock}");
+            }
+        }
+        assert_eq!(shifts, 10);
+    }
+
+    #[test]
+    fn buckets_average_and_skip_partial_old_ones() {
+        // Seconds 0..10 in buckets of 4: [0,4) [4,8) full, [8,10) newest and partial.
+        let h: Vec<f64> = (0..10).map(|s| s as f64).collect();
+        assert_eq!(
+            buckets(&h, 10, 4, 10),
+            vec![(7.0, 1.5), (8.0, 5.5), (9.0, 8.5)]
+        );
+        // History starting mid-bucket: the first, partial bucket is left out.
+        assert_eq!(buckets(&h[2..], 10, 4, 10), vec![(8.0, 5.5), (9.0, 8.5)]);
+        assert!(buckets(&[], 5, 4, 10).is_empty());
+    }
+
+    #[test]
+    fn top_line_is_a_round_rate() {
+        assert_eq!(nice_ceiling(0.0), 1024.0);
+        assert_eq!(nice_ceiling(1500.0), 1536.0);
+        assert_eq!(nice_ceiling(130.0 * 1024.0 * 1.1), 150.0 * 1024.0);
+        assert_eq!(nice_ceiling(900.0 * 1024.0), 1024.0 * 1024.0);
+        assert_eq!(nice_ceiling(3.1 * 1024.0 * 1024.0), 4.0 * 1024.0 * 1024.0);
+    }
 }
