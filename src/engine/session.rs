@@ -42,6 +42,8 @@ use super::store::{SessionSettings, SessionStore, TorrentRecord};
 /// Counters reach the store at least this often (the issue allows losing 30 s of them).
 pub const COUNTER_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_secs(1);
+/// How often downloading torrents are checked for having just finished.
+const FINISH_CHECK: Duration = Duration::from_millis(100);
 const SEEN_PEERS_INTERVAL: Duration = Duration::from_secs(30);
 /// How often roots are probed (exists, folder, writable; free space for the header).
 const ROOT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -339,6 +341,8 @@ impl Engine {
         let mut last_counter_flush = Instant::now();
         let mut last_peer_refresh = Instant::now();
         let mut last_root_check = Instant::now();
+        let mut finish_check = tokio::time::interval(FINISH_CHECK);
+        finish_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = std::future::ready(()), if !self.to_restore.is_empty() => {
@@ -363,6 +367,14 @@ impl Engine {
                     self.poll();
                     self.publish();
                     if let Some((reply, result)) = answer { let _ = reply.send(result); }
+                }
+                _ = finish_check.tick() => {
+                    // A finished download shows (and `trove download` exits) at once, not
+                    // at the next once-a-second tick.
+                    if self.finished_since_poll() {
+                        self.poll();
+                        self.publish();
+                    }
                 }
                 _ = tick.tick() => {
                     self.poll();
@@ -541,6 +553,25 @@ impl Engine {
                 None
             }
         }
+    }
+
+    /// True when a torrent the last poll did not see seeding now has every selected piece
+    /// (a small one may go from checking to finished between two polls). Cheap: a read
+    /// lock per live torrent, and paused ones have no live state.
+    fn finished_since_poll(&self) -> bool {
+        self.torrents.values().any(|e| {
+            e.summary.as_ref().is_none_or(|s| {
+                matches!(
+                    s.state,
+                    TorrentState::Queued | TorrentState::Checking | TorrentState::Downloading
+                )
+            }) && e
+                .handle
+                .as_ref()
+                .and_then(|h| h.live())
+                .and_then(|live| live.get_hns())
+                .is_some_and(|hns| hns.finished())
+        })
     }
 
     /// Resolves an ID (full info-hash or unique prefix).
