@@ -282,6 +282,10 @@ struct Entry {
     file_progress: Vec<u64>,
     /// Per-peer byte counters at an earlier details request, to turn them into rates.
     peer_counters: std::collections::HashMap<String, PeerSample>,
+    /// The record and bitfield as last written by the periodic flush: only what changed
+    /// since is written again (a thousand idle torrents cost no writes, no fsyncs).
+    flushed_record: Option<TorrentRecord>,
+    flushed_bitfield: Option<Vec<u8>>,
 }
 
 impl Entry {
@@ -297,6 +301,8 @@ impl Entry {
             summary: None,
             file_progress: Vec::new(),
             peer_counters: Default::default(),
+            flushed_record: None,
+            flushed_bitfield: None,
         }
     }
 }
@@ -837,7 +843,7 @@ impl Engine {
         }
         // librqbit deletes its bitfield file with the torrent, and the file may lag behind
         // (it is flushed every 16 MiB): take the current one from memory and put it back.
-        let haves = self.current_bitfield(&h);
+        let haves = current_bitfield(&self.api, &h);
         self.session
             .delete(TorrentIdOrHash::Id(h.id()), false)
             .await
@@ -1120,50 +1126,67 @@ impl Engine {
     }
 
     /// The have-pieces bitfield as librqbit keeps it in memory, in its `.bitv` file format.
-    fn current_bitfield(&self, h: &ManagedHandle) -> Option<Vec<u8>> {
-        self.api
-            .api_dump_haves(TorrentIdOrHash::Id(h.id()))
-            .ok()
-            .map(|(bf, _)| bf.as_raw_slice().to_vec())
-    }
-
     /// Writes every torrent's current bitfield over its fast-resume file, so a crash loses
     /// at most one checkpoint interval of verified pieces (librqbit alone writes it only
     /// every 16 MiB). Written in place: librqbit keeps the same file open and its own,
     /// possibly older, snapshot may land later, which only ever under-claims pieces.
-    fn checkpoint_bitfields(&self) {
+    fn checkpoint_bitfields(&mut self) {
         use std::os::unix::fs::FileExt;
         let Some(dir) = &self.fastresume_dir else {
             return;
         };
-        for (hash, e) in &self.torrents {
+        for (hash, e) in self.torrents.iter_mut() {
             let Some(h) = &e.handle else { continue };
-            let Some(bytes) = self.current_bitfield(h) else {
+            let Some(bytes) = current_bitfield(&self.api, h) else {
                 continue;
             };
+            if e.flushed_bitfield.as_ref() == Some(&bytes) {
+                continue;
+            }
             let path = dir.join(format!("{hash}.bitv"));
+            // Already on disk (after a restart, for every torrent): no write, no fsync.
+            if std::fs::read(&path).is_ok_and(|on_disk| on_disk == bytes) {
+                e.flushed_bitfield = Some(bytes);
+                continue;
+            }
             let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
                 continue; // not checked yet: librqbit creates it after the first check
             };
             if file.metadata().map(|m| m.len()).ok() != Some(bytes.len() as u64) {
                 continue;
             }
-            if let Err(err) = file.write_all_at(&bytes, 0).and_then(|_| file.sync_data()) {
-                warn!(info_hash = %hash, "cannot save the piece bitfield: {err}");
+            match file.write_all_at(&bytes, 0).and_then(|_| file.sync_data()) {
+                Ok(()) => e.flushed_bitfield = Some(bytes),
+                Err(err) => warn!(info_hash = %hash, "cannot save the piece bitfield: {err}"),
             }
         }
     }
 
-    fn flush_counters(&self) {
+    /// Writes the bitfields and records that changed since the last flush, then syncs.
+    fn flush_counters(&mut self) {
         self.checkpoint_bitfields();
-        let records: Vec<TorrentRecord> =
-            self.torrents.values().map(|e| e.record.clone()).collect();
-        if let Err(e) = self
+        let changed: Vec<TorrentRecord> = self
+            .torrents
+            .values()
+            .filter(|e| e.flushed_record.as_ref() != Some(&e.record))
+            .map(|e| e.record.clone())
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        match self
             .store
-            .put_many_unsynced(&records)
+            .put_many_unsynced(&changed)
             .and_then(|_| self.store.flush())
         {
-            warn!("cannot save counters: {e}");
+            Ok(()) => {
+                for record in changed {
+                    if let Some(e) = self.torrents.get_mut(&record.info_hash) {
+                        e.flushed_record = Some(record);
+                    }
+                }
+            }
+            Err(e) => warn!("cannot save counters: {e}"),
         }
     }
 
@@ -1440,4 +1463,11 @@ pub fn delete_torrent_files(t: &CheckedTorrent, root: &Path) {
             dir = d.parent();
         }
     }
+}
+
+/// The piece bitfield librqbit holds in memory for a torrent, as its .bitv file stores it.
+fn current_bitfield(api: &Api, h: &ManagedHandle) -> Option<Vec<u8>> {
+    api.api_dump_haves(TorrentIdOrHash::Id(h.id()))
+        .ok()
+        .map(|(bf, _)| bf.as_raw_slice().to_vec())
 }
