@@ -2,14 +2,30 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() {
+/// Threads the runtime may add for blocking work. librqbit reads and writes pieces with
+/// `block_in_place`, at most 8 at a time, and each call hands the worker's role to a
+/// thread of this pool. With tokio's default cap of 512 the pool grew to 50-70 threads
+/// while seeding, each hand-over waking yet another thread: a 1 GiB download cost about
+/// 20% more CPU than with rqbit's cap of 8, which trove now uses too (bench/README.md).
+const MAX_BLOCKING_THREADS: usize = 8;
+
+fn main() {
     let cli = trove::cli::args::Cli::parse();
-    let code = match trove::cli::run(cli).await {
-        Ok(code) => code,
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build();
+    let code = match runtime {
+        Ok(rt) => match rt.block_on(trove::cli::run(cli)) {
+            Ok(code) => code,
+            Err(e) => {
+                // One line: the outermost context, then its causes.
+                eprintln!("trove: {e:#}");
+                1
+            }
+        },
         Err(e) => {
-            // One line: the outermost context, then its causes.
-            eprintln!("trove: {e:#}");
+            eprintln!("trove: cannot start the async runtime: {e}");
             1
         }
     };
