@@ -198,6 +198,7 @@ pub async fn start(opts: EngineOptions) -> anyhow::Result<(EngineHandle, EngineT
 
     let mut engine = Engine {
         api: Api::new(session.clone(), None),
+        may_finish: std::cell::Cell::new(true),
         session,
         store: opts.store,
         roots: opts.roots,
@@ -288,7 +289,26 @@ struct Entry {
     flushed_bitfield: Option<Vec<u8>>,
 }
 
+/// Which torrents a poll asks librqbit about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PollScope {
+    All,
+    /// The once-a-second tick: a paused torrent whose summary already says so, at rest,
+    /// keeps it (a thousand paused torrents then cost almost nothing).
+    SkipSettledPaused,
+}
+
 impl Entry {
+    /// Paused without an error or a metadata fetch, already shown paused with no transfer.
+    fn is_settled_paused(&self) -> bool {
+        self.record.paused
+            && self.record.error.is_none()
+            && self.resolver.is_none()
+            && self.summary.as_ref().is_some_and(|s| {
+                s.state == TorrentState::Paused && s.download_rate == 0.0 && s.upload_rate == 0.0
+            })
+    }
+
     fn new(record: TorrentRecord, torrent: Option<CheckedTorrent>) -> Self {
         Entry {
             record,
@@ -310,6 +330,9 @@ impl Entry {
 struct Engine {
     session: Arc<Session>,
     api: Api,
+    /// Whether the last snapshot had a torrent that could still finish (queued, checking
+    /// or downloading): otherwise the frequent finish check has nothing to look at.
+    may_finish: std::cell::Cell<bool>,
     store: Arc<dyn SessionStore>,
     roots: RootManager,
     log: LogRing,
@@ -383,7 +406,7 @@ impl Engine {
                     }
                 }
                 _ = tick.tick() => {
-                    self.poll();
+                    self.poll_with(PollScope::SkipSettledPaused);
                     self.publish();
                     if last_root_check.elapsed() >= ROOT_CHECK_INTERVAL {
                         self.check_roots().await;
@@ -565,6 +588,9 @@ impl Engine {
     /// (a small one may go from checking to finished between two polls). Cheap: a read
     /// lock per live torrent, and paused ones have no live state.
     fn finished_since_poll(&self) -> bool {
+        if !self.may_finish.get() {
+            return false;
+        }
         self.torrents.values().any(|e| {
             e.summary.as_ref().is_none_or(|s| {
                 matches!(
@@ -922,11 +948,22 @@ impl Engine {
 
     /// Reads librqbit's counters into records, summaries and rate trackers.
     fn poll(&mut self) {
+        self.poll_with(PollScope::All);
+    }
+
+    fn poll_with(&mut self, scope: PollScope) {
         let now = Instant::now();
         let unix_now = now_unix();
         let mut dirty: Vec<String> = Vec::new();
         let (mut down_delta_total, mut up_delta_total) = (0u64, 0u64);
         for (hash, e) in self.torrents.iter_mut() {
+            // Only a command (which polls everything) changes a paused torrent; its rates
+            // keep their history so the graph still moves.
+            if scope == PollScope::SkipSettledPaused && e.is_settled_paused() {
+                e.rates
+                    .record(now, e.record.downloaded_total, e.record.uploaded_total);
+                continue;
+            }
             let mut state = if e.record.paused {
                 TorrentState::Paused
             } else {
@@ -1075,6 +1112,12 @@ impl Engine {
             .values()
             .filter_map(|e| e.summary.clone())
             .collect();
+        self.may_finish.set(torrents.iter().any(|t| {
+            matches!(
+                t.state,
+                TorrentState::Queued | TorrentState::Checking | TorrentState::Downloading
+            )
+        }));
         let snap = SessionSnapshot {
             peers_connected: torrents.iter().map(|t| t.peers_connected).sum(),
             torrents,

@@ -313,7 +313,12 @@ impl App {
                 // (and nothing to send down a slow link), but the details may still move.
                 let changed = *snapshot != *self.snapshot;
                 self.snapshot = snapshot;
-                let mut effects = self.refresh_rows();
+                // Same torrents, same numbers: the rows (filtered and sorted) stand.
+                let mut effects = if changed {
+                    self.refresh_rows()
+                } else {
+                    Vec::new()
+                };
                 if effects.is_empty() {
                     effects.extend(self.request_details());
                 }
