@@ -235,7 +235,7 @@ impl SledStore {
         }
         // The copy opened, so a failure now is about the folder (permissions, a full
         // disk), not its contents.
-        let (db, meta, records, torrents) = open_sled(dir, true).map_err(|reason| {
+        let (db, meta, records, torrents) = open_sled(dir).map_err(|reason| {
             StoreError::Io(format!(
                 "cannot open the store at {}: {reason}",
                 path.display()
@@ -453,7 +453,7 @@ fn create_fresh(dir: &Path) -> StoreResult<()> {
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| io("creating a scratch folder", e))?;
     {
-        let (db, meta, _, _) = open_sled(&tmp, false).map_err(StoreError::Io)?;
+        let (db, meta, _, _) = open_sled(&tmp).map_err(StoreError::Io)?;
         meta.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
         meta.insert(GENERATION_KEY, &1u64.to_be_bytes())?;
         db.flush()?;
@@ -551,15 +551,14 @@ fn write_manifest(dir: &Path, m: &Manifest) -> StoreResult<()> {
 }
 
 /// Opens sled in `dir` and its three trees; a panic inside sled becomes an error.
-fn open_sled(
-    dir: &Path,
-    background_flush: bool,
-) -> Result<(sled::Db, sled::Tree, sled::Tree, sled::Tree), String> {
+fn open_sled(dir: &Path) -> Result<(sled::Db, sled::Tree, sled::Tree, sled::Tree), String> {
     quietly(|| {
         let db = sled::Config::new()
             .path(dir)
-            // sled flushes on its own every 500 ms; state changes also flush explicitly.
-            .flush_every_ms(background_flush.then_some(500))
+            // No background flusher: every write path ends in `sync`, which flushes
+            // explicitly, so sled's own 500 ms flush only woke an idle seedbox (and
+            // fsynced) twice a second.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| sled_reason(&e))?;
         let meta = db.open_tree("meta").map_err(|e| sled_reason(&e))?;
@@ -687,7 +686,7 @@ fn read_everything(copy: &Path, original: &Path, keep_bytes: bool) -> StoreResul
         }
     }
     let (_db, meta, records, torrents) =
-        open_sled(copy, false).map_err(|reason| damaged(original, reason))?;
+        open_sled(copy).map_err(|reason| damaged(original, reason))?;
     let found = quietly(|| read_trees(&meta, &records, &torrents, keep_bytes))
         .map_err(|reason| damaged(original, reason))?;
     Ok(found)
@@ -956,7 +955,7 @@ pub mod testing {
 
     /// Sets the format marker of the (closed) store in `dir`, as a newer trove would.
     pub fn set_format_marker(dir: &Path, format: u32) -> Result<(), String> {
-        let (db, meta, _, _) = open_sled(dir, false)?;
+        let (db, meta, _, _) = open_sled(dir)?;
         meta.insert(FORMAT_KEY, &format.to_be_bytes())
             .map_err(|e| sled_reason(&e))?;
         db.flush().map_err(|e| sled_reason(&e)).map(|_| ())
@@ -964,7 +963,7 @@ pub mod testing {
 
     /// Stores `value` as the raw record of `info_hash` in the (closed) store in `dir`.
     pub fn put_raw_record(dir: &Path, info_hash: &str, value: &[u8]) -> Result<(), String> {
-        let (db, _, records, _) = open_sled(dir, false)?;
+        let (db, _, records, _) = open_sled(dir)?;
         records
             .insert(info_hash.as_bytes(), value)
             .map_err(|e| sled_reason(&e))?;
@@ -1234,7 +1233,7 @@ mod tests {
         // sled drops a saved record behind trove's back (as its recovery does with a
         // truncated log), without the manifest knowing.
         {
-            let (db, _, records, _) = open_sled(dir.path(), false).unwrap();
+            let (db, _, records, _) = open_sled(dir.path()).unwrap();
             records.remove(hash(2).as_bytes()).unwrap();
             db.flush().unwrap();
         }
