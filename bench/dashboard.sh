@@ -377,19 +377,22 @@ if runs:
         rss = agg([r["rss_mib"] for r in rs])
         hwm = agg([r["peak_rss_mib"] for r in rs])
         noise = agg([r["others_busy_pct_all_cpus"] for r in rs])
+        wake = agg([r.get("wakeups_per_s") for r in rs])
         ct, rt = targets[sc]
         trows.append([labels[sc], len(rs),
                       "%.2f (%.2f–%.2f)" % cpu, "< %g" % ct, verdict(cpu[0], ct),
+                      "%.0f (%.0f–%.0f)" % wake if wake[0] is not None else "–",
                       "%.1f (%.1f–%.1f)" % rss, "%.1f" % hwm[0],
                       "< %g" % rt if rt else "", verdict(hwm[0], rt) if rt else "",
                       "%.0f (%.0f–%.0f)" % noise])
     sections.append({"heading": "The trove TUI process (%sx%s in tmux, %s s windows)" % (cols, rows, secs),
                      "columns": ["scenario", "runs", "CPU % of one core, median (min–max)", "target", "",
-                                 "RSS MiB at the end, median (min–max)", "peak RSS MiB (median)", "target", "",
+                                 "wake-ups/s, median (min–max)", "RSS MiB at the end, median (min–max)", "peak RSS MiB (median)", "target", "",
                                  "other processes, % of all CPUs (noise)"],
                      "rows": trows,
                      "notes": ["CPU = utime+stime of every thread of the process from /proc/PID/stat "
-                               "over the window; the window opens %s s after the table shows every "
+                               "over the window; wake-ups = voluntary context switches of all its "
+                               "threads (/proc/PID/task/*/status) per second; the window opens %s s after the table shows every "
                                "torrent (and, for active, after every torrent has its seeder peer)." % settle,
                                "Noise: the machine's busy share over the window minus trove's own "
                                "(other builds, benches, the background soak test)."]})
@@ -402,9 +405,11 @@ if runs:
                         min(r["torrents_with_peers_at_end"] for r in act), nact))
     idle = [r for r in runs if r["scenario"] == "idle"]
     if idle:
+        nfiles = idle[-1]["files_in_root_after"]
         notes.append("Paused torrents with their payload absent: after the idle runs the root holds "
-                     "%d files, i.e. librqbit creates (sparse) files for paused torrents when trove "
-                     "adds them to the session." % idle[-1]["files_in_root_after"])
+                     "%d files%s." % (nfiles, ", i.e. librqbit creates (sparse) files for paused "
+                     "torrents when trove adds them to the session" if nfiles else
+                     " (paused torrents stay out of librqbit, which creates none)"))
 notes.append("Every measured run (criterion, perf, each TUI window) held /tmp/trove-bench.lock.")
 result = {"name": "dashboard", "title": "Dashboard cost", "command": cmd, "machine": machine,
           "sections": sections, "notes": notes,

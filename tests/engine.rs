@@ -266,6 +266,69 @@ async fn restart_mid_download_resumes_without_downloading_again() {
     eng.stop().await;
 }
 
+fn pieces_had(p: &trove::engine::snapshot::PieceMap) -> u32 {
+    p.bitfield.iter().map(|b| b.count_ones()).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_torrents_stay_out_of_librqbit_and_resume_where_they_stopped() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let size = 16 * MIB;
+    let t = seeder.make_torrent(
+        payload.path(),
+        "dormant.bin",
+        &[("dormant.bin", size)],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, 3 * MIB);
+    let mut eng = Eng::start(&["main"]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait("30% downloaded", LONG, |s| {
+        torrent(s, &h).filter(|t| t.progress >= 0.3)
+    })
+    .await;
+    assert!(eng.librqbit_holds(&h), "a running torrent is in librqbit");
+    eng.h().run(Command::Pause(h.clone())).await.unwrap();
+    let paused = eng.wait_state(&h, TorrentState::Paused, LONG).await;
+    assert!(!eng.librqbit_holds(&h), "pausing takes it out of librqbit");
+    let before = eng.h().details(&h).await.unwrap();
+    assert!(pieces_had(&before.pieces) > 0);
+    assert!(before.files[0].have_bytes > 0);
+
+    eng.restart().await;
+    let back = eng.wait("torrent restored", LONG, |s| torrent(s, &h)).await;
+    assert_eq!(back.state, TorrentState::Paused);
+    assert_eq!(back.have_bytes, paused.have_bytes, "progress kept");
+    assert!(
+        back.downloaded_total >= paused.downloaded_total,
+        "counter kept"
+    );
+    assert!(
+        !eng.librqbit_holds(&h),
+        "a paused torrent is not restored into librqbit"
+    );
+    // Pieces and per-file progress still show, from the bitfield file.
+    let after = eng.h().details(&h).await.unwrap();
+    assert_eq!(after.pieces.count, before.pieces.count);
+    assert_eq!(pieces_had(&after.pieces), pieces_had(&before.pieces));
+    assert_eq!(after.files[0].have_bytes, before.files[0].have_bytes);
+
+    eng.h().run(Command::Resume(h.clone())).await.unwrap();
+    assert!(eng.librqbit_holds(&h), "resuming hands it back to librqbit");
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
+    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
+        let s = seeder.status(&t.info_hash).total_payload_upload;
+        (s >= size).then_some(s)
+    });
+    assert!(
+        sent as f64 <= size as f64 * 1.15,
+        "seeder sent {sent} bytes for a {size}-byte torrent: data was downloaded twice"
+    );
+    eng.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_after_completion_seeds_to_a_fresh_leecher() {
     let payload = payload_dir();

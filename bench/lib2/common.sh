@@ -161,26 +161,35 @@ tb_hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 tb_machine_jiffies() { awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t - $5 - $6, t}' /proc/stat; }
 tb_now() { date +%s.%N; }
 
+# Voluntary context switches of every thread of PID (each one a thread going to sleep, so
+# about one per wake-up): what an idle process's timers cost, beyond its CPU time.
+tb_wakeups() {
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}'
+}
+
 # tb_window PID SECONDS: measures PID over SECONDS; prints JSON with its CPU % of one core,
-# RSS at the end, peak RSS, and how busy the whole machine was meanwhile (noise: the other
-# processes' share, in % of all CPUs).
+# wake-ups per second, RSS at the end, peak RSS, and how busy the whole machine was meanwhile
+# (noise: the other processes' share, in % of all CPUs).
 tb_window() {
-  local pid=$1 secs=$2 t0 t1 c0 c1 mb0 mt0 mb1 mt1
+  local pid=$1 secs=$2 t0 t1 c0 c1 mb0 mt0 mb1 mt1 w0 w1
   read -r mb0 mt0 < <(tb_machine_jiffies)
   c0=$(tb_ticks "$pid")
+  w0=$(tb_wakeups "$pid")
   t0=$(tb_now)
   sleep "$secs"
   c1=$(tb_ticks "$pid")
+  w1=$(tb_wakeups "$pid")
   t1=$(tb_now)
   read -r mb1 mt1 < <(tb_machine_jiffies)
   local rss hwm load
   rss=$(tb_rss_kib "$pid")
   hwm=$(tb_hwm_kib "$pid")
   load=$(cut -d' ' -f1-3 /proc/loadavg)
-  "$PY" - "$c0" "$c1" "$t0" "$t1" "$CLK_TCK" "$rss" "$hwm" "$mb0" "$mt0" "$mb1" "$mt1" "$load" "$(nproc)" <<'EOF'
+  "$PY" - "$c0" "$c1" "$t0" "$t1" "$CLK_TCK" "$rss" "$hwm" "$mb0" "$mt0" "$mb1" "$mt1" "$load" "$(nproc)" "$w0" "$w1" <<'EOF'
 import json, sys
 c0, c1, t0, t1, hz, rss, hwm, mb0, mt0, mb1, mt1 = map(float, sys.argv[1:12])
 load, ncpu = sys.argv[12], int(sys.argv[13])
+w0, w1 = float(sys.argv[14]), float(sys.argv[15])
 wall = t1 - t0
 cpu_s = (c1 - c0) / hz
 busy_all = 100.0 * (mb1 - mb0) / max(1.0, mt1 - mt0)          # % of all CPUs
@@ -189,6 +198,7 @@ print(json.dumps({
     "wall_s": round(wall, 3),
     "cpu_s": round(cpu_s, 3),
     "cpu_pct_one_core": round(100.0 * cpu_s / wall, 3),
+    "wakeups_per_s": round(max(0.0, w1 - w0) / wall, 1),
     "rss_mib": round(rss / 1024, 1),
     "peak_rss_mib": round(hwm / 1024, 1),
     "machine_busy_pct": round(busy_all, 1),

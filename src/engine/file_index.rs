@@ -28,6 +28,31 @@ pub fn progress_from_librqbit(t: &CheckedTorrent, per_entry: &[u64]) -> Vec<u64>
         .collect()
 }
 
+/// Have-bytes per trove file from a have-pieces bitfield (librqbit's `.bitv` layout: one bit
+/// per piece, most significant bit first): for a torrent librqbit is not running, whose
+/// bitfield is all there is. A file counts the bytes of it that lie in pieces it has.
+pub fn progress_from_bitfield(t: &CheckedTorrent, bitfield: &[u8]) -> Vec<u64> {
+    let has = |piece: u64| {
+        bitfield
+            .get((piece / 8) as usize)
+            .is_some_and(|b| b & (0x80 >> (piece % 8)) != 0)
+    };
+    let pl = t.piece_length.max(1);
+    t.files
+        .iter()
+        .map(|f| {
+            if f.len == 0 {
+                return 0;
+            }
+            let end = f.offset + f.len;
+            (f.offset / pl..=(end - 1) / pl)
+                .filter(|&p| has(p))
+                .map(|p| end.min((p + 1) * pl) - f.offset.max(p * pl))
+                .sum()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +132,38 @@ mod tests {
             "short list"
         );
         assert_eq!(progress_from_librqbit(&t, &[]), [0, 0, 0]);
+    }
+
+    #[test]
+    fn progress_from_a_bitfield_counts_the_bytes_in_had_pieces() {
+        // Pieces of 16 KiB. a: 0..10 (piece 0), pad to 16384, b: 16384..36384 (pieces 1–2),
+        // pads to 49152, c: 49152..49157 (piece 3).
+        let bytes = torrent(
+            &[
+                (&["a"], 10, false),
+                (&[".pad", "16374"], 16374, true),
+                (&["dir", "b"], 20000, false),
+                (&[".pad", "1"], 1, true),
+                (&[".pad", "12767"], 12767, true),
+                (&["c"], 5, false),
+                (&[".pad", "16379"], 16379, true),
+            ],
+            16384,
+        );
+        let t = check_torrent(&bytes, "test").unwrap();
+        assert_eq!(t.piece_count, 4);
+        assert_eq!(progress_from_bitfield(&t, &[0b1111_0000]), [10, 20000, 5]);
+        assert_eq!(progress_from_bitfield(&t, &[0b0100_0000]), [0, 16384, 0]);
+        assert_eq!(progress_from_bitfield(&t, &[0b1011_0000]), [10, 3616, 5]);
+        assert_eq!(progress_from_bitfield(&t, &[]), [0, 0, 0], "no bitfield");
+        // A file spanning a piece boundary without padding.
+        let bytes = torrent(&[(&["x"], 100, false), (&["y"], 40000, false)], 16384);
+        let t = check_torrent(&bytes, "test").unwrap();
+        assert_eq!(progress_from_bitfield(&t, &[0b1000_0000]), [100, 16284]);
+        assert_eq!(
+            progress_from_bitfield(&t, &[0b0010_0000]),
+            [0, 40100 - 32768]
+        );
     }
 
     #[test]

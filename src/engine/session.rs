@@ -476,8 +476,16 @@ impl Engine {
                 let _ = std::fs::remove_file(dir.join(format!("{hash}.bitv")));
             }
             let has_torrent = torrent.is_some();
+            let dormant = record.paused && self.fastresume_dir.is_some();
             self.torrents
                 .insert(hash.clone(), Entry::new(record, torrent));
+            if dormant {
+                // A paused torrent stays out of librqbit until it is resumed: there it
+                // would cost a flusher task that wakes every 5 s (a thousand paused
+                // torrents: 200 wake-ups a second) and memory, for nothing. Its record and
+                // `.bitv` file are all it needs to be shown and resumed.
+                continue;
+            }
             if has_torrent {
                 self.to_restore.push_back(hash);
             } else {
@@ -810,6 +818,7 @@ impl Engine {
         entry.record.paused = pause;
         self.store.put(&entry.record).map_err(store_err)?;
         match entry.handle.clone() {
+            Some(_) if pause && self.fastresume_dir.is_some() => self.retire(&hash).await?,
             Some(h) => {
                 let is_paused = h.is_paused();
                 let errored = matches!(h.stats().state, TorrentStatsState::Error);
@@ -844,8 +853,15 @@ impl Engine {
             if let Err(e) = result {
                 warn!(info_hash = %hash, "librqbit could not remove everything: {e:#}");
             }
-        } else if delete_data && let (Some(t), Some(root)) = (&entry.torrent, &root) {
-            delete_torrent_files(t, &root.path);
+        } else {
+            // Dormant (paused, not in librqbit): its bitfield file is ours to delete, or a
+            // later add of the same torrent would believe pieces it no longer has.
+            if let Some(dir) = &self.fastresume_dir {
+                let _ = std::fs::remove_file(dir.join(format!("{hash}.bitv")));
+            }
+            if delete_data && let (Some(t), Some(root)) = (&entry.torrent, &root) {
+                delete_torrent_files(t, &root.path);
+            }
         }
         // librqbit removes a torrent's folder when it is empty; a root must survive that.
         if let Some(root) = root
@@ -861,15 +877,24 @@ impl Engine {
     /// librqbit fixes a torrent's limits when it is added; to change them the torrent is
     /// removed from the session (data and fast-resume bitfield kept) and added again.
     async fn readd(&mut self, hash: &str) -> EngineResult<()> {
-        let Some(entry) = self.torrents.get_mut(hash) else {
-            return Ok(());
-        };
-        let Some(h) = entry.handle.take() else {
+        if self.torrents.get(hash).is_none_or(|e| e.handle.is_none()) {
+            return Ok(()); // dormant or waiting for metadata: the next start applies them
+        }
+        self.retire(hash).await?;
+        self.start_torrent(hash).await
+    }
+
+    /// Takes a torrent out of librqbit, keeping its data, its counters and its fast-resume
+    /// bitfield, so that `start_torrent` brings it back without a re-check.
+    async fn retire(&mut self, hash: &str) -> EngineResult<()> {
+        let Some(h) = self.torrents.get(hash).and_then(|e| e.handle.clone()) else {
             return Ok(());
         };
         if !h.is_paused() {
             let _ = self.session.pause(&h).await;
         }
+        // Fold in what it transferred since the last poll before its counters go.
+        self.poll();
         // librqbit deletes its bitfield file with the torrent, and the file may lag behind
         // (it is flushed every 16 MiB): take the current one from memory and put it back.
         let haves = current_bitfield(&self.api, &h);
@@ -878,10 +903,22 @@ impl Engine {
             .await
             .map_err(engine_err)?;
         self.log.forget_torrent(h.id());
+        if let Some(e) = self.torrents.get_mut(hash) {
+            e.handle = None;
+            e.live_up = 0;
+            e.live_down = 0;
+            e.flushed_bitfield = None;
+        }
         if let (Some(dir), Some(bytes)) = (&self.fastresume_dir, haves) {
             std::fs::write(dir.join(format!("{hash}.bitv")), bytes).map_err(engine_err)?;
         }
-        self.start_torrent(hash).await
+        Ok(())
+    }
+
+    /// A dormant torrent's have-pieces bitfield, from its fast-resume file.
+    fn stored_bitfield(&self, hash: &str) -> Option<Vec<u8>> {
+        let dir = self.fastresume_dir.as_ref()?;
+        std::fs::read(dir.join(format!("{hash}.bitv"))).ok()
     }
 
     async fn set_torrent_limits(&mut self, id: &str, limits: Limits) -> EngineResult<()> {
@@ -944,6 +981,26 @@ impl Engine {
                 .update_only_files(h, &set)
                 .await
                 .map_err(engine_err)?;
+        } else if entry.torrent.is_some() {
+            // Nothing in librqbit to count the selection: count it here, so a dormant
+            // torrent shows the right size and progress until it is resumed.
+            let bitfield = self.stored_bitfield(&hash);
+            let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+            let t = entry.torrent.as_ref().ok_or(EngineError::Stopped)?;
+            if entry.file_progress.is_empty() {
+                entry.file_progress =
+                    file_index::progress_from_bitfield(t, bitfield.as_deref().unwrap_or(&[]));
+            }
+            let is_chosen = |i: &usize| all || chosen.contains(i);
+            entry.record.selected_bytes = (0..t.files.len())
+                .filter(is_chosen)
+                .map(|i| t.files[i].len)
+                .sum();
+            entry.record.have_bytes = (0..t.files.len())
+                .filter(is_chosen)
+                .map(|i| entry.file_progress.get(i).copied().unwrap_or(0))
+                .sum();
+            self.store.put(&entry.record).map_err(store_err)?;
         }
         info!(info_hash = %hash, "file selection changed");
         Ok(())
@@ -1257,6 +1314,17 @@ impl Engine {
 
     fn details(&mut self, id: &str) -> EngineResult<TorrentDetails> {
         let hash = self.resolve_id(id)?;
+        // A dormant torrent's pieces and file progress come from its bitfield file.
+        let dormant_bitfield = match &self.torrents[&hash] {
+            e if e.handle.is_none() && e.torrent.is_some() => self.stored_bitfield(&hash),
+            _ => None,
+        };
+        if let Some(bits) = &dormant_bitfield {
+            let e = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+            if let (true, Some(t)) = (e.file_progress.is_empty(), &e.torrent) {
+                e.file_progress = file_index::progress_from_bitfield(t, bits);
+            }
+        }
         let e = &self.torrents[&hash];
         let summary = e
             .summary
@@ -1341,6 +1409,12 @@ impl Engine {
                     bitfield: bf.as_raw_slice().to_vec(),
                 };
             }
+        }
+        if let (Some(bits), Some(t)) = (dormant_bitfield, &e.torrent) {
+            pieces = PieceMap {
+                count: u32::try_from(t.piece_count).unwrap_or(u32::MAX),
+                bitfield: bits,
+            };
         }
         let live = e.handle.as_ref().is_some_and(|h| h.live().is_some());
         let trackers = e

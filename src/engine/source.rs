@@ -29,6 +29,9 @@ pub struct FileMeta {
     /// dict's `files` list, BEP 47 padding entries included (trove's own index is the
     /// position in [`CheckedTorrent::files`]). See [`crate::engine::file_index`].
     pub librqbit_index: usize,
+    /// Where the file starts in the torrent's byte stream (padding entries included), which
+    /// is what maps it onto pieces.
+    pub offset: u64,
 }
 
 impl FileMeta {
@@ -46,6 +49,7 @@ pub struct CheckedTorrent {
     pub files: Vec<FileMeta>,
     pub total_len: u64,
     pub piece_length: u64,
+    pub piece_count: u64,
     /// True when the torrent is one file placed directly in its root.
     pub single_file: bool,
     pub trackers: Vec<String>,
@@ -479,6 +483,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                 components: vec![name],
                 len: *len,
                 librqbit_index: 0,
+                offset: 0,
             });
         }
         (None, Some(list)) => {
@@ -492,7 +497,11 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                     list.len()
                 )));
             }
+            // Saturating: lengths that overflow are refused below.
+            let mut offset = 0u64;
             for (librqbit_index, f) in list.iter().enumerate() {
+                let start = offset;
+                offset = offset.saturating_add(f.length);
                 if f.symlink_path.is_some()
                     || f.attr.as_ref().is_some_and(|a| a.as_ref().contains(&b'l'))
                 {
@@ -519,6 +528,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
                     components: comps,
                     len: f.length,
                     librqbit_index,
+                    offset: start,
                 });
             }
             if files.is_empty() {
@@ -601,6 +611,7 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
         files,
         total_len: total,
         piece_length: piece_len,
+        piece_count: pieces_given,
         single_file,
         trackers,
     })

@@ -102,6 +102,13 @@ impl Eng {
         self.roots.iter().find(|r| r.0 == label).unwrap().1.clone()
     }
 
+    /// Whether librqbit holds the torrent: its own persistence file lists every torrent it
+    /// manages (trove removes that file at every start, so it lists only this run's).
+    pub fn librqbit_holds(&self, hash: &str) -> bool {
+        std::fs::read_to_string(self.dir.path().join("fastresume").join("session.json"))
+            .is_ok_and(|s| s.contains(hash))
+    }
+
     pub fn port(&self) -> u16 {
         self.h().snapshot().listen_addr.unwrap().port()
     }
