@@ -266,6 +266,60 @@ async fn restart_mid_download_resumes_without_downloading_again() {
     eng.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_paused_torrent_keeps_or_deletes_its_data_and_drops_its_bitfield() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let keep = seeder.make_torrent(
+        payload.path(),
+        "paused-keep",
+        &[("a/1.bin", 200_000), ("2.bin", 1000)],
+        16 * 1024,
+    );
+    let del = seeder.make_torrent(
+        payload.path(),
+        "paused-delete",
+        &[("a/1.bin", 300_000), ("2.bin", 5000)],
+        16 * 1024,
+    );
+    seeder.seed(&keep);
+    seeder.seed(&del);
+    let eng = Eng::start(&["main"]).await;
+    let k = eng.add_file(&keep, &[&seeder], AddOptions::default()).await;
+    let d = eng.add_file(&del, &[&seeder], AddOptions::default()).await;
+    for h in [&k, &d] {
+        eng.wait_state(h, TorrentState::Seeding, LONG).await;
+        eng.h().run(Command::Pause(h.to_string())).await.unwrap();
+        eng.wait_state(h, TorrentState::Paused, LONG).await;
+        assert!(!eng.librqbit_holds(h));
+        assert!(eng.bitfield_file(h).is_file(), "pausing wrote the bitfield");
+    }
+    for (h, delete_data) in [(&k, false), (&d, true)] {
+        eng.h()
+            .run(Command::Remove {
+                id: h.to_string(),
+                delete_data,
+            })
+            .await
+            .unwrap();
+        assert!(!eng.bitfield_file(h).exists(), "the bitfield goes with it");
+    }
+    trees_identical(
+        &keep.content_path(),
+        &downloaded_to(&keep, &eng.root("main")),
+    )
+    .unwrap();
+    assert!(
+        !downloaded_to(&del, &eng.root("main")).exists(),
+        "data deleted"
+    );
+    assert!(eng.root("main").is_dir(), "the root itself survives");
+    let mut eng = eng;
+    eng.restart().await;
+    assert!(eng.h().snapshot().torrents.is_empty());
+    eng.stop().await;
+}
+
 fn pieces_had(p: &trove::engine::snapshot::PieceMap) -> u32 {
     p.bitfield.iter().map(|b| b.count_ones()).sum()
 }

@@ -109,6 +109,14 @@ impl Eng {
             .is_ok_and(|s| s.contains(hash))
     }
 
+    /// The torrent's fast-resume bitfield file.
+    pub fn bitfield_file(&self, hash: &str) -> PathBuf {
+        self.dir
+            .path()
+            .join("fastresume")
+            .join(format!("{hash}.bitv"))
+    }
+
     pub fn port(&self) -> u16 {
         self.h().snapshot().listen_addr.unwrap().port()
     }
