@@ -44,7 +44,7 @@ Options (environment variable in brackets):
   --timeout SECS         give up on one download after SECS                     [BENCH_TIMEOUT, 900]
   --lock FILE            lock shared with the other benchmarks                  [BENCH_LOCK, /tmp/trove-bench.lock]
   --no-netns             do not run in a private network namespace              [BENCH_NETNS=0]
-  --perf                 after the timed runs, one extra run of trove-download and rqbit
+  --perf                 after the timed runs, one extra run of trove-download, trove-daemon and rqbit
                          per scenario under `perf record -e cpu-clock` (reports saved
                          next to the results; not counted in the table)          [BENCH_PERF=1]
   --keep                 keep the work dir                                      [BENCH_KEEP=1]
@@ -437,7 +437,7 @@ for kind in "${PAYLOAD_LIST[@]}"; do
       done
     done
     if [[ $PERF == 1 ]] && command -v perf >/dev/null; then
-      for c in trove-download rqbit; do
+      for c in trove-download trove-daemon rqbit; do
         has "$c" || continue
         say "  profiling $c ($scen) with perf record -e cpu-clock"
         pd=$WORK/perf-$scen-$c.data
