@@ -1039,8 +1039,18 @@ impl Engine {
                 // librqbit counts whole pieces, so its totals can pass the torrent's size.
                 let size = e.torrent.as_ref().map_or(u64::MAX, |t| t.total_len);
                 e.record.selected_bytes = stats.total_bytes.min(size);
-                e.record.have_bytes = stats.progress_bytes.min(e.record.selected_bytes);
+                // While librqbit checks a torrent's files, its progress counts the bytes it
+                // has *checked*, not the bytes it has: a new download would show 100% and
+                // then drop to 0. Until the check is over, what it had before stands.
+                let checking = matches!(stats.state, TorrentStatsState::Initializing { .. });
+                let have = if checking {
+                    e.record.have_bytes
+                } else {
+                    stats.progress_bytes
+                };
+                e.record.have_bytes = have.min(e.record.selected_bytes);
                 if let Some(t) = &e.torrent
+                    && !checking
                     && !stats.file_progress.is_empty()
                 {
                     e.file_progress = file_index::progress_from_librqbit(t, &stats.file_progress);

@@ -515,7 +515,9 @@ impl Peer {
                     return Err(format!("no reply within {timeout:?} to {req}"));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(format!("peer.py exited; request {req}"));
+                    // How it ended (a signal points at libtorrent itself, not the script).
+                    let status = lock(&self.child).wait().map(|s| s.to_string());
+                    return Err(format!("peer.py exited ({status:?}); request {req}"));
                 }
             }
         }
@@ -626,6 +628,25 @@ impl Peer {
     /// Seeds with a per-torrent upload cap in bytes per second.
     pub fn seed_with_limit(&self, t: &MadeTorrent, bytes_per_sec: u64) {
         self.seed_from(&t.torrent_path, &t.payload_dir, bytes_per_sec);
+    }
+
+    /// A new peer seeding `t` with an upload cap. A peer.py that dies while it starts to
+    /// seed, before any trove is involved, is replaced once (seen now and then in full
+    /// runs, with six seeders starting together and no word on stderr); the second death
+    /// fails the test.
+    pub fn seeding_with_limit(t: &MadeTorrent, bytes_per_sec: u64) -> Peer {
+        let req = json!({"op": "seed", "torrent": t.torrent_path, "save_path": t.payload_dir, "upload_limit": bytes_per_sec});
+        let first = Peer::start();
+        match first.try_request(req.clone(), Duration::from_secs(90)) {
+            Ok(v) if v["ok"] == json!(true) => first,
+            Ok(v) => panic!("peer.py request {req} failed: {}", v["error"]),
+            Err(e) => {
+                eprintln!("a seeder died before the test began ({e}); starting another");
+                let second = Peer::start();
+                second.request(req, Duration::from_secs(90));
+                second
+            }
+        }
     }
 
     /// Seeds a torrent file whose payload is under `save_path` (0 = no upload cap).
