@@ -255,14 +255,7 @@ async fn restart_mid_download_resumes_without_downloading_again() {
     let done = eng.wait_state(&h, TorrentState::Seeding, LONG).await;
     assert!(done.downloaded_total >= size);
     trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
-    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
-        let s = seeder.status(&t.info_hash).total_payload_upload;
-        (s >= size).then_some(s)
-    });
-    assert!(
-        sent as f64 <= size as f64 * 1.15,
-        "seeder sent {sent} bytes for a {size}-byte torrent: data was downloaded twice"
-    );
+    assert_sent_once(&seeder, &t, size);
     eng.stop().await;
 }
 
@@ -320,6 +313,18 @@ async fn removing_a_paused_torrent_keeps_or_deletes_its_data_and_drops_its_bitfi
     eng.stop().await;
 }
 
+/// The seeder sent the payload about once (at most 15% more): nothing was downloaded twice.
+fn assert_sent_once(seeder: &Peer, t: &support::MadeTorrent, size: u64) {
+    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
+        let s = seeder.status(&t.info_hash).total_payload_upload;
+        (s >= size).then_some(s)
+    });
+    assert!(
+        sent as f64 <= size as f64 * 1.15,
+        "seeder sent {sent} bytes for a {size}-byte torrent: data was downloaded twice"
+    );
+}
+
 fn pieces_had(p: &trove::engine::snapshot::PieceMap) -> u32 {
     p.bitfield.iter().map(|b| b.count_ones()).sum()
 }
@@ -372,14 +377,7 @@ async fn paused_torrents_stay_out_of_librqbit_and_resume_where_they_stopped() {
     assert!(eng.librqbit_holds(&h), "resuming hands it back to librqbit");
     eng.wait_state(&h, TorrentState::Seeding, LONG).await;
     trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
-    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
-        let s = seeder.status(&t.info_hash).total_payload_upload;
-        (s >= size).then_some(s)
-    });
-    assert!(
-        sent as f64 <= size as f64 * 1.15,
-        "seeder sent {sent} bytes for a {size}-byte torrent: data was downloaded twice"
-    );
+    assert_sent_once(&seeder, &t, size);
     eng.stop().await;
 }
 
@@ -671,14 +669,7 @@ async fn torrent_rate_limit_set_while_running_is_applied_without_downloading_aga
         .unwrap();
     eng.wait_state(&h, TorrentState::Seeding, LONG).await;
     trees_identical(&t.content_path(), &downloaded_to(&t, &eng.root("main"))).unwrap();
-    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
-        let s = seeder.status(&t.info_hash).total_payload_upload;
-        (s >= size).then_some(s)
-    });
-    assert!(
-        sent as f64 <= size as f64 * 1.15,
-        "re-applying limits re-downloaded: {sent}"
-    );
+    assert_sent_once(&seeder, &t, size);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

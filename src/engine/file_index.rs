@@ -100,9 +100,10 @@ mod tests {
         t
     }
 
-    #[test]
-    fn padding_entries_are_skipped_both_ways() {
-        // librqbit: 0 a, 1 pad, 2 b, 3 pad, 4 pad, 5 c, 6 pad.  trove: 0 a, 1 b, 2 c.
+    /// Pieces of 16 KiB; librqbit numbers 0 a, 1 pad, 2 b, 3 pad, 4 pad, 5 c, 6 pad; trove
+    /// numbers 0 a, 1 b, 2 c. In the byte stream a is 0..10 (piece 0), b 16384..36384
+    /// (pieces 1–2) and c 49152..49157 (piece 3).
+    fn padded() -> CheckedTorrent {
         let bytes = torrent(
             &[
                 (&["a"], 10, false),
@@ -115,7 +116,12 @@ mod tests {
             ],
             16384,
         );
-        let t = check_torrent(&bytes, "test").unwrap();
+        check_torrent(&bytes, "test").unwrap()
+    }
+
+    #[test]
+    fn padding_entries_are_skipped_both_ways() {
+        let t = padded();
         let names: Vec<String> = t.files.iter().map(|f| f.display_path()).collect();
         assert_eq!(names, ["a", "dir/b", "c"]);
         assert_eq!(to_librqbit(&t, &[0, 1, 2]), [0, 2, 5]);
@@ -136,21 +142,7 @@ mod tests {
 
     #[test]
     fn progress_from_a_bitfield_counts_the_bytes_in_had_pieces() {
-        // Pieces of 16 KiB. a: 0..10 (piece 0), pad to 16384, b: 16384..36384 (pieces 1–2),
-        // pads to 49152, c: 49152..49157 (piece 3).
-        let bytes = torrent(
-            &[
-                (&["a"], 10, false),
-                (&[".pad", "16374"], 16374, true),
-                (&["dir", "b"], 20000, false),
-                (&[".pad", "1"], 1, true),
-                (&[".pad", "12767"], 12767, true),
-                (&["c"], 5, false),
-                (&[".pad", "16379"], 16379, true),
-            ],
-            16384,
-        );
-        let t = check_torrent(&bytes, "test").unwrap();
+        let t = padded();
         assert_eq!(t.piece_count, 4);
         assert_eq!(progress_from_bitfield(&t, &[0b1111_0000]), [10, 20000, 5]);
         assert_eq!(progress_from_bitfield(&t, &[0b0100_0000]), [0, 16384, 0]);
