@@ -287,6 +287,21 @@ async fn removing_a_paused_torrent_keeps_or_deletes_its_data_and_drops_its_bitfi
         assert!(!eng.librqbit_holds(h));
         assert!(eng.bitfield_file(h).is_file(), "pausing wrote the bitfield");
     }
+    // Choosing files while paused counts them without librqbit.
+    eng.h()
+        .run(Command::SelectFiles {
+            id: k.clone(),
+            files: vec![0],
+        })
+        .await
+        .unwrap();
+    let chosen = eng
+        .wait("the selection counted", LONG, |s| {
+            torrent(s, &k).filter(|x| x.selected_bytes == 200_000)
+        })
+        .await;
+    assert_eq!(chosen.have_bytes, 200_000);
+    assert_eq!(chosen.state, TorrentState::Paused);
     for (h, delete_data) in [(&k, false), (&d, true)] {
         eng.h()
             .run(Command::Remove {

@@ -915,6 +915,17 @@ impl Engine {
         Ok(())
     }
 
+    /// A dormant torrent's per-file progress, worked out from its bitfield unless its last
+    /// live poll left one.
+    fn fill_dormant_file_progress(&mut self, hash: &str, bitfield: &[u8]) {
+        if let Some(e) = self.torrents.get_mut(hash)
+            && e.file_progress.is_empty()
+            && let Some(t) = &e.torrent
+        {
+            e.file_progress = file_index::progress_from_bitfield(t, bitfield);
+        }
+    }
+
     /// A dormant torrent's have-pieces bitfield, from its fast-resume file.
     fn stored_bitfield(&self, hash: &str) -> Option<Vec<u8>> {
         let dir = self.fastresume_dir.as_ref()?;
@@ -984,13 +995,10 @@ impl Engine {
         } else if entry.torrent.is_some() {
             // Nothing in librqbit to count the selection: count it here, so a dormant
             // torrent shows the right size and progress until it is resumed.
-            let bitfield = self.stored_bitfield(&hash);
+            let bitfield = self.stored_bitfield(&hash).unwrap_or_default();
+            self.fill_dormant_file_progress(&hash, &bitfield);
             let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
             let t = entry.torrent.as_ref().ok_or(EngineError::Stopped)?;
-            if entry.file_progress.is_empty() {
-                entry.file_progress =
-                    file_index::progress_from_bitfield(t, bitfield.as_deref().unwrap_or(&[]));
-            }
             let is_chosen = |i: &usize| all || chosen.contains(i);
             entry.record.selected_bytes = (0..t.files.len())
                 .filter(is_chosen)
@@ -1330,10 +1338,7 @@ impl Engine {
             _ => None,
         };
         if let Some(bits) = &dormant_bitfield {
-            let e = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
-            if let (true, Some(t)) = (e.file_progress.is_empty(), &e.torrent) {
-                e.file_progress = file_index::progress_from_bitfield(t, bits);
-            }
+            self.fill_dormant_file_progress(&hash, bits);
         }
         let e = &self.torrents[&hash];
         let summary = e
