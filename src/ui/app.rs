@@ -25,6 +25,7 @@ use super::input::TextInput;
 use super::keymap::{Context, Keymap};
 use super::layout::{self, Screen};
 use super::scroll::VerticalScroll;
+use super::steady::SteadyRates;
 use super::torrents::{SortKey, TableView, next_state_filter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,7 +80,9 @@ const LEVEL_CYCLE: [LogLevel; 5] = [
 
 pub struct App {
     pub(crate) keymap: Keymap,
+    /// The engine's last snapshot, with rates as shown (see [`SteadyRates`]).
     pub(crate) snapshot: Arc<SessionSnapshot>,
+    steady_rates: SteadyRates,
     pub(crate) table: TableView,
     /// Indices into `snapshot.torrents` of the visible rows, in order.
     pub(crate) rows: Vec<usize>,
@@ -122,10 +125,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(keymap: Keymap, snapshot: Arc<SessionSnapshot>) -> App {
+    pub fn new(keymap: Keymap, mut snapshot: Arc<SessionSnapshot>) -> App {
+        let mut steady_rates = SteadyRates::default();
+        steady_rates.apply(Arc::make_mut(&mut snapshot));
         let mut app = App {
             keymap,
             snapshot,
+            steady_rates,
             table: TableView::default(),
             rows: Vec::new(),
             selected: None,
@@ -308,7 +314,10 @@ impl App {
                 }
             }
             Event::Input(_) => Outcome::default(),
-            Event::Snapshot(snapshot) => {
+            Event::Snapshot(mut snapshot) => {
+                if !self.steady_rates.would_keep(&snapshot) {
+                    self.steady_rates.apply(Arc::make_mut(&mut snapshot));
+                }
                 // An idle session publishes the same numbers every second: nothing to draw
                 // (and nothing to send down a slow link), but the details may still move.
                 let changed = *snapshot != *self.snapshot;

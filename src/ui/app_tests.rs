@@ -669,7 +669,11 @@ fn an_idle_session_draws_nothing() {
     let out = app.handle(Event::LogLines(fixtures::log_lines()));
     assert_eq!(out.redraw, Redraw::No);
     let mut snap = fixtures::snapshot();
-    snap.download_rate += 1.0;
+    snap.download_rate *= 1.05;
+    snap.torrents[0].upload_rate *= 0.95;
+    let out = app.handle(Event::Snapshot(Arc::new(snap.clone())));
+    assert_eq!(out.redraw, Redraw::No, "rates that jitter are shown steady");
+    snap.download_rate *= 2.0;
     let out = app.handle(Event::Snapshot(Arc::new(snap)));
     assert_eq!(
         out.redraw,

@@ -1,13 +1,19 @@
 //! A ratatui backend that sends fewer bytes than crossterm's for the same frames: what a slow
 //! SSH link has to carry (see `bench/terminal-bytes.sh`). Like curses, it keeps a copy of
 //! what the terminal shows, so it can
-//! - step over a short run of unchanged cells by writing them again when that is shorter
-//!   than a cursor move, and otherwise use the shortest move (`CSI n C`, CR LF, `CSI r;c H`);
-//! - change only the colours and attributes that differ, in one SGR sequence, and keep the
-//!   pen from one frame to the next instead of resetting it after each.
+//! - reach the next changed cell the cheapest way: rewriting a short run of unchanged cells,
+//!   LF and BS (one byte each, as curses does on xterm), CR, or a `CSI` move;
+//! - change only the colours and attributes that differ, in one SGR sequence (or a reset and
+//!   the new pen, when that is shorter), and keep the pen from one frame to the next;
+//! - write a frame's changes in whichever order costs less: as they come (row by row), or
+//!   grouped by pen, so twenty rows whose percentage and rate changed take two colour
+//!   switches instead of forty;
+//! - send a frame in one write, wrapped in a synchronized update only when it is big enough
+//!   to arrive in pieces, and hide the cursor only when it is not hidden already.
 //!
-//! Everything else (cursor visibility, clearing, size) is crossterm's.
+//! Size and cursor-position queries are crossterm's.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
@@ -48,6 +54,22 @@ const UNKNOWN: &str = "";
 /// Longest run of unchanged cells worth rewriting instead of moving over it.
 const MAX_REWRITE: u16 = 8;
 
+/// Frames at least this big are wrapped in a synchronized update (`CSI ? 2026 h/l`, ignored
+/// by terminals without it) so a slow link never shows half of one. A smaller frame goes out
+/// in one write, which an SSH connection carries in one packet, so it cannot arrive in
+/// pieces, and the 16 bytes of the wrapping would be most of a one-digit update.
+const SYNC_FRAMES_FROM: usize = 1024;
+
+/// Where the terminal's cursor and pen are, when known for sure.
+#[derive(Clone, Copy)]
+struct Head {
+    cursor: Option<Position>,
+    pen: Option<Pen>,
+}
+
+/// One changed cell of a frame.
+type Update<'a> = (u16, u16, &'a Cell);
+
 pub struct LeanBackend<W: Write> {
     inner: CrosstermBackend<W>,
     /// Fixed size (tests); `None` asks the terminal.
@@ -56,10 +78,12 @@ pub struct LeanBackend<W: Write> {
     screen: Vec<(Pen, String)>,
     width: u16,
     height: u16,
-    /// Where the terminal's cursor is, when known for sure.
-    cursor: Option<Position>,
-    /// The terminal's pen, when known for sure.
-    pen: Option<Pen>,
+    head: Head,
+    /// Whether the cursor is hidden, when known for sure.
+    cursor_hidden: Option<bool>,
+    /// The frame being drawn, written out by `flush`.
+    pending: Vec<u8>,
+    sync_frames_from: usize,
 }
 
 impl<W: Write> LeanBackend<W> {
@@ -70,8 +94,13 @@ impl<W: Write> LeanBackend<W> {
             screen: Vec::new(),
             width: 0,
             height: 0,
-            cursor: None,
-            pen: None,
+            head: Head {
+                cursor: None,
+                pen: None,
+            },
+            cursor_hidden: None,
+            pending: Vec::with_capacity(4096),
+            sync_frames_from: SYNC_FRAMES_FROM,
         }
     }
 
@@ -83,136 +112,247 @@ impl<W: Write> LeanBackend<W> {
         }
     }
 
+    /// The same backend never wrapping frames in synchronized updates (to compare its bytes
+    /// with crossterm's, which does not either).
+    #[cfg(test)]
+    fn without_sync(mut self) -> Self {
+        self.sync_frames_from = usize::MAX;
+        self
+    }
+
     /// Forgets what the terminal shows (after a resize or a clear we did not see).
     fn forget(&mut self, size: Size) {
         self.width = size.width;
         self.height = size.height;
         let cells = usize::from(size.width) * usize::from(size.height);
         self.screen = vec![(Pen::RESET, UNKNOWN.to_string()); cells];
-        self.cursor = None;
+        self.head.cursor = None;
     }
 
     fn index(&self, x: u16, y: u16) -> usize {
         usize::from(y) * usize::from(self.width) + usize::from(x)
     }
 
-    /// Bytes that put the cursor at (x, y), the cheapest way that is certain to work.
-    fn move_to(&mut self, out: &mut Vec<u8>, x: u16, y: u16) {
+    /// Bytes that move the cursor from `head` to (x, y), the cheapest way that is certain to
+    /// work. `changed` holds the cells this frame changes, which must not be rewritten to
+    /// step over them (the copy still has their old content).
+    fn move_bytes(&self, head: Head, x: u16, y: u16, changed: &HashSet<usize>) -> Vec<u8> {
         let absolute = if x == 0 {
             format!("\x1b[{}H", y + 1)
         } else {
             format!("\x1b[{};{}H", y + 1, x + 1)
-        };
-        let Some(at) = self.cursor else {
-            out.extend_from_slice(absolute.as_bytes());
-            return;
+        }
+        .into_bytes();
+        let Some(at) = head.cursor else {
+            return absolute;
         };
         if at == (Position { x, y }) {
-            return;
+            return Vec::new();
         }
-        let forward = |n: u16| {
-            if n == 1 {
-                "\x1b[C".to_string()
-            } else {
-                format!("\x1b[{n}C")
-            }
-        };
-        if at.y == y && x > at.x {
-            let gap = x - at.x;
-            let step = forward(gap);
-            if gap <= MAX_REWRITE && usize::from(gap) <= step.len() {
-                let from = self.index(at.x, y);
-                let run = &self.screen[from..from + usize::from(gap)];
-                // Only plain one-column text already written with the current pen.
-                let plain = run.iter().all(|(pen, s)| {
-                    Some(*pen) == self.pen
-                        && s.len() == 1
-                        && s.as_bytes()[0].is_ascii_graphic() | (s == " ")
-                });
-                if plain {
-                    for (_, s) in run {
-                        out.extend_from_slice(s.as_bytes());
-                    }
-                    return;
-                }
-            }
-            out.extend_from_slice(step.as_bytes());
-            return;
+        // LF only moves down (raw mode turns off output processing, and nothing here sets
+        // newline mode) and never scrolls here, since the target row is on the screen.
+        let mut relative = vertical(at.y, y);
+        relative.extend(self.horizontal(head.pen, at.x, x, y, changed));
+        if relative.len() < absolute.len() {
+            relative
+        } else {
+            absolute
         }
-        if y == at.y + 1 {
-            // LF only moves down (raw mode turns off output processing) and never scrolls
-            // here, since the target row is on the screen.
-            let mut next_line = "\r\n".to_string();
-            if x > 0 {
-                next_line.push_str(&forward(x));
-            }
-            if next_line.len() < absolute.len() {
-                out.extend_from_slice(next_line.as_bytes());
-                return;
-            }
-        }
-        out.extend_from_slice(absolute.as_bytes());
     }
 
-    /// One SGR sequence that turns the terminal's pen into `to`, if anything differs.
-    fn set_pen(&mut self, out: &mut Vec<u8>, to: Pen) {
-        let mut params: Vec<String> = Vec::new();
-        let from = match self.pen {
-            Some(p) => p,
-            None => {
-                params.push("0".into());
-                Pen::RESET
+    /// Bytes that move the cursor along row `y` from column `from` to column `to`.
+    fn horizontal(
+        &self,
+        pen: Option<Pen>,
+        from: u16,
+        to: u16,
+        y: u16,
+        changed: &HashSet<usize>,
+    ) -> Vec<u8> {
+        if to == from {
+            return Vec::new();
+        }
+        if to < from {
+            let back = from - to;
+            let mut best = if back <= 3 {
+                vec![b'\x08'; usize::from(back)]
+            } else {
+                csi(back, b'D')
+            };
+            let mut from_start = vec![b'\r'];
+            from_start.extend(self.forward(pen, 0, to, y, changed));
+            if from_start.len() < best.len() {
+                best = from_start;
             }
-        };
-        if from == to && params.is_empty() {
-            return;
+            return best;
         }
-        let mut now = from.modifier;
-        let removed = from.modifier - to.modifier;
-        if removed.intersects(Modifier::BOLD | Modifier::DIM) {
-            // 22 ends both bold and dim; the one that stays is set again below.
-            params.push("22".into());
-            now -= Modifier::BOLD | Modifier::DIM;
-        }
-        for (m, off) in [
-            (Modifier::ITALIC, "23"),
-            (Modifier::UNDERLINED, "24"),
-            (Modifier::SLOW_BLINK | Modifier::RAPID_BLINK, "25"),
-            (Modifier::REVERSED, "27"),
-            (Modifier::HIDDEN, "28"),
-            (Modifier::CROSSED_OUT, "29"),
-        ] {
-            if removed.intersects(m) {
-                params.push(off.into());
-                now -= m;
-            }
-        }
-        for (m, on) in [
-            (Modifier::BOLD, "1"),
-            (Modifier::DIM, "2"),
-            (Modifier::ITALIC, "3"),
-            (Modifier::UNDERLINED, "4"),
-            (Modifier::SLOW_BLINK, "5"),
-            (Modifier::RAPID_BLINK, "6"),
-            (Modifier::REVERSED, "7"),
-            (Modifier::HIDDEN, "8"),
-            (Modifier::CROSSED_OUT, "9"),
-        ] {
-            if to.modifier.contains(m) && !now.contains(m) {
-                params.push(on.into());
-            }
-        }
-        if to.fg != from.fg {
-            params.push(colour(to.fg, false));
-        }
-        if to.bg != from.bg {
-            params.push(colour(to.bg, true));
-        }
-        if !params.is_empty() {
-            out.extend_from_slice(format!("\x1b[{}m", params.join(";")).as_bytes());
-        }
-        self.pen = Some(to);
+        self.forward(pen, from, to, y, changed)
     }
+
+    /// Bytes that move the cursor right along row `y`: a `CSI n C`, or the cells in between
+    /// written again when that is shorter and they are plain one-column text that this frame
+    /// does not change, already written with the pen in use.
+    fn forward(
+        &self,
+        pen: Option<Pen>,
+        from: u16,
+        to: u16,
+        y: u16,
+        changed: &HashSet<usize>,
+    ) -> Vec<u8> {
+        if to == from {
+            return Vec::new();
+        }
+        let gap = to - from;
+        let step = csi(gap, b'C');
+        if gap > MAX_REWRITE || usize::from(gap) > step.len() || pen.is_none() {
+            return step;
+        }
+        let start = self.index(from, y);
+        let plain = (start..start + usize::from(gap)).all(|i| {
+            let (cell_pen, s) = &self.screen[i];
+            !changed.contains(&i)
+                && Some(*cell_pen) == pen
+                && s.len() == 1
+                && (s.as_bytes()[0].is_ascii_graphic() || s == " ")
+        });
+        if !plain {
+            return step;
+        }
+        self.screen[start..start + usize::from(gap)]
+            .iter()
+            .flat_map(|(_, s)| s.bytes())
+            .collect()
+    }
+
+    /// Writes `updates` in the given order from `head`: the bytes, and where the cursor and
+    /// pen are afterwards. The copy of the screen is not touched.
+    fn encode<'a>(
+        &self,
+        mut head: Head,
+        updates: impl Iterator<Item = &'a Update<'a>>,
+        changed: &HashSet<usize>,
+    ) -> (Vec<u8>, Head) {
+        let mut out = Vec::new();
+        for &(x, y, cell) in updates {
+            out.extend(self.move_bytes(head, x, y, changed));
+            let pen = Pen::of(cell);
+            out.extend(sgr(head.pen, pen));
+            head.pen = Some(pen);
+            let symbol = cell.symbol();
+            out.extend_from_slice(symbol.as_bytes());
+            // After the last column the cursor waits to wrap; where it is then depends on
+            // the terminal, as it does after a character whose width terminals disagree on.
+            let width = symbol.width();
+            head.cursor = (width == 1 && x + 1 < self.width).then_some(Position { x: x + 1, y });
+        }
+        (out, head)
+    }
+
+    /// Records that the terminal now shows `updates`.
+    fn remember(&mut self, updates: &[Update]) {
+        for &(x, y, cell) in updates {
+            let symbol = cell.symbol();
+            let i = self.index(x, y);
+            self.screen[i] = (Pen::of(cell), symbol.to_string());
+            // The right half of a wide character is not a cell to rewrite.
+            for covered in 1..symbol.width().min(usize::from(self.width - x)) {
+                self.screen[i + covered].1 = UNKNOWN.to_string();
+            }
+        }
+    }
+}
+
+/// Bytes that move the cursor from row `from` to row `to` in its column.
+fn vertical(from: u16, to: u16) -> Vec<u8> {
+    match to.cmp(&from) {
+        std::cmp::Ordering::Equal => Vec::new(),
+        std::cmp::Ordering::Greater if to - from <= 3 => vec![b'\n'; usize::from(to - from)],
+        std::cmp::Ordering::Greater => csi(to - from, b'B'),
+        std::cmp::Ordering::Less => csi(from - to, b'A'),
+    }
+}
+
+/// `CSI n F` with the count left out when it is 1.
+fn csi(n: u16, function: u8) -> Vec<u8> {
+    let mut out = if n == 1 {
+        b"\x1b[".to_vec()
+    } else {
+        format!("\x1b[{n}").into_bytes()
+    };
+    out.push(function);
+    out
+}
+
+/// One SGR sequence that turns the pen `from` (unknown: `None`) into `to`; empty when
+/// nothing differs. Either changes only what differs, or resets and sets `to`, whichever is
+/// shorter.
+fn sgr(from: Option<Pen>, to: Pen) -> Vec<u8> {
+    let from_reset = {
+        let mut params = vec!["0".to_string()];
+        params.extend(pen_params(Pen::RESET, to));
+        params
+    };
+    let params = match from {
+        Some(from) if from == to => return Vec::new(),
+        Some(from) => {
+            let changes = pen_params(from, to);
+            if changes.join(";").len() <= from_reset.join(";").len() {
+                changes
+            } else {
+                from_reset
+            }
+        }
+        None => from_reset,
+    };
+    format!("\x1b[{}m", params.join(";")).into_bytes()
+}
+
+/// SGR parameters that turn the pen `from` into `to`.
+fn pen_params(from: Pen, to: Pen) -> Vec<String> {
+    let mut params: Vec<String> = Vec::new();
+    let mut now = from.modifier;
+    let removed = from.modifier - to.modifier;
+    if removed.intersects(Modifier::BOLD | Modifier::DIM) {
+        // 22 ends both bold and dim; the one that stays is set again below.
+        params.push("22".into());
+        now -= Modifier::BOLD | Modifier::DIM;
+    }
+    for (m, off) in [
+        (Modifier::ITALIC, "23"),
+        (Modifier::UNDERLINED, "24"),
+        (Modifier::SLOW_BLINK | Modifier::RAPID_BLINK, "25"),
+        (Modifier::REVERSED, "27"),
+        (Modifier::HIDDEN, "28"),
+        (Modifier::CROSSED_OUT, "29"),
+    ] {
+        if removed.intersects(m) {
+            params.push(off.into());
+            now -= m;
+        }
+    }
+    for (m, on) in [
+        (Modifier::BOLD, "1"),
+        (Modifier::DIM, "2"),
+        (Modifier::ITALIC, "3"),
+        (Modifier::UNDERLINED, "4"),
+        (Modifier::SLOW_BLINK, "5"),
+        (Modifier::RAPID_BLINK, "6"),
+        (Modifier::REVERSED, "7"),
+        (Modifier::HIDDEN, "8"),
+        (Modifier::CROSSED_OUT, "9"),
+    ] {
+        if to.modifier.contains(m) && !now.contains(m) {
+            params.push(on.into());
+        }
+    }
+    if to.fg != from.fg {
+        params.push(colour(to.fg, false));
+    }
+    if to.bg != from.bg {
+        params.push(colour(to.bg, true));
+    }
+    params
 }
 
 /// SGR parameters for a colour: the short 30–37/90–97 forms for the 16 named colours.
@@ -243,12 +383,14 @@ fn colour(c: Color, background: bool) -> String {
 }
 
 impl<W: Write> Write for LeanBackend<W> {
+    /// Bytes written directly join the frame being drawn, so they keep their place in it.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf)
+        self.pending.extend_from_slice(buf);
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Write::flush(&mut self.inner)
+        Backend::flush(self)
     }
 }
 
@@ -261,45 +403,76 @@ impl<W: Write> Backend for LeanBackend<W> {
         if size.width != self.width || size.height != self.height {
             self.forget(size);
         }
-        let mut out = Vec::with_capacity(4096);
-        for (x, y, cell) in content {
-            if x >= self.width || y >= self.height {
-                continue;
-            }
-            self.move_to(&mut out, x, y);
-            self.set_pen(&mut out, Pen::of(cell));
-            let symbol = cell.symbol();
-            out.extend_from_slice(symbol.as_bytes());
-            let width = symbol.width();
-            let i = self.index(x, y);
-            self.screen[i] = (Pen::of(cell), symbol.to_string());
-            // The right half of a wide character is not a cell to rewrite.
-            for covered in 1..width.min(usize::from(self.width - x)) {
-                self.screen[i + covered].1 = UNKNOWN.to_string();
-            }
-            // After the last column the cursor waits to wrap; where it is then depends on
-            // the terminal, as it does after a character whose width terminals disagree on.
-            self.cursor = (width == 1 && x + 1 < self.width).then_some(Position { x: x + 1, y });
+        let (width, height) = (self.width, self.height);
+        let updates: Vec<Update> = content
+            .filter(|&(x, y, _)| x < width && y < height)
+            .collect();
+        if updates.is_empty() {
+            return Ok(());
         }
-        self.inner.write_all(&out)
+        let changed: HashSet<usize> = updates.iter().map(|&(x, y, _)| self.index(x, y)).collect();
+        let (as_given, after_given) = self.encode(self.head, updates.iter(), &changed);
+        // Grouped by pen, in order of first appearance; row by row within a group. The
+        // cells are distinct, so any order leaves the same screen.
+        let mut pens: Vec<Pen> = Vec::new();
+        for (_, _, cell) in &updates {
+            if !pens.contains(&Pen::of(cell)) {
+                pens.push(Pen::of(cell));
+            }
+        }
+        let (bytes, head) = if pens.len() > 1 {
+            // Start with the pen the terminal already has, if any cell uses it.
+            if let Some(current) = self
+                .head
+                .pen
+                .and_then(|p| pens.iter().position(|&q| q == p))
+            {
+                pens[..=current].rotate_right(1);
+            }
+            let grouped = pens
+                .iter()
+                .flat_map(|&pen| updates.iter().filter(move |u| Pen::of(u.2) == pen));
+            let (by_pen, after_by_pen) = self.encode(self.head, grouped, &changed);
+            if by_pen.len() < as_given.len() {
+                (by_pen, after_by_pen)
+            } else {
+                (as_given, after_given)
+            }
+        } else {
+            (as_given, after_given)
+        };
+        self.pending.extend(bytes);
+        self.head = head;
+        self.remember(&updates);
+        Ok(())
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
-        self.inner.hide_cursor()
+        if self.cursor_hidden != Some(true) {
+            self.pending.extend_from_slice(b"\x1b[?25l");
+            self.cursor_hidden = Some(true);
+        }
+        Ok(())
     }
 
     fn show_cursor(&mut self) -> io::Result<()> {
-        self.inner.show_cursor()
+        if self.cursor_hidden != Some(false) {
+            self.pending.extend_from_slice(b"\x1b[?25h");
+            self.cursor_hidden = Some(false);
+        }
+        Ok(())
     }
 
     fn get_cursor_position(&mut self) -> io::Result<Position> {
+        Backend::flush(self)?;
         self.inner.get_cursor_position()
     }
 
     fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
-        let position = position.into();
-        self.inner.set_cursor_position(position)?;
-        self.cursor = Some(position);
+        let Position { x, y } = position.into();
+        let bytes = self.move_bytes(self.head, x, y, &HashSet::new());
+        self.pending.extend(bytes);
+        self.head.cursor = Some(Position { x, y });
         Ok(())
     }
 
@@ -309,9 +482,15 @@ impl<W: Write> Backend for LeanBackend<W> {
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
         // Erasing paints with the current background: start from a plain pen.
-        self.inner.write_all(b"\x1b[0m")?;
-        self.pen = Some(Pen::RESET);
-        self.inner.clear_region(clear_type)?;
+        self.pending.extend(sgr(self.head.pen, Pen::RESET));
+        self.head.pen = Some(Pen::RESET);
+        self.pending.extend_from_slice(match clear_type {
+            ClearType::All => b"\x1b[2J",
+            ClearType::AfterCursor => b"\x1b[J",
+            ClearType::BeforeCursor => b"\x1b[1J",
+            ClearType::CurrentLine => b"\x1b[2K",
+            ClearType::UntilNewLine => b"\x1b[K",
+        });
         let size = self.size()?;
         self.forget(size);
         if clear_type == ClearType::All {
@@ -337,7 +516,24 @@ impl<W: Write> Backend for LeanBackend<W> {
         }
     }
 
+    /// Sends the frame drawn since the last flush in one write.
     fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            let frame = std::mem::take(&mut self.pending);
+            let wrap = frame.len() >= self.sync_frames_from;
+            let mut out = Vec::with_capacity(frame.len() + 16);
+            if wrap {
+                out.extend_from_slice(b"\x1b[?2026h");
+            }
+            out.extend_from_slice(&frame);
+            if wrap {
+                out.extend_from_slice(b"\x1b[?2026l");
+            }
+            // Keep the buffer's capacity for the next frame.
+            self.pending = frame;
+            self.pending.clear();
+            self.inner.write_all(&out)?;
+        }
         Backend::flush(&mut self.inner)
     }
 }
@@ -512,6 +708,149 @@ mod tests {
         }
     }
 
+    /// A table of H rows like the dashboard's: a plain percentage and a green rate per row.
+    fn table_frame(percent: u32, rate: u32) -> Vec<Put> {
+        (0..H)
+            .flat_map(|y| {
+                [
+                    Put {
+                        x: 2,
+                        y,
+                        text: format!("row {y} {percent:>3}%"),
+                        style: Style::default(),
+                    },
+                    Put {
+                        x: 16,
+                        y,
+                        text: format!("{rate} KiB"),
+                        style: Style::default().fg(Color::Indexed(114)),
+                    },
+                ]
+            })
+            .collect()
+    }
+
+    /// Draws `frames` and returns the bytes each one sent, and the last frame.
+    fn bytes_per_frame(
+        backend: LeanBackend<Shared>,
+        out: &Shared,
+        frames: &[Vec<Put>],
+    ) -> (Vec<Vec<u8>>, ratatui::buffer::Buffer) {
+        let viewport = ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, W, H));
+        let mut term =
+            Terminal::with_options(backend, ratatui::TerminalOptions { viewport }).unwrap();
+        let mut sent = Vec::new();
+        let mut last = None;
+        for frame in frames {
+            let before = out.0.borrow().len();
+            let done = term
+                .draw(|f| {
+                    for p in frame {
+                        let span = Span::styled(p.text.clone(), p.style);
+                        f.buffer_mut().set_span(p.x, p.y, &span, W - p.x);
+                    }
+                })
+                .unwrap();
+            last = Some(done.buffer.clone());
+            sent.push(out.0.borrow()[before..].to_vec());
+        }
+        (sent, last.unwrap())
+    }
+
+    fn sgr_count(bytes: &[u8]) -> usize {
+        let text = String::from_utf8_lossy(bytes);
+        text.split("\x1b[")
+            .skip(1)
+            .filter(|seq| {
+                let end = seq
+                    .find(|c: char| c.is_ascii_alphabetic())
+                    .unwrap_or(seq.len());
+                seq[end..].starts_with('m')
+            })
+            .count()
+    }
+
+    #[test]
+    fn changes_down_two_columns_in_two_colours_take_one_colour_switch_and_one_byte_moves() {
+        let out = Shared::default();
+        let backend = LeanBackend::with_size(out.clone(), Size::new(W, H));
+        let (sent, last) =
+            bytes_per_frame(backend, &out, &[table_frame(10, 128), table_frame(11, 125)]);
+        let update = &sent[1];
+        // Every row changes a digit of its percentage and one of its rate. Grouped by pen,
+        // the frame starts with the green the terminal still has from the last frame and
+        // switches colour once, instead of twice per row.
+        assert_eq!(
+            sgr_count(update),
+            1,
+            "{:?}",
+            String::from_utf8_lossy(update)
+        );
+        // Down a column is LF and BS, two bytes a row instead of CR LF CSI n C (seven): in
+        // all, a digit and two bytes of moving per changed cell, one jump to each column and
+        // one colour switch.
+        let changed_cells = 2 * usize::from(H);
+        assert!(
+            update.len() <= changed_cells * (1 + 2) + 2 * "\x1b[1;11H".len() + "\x1b[39m".len(),
+            "{} bytes: {:?}",
+            update.len(),
+            String::from_utf8_lossy(update)
+        );
+        assert_screen_matches(&sent.concat(), &last);
+    }
+
+    #[test]
+    fn the_cursor_is_hidden_once_and_small_frames_are_not_wrapped() {
+        let out = Shared::default();
+        let backend = LeanBackend::with_size(out.clone(), Size::new(W, H));
+        let (sent, _) = bytes_per_frame(
+            backend,
+            &out,
+            &[
+                table_frame(10, 128),
+                table_frame(11, 125),
+                table_frame(11, 125),
+            ],
+        );
+        let hide = b"\x1b[?25l".as_slice();
+        assert!(sent[0].windows(hide.len()).any(|w| w == hide));
+        assert!(!sent[1].windows(hide.len()).any(|w| w == hide));
+        assert!(
+            sent[2].is_empty(),
+            "an unchanged frame sends nothing: {:?}",
+            sent[2]
+        );
+        for frame in &sent {
+            assert!(
+                !frame.starts_with(b"\x1b[?2026h"),
+                "{} bytes wrapped",
+                frame.len()
+            );
+        }
+    }
+
+    #[test]
+    fn frames_of_a_kilobyte_or_more_are_wrapped_in_a_synchronized_update() {
+        let out = Shared::default();
+        let backend = LeanBackend::with_size(out.clone(), Size::new(W, H));
+        // Every cell in its own colour: far more than 1 KiB.
+        let rainbow: Vec<Put> = (0..H)
+            .flat_map(|y| {
+                (0..W).map(move |x| Put {
+                    x,
+                    y,
+                    text: "#".into(),
+                    style: Style::default().fg(Color::Indexed((x * 7 + y) as u8)),
+                })
+            })
+            .collect();
+        let (sent, last) = bytes_per_frame(backend, &out, &[rainbow]);
+        let frame = &sent[0];
+        assert!(frame.len() > SYNC_FRAMES_FROM);
+        assert!(frame.starts_with(b"\x1b[?2026h") && frame.ends_with(b"\x1b[?2026l"));
+        assert_screen_matches(frame, &last);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -523,7 +862,7 @@ mod tests {
             frames in prop::collection::vec(prop::collection::vec(put_strategy(), 0..12), 1..6)
         ) {
             let lean = Shared::default();
-            let last = render(LeanBackend::with_size(lean.clone(), Size::new(W, H)), &frames);
+            let last = render(LeanBackend::with_size(lean.clone(), Size::new(W, H)).without_sync(), &frames);
             assert_screen_matches(&lean.0.borrow(), &last);
             let plain = Shared::default();
             render(CrosstermBackend::new(plain.clone()), &frames);

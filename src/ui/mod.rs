@@ -19,6 +19,7 @@ mod input;
 pub mod keymap;
 pub mod layout;
 mod scroll;
+mod steady;
 mod terminal;
 pub mod theme;
 pub mod torrents;

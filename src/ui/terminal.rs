@@ -1,6 +1,6 @@
 //! Taking over the terminal and always giving it back: raw mode, alternate screen and
-//! bracketed paste on entry; a drop guard and a panic hook that undo them; frames wrapped
-//! in synchronized output so a slow SSH link never shows half a frame.
+//! bracketed paste on entry; a drop guard and a panic hook that undo them. (Frames are
+//! wrapped in synchronized output by the backend, when they are big enough to need it.)
 
 use std::io::{self, Stdout, Write};
 use std::mem::ManuallyDrop;
@@ -8,10 +8,9 @@ use std::sync::Once;
 
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
-    disable_raw_mode, enable_raw_mode,
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use crossterm::{cursor, execute, queue};
+use crossterm::{cursor, execute};
 use ratatui::{Frame, Terminal};
 
 use super::backend::LeanBackend;
@@ -58,13 +57,9 @@ impl TerminalGuard {
         self.terminal.size()
     }
 
-    /// Draws one frame inside a synchronized update (terminals without support ignore it).
+    /// Draws one frame; only the cells that changed go to the terminal, in one write.
     pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
-        queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-        let drawn = self.terminal.draw(render).map(|_| ());
-        // End the update even when drawing failed, or the terminal would stay frozen.
-        let ended = execute!(self.terminal.backend_mut(), EndSynchronizedUpdate);
-        drawn.and(ended)
+        self.terminal.draw(render).map(|_| ())
     }
 }
 
