@@ -33,8 +33,8 @@ use super::logring::LogRing;
 use super::rates::DirectionalRates;
 use super::roots::RootManager;
 use super::snapshot::{
-    FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, SessionSnapshot, TorrentDetails,
-    TorrentState, TorrentSummary, TrackerEntry,
+    self, FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, SessionSnapshot,
+    TorrentDetails, TorrentState, TorrentSummary, TrackerEntry,
 };
 use super::source::{self, CheckedTorrent, Loaded};
 use super::store::{SessionSettings, SessionStore, TorrentRecord};
@@ -1137,8 +1137,11 @@ impl Engine {
             };
             let down_rate = e.rates.download.rate();
             let remaining = e.record.selected_bytes.saturating_sub(e.record.have_bytes);
-            let eta = (state == TorrentState::Downloading && down_rate > 1.0)
-                .then(|| Duration::from_secs_f64(remaining as f64 / down_rate));
+            let eta = if state == TorrentState::Downloading {
+                snapshot::eta(remaining, down_rate)
+            } else {
+                None
+            };
             let root = self.roots.by_token(&e.record.root_token);
             e.summary = Some(TorrentSummary {
                 info_hash: hash.clone(),

@@ -65,6 +65,12 @@ pub struct Limits {
     pub peers: Option<u32>,
 }
 
+/// Time left to fetch `remaining` bytes at `rate` bytes per second; `None` when (almost)
+/// nothing moves.
+pub fn eta(remaining: u64, rate: f64) -> Option<Duration> {
+    (rate > 1.0).then(|| Duration::from_secs_f64(remaining as f64 / rate))
+}
+
 /// One row of the torrent table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TorrentSummary {

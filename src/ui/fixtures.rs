@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{Local, TimeZone};
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -60,7 +59,7 @@ fn torrent(
         selected_bytes: size,
         download_rate: down,
         upload_rate: up,
-        eta: (down > 0.0).then(|| Duration::from_secs(((size - have) as f64 / down) as u64)),
+        eta: crate::engine::snapshot::eta(size - have, down),
         peers_connected: peers,
         peer_limit: Some(80),
         ratio,

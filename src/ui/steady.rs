@@ -5,11 +5,13 @@
 //! five seconds). Shown as is, every rate in the table changes every second: the figures are
 //! hard to read, rows sorted by rate swap places, and each change is bytes a slow SSH link
 //! has to carry. So a shown rate stays until the measured one moves more than
-//! [`STEADY_BAND`] away from it, or stops, or starts.
+//! [`STEADY_BAND`] away from it, or stops, or starts; the time left shown is worked out from
+//! the rate shown.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use crate::engine::snapshot::{InfoHash, SessionSnapshot};
+use crate::engine::snapshot::{self, InfoHash, SessionSnapshot, TorrentSummary};
 
 /// How far, relative to the shown rate, the measured rate may move before the shown one
 /// follows it.
@@ -30,6 +32,15 @@ pub fn steady(shown: f64, measured: f64) -> f64 {
     shown
 }
 
+/// The time left at the rate shown, so it does not flip between 2m and 3m with the measured
+/// rate's jitter either.
+fn shown_eta(t: &TorrentSummary) -> Option<Duration> {
+    snapshot::eta(
+        t.selected_bytes.saturating_sub(t.have_bytes),
+        t.download_rate,
+    )
+}
+
 /// The rates last shown, per torrent and for the session.
 #[derive(Debug, Default)]
 pub struct SteadyRates {
@@ -46,6 +57,9 @@ impl SteadyRates {
             let (down, up) = self.torrents.get(&t.info_hash).copied().unwrap_or_default();
             t.download_rate = steady(down, t.download_rate);
             t.upload_rate = steady(up, t.upload_rate);
+            if t.eta.is_some() {
+                t.eta = shown_eta(t);
+            }
             shown.insert(t.info_hash.clone(), (t.download_rate, t.upload_rate));
         }
         self.torrents = shown;
@@ -60,10 +74,10 @@ impl SteadyRates {
     pub fn would_keep(&self, snapshot: &SessionSnapshot) -> bool {
         self.session == (snapshot.download_rate, snapshot.upload_rate)
             && self.torrents.len() == snapshot.torrents.len()
-            && snapshot
-                .torrents
-                .iter()
-                .all(|t| self.torrents.get(&t.info_hash) == Some(&(t.download_rate, t.upload_rate)))
+            && snapshot.torrents.iter().all(|t| {
+                self.torrents.get(&t.info_hash) == Some(&(t.download_rate, t.upload_rate))
+                    && (t.eta.is_none() || t.eta == shown_eta(t))
+            })
     }
 }
 
@@ -133,5 +147,40 @@ mod tests {
         back.torrents.push(again);
         rates.apply(&mut back);
         assert_eq!(back.torrents[1].download_rate, 95.0 * KIB);
+    }
+
+    #[test]
+    fn the_time_left_follows_the_rate_shown() {
+        let mut rates = SteadyRates::default();
+        let mut snap = fixtures::snapshot();
+        snap.torrents.truncate(1);
+        let t = &mut snap.torrents[0];
+        t.selected_bytes = 20 * 1024 * 1024;
+        t.have_bytes = 5 * 1024 * 1024;
+        t.download_rate = 128.0 * KIB;
+        t.eta = snapshot::eta(15 * 1024 * 1024, 128.0 * KIB);
+        rates.apply(&mut snap);
+        assert_eq!(
+            snap.torrents[0].eta,
+            Some(std::time::Duration::from_secs(120))
+        );
+
+        // Measured 118 KiB/s: the engine says 130 s, the dashboard keeps 128 KiB/s and 120 s.
+        let t = &mut snap.torrents[0];
+        t.download_rate = 118.0 * KIB;
+        t.eta = snapshot::eta(15 * 1024 * 1024, 118.0 * KIB);
+        rates.apply(&mut snap);
+        assert_eq!(snap.torrents[0].download_rate, 128.0 * KIB);
+        assert_eq!(
+            snap.torrents[0].eta,
+            Some(std::time::Duration::from_secs(120))
+        );
+
+        // No time left without a download in progress (the engine's call), whatever the rate.
+        let t = &mut snap.torrents[0];
+        t.download_rate = 120.0 * KIB;
+        t.eta = None;
+        rates.apply(&mut snap);
+        assert_eq!(snap.torrents[0].eta, None);
     }
 }

@@ -50,13 +50,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if area.height >= 2 {
         let session = vec![
             Span::styled("session ", theme.dim),
+            // In the colours of the rates above, as the Lifetime line of the details.
             Span::styled(
                 format!("↓ {}", format::bytes(s.downloaded_session)),
-                theme.header,
+                theme.download,
             ),
+            Span::raw(" "),
             Span::styled(
-                format!(" ↑ {}", format::bytes(s.uploaded_session)),
-                theme.header,
+                format!("↑ {}", format::bytes(s.uploaded_session)),
+                theme.upload,
             ),
         ];
         let session_w: usize = session.iter().map(|s| s.width()).sum();
