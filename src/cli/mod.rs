@@ -382,6 +382,9 @@ async fn download_all(handle: &EngineHandle, args: &DownloadArgs) -> anyhow::Res
         b
     });
     let mut snapshots = handle.watch();
+    // One listener for the whole download: a Ctrl-C between two snapshots is not lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
         let snap = snapshots.borrow_and_update().clone();
         let ours: Vec<_> = snap
@@ -416,7 +419,7 @@ async fn download_all(handle: &EngineHandle, args: &DownloadArgs) -> anyhow::Res
         }
         tokio::select! {
             r = snapshots.changed() => { if r.is_err() { bail!("the engine stopped"); } }
-            _ = tokio::signal::ctrl_c() => { bail!("interrupted"); }
+            _ = &mut interrupted => { bail!("interrupted"); }
         }
     }
 }
