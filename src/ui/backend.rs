@@ -153,14 +153,12 @@ impl<W: Write> LeanBackend<W> {
         // newline mode) and never scrolls here, since the target row is on the screen.
         let mut relative = vertical(at.y, y);
         relative.extend(self.horizontal(head.pen, at.x, x, y, changed));
-        if relative.len() < absolute.len() {
-            relative
-        } else {
-            absolute
-        }
+        shortest(absolute, relative)
     }
 
-    /// Bytes that move the cursor along row `y` from column `from` to column `to`.
+    /// Bytes that move the cursor along row `y` from column `from` to column `to`: BS or
+    /// `CSI n D` back, CR and forward again, `CSI n C`, or the cells in between written
+    /// again (see [`rewrite`](Self::rewrite)).
     fn horizontal(
         &self,
         pen: Option<Pen>,
@@ -169,60 +167,55 @@ impl<W: Write> LeanBackend<W> {
         y: u16,
         changed: &HashSet<usize>,
     ) -> Vec<u8> {
-        if to == from {
-            return Vec::new();
-        }
-        if to < from {
-            let back = from - to;
-            let mut best = if back <= 3 {
-                vec![b'\x08'; usize::from(back)]
-            } else {
-                csi(back, b'D')
-            };
-            let mut from_start = vec![b'\r'];
-            from_start.extend(self.forward(pen, 0, to, y, changed));
-            if from_start.len() < best.len() {
-                best = from_start;
+        match to.cmp(&from) {
+            std::cmp::Ordering::Equal => Vec::new(),
+            std::cmp::Ordering::Less => {
+                let back = from - to;
+                let step = if back <= 3 {
+                    vec![b'\x08'; usize::from(back)]
+                } else {
+                    csi(back, b'D')
+                };
+                let mut from_start = vec![b'\r'];
+                from_start.extend(self.horizontal(pen, 0, to, y, changed));
+                shortest(step, from_start)
             }
-            return best;
+            std::cmp::Ordering::Greater => {
+                let step = csi(to - from, b'C');
+                let cells = self.index(from, y)..self.index(to, y);
+                match self.rewrite(pen, cells, changed) {
+                    Some(again) if again.len() <= step.len() => again,
+                    _ => step,
+                }
+            }
         }
-        self.forward(pen, from, to, y, changed)
     }
 
-    /// Bytes that move the cursor right along row `y`: a `CSI n C`, or the cells in between
-    /// written again when that is shorter and they are plain one-column text that this frame
-    /// does not change, already written with the pen in use.
-    fn forward(
+    /// The bytes of `cells` (indices on one row), to write them again as a way of moving
+    /// over them: only a short run of plain one-column text that this frame does not change,
+    /// already written with the pen in use.
+    fn rewrite(
         &self,
         pen: Option<Pen>,
-        from: u16,
-        to: u16,
-        y: u16,
+        cells: std::ops::Range<usize>,
         changed: &HashSet<usize>,
-    ) -> Vec<u8> {
-        if to == from {
-            return Vec::new();
+    ) -> Option<Vec<u8>> {
+        if cells.len() > usize::from(MAX_REWRITE) {
+            return None;
         }
-        let gap = to - from;
-        let step = csi(gap, b'C');
-        if gap > MAX_REWRITE || usize::from(gap) > step.len() || pen.is_none() {
-            return step;
-        }
-        let start = self.index(from, y);
-        let plain = (start..start + usize::from(gap)).all(|i| {
+        let plain = cells.clone().all(|i| {
             let (cell_pen, s) = &self.screen[i];
             !changed.contains(&i)
                 && Some(*cell_pen) == pen
                 && s.len() == 1
                 && (s.as_bytes()[0].is_ascii_graphic() || s == " ")
         });
-        if !plain {
-            return step;
-        }
-        self.screen[start..start + usize::from(gap)]
-            .iter()
-            .flat_map(|(_, s)| s.bytes())
-            .collect()
+        plain.then(|| {
+            self.screen[cells]
+                .iter()
+                .flat_map(|(_, s)| s.bytes())
+                .collect()
+        })
     }
 
     /// Writes `updates` in the given order from `head`: the bytes, and where the cursor and
@@ -288,24 +281,26 @@ fn csi(n: u16, function: u8) -> Vec<u8> {
 /// nothing differs. Either changes only what differs, or resets and sets `to`, whichever is
 /// shorter.
 fn sgr(from: Option<Pen>, to: Pen) -> Vec<u8> {
-    let from_reset = {
-        let mut params = vec!["0".to_string()];
-        params.extend(pen_params(Pen::RESET, to));
-        params
-    };
-    let params = match from {
-        Some(from) if from == to => return Vec::new(),
-        Some(from) => {
-            let changes = pen_params(from, to);
-            if changes.join(";").len() <= from_reset.join(";").len() {
-                changes
-            } else {
-                from_reset
-            }
-        }
+    if from == Some(to) {
+        return Vec::new();
+    }
+    let sequence = |params: Vec<String>| format!("\x1b[{}m", params.join(";")).into_bytes();
+    let mut from_reset = vec!["0".to_string()];
+    from_reset.extend(pen_params(Pen::RESET, to));
+    let from_reset = sequence(from_reset);
+    match from {
+        Some(from) => shortest(sequence(pen_params(from, to)), from_reset),
         None => from_reset,
-    };
-    format!("\x1b[{}m", params.join(";")).into_bytes()
+    }
+}
+
+/// The shorter of two ways to the same end; the first when they are as long.
+fn shortest(first: Vec<u8>, second: Vec<u8>) -> Vec<u8> {
+    if second.len() < first.len() {
+        second
+    } else {
+        first
+    }
 }
 
 /// SGR parameters that turn the pen `from` into `to`.
