@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::engine::snapshot::Limits;
+use trove_proto::snapshot::Limits;
 
 /// Port librqbit listens on when the file does not say.
 pub const DEFAULT_LISTEN_PORT: u16 = 4240;

@@ -1,11 +1,9 @@
 //! trove: a terminal torrent client and library manager.
 //!
-//! `engine` owns everything torrent (librqbit, the store, roots, rates, logs) and never
-//! imports a UI crate; `ui` draws the dashboard from the engine's snapshot types; `cli`
-//! holds the command line.
+//! This crate is the `trove` binary's wiring: the command line, the config file and the
+//! default paths. The engine ([`trove_engine`]), the dashboard ([`trove_ui`]) and the
+//! protocol between them ([`trove_proto`]) are crates of their own.
 
 pub mod cli;
 pub mod config;
-pub mod engine;
 pub mod paths;
-pub mod ui;

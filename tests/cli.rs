@@ -2,6 +2,8 @@
 //! alone, the offline store commands, the data-dir lock, the daemon (complete, restart,
 //! seed), restart mid-download, one-shot `trove download`, and lifetime counters. Real
 //! libtorrent peers on 127.0.0.1 only; DHT, LSD and UPnP off (see `TroveEnv`).
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

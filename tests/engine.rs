@@ -1,6 +1,8 @@
 //! The engine against real peers: a real librqbit session and sled store in this process,
 //! Debian's libtorrent as seeders and leechers, everything on 127.0.0.1 with DHT, LSD and
 //! UPnP off.
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
@@ -8,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use support::engine::{Eng, LONG, MIB, addr, downloaded_to, payload_dir, torrent};
 use support::{Peer, trees_identical};
-use trove::engine::api::{AddOptions, Command, TorrentSource};
-use trove::engine::snapshot::{Limits, TorrentState};
+use trove_proto::command::{AddOptions, Command, TorrentSource};
+use trove_proto::snapshot::{Limits, TorrentState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downloads_single_and_multi_file_torrents_byte_identical() {
@@ -340,7 +342,7 @@ fn assert_sent_once(seeder: &Peer, t: &support::MadeTorrent, size: u64) {
     );
 }
 
-fn pieces_had(p: &trove::engine::snapshot::PieceMap) -> u32 {
+fn pieces_had(p: &trove_proto::snapshot::PieceMap) -> u32 {
     p.bitfield.iter().map(|b| b.count_ones()).sum()
 }
 

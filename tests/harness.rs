@@ -1,6 +1,8 @@
 //! Proves the real-peer harness in `tests/support` works, without trove: libtorrent peers
 //! swap a torrent directly and through opentracker, and aria2 downloads from a libtorrent
 //! seeder. If these fail, trove's integration tests cannot be trusted either.
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

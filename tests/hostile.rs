@@ -6,6 +6,8 @@
 //! The inputs live in `tests/corpus/` (made by `tests/corpus/make.py`, listed with the
 //! expected reason in `tests/corpus/MANIFEST.tsv`); the few that cannot sit in a small file
 //! (a million files, an oversized file, URLs) are made here. Everything is on 127.0.0.1.
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -1,5 +1,7 @@
 //! Reliability: crashes, full and vanishing roots. Real peers on 127.0.0.1 only; tmpfs
 //! mounts (the suite runs as root) are unmounted in every exit path.
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
@@ -10,8 +12,8 @@ use std::time::Duration;
 use serde_json::Value;
 use support::engine::{Eng, LONG, MIB, downloaded_to, payload_dir, torrent};
 use support::{Peer, TroveEnv, trees_identical, wait_until};
-use trove::engine::api::{AddOptions, Command as EngineCommand};
-use trove::engine::snapshot::TorrentState;
+use trove_proto::command::{AddOptions, Command as EngineCommand};
+use trove_proto::snapshot::TorrentState;
 
 /// A small tmpfs mounted over a folder; unmounted on drop, even when the test fails.
 struct Tmpfs(PathBuf);

@@ -7,6 +7,8 @@
 //!     decode, is refused by every command that opens it with one line saying what is wrong
 //!     and how to recover, and its files are byte-for-byte unchanged; export salvages what
 //!     is readable.
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
@@ -518,7 +520,7 @@ fn damaged_stores_are_refused_with_guidance_and_left_byte_for_byte() {
 
     type Damage = fn(&Path);
     let set_future: Damage = |s| {
-        trove::engine::store::testing::set_format_marker(s, trove::engine::store::STORE_FORMAT + 1)
+        trove_engine::store::testing::set_format_marker(s, trove_engine::store::STORE_FORMAT + 1)
             .unwrap()
     };
     let cases: Vec<(&str, Damage, Vec<&str>)> = vec![
@@ -556,7 +558,7 @@ fn damaged_stores_are_refused_with_guidance_and_left_byte_for_byte() {
     let env = TroveEnv::new(&["main"]);
     let store = env.data_dir.join("store");
     copy_dir(&pristine_store, &store);
-    trove::engine::store::testing::put_raw_record(&store, &bad_record_hash, b"{\"info_hash\": 12")
+    trove_engine::store::testing::put_raw_record(&store, &bad_record_hash, b"{\"info_hash\": 12")
         .unwrap();
     let before = files_under(&store);
     let t3_path = p(&t3);

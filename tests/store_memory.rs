@@ -9,14 +9,16 @@
 //! `store::release_garbage`). This test writes from many long-lived threads in turn, as the
 //! engine does, and counts the live heap with its own allocator (its own test binary, so
 //! nothing else allocates meanwhile).
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::sync::mpsc;
 
-use trove::engine::snapshot::{Limits, TorrentState};
-use trove::engine::store::{SeenPeer, SessionStore, SledStore, TorrentRecord};
+use trove_engine::store::{SeenPeer, SessionStore, SledStore, TorrentRecord};
+use trove_proto::snapshot::{Limits, TorrentState};
 
 struct Counting;
 
@@ -79,8 +81,8 @@ fn record(i: usize, round: u64) -> TorrentRecord {
 /// What `Engine::flush_counters` does every 10 s.
 fn flush_counters(store: &dyn SessionStore, round: u64) {
     let records: Vec<_> = (0..20).map(|i| record(i, round)).collect();
-    store.put_many_unsynced(&records).unwrap();
-    store.flush().unwrap();
+    store.put_many_unsynced(&records).expect("records written");
+    store.flush().expect("store flushed");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The real `trove` dashboard driven as a person would, through tmux: paste a magnet,
 //! pick a root, watch it complete, pause, resume, remove with data, quit. Every step is
 //! checked on the captured screen and on disk.
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -17,15 +17,15 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{self, Config};
-use crate::engine::api::{AddOptions, EngineHandle};
-use crate::engine::lock::DataDirLock;
-use crate::engine::logring::{DEFAULT_LOG_CAPACITY, LogRing, RingFilter};
-use crate::engine::roots::{RootManager, RootSpec};
-use crate::engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
-use crate::engine::snapshot::{Limits, TorrentState};
-use crate::engine::store::{MemoryStore, SessionStore, SledStore};
 use crate::paths;
 use args::{Cli, CommandArgs, DownloadArgs, SessionArgs};
+use trove_engine::lock::DataDirLock;
+use trove_engine::logring::{DEFAULT_LOG_CAPACITY, LogRing, RingFilter};
+use trove_engine::roots::{RootManager, RootSpec};
+use trove_engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
+use trove_engine::store::{MemoryStore, SessionStore, SledStore};
+use trove_proto::snapshot::{Limits, TorrentState};
+use trove_proto::{AddOptions, Client};
 
 /// Everything resolved from flags, environment and the config file.
 pub(crate) struct AppContext {
@@ -186,7 +186,7 @@ async fn start_persistent(
     ctx: &AppContext,
     ring: &LogRing,
     args: &SessionArgs,
-) -> anyhow::Result<(DataDirLock, EngineHandle, EngineTask)> {
+) -> anyhow::Result<(DataDirLock, Client, EngineTask)> {
     let (lock, store) = open_store(&ctx.data_dir)?;
     let stored = store.settings().map_err(|e| anyhow::anyhow!("{e}"))?.limits;
     let limits = session_limits(&ctx.config, stored, args);
@@ -234,7 +234,7 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         .or_else(|| ctx.config.ui.theme.clone())
         .unwrap_or_else(|| "default".to_string());
     // Fail on a bad theme before the terminal is taken over.
-    crate::ui::load_theme(&theme, no_color)?;
+    trove_ui::load_theme(&theme, no_color)?;
     let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
     let (_lock, handle, task) = start_persistent(ctx, &ring, &cli.session).await?;
     let refresh_ms = cli
@@ -242,9 +242,9 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         .or(ctx.config.ui.refresh_ms)
         .unwrap_or(1000)
         .max(50);
-    let result = crate::ui::run(
+    let result = trove_ui::run(
         handle,
-        crate::ui::UiOptions {
+        trove_ui::UiOptions {
             refresh: Duration::from_millis(refresh_ms),
             theme,
             keymap: ctx.config.ui.keymap.clone(),
@@ -349,7 +349,7 @@ async fn run_download(
     result
 }
 
-async fn download_all(handle: &EngineHandle, args: &DownloadArgs) -> anyhow::Result<i32> {
+async fn download_all(handle: &Client, args: &DownloadArgs) -> anyhow::Result<i32> {
     let mut hashes = Vec::new();
     for src in &args.sources {
         let source = offline::read_source(src)?;

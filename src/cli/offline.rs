@@ -10,14 +10,14 @@ use serde::Serialize;
 
 use super::AppContext;
 use super::args::{AddArgs, CommandArgs};
-use crate::engine::api::{AddOptions, EngineError, TorrentSource};
-use crate::engine::session::{delete_torrent_files, prepare_record, resolve_prefix};
-use crate::engine::snapshot::{Limits, TorrentState};
-use crate::engine::source::{self, Loaded};
-use crate::engine::store::{SessionStore, SledStore, TorrentRecord};
+use trove_engine::session::{delete_torrent_files, prepare_record, resolve_prefix};
+use trove_engine::source::{self, Loaded};
+use trove_engine::store::{SessionStore, SledStore, TorrentRecord};
+use trove_proto::command::{AddOptions, EngineError, TorrentSource};
+use trove_proto::snapshot::{Limits, TorrentState};
 
 /// Reads one SOURCE argument; `-` reads a .torrent from stdin.
-pub fn read_source(text: &str) -> anyhow::Result<TorrentSource> {
+pub(super) fn read_source(text: &str) -> anyhow::Result<TorrentSource> {
     if text == "-" {
         let mut buf = Vec::new();
         std::io::stdin()

@@ -38,17 +38,17 @@ use serde_json::Value;
 
 use super::AppContext;
 use super::args::ImportArgs;
-use crate::engine::lock::DataDirLock;
-use crate::engine::roots::StorageRoot;
-use crate::engine::session::check_file_indices;
-use crate::engine::source::{self, Loaded};
-use crate::engine::store::{STORE_FORMAT, SessionSettings, SessionStore, SledStore, TorrentRecord};
+use trove_engine::lock::DataDirLock;
+use trove_engine::roots::StorageRoot;
+use trove_engine::session::check_file_indices;
+use trove_engine::source::{self, Loaded};
+use trove_engine::store::{STORE_FORMAT, SessionSettings, SessionStore, SledStore, TorrentRecord};
 
 /// The version of the export document this trove writes and reads.
-pub const EXPORT_FORMAT: u64 = 1;
+pub(super) const EXPORT_FORMAT: u64 = 1;
 
 /// Exit code of `trove export` when some records could not be read and were left out.
-pub const EXIT_PARTIAL_EXPORT: i32 = 2;
+pub(super) const EXIT_PARTIAL_EXPORT: i32 = 2;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -107,7 +107,7 @@ pub(crate) fn export(ctx: &AppContext, file: &Path) -> anyhow::Result<i32> {
     let _lock = DataDirLock::acquire(&ctx.data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let store_dir = ctx.data_dir.join("store");
     let salvaged = SledStore::salvage(&store_dir).map_err(|e| match e {
-        crate::engine::store::StoreError::Damaged { path, reason } => anyhow::anyhow!(
+        trove_engine::store::StoreError::Damaged { path, reason } => anyhow::anyhow!(
             "cannot export the store at {}: {reason}. Nothing in it was changed; if you have an earlier export, move the folder aside and `trove import` it",
             path.display()
         ),

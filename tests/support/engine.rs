@@ -8,28 +8,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{MadeTorrent, Peer};
-use trove::engine::api::{AddOptions, EngineHandle, TorrentSource};
-use trove::engine::logring::LogRing;
-use trove::engine::roots::{RootManager, RootSpec};
-use trove::engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
-use trove::engine::snapshot::{Limits, SessionSnapshot, TorrentState, TorrentSummary};
-use trove::engine::store::{SessionStore, SledStore};
+use trove_engine::logring::LogRing;
+use trove_engine::roots::{RootManager, RootSpec};
+use trove_engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
+use trove_engine::store::{SessionStore, SledStore};
+use trove_proto::snapshot::{Limits, SessionSnapshot, TorrentState, TorrentSummary};
+use trove_proto::{AddOptions, Client, TorrentSource};
 
 /// A persistent engine in a temp dir, restartable on the same store.
-pub struct Eng {
+pub(crate) struct Eng {
     pub dir: tempfile::TempDir,
     pub roots: Vec<(String, PathBuf)>,
-    handle: Option<EngineHandle>,
+    handle: Option<Client>,
     task: Option<EngineTask>,
     pub limits: Limits,
 }
 
 impl Eng {
-    pub async fn start(roots: &[&str]) -> Eng {
+    pub(crate) async fn start(roots: &[&str]) -> Eng {
         Self::start_with(roots, Limits::default()).await
     }
 
-    pub async fn start_with(roots: &[&str], limits: Limits) -> Eng {
+    pub(crate) async fn start_with(roots: &[&str], limits: Limits) -> Eng {
         let dir = tempfile::Builder::new()
             .prefix("trove-eng")
             .tempdir()
@@ -53,7 +53,7 @@ impl Eng {
         e
     }
 
-    pub async fn boot(&mut self) {
+    pub(crate) async fn boot(&mut self) {
         let specs: Vec<RootSpec> = self
             .roots
             .iter()
@@ -82,46 +82,51 @@ impl Eng {
         self.task = Some(task);
     }
 
-    pub async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         self.stop().await;
         self.boot().await;
     }
 
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         self.handle = None;
         if let Some(t) = self.task.take() {
             t.shutdown().await;
         }
     }
 
-    pub fn h(&self) -> &EngineHandle {
+    pub(crate) fn h(&self) -> &Client {
         self.handle.as_ref().unwrap()
     }
 
-    pub fn root(&self, label: &str) -> PathBuf {
+    pub(crate) fn root(&self, label: &str) -> PathBuf {
         self.roots.iter().find(|r| r.0 == label).unwrap().1.clone()
     }
 
     /// Whether librqbit holds the torrent: its own persistence file lists every torrent it
     /// manages (trove removes that file at every start, so it lists only this run's).
-    pub fn librqbit_holds(&self, hash: &str) -> bool {
+    pub(crate) fn librqbit_holds(&self, hash: &str) -> bool {
         std::fs::read_to_string(self.dir.path().join("fastresume").join("session.json"))
             .is_ok_and(|s| s.contains(hash))
     }
 
     /// The torrent's fast-resume bitfield file.
-    pub fn bitfield_file(&self, hash: &str) -> PathBuf {
+    pub(crate) fn bitfield_file(&self, hash: &str) -> PathBuf {
         self.dir
             .path()
             .join("fastresume")
             .join(format!("{hash}.bitv"))
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.h().snapshot().listen_addr.unwrap().port()
     }
 
-    pub async fn add_file(&self, t: &MadeTorrent, peers: &[&Peer], opts: AddOptions) -> String {
+    pub(crate) async fn add_file(
+        &self,
+        t: &MadeTorrent,
+        peers: &[&Peer],
+        opts: AddOptions,
+    ) -> String {
         let mut opts = opts;
         opts.peers = peers.iter().map(|p| addr(p)).collect();
         self.h()
@@ -132,7 +137,7 @@ impl Eng {
     }
 
     /// Waits (bounded) until `f` accepts the latest snapshot.
-    pub async fn wait<T>(
+    pub(crate) async fn wait<T>(
         &self,
         what: &str,
         timeout: Duration,
@@ -156,7 +161,7 @@ impl Eng {
         }
     }
 
-    pub async fn wait_state(
+    pub(crate) async fn wait_state(
         &self,
         hash: &str,
         state: TorrentState,
@@ -169,11 +174,11 @@ impl Eng {
     }
 }
 
-pub fn torrent(s: &SessionSnapshot, hash: &str) -> Option<TorrentSummary> {
+pub(crate) fn torrent(s: &SessionSnapshot, hash: &str) -> Option<TorrentSummary> {
     s.torrents.iter().find(|t| t.info_hash == hash).cloned()
 }
 
-pub fn loopback() -> NetworkOptions {
+pub(crate) fn loopback() -> NetworkOptions {
     NetworkOptions {
         listen_port: 0,
         bind: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
@@ -184,21 +189,21 @@ pub fn loopback() -> NetworkOptions {
     }
 }
 
-pub fn addr(p: &Peer) -> SocketAddr {
+pub(crate) fn addr(p: &Peer) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p.port())
 }
 
-pub fn payload_dir() -> tempfile::TempDir {
+pub(crate) fn payload_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("trove-payload")
         .tempdir()
         .unwrap()
 }
 
-pub const MIB: u64 = 1 << 20;
-pub const LONG: Duration = Duration::from_secs(90);
+pub(crate) const MIB: u64 = 1 << 20;
+pub(crate) const LONG: Duration = Duration::from_secs(90);
 
 /// Where a torrent's content lands in a root.
-pub fn downloaded_to(t: &MadeTorrent, root: &Path) -> PathBuf {
+pub(crate) fn downloaded_to(t: &MadeTorrent, root: &Path) -> PathBuf {
     root.join(&t.name)
 }

@@ -19,7 +19,7 @@
 //!   `Peer`s and `Daemon`s on the test's own thread, not in a short-lived helper thread.
 #![allow(dead_code)]
 
-pub mod engine;
+pub(crate) mod engine;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -37,9 +37,9 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 /// Debian's python3-libtorrent imports only under this interpreter.
-pub const PYTHON: &str = "/usr/bin/python3";
-pub const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/peer.py");
-pub const TROVE_BIN: &str = env!("CARGO_BIN_EXE_trove");
+pub(crate) const PYTHON: &str = "/usr/bin/python3";
+pub(crate) const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/peer.py");
+pub(crate) const TROVE_BIN: &str = env!("CARGO_BIN_EXE_trove");
 
 const POLL: Duration = Duration::from_millis(50);
 
@@ -58,7 +58,7 @@ const SIGHUP: i32 = 1;
 const PR_SET_PDEATHSIG: i32 = 1;
 
 /// Sends `sig` to `pid`; false if there is no such process.
-pub fn send_signal(pid: u32, sig: i32) -> bool {
+pub(crate) fn send_signal(pid: u32, sig: i32) -> bool {
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe { kill(pid as i32, sig) == 0 }
 }
@@ -76,7 +76,7 @@ fn die_with_parent(cmd: &mut Command) {
 }
 
 /// Waits for `child` to exit, at most `timeout`.
-pub fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+pub(crate) fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
@@ -139,7 +139,7 @@ fn read_tail(path: &Path) -> String {
 
 /// Runs `cmd` to completion with piped stdout/stderr, killing it after `timeout`.
 /// Panics on timeout (with what it printed so far).
-pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
+pub(crate) fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -178,7 +178,7 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
 // ---------------------------------------------------------------------------------------
 
 /// Polls `f` every 50 ms until it returns `Some`; panics naming `what` after `timeout`.
-pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = f() {
@@ -196,7 +196,7 @@ static NEXT_PORT: AtomicU32 = AtomicU32::new(0);
 /// A port free for both TCP and UDP on 127.0.0.1. Picked below the kernel's ephemeral
 /// range (32768+), so an outgoing connection cannot grab it before the server binds, and
 /// never the same twice in one test binary.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     const LO: u32 = 20000;
     const SPAN: u32 = 12000;
     let _ = NEXT_PORT.compare_exchange(
@@ -217,7 +217,7 @@ pub fn free_port() -> u16 {
 }
 
 /// True if something accepts TCP connections on 127.0.0.1:`port`.
-pub fn port_open(port: u16) -> bool {
+pub(crate) fn port_open(port: u16) -> bool {
     let addr = ("127.0.0.1", port)
         .to_socket_addrs()
         .unwrap()
@@ -226,7 +226,7 @@ pub fn port_open(port: u16) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
 }
 
-pub fn files_identical(a: &Path, b: &Path) -> bool {
+pub(crate) fn files_identical(a: &Path, b: &Path) -> bool {
     compare_files(a, b).is_ok()
 }
 
@@ -314,7 +314,7 @@ fn file_tree(root: &Path) -> Result<BTreeMap<PathBuf, u64>, String> {
 
 /// Same set of relative file paths (zero-byte files included) with the same bytes.
 /// `a` and `b` may both be single files.
-pub fn trees_identical(a: &Path, b: &Path) -> Result<(), String> {
+pub(crate) fn trees_identical(a: &Path, b: &Path) -> Result<(), String> {
     let ta = file_tree(a)?;
     let tb = file_tree(b)?;
     let only_a: Vec<_> = ta.keys().filter(|k| !tb.contains_key(*k)).collect();
@@ -343,7 +343,7 @@ pub fn trees_identical(a: &Path, b: &Path) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
-pub struct MadeTorrent {
+pub(crate) struct MadeTorrent {
     pub torrent_path: PathBuf,
     pub info_hash: String,
     pub magnet: String,
@@ -361,13 +361,13 @@ pub struct MadeTorrent {
 
 impl MadeTorrent {
     /// The payload: the file itself for a single-file torrent, else the top folder.
-    pub fn content_path(&self) -> PathBuf {
+    pub(crate) fn content_path(&self) -> PathBuf {
         self.payload_dir.join(&self.name)
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct PeerStatus {
+pub(crate) struct PeerStatus {
     pub num_peers: u64,
     /// Payload bytes sent, updated by libtorrent once a second.
     pub all_time_upload: u64,
@@ -389,7 +389,7 @@ struct PeerIo {
     next_id: u64,
 }
 
-pub struct Peer {
+pub(crate) struct Peer {
     child: Mutex<Child>,
     io: Mutex<PeerIo>,
     port: u16,
@@ -402,11 +402,11 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Peer {
     /// Starts a libtorrent peer listening on an ephemeral port of 127.0.0.1.
-    pub fn start() -> Peer {
+    pub(crate) fn start() -> Peer {
         Self::start_on(0)
     }
 
-    pub fn start_on(port: u16) -> Peer {
+    pub(crate) fn start_on(port: u16) -> Peer {
         let tmp = tempfile::Builder::new()
             .prefix("trove-peer")
             .tempdir()
@@ -469,26 +469,26 @@ impl Peer {
     }
 
     /// The python process id (e.g. to SIGSTOP it in a test of a hung peer).
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.pid
     }
 
     /// The port the peer listens on (127.0.0.1).
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
-    pub fn addr(&self) -> String {
+    pub(crate) fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         read_tail(&self.stderr_path)
     }
 
     /// Sends one request and returns the reply (`ok` true or false), or Err if the peer
     /// did not answer within `timeout` or is gone.
-    pub fn try_request(&self, mut req: Value, timeout: Duration) -> Result<Value, String> {
+    pub(crate) fn try_request(&self, mut req: Value, timeout: Duration) -> Result<Value, String> {
         let mut io = lock(&self.io);
         let id = io.next_id;
         io.next_id += 1;
@@ -524,7 +524,7 @@ impl Peer {
     }
 
     /// Sends one request; panics unless the reply is `ok`.
-    pub fn request(&self, req: Value, timeout: Duration) -> Value {
+    pub(crate) fn request(&self, req: Value, timeout: Duration) -> Value {
         match self.try_request(req.clone(), timeout) {
             Ok(v) if v["ok"] == json!(true) => v,
             Ok(v) => panic!(
@@ -538,7 +538,7 @@ impl Peer {
 
     /// Writes a payload under `dir/name` (a single file when `files` is one entry named
     /// `name`, else a folder) with deterministic content, and `dir/name.torrent` (v1 only).
-    pub fn make_torrent(
+    pub(crate) fn make_torrent(
         &self,
         dir: impl AsRef<Path>,
         name: &str,
@@ -549,7 +549,7 @@ impl Peer {
     }
 
     /// [`Peer::make_torrent`] with an announce URL and a content seed.
-    pub fn make_torrent_with(
+    pub(crate) fn make_torrent_with(
         &self,
         dir: impl AsRef<Path>,
         name: &str,
@@ -571,7 +571,7 @@ impl Peer {
 
     /// [`Peer::make_torrent`] with BEP 47 padding: every file starts on a piece boundary,
     /// after a `.pad/N` entry. libtorrent also sorts the files by path (name them so).
-    pub fn make_padded_torrent(
+    pub(crate) fn make_padded_torrent(
         &self,
         dir: impl AsRef<Path>,
         name: &str,
@@ -621,12 +621,12 @@ impl Peer {
     }
 
     /// Seeds `t` from its payload dir; returns once libtorrent has checked it and seeds.
-    pub fn seed(&self, t: &MadeTorrent) {
+    pub(crate) fn seed(&self, t: &MadeTorrent) {
         self.seed_from(&t.torrent_path, &t.payload_dir, 0);
     }
 
     /// Seeds with a per-torrent upload cap in bytes per second.
-    pub fn seed_with_limit(&self, t: &MadeTorrent, bytes_per_sec: u64) {
+    pub(crate) fn seed_with_limit(&self, t: &MadeTorrent, bytes_per_sec: u64) {
         self.seed_from(&t.torrent_path, &t.payload_dir, bytes_per_sec);
     }
 
@@ -634,7 +634,7 @@ impl Peer {
     /// seed, before any trove is involved, is replaced once (seen now and then in full
     /// runs, with six seeders starting together and no word on stderr); the second death
     /// fails the test.
-    pub fn seeding_with_limit(t: &MadeTorrent, bytes_per_sec: u64) -> Peer {
+    pub(crate) fn seeding_with_limit(t: &MadeTorrent, bytes_per_sec: u64) -> Peer {
         let req = json!({"op": "seed", "torrent": t.torrent_path, "save_path": t.payload_dir, "upload_limit": bytes_per_sec});
         let first = Peer::start();
         match first.try_request(req.clone(), Duration::from_secs(90)) {
@@ -650,7 +650,7 @@ impl Peer {
     }
 
     /// Seeds a torrent file whose payload is under `save_path` (0 = no upload cap).
-    pub fn seed_from(&self, torrent: &Path, save_path: &Path, bytes_per_sec: u64) -> String {
+    pub(crate) fn seed_from(&self, torrent: &Path, save_path: &Path, bytes_per_sec: u64) -> String {
         let v = self.request(
             json!({"op": "seed", "torrent": torrent, "save_path": save_path, "upload_limit": bytes_per_sec}),
             Duration::from_secs(90),
@@ -659,7 +659,7 @@ impl Peer {
     }
 
     /// Adds `torrent` for download into `save_path`; returns its info-hash.
-    pub fn leech(&self, torrent: impl AsRef<Path>, save_path: impl AsRef<Path>) -> String {
+    pub(crate) fn leech(&self, torrent: impl AsRef<Path>, save_path: impl AsRef<Path>) -> String {
         let v = self.request(
             json!({"op": "leech", "torrent": torrent.as_ref(), "save_path": save_path.as_ref()}),
             PEER_TIMEOUT,
@@ -668,14 +668,14 @@ impl Peer {
     }
 
     /// Makes this peer dial 127.0.0.1:`port` for the torrent.
-    pub fn connect(&self, info_hash: &str, port: u16) {
+    pub(crate) fn connect(&self, info_hash: &str, port: u16) {
         self.request(
             json!({"op": "connect", "info_hash": info_hash, "port": port}),
             PEER_TIMEOUT,
         );
     }
 
-    pub fn status(&self, info_hash: &str) -> PeerStatus {
+    pub(crate) fn status(&self, info_hash: &str) -> PeerStatus {
         let v = self.request(
             json!({"op": "status", "info_hash": info_hash}),
             PEER_TIMEOUT,
@@ -696,37 +696,37 @@ impl Peer {
     }
 
     /// Connected peers: objects with ip, port, client, total_upload, total_download, seed.
-    pub fn peers(&self, info_hash: &str) -> Vec<Value> {
+    pub(crate) fn peers(&self, info_hash: &str) -> Vec<Value> {
         let v = self.request(json!({"op": "peers", "info_hash": info_hash}), PEER_TIMEOUT);
         v["peers"].as_array().cloned().unwrap_or_default()
     }
 
-    pub fn set_upload_limit(&self, info_hash: &str, bytes_per_sec: u64) {
+    pub(crate) fn set_upload_limit(&self, info_hash: &str, bytes_per_sec: u64) {
         self.request(
             json!({"op": "set_upload_limit", "info_hash": info_hash, "upload_limit": bytes_per_sec}),
             PEER_TIMEOUT,
         );
     }
 
-    pub fn pause(&self, info_hash: &str) {
+    pub(crate) fn pause(&self, info_hash: &str) {
         self.request(json!({"op": "pause", "info_hash": info_hash}), PEER_TIMEOUT);
     }
 
-    pub fn resume(&self, info_hash: &str) {
+    pub(crate) fn resume(&self, info_hash: &str) {
         self.request(
             json!({"op": "resume", "info_hash": info_hash}),
             PEER_TIMEOUT,
         );
     }
 
-    pub fn reannounce(&self, info_hash: &str) {
+    pub(crate) fn reannounce(&self, info_hash: &str) {
         self.request(
             json!({"op": "reannounce", "info_hash": info_hash}),
             PEER_TIMEOUT,
         );
     }
 
-    pub fn remove(&self, info_hash: &str) {
+    pub(crate) fn remove(&self, info_hash: &str) {
         self.request(
             json!({"op": "remove", "info_hash": info_hash}),
             PEER_TIMEOUT,
@@ -734,7 +734,7 @@ impl Peer {
     }
 
     /// Waits until this peer has the whole torrent.
-    pub fn wait_complete(&self, info_hash: &str, timeout: Duration) {
+    pub(crate) fn wait_complete(&self, info_hash: &str, timeout: Duration) {
         wait_until(
             &format!("peer {} to complete {info_hash}", self.port),
             timeout,
@@ -763,7 +763,7 @@ impl Drop for Peer {
 // Tracker: opentracker on 127.0.0.1
 // ---------------------------------------------------------------------------------------
 
-pub struct Tracker {
+pub(crate) struct Tracker {
     port: u16,
     dir: TempDir,
     /// `sh` that started opentracker and kills it when its stdin closes (our end of that
@@ -785,7 +785,7 @@ exit 0"#;
 
 impl Tracker {
     /// Starts opentracker (whitelist mode) allowing `info_hashes` (40 hex chars each).
-    pub fn start<S: AsRef<str>>(info_hashes: &[S]) -> Tracker {
+    pub(crate) fn start<S: AsRef<str>>(info_hashes: &[S]) -> Tracker {
         let hashes: Vec<String> = info_hashes
             .iter()
             .map(|h| h.as_ref().to_lowercase())
@@ -801,7 +801,7 @@ impl Tracker {
     }
 
     /// A tracker whose whitelist is empty for now: see [`Tracker::allow`].
-    pub fn start_empty() -> Tracker {
+    pub(crate) fn start_empty() -> Tracker {
         Self::start::<&str>(&[])
     }
 
@@ -888,16 +888,16 @@ impl Tracker {
         }
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
-    pub fn announce_url(&self) -> String {
+    pub(crate) fn announce_url(&self) -> String {
         format!("http://127.0.0.1:{}/announce", self.port)
     }
 
     /// Adds info-hashes to the whitelist and waits until opentracker has reloaded it.
-    pub fn allow(&self, info_hashes: &[&str]) {
+    pub(crate) fn allow(&self, info_hashes: &[&str]) {
         let wl = self.dir.path().join("whitelist");
         let mut text = fs::read_to_string(&wl).unwrap();
         let new: Vec<String> = info_hashes.iter().map(|h| h.to_lowercase()).collect();
@@ -932,7 +932,7 @@ impl Tracker {
     }
 
     /// (seeders, leechers) the tracker knows for `info_hash`, from a scrape.
-    pub fn scrape(&self, info_hash: &str) -> (u64, u64) {
+    pub(crate) fn scrape(&self, info_hash: &str) -> (u64, u64) {
         let body = self
             .get(&format!("/scrape?info_hash={}", percent_hash(info_hash)))
             .unwrap_or_default();
@@ -947,7 +947,7 @@ impl Tracker {
     }
 
     /// One HTTP GET to the tracker; returns the body as lossy text.
-    pub fn get(&self, path_and_query: &str) -> Result<String, String> {
+    pub(crate) fn get(&self, path_and_query: &str) -> Result<String, String> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -965,7 +965,7 @@ impl Tracker {
         })
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         read_tail(&self.dir.path().join("opentracker.log"))
     }
 
@@ -996,7 +996,7 @@ fn percent_hash(info_hash: &str) -> String {
 // TroveEnv: the trove binary in a throw-away data dir and config
 // ---------------------------------------------------------------------------------------
 
-pub struct TroveEnv {
+pub(crate) struct TroveEnv {
     pub dir: TempDir,
     pub data_dir: PathBuf,
     pub config_path: PathBuf,
@@ -1023,7 +1023,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 impl TroveEnv {
     /// A temp dir with `data/`, a root folder per label under `roots/` (the first is the
     /// default) and `config.toml` listening on a free 127.0.0.1 port without DHT, LSD, UPnP.
-    pub fn new(roots: &[&str]) -> TroveEnv {
+    pub(crate) fn new(roots: &[&str]) -> TroveEnv {
         let dir = tempfile::Builder::new()
             .prefix("trove-env")
             .tempdir()
@@ -1050,7 +1050,7 @@ impl TroveEnv {
     }
 
     /// The config text this env writes, with `extra` (more TOML tables) appended.
-    pub fn config_text(&self, extra: &str) -> String {
+    pub(crate) fn config_text(&self, extra: &str) -> String {
         let mut s = String::new();
         for (label, path) in &self.roots {
             s.push_str(&format!(
@@ -1072,15 +1072,15 @@ impl TroveEnv {
     }
 
     /// Rewrites config.toml with `extra` TOML appended to the default text.
-    pub fn write_config(&self, extra: &str) {
+    pub(crate) fn write_config(&self, extra: &str) {
         fs::write(&self.config_path, self.config_text(extra)).unwrap();
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn root_path(&self, label: &str) -> PathBuf {
+    pub(crate) fn root_path(&self, label: &str) -> PathBuf {
         self.roots
             .iter()
             .find(|(l, _)| l == label)
@@ -1089,7 +1089,7 @@ impl TroveEnv {
     }
 
     /// `trove --data-dir D --config F` with RUST_LOG=info and NO_COLOR=1.
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut c = Command::new(TROVE_BIN);
         c.arg("--data-dir")
             .arg(&self.data_dir)
@@ -1102,12 +1102,12 @@ impl TroveEnv {
     }
 
     /// Runs `trove <args>` to completion (60 s at most).
-    pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
+    pub(crate) fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
         run_with_timeout(self.cmd().args(args), RUN_TIMEOUT)
     }
 
     /// Runs `trove <args>`, asserts it succeeded, returns its stdout.
-    pub fn run_ok<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> String {
+    pub(crate) fn run_ok<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> String {
         let out = self.run(args);
         let shown: Vec<_> = args
             .iter()
@@ -1124,7 +1124,7 @@ impl TroveEnv {
     }
 
     /// `trove add <args>`: the info-hashes it printed.
-    pub fn add<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Vec<String> {
+    pub(crate) fn add<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Vec<String> {
         let mut all: Vec<std::ffi::OsString> = vec!["add".into()];
         all.extend(args.iter().map(|a| a.as_ref().to_os_string()));
         self.run_ok(&all)
@@ -1135,14 +1135,14 @@ impl TroveEnv {
     }
 
     /// `trove list --json`, parsed.
-    pub fn list_json(&self) -> Value {
+    pub(crate) fn list_json(&self) -> Value {
         let out = self.run_ok(&["list", "--json"]);
         serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("trove list --json gave bad JSON ({e}):\n{out}"))
     }
 
     /// The `list --json` entry for `info_hash`, if any.
-    pub fn torrent_json(&self, info_hash: &str) -> Option<Value> {
+    pub(crate) fn torrent_json(&self, info_hash: &str) -> Option<Value> {
         self.list_json()
             .as_array()?
             .iter()
@@ -1155,7 +1155,7 @@ impl TroveEnv {
     }
 
     /// Starts `trove daemon <extra_args>`; it is SIGTERMed, then killed, when dropped.
-    pub fn spawn_daemon<S: AsRef<std::ffi::OsStr>>(&self, extra_args: &[S]) -> Daemon {
+    pub(crate) fn spawn_daemon<S: AsRef<std::ffi::OsStr>>(&self, extra_args: &[S]) -> Daemon {
         let mut cmd = self.cmd();
         cmd.arg("daemon").args(extra_args);
         Daemon::spawn(cmd)
@@ -1163,7 +1163,7 @@ impl TroveEnv {
 }
 
 /// A running trove process whose stdout and stderr are collected for assertions.
-pub struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -1172,7 +1172,7 @@ pub struct Daemon {
 
 impl Daemon {
     /// Spawns any prepared command the same way (e.g. `env.cmd().args(["download", ..])`).
-    pub fn spawn(mut cmd: Command) -> Daemon {
+    pub(crate) fn spawn(mut cmd: Command) -> Daemon {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -1190,20 +1190,20 @@ impl Daemon {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    pub fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         String::from_utf8_lossy(&lock(&self.stdout)).into_owned()
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&lock(&self.stderr)).into_owned()
     }
 
     /// Waits until stderr contains `needle`; panics with the stderr tail after `timeout`.
-    pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) {
+    pub(crate) fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
             if self.stderr().contains(needle) {
@@ -1232,19 +1232,19 @@ impl Daemon {
     }
 
     /// The exit status if it has exited.
-    pub fn try_status(&mut self) -> Option<ExitStatus> {
+    pub(crate) fn try_status(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
             self.status = self.child.try_wait().ok().flatten();
         }
         self.status
     }
 
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         self.try_status().is_none()
     }
 
     /// Waits for it to exit on its own (e.g. `--exit-when-complete`); panics after `timeout`.
-    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
         if let Some(st) = self.status {
             return st;
         }
@@ -1261,7 +1261,7 @@ impl Daemon {
     }
 
     /// SIGKILL, as a crash or power cut would; returns once it is gone.
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         if self.status.is_none() {
             let _ = self.child.kill();
             self.status = self.child.wait().ok();
@@ -1269,7 +1269,7 @@ impl Daemon {
     }
 
     /// SIGTERM and wait (up to 30 s, then panics after a SIGKILL): the graceful path.
-    pub fn terminate_and_wait(&mut self) -> ExitStatus {
+    pub(crate) fn terminate_and_wait(&mut self) -> ExitStatus {
         if let Some(st) = self.status {
             return st;
         }

@@ -1,0 +1,12 @@
+//! The torrent engine: an embedded librqbit session, the sled store of record, storage
+//! roots, rate trackers and the in-memory log. It answers trove's protocol
+//! ([`trove_proto`]) and never imports a terminal crate.
+
+pub mod file_index;
+pub mod lock;
+pub mod logring;
+pub mod rates;
+pub mod roots;
+pub mod session;
+pub mod source;
+pub mod store;

@@ -1,0 +1,125 @@
+//! What a client asks of a session and what the session answers, and the one error type
+//! every answer may carry.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::log::{LogFilter, LogLine};
+use crate::snapshot::{InfoHash, Limits, TorrentDetails};
+
+/// Where a torrent comes from, as the user gave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TorrentSource {
+    Magnet(String),
+    /// A .torrent file on disk.
+    File(PathBuf),
+    /// An http(s) URL of a .torrent.
+    Url(String),
+    /// .torrent bytes already read (stdin, a paste, a test).
+    Bytes(Vec<u8>),
+}
+
+impl TorrentSource {
+    /// Reads what a user typed: a magnet link, an http(s) URL, `-` (stdin is read by the
+    /// caller) or a path.
+    pub fn from_user_text(text: &str) -> Self {
+        let t = text.trim();
+        if t.len() >= 7 && t[..7].eq_ignore_ascii_case("magnet:") {
+            TorrentSource::Magnet(t.to_string())
+        } else if t.starts_with("http://") || t.starts_with("https://") {
+            TorrentSource::Url(t.to_string())
+        } else {
+            TorrentSource::File(PathBuf::from(t))
+        }
+    }
+}
+
+/// What `add` needs besides the source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddOptions {
+    /// Root label (or token); None = the default root.
+    pub root: Option<String>,
+    pub paused: bool,
+    /// Peers to dial first (e.g. a seedbox on the LAN, or a test seeder).
+    pub peers: Vec<SocketAddr>,
+    /// File indices to download; None = all.
+    pub only_files: Option<Vec<usize>>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Added {
+    pub info_hash: InfoHash,
+    pub name: String,
+    /// False when the torrent was already in the session.
+    pub new: bool,
+}
+
+/// A request to the engine. IDs are info-hashes or unique prefixes of one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    Add(TorrentSource, AddOptions),
+    Pause(String),
+    Resume(String),
+    Remove {
+        id: String,
+        delete_data: bool,
+    },
+    SetTorrentLimits {
+        id: String,
+        limits: Limits,
+    },
+    SetGlobalLimits(Limits),
+    SelectFiles {
+        id: String,
+        files: Vec<usize>,
+    },
+    Details(String),
+    /// The log lines kept in memory that pass the filter, oldest first.
+    ReadLog(LogFilter),
+    /// Write counters and state to the store now.
+    Flush,
+}
+
+impl Command {
+    /// False for commands that only read (details, the log) or only persist (flush): the
+    /// engine publishes a new snapshot after every other command.
+    pub fn changes_state(&self) -> bool {
+        !matches!(
+            self,
+            Command::Details(_) | Command::ReadLog(_) | Command::Flush
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Done,
+    Added(Added),
+    Details(Box<TorrentDetails>),
+    Log(Vec<LogLine>),
+}
+
+/// Every failure a session reports. A client matches on the variant (its kind); `Display`
+/// is one line meant for a person.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Serialize, Deserialize)]
+pub enum EngineError {
+    #[error("no torrent matches '{0}': run `trove list` to see the info-hashes")]
+    UnknownId(String),
+    #[error("'{prefix}' matches {count} torrents: type more characters of the info-hash")]
+    AmbiguousId { prefix: String, count: usize },
+    #[error("{0}")]
+    BadSource(String),
+    #[error("{0}")]
+    Root(String),
+    #[error("{0}")]
+    Store(String),
+    #[error("{0}")]
+    Engine(String),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+pub type EngineResult<T> = Result<T, EngineError>;

@@ -1,0 +1,19 @@
+//! The plain types every trove client and the engine share: commands and replies, the
+//! session snapshot, torrent details, log lines, limits, and the error a client can match
+//! on. Everything here is serde, so the same types cross a socket unchanged.
+//!
+//! This crate names no torrent library, database or terminal crate: a client built on it
+//! alone cannot reach past the protocol.
+
+pub mod client;
+pub mod command;
+pub mod log;
+pub mod snapshot;
+
+pub use client::{Client, Request, Server};
+pub use command::{AddOptions, Added, Command, EngineError, EngineResult, Reply, TorrentSource};
+pub use log::{LogFilter, LogLevel, LogLine};
+pub use snapshot::{
+    FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, SessionSnapshot, TorrentDetails,
+    TorrentState, TorrentSummary, TrackerEntry,
+};

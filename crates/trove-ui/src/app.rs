@@ -1,0 +1,1126 @@
+//! The dashboard's state and what each event does to it. Nothing here draws or calls the
+//! engine: keys become [`Action`]s through the keymap, actions change the state and may
+//! return [`Effect`]s for the loop to carry out; the engine's answers come back as events.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::layout::Rect;
+
+use trove_proto::command::{AddOptions, Command, TorrentSource};
+use trove_proto::log::{LogFilter, LogLevel, LogLine};
+use trove_proto::snapshot::{
+    InfoHash, SessionSnapshot, TorrentDetails, TorrentState, TorrentSummary,
+};
+
+use super::action::{Action, DetailTab};
+use super::complete;
+use super::dialog::{AddDialog, AddField, Confirm, LimitsDialog, LimitsField, Modal};
+use super::event::{Effect, Event, Outcome, Redraw};
+use super::files;
+use super::format;
+use super::input::TextInput;
+use super::keymap::{Context, Keymap};
+use super::layout::{self, Screen};
+use super::scroll::VerticalScroll;
+use super::steady::SteadyRates;
+use super::torrents::{SortKey, TableView, next_state_filter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Torrents,
+    Details,
+    Log,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogMode {
+    #[default]
+    Hidden,
+    Shown,
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Dashboard,
+    Roots,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub kind: StatusKind,
+    pub text: String,
+    pub at: Instant,
+}
+
+/// How long a status message stays (errors longer: they may need reading twice).
+const STATUS_TTL: Duration = Duration::from_secs(8);
+const ERROR_TTL: Duration = Duration::from_secs(30);
+
+/// The levels `v` steps through, from the default.
+const LEVEL_CYCLE: [LogLevel; 5] = [
+    LogLevel::Info,
+    LogLevel::Debug,
+    LogLevel::Trace,
+    LogLevel::Error,
+    LogLevel::Warn,
+];
+
+pub struct App {
+    pub(crate) keymap: Keymap,
+    /// The engine's last snapshot, with rates as shown (see [`SteadyRates`]).
+    pub(crate) snapshot: Arc<SessionSnapshot>,
+    steady_rates: SteadyRates,
+    pub(crate) table: TableView,
+    /// Indices into `snapshot.torrents` of the visible rows, in order.
+    pub(crate) rows: Vec<usize>,
+    /// The selected torrent; the selection follows it while rows move.
+    pub(crate) selected: Option<InfoHash>,
+    /// Its row, kept to land near the same place when it disappears.
+    pub(crate) cursor: usize,
+    /// A torrent just added: selected as soon as a snapshot shows it.
+    pending_select: Option<InfoHash>,
+    pub(crate) focus: Pane,
+    pub(crate) tab: DetailTab,
+    pub(crate) view: View,
+    pub(crate) log_mode: LogMode,
+    pub(crate) log_level: LogLevel,
+    pub(crate) log_torrent_only: bool,
+    pub(crate) log_lines: Vec<LogLine>,
+    /// Sequence number of the top line while the log is scrolled; `None` follows the end.
+    pub(crate) log_anchor: Option<u64>,
+    pub(crate) details: Option<TorrentDetails>,
+    pub(crate) details_error: Option<String>,
+    /// File selections sent to the engine and not confirmed yet, laid over fetched details
+    /// so a checkbox does not flicker back.
+    files_pending: Option<(InfoHash, Vec<usize>)>,
+    pub(crate) file_cursor: usize,
+    /// First line of the Overview, Peers and Trackers tabs.
+    pub(crate) detail_scroll: usize,
+    pub(crate) roots_scroll: usize,
+    /// `Some(first line)` while the help screen is open.
+    pub(crate) help: Option<usize>,
+    pub(crate) modal: Option<Modal>,
+    pub(crate) status: Option<Status>,
+    /// The terminal's size, as last reported.
+    pub(crate) size: Rect,
+    pub(crate) torrents_scroll: VerticalScroll,
+    pub(crate) files_scroll: VerticalScroll,
+    /// Text and "start paused" of the last add, offered again if it failed.
+    last_add: Option<(String, bool)>,
+    home: Option<PathBuf>,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, mut snapshot: Arc<SessionSnapshot>) -> App {
+        let mut steady_rates = SteadyRates::default();
+        steady_rates.apply(Arc::make_mut(&mut snapshot));
+        let mut app = App {
+            keymap,
+            snapshot,
+            steady_rates,
+            table: TableView::default(),
+            rows: Vec::new(),
+            selected: None,
+            cursor: 0,
+            pending_select: None,
+            focus: Pane::Torrents,
+            tab: DetailTab::Overview,
+            view: View::Dashboard,
+            log_mode: LogMode::Hidden,
+            log_level: LogLevel::Info,
+            log_torrent_only: false,
+            log_lines: Vec::new(),
+            log_anchor: None,
+            details: None,
+            details_error: None,
+            files_pending: None,
+            file_cursor: 0,
+            detail_scroll: 0,
+            roots_scroll: 0,
+            help: None,
+            modal: None,
+            status: None,
+            size: Rect::new(0, 0, 80, 24),
+            torrents_scroll: VerticalScroll::default(),
+            files_scroll: VerticalScroll::default(),
+            last_add: None,
+            home: std::env::var_os("HOME").map(PathBuf::from),
+            quit: false,
+        };
+        app.refresh_rows();
+        app
+    }
+
+    /// Effects the app wants right after start (details of the first torrent, the log).
+    pub fn start(&mut self) -> Vec<Effect> {
+        let mut effects = self.request_details().into_iter().collect::<Vec<_>>();
+        effects.push(Effect::ReadLog(self.log_filter()));
+        effects
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// The selected torrent's info-hash.
+    pub fn selected(&self) -> Option<&str> {
+        self.selected.as_deref()
+    }
+
+    /// Info-hashes of the rows, in table order.
+    pub fn visible_hashes(&self) -> Vec<&str> {
+        self.rows
+            .iter()
+            .map(|&i| self.snapshot.torrents[i].info_hash.as_str())
+            .collect()
+    }
+
+    pub fn focus(&self) -> Pane {
+        self.focus
+    }
+
+    pub fn tab(&self) -> DetailTab {
+        self.tab
+    }
+
+    pub fn log_mode(&self) -> LogMode {
+        self.log_mode
+    }
+
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    pub fn modal(&self) -> Option<&Modal> {
+        self.modal.as_ref()
+    }
+
+    pub fn help_open(&self) -> bool {
+        self.help.is_some()
+    }
+
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+
+    pub fn sort(&self) -> (SortKey, bool) {
+        (self.table.sort, self.table.descending)
+    }
+
+    pub fn details(&self) -> Option<&TorrentDetails> {
+        self.details.as_ref()
+    }
+
+    /// What the log pane shows: the level, and the selected torrent when asked.
+    pub fn log_filter(&self) -> LogFilter {
+        LogFilter {
+            min_level: self.log_level,
+            info_hash: if self.log_torrent_only {
+                self.selected.clone()
+            } else {
+                None
+            },
+        }
+    }
+
+    pub fn log_visible(&self) -> bool {
+        self.layout().log.is_some()
+    }
+
+    pub(crate) fn layout(&self) -> Screen {
+        layout::screen(self.size, self.view, self.log_mode, self.focus)
+    }
+
+    fn details_visible(&self) -> bool {
+        self.layout().details.is_some()
+    }
+
+    pub(crate) fn selected_summary(&self) -> Option<&TorrentSummary> {
+        let id = self.selected.as_ref()?;
+        self.snapshot.torrents.iter().find(|t| &t.info_hash == id)
+    }
+
+    /// The log lines the pane shows (the ring already filters; this keeps the pane right
+    /// between a filter change and the lines read with it).
+    pub(crate) fn shown_log(&self) -> Vec<&LogLine> {
+        let filter = self.log_filter();
+        self.log_lines
+            .iter()
+            .filter(|l| filter.matches(l))
+            .collect()
+    }
+
+    pub(crate) fn file_rows(&self) -> Vec<files::TreeRow> {
+        self.details
+            .as_ref()
+            .map(|d| files::tree(&d.files))
+            .unwrap_or_default()
+    }
+
+    fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some(Status {
+            kind,
+            text: format::sanitize(&text.into()),
+            at: Instant::now(),
+        });
+    }
+
+    /// Handles one event; see [`Outcome`].
+    pub fn handle(&mut self, event: Event) -> Outcome {
+        match event {
+            Event::Input(TermEvent::Key(key)) => {
+                // Repeats and releases (kitty protocol, Windows) would double every action.
+                if key.kind != KeyEventKind::Press {
+                    return Outcome::default();
+                }
+                let effects = self.on_key(key);
+                Outcome {
+                    effects,
+                    redraw: Redraw::Now,
+                }
+            }
+            Event::Input(TermEvent::Paste(text)) => Outcome {
+                effects: self.on_paste(&text),
+                redraw: Redraw::Now,
+            },
+            Event::Input(TermEvent::Resize(w, h)) => {
+                let was_visible = self.details_visible();
+                let log_was_visible = self.log_visible();
+                self.size = Rect::new(0, 0, w, h);
+                let mut effects = Vec::new();
+                if !was_visible {
+                    effects.extend(self.request_details());
+                }
+                if !log_was_visible && self.log_visible() {
+                    effects.push(Effect::ReadLog(self.log_filter()));
+                }
+                Outcome {
+                    effects,
+                    redraw: Redraw::Now,
+                }
+            }
+            Event::Input(_) => Outcome::default(),
+            Event::Snapshot(mut snapshot) => {
+                if !self.steady_rates.would_keep(&snapshot) {
+                    self.steady_rates.apply(Arc::make_mut(&mut snapshot));
+                }
+                // An idle session publishes the same numbers every second: nothing to draw
+                // (and nothing to send down a slow link), but the details may still move.
+                let changed = *snapshot != *self.snapshot;
+                self.snapshot = snapshot;
+                // Same torrents, same numbers: the rows (filtered and sorted) stand.
+                let mut effects = if changed {
+                    self.refresh_rows()
+                } else {
+                    Vec::new()
+                };
+                if effects.is_empty() {
+                    effects.extend(self.request_details());
+                }
+                Outcome {
+                    effects,
+                    redraw: if changed { Redraw::Soon } else { Redraw::No },
+                }
+            }
+            Event::LogChanged => {
+                let mut out = Outcome::default();
+                if self.log_visible() {
+                    out.effects.push(Effect::ReadLog(self.log_filter()));
+                }
+                out
+            }
+            Event::LogLines(lines) => {
+                if lines == self.log_lines {
+                    return Outcome::default();
+                }
+                self.log_lines = lines;
+                Outcome::new(Redraw::Soon)
+            }
+            Event::LogUnavailable => Outcome::default(),
+            Event::Details { id, result } => self.on_details(id, result),
+            Event::CommandDone {
+                command,
+                ok,
+                failed,
+                result,
+            } => {
+                if let Command::SelectFiles { id, .. } = &command
+                    && self.files_pending.as_ref().is_some_and(|(p, _)| p == id)
+                {
+                    self.files_pending = None;
+                }
+                match result {
+                    Ok(()) => self.set_status(StatusKind::Success, ok),
+                    Err(e) => self.set_status(StatusKind::Error, format!("{failed}: {e}")),
+                }
+                Outcome {
+                    effects: self.request_details().into_iter().collect(),
+                    redraw: Redraw::Now,
+                }
+            }
+            Event::Added(result) => {
+                let mut effects = Vec::new();
+                match result {
+                    Ok(added) => {
+                        let paused = self.last_add.take().is_some_and(|(_, p)| p);
+                        let name = format::sanitize(&added.name);
+                        let key = |ctx, action| {
+                            self.keymap
+                                .key_for(ctx, action)
+                                .map_or_else(|| "?".to_string(), |k| k.to_string())
+                        };
+                        let text = match (added.new, paused) {
+                            (false, _) => format!("'{name}' is already in trove."),
+                            (true, true) => format!(
+                                "Added '{name}', paused: {} to its files, {} skips one, {} starts.",
+                                key(Context::Manager, Action::NextPane),
+                                key(Context::Files, Action::ToggleFile),
+                                key(Context::Manager, Action::PauseResume),
+                            ),
+                            (true, false) => format!(
+                                "Added '{name}'. Press {} to choose its files.",
+                                key(Context::Manager, Action::Tab(DetailTab::Files)),
+                            ),
+                        };
+                        let kind = if added.new {
+                            StatusKind::Success
+                        } else {
+                            StatusKind::Info
+                        };
+                        self.set_status(kind, text);
+                        if paused {
+                            // Added paused: the user most likely wants to pick files next.
+                            self.tab = DetailTab::Files;
+                        }
+                        self.pending_select = Some(added.info_hash);
+                        self.table.filter.clear();
+                        self.table.state = None;
+                        effects = self.refresh_rows();
+                    }
+                    Err(e) => {
+                        let key = self
+                            .keymap
+                            .key_for(Context::Manager, Action::Add)
+                            .map_or_else(String::new, |k| {
+                                format!(" (press {k} to edit and retry)")
+                            });
+                        self.set_status(StatusKind::Error, format!("Add failed: {e}{key}"));
+                    }
+                }
+                Outcome {
+                    effects,
+                    redraw: Redraw::Now,
+                }
+            }
+            Event::Tick(now) => {
+                let expired = self.status.as_ref().is_some_and(|s| {
+                    let ttl = if s.kind == StatusKind::Error {
+                        ERROR_TTL
+                    } else {
+                        STATUS_TTL
+                    };
+                    now.saturating_duration_since(s.at) >= ttl
+                });
+                if expired {
+                    self.status = None;
+                    Outcome::new(Redraw::Now)
+                } else {
+                    Outcome::default()
+                }
+            }
+            Event::Signal(_) => {
+                self.quit = true;
+                Outcome::default()
+            }
+        }
+    }
+
+    fn on_details(
+        &mut self,
+        id: InfoHash,
+        result: trove_proto::EngineResult<Box<TorrentDetails>>,
+    ) -> Outcome {
+        // Only the selected torrent's answer matters; a late answer for another is dropped.
+        if self.selected.as_ref() != Some(&id) {
+            return Outcome::default();
+        }
+        let first = self
+            .details
+            .as_ref()
+            .is_none_or(|d| d.summary.info_hash != id);
+        let changed = match result {
+            Ok(mut d) => {
+                if let Some((pid, wanted)) = &self.files_pending
+                    && *pid == id
+                {
+                    for f in &mut d.files {
+                        f.selected = wanted.contains(&f.index);
+                    }
+                }
+                let changed = self.details.as_ref() != Some(&*d) || self.details_error.is_some();
+                self.details = Some(*d);
+                self.details_error = None;
+                changed
+            }
+            Err(e) => {
+                let e = Some(e.to_string());
+                let changed = self.details_error != e;
+                self.details_error = e;
+                changed
+            }
+        };
+        if !changed {
+            return Outcome::default();
+        }
+        Outcome::new(if first { Redraw::Now } else { Redraw::Soon })
+    }
+
+    /// Recomputes the visible rows and keeps the selection on the same torrent. Returns the
+    /// effects of a selection change, if any.
+    fn refresh_rows(&mut self) -> Vec<Effect> {
+        self.rows = self.table.rows(&self.snapshot.torrents);
+        let hash = |app: &App, row: usize| app.snapshot.torrents[app.rows[row]].info_hash.clone();
+        if let Some(p) = &self.pending_select
+            && let Some(pos) = self
+                .rows
+                .iter()
+                .position(|&i| &self.snapshot.torrents[i].info_hash == p)
+        {
+            self.pending_select = None;
+            self.cursor = pos;
+            let new = hash(self, pos);
+            return self.select(Some(new));
+        }
+        let found = self.selected.as_ref().and_then(|s| {
+            self.rows
+                .iter()
+                .position(|&i| &self.snapshot.torrents[i].info_hash == s)
+        });
+        match found {
+            Some(pos) => {
+                self.cursor = pos;
+                Vec::new()
+            }
+            None if self.rows.is_empty() => {
+                self.cursor = 0;
+                self.select(None)
+            }
+            None => {
+                // The torrent left (removed, or filtered out): land on its neighbour.
+                self.cursor = self.cursor.min(self.rows.len() - 1);
+                let new = hash(self, self.cursor);
+                self.select(Some(new))
+            }
+        }
+    }
+
+    /// Sets the selection; when it changes, resets the detail pane and asks for details.
+    fn select(&mut self, id: Option<InfoHash>) -> Vec<Effect> {
+        if self.selected == id {
+            return Vec::new();
+        }
+        self.selected = id;
+        self.details = None;
+        self.details_error = None;
+        self.file_cursor = 0;
+        self.detail_scroll = 0;
+        self.files_scroll.reset();
+        let mut effects: Vec<Effect> = self.request_details().into_iter().collect();
+        if self.log_torrent_only {
+            self.log_anchor = None;
+            effects.push(Effect::ReadLog(self.log_filter()));
+        }
+        effects
+    }
+
+    fn request_details(&self) -> Option<Effect> {
+        if !self.details_visible() || self.view != View::Dashboard {
+            return None;
+        }
+        self.selected.clone().map(|id| Effect::FetchDetails { id })
+    }
+
+    fn move_cursor(&mut self, to: usize) -> Vec<Effect> {
+        if self.rows.is_empty() {
+            return Vec::new();
+        }
+        self.cursor = to.min(self.rows.len() - 1);
+        let id = self.snapshot.torrents[self.rows[self.cursor]]
+            .info_hash
+            .clone();
+        self.select(Some(id))
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        match &mut self.modal {
+            Some(Modal::Add(d)) => {
+                d.focus = AddField::Source;
+                d.candidates.clear();
+                d.source.insert_str(text.trim());
+            }
+            Some(Modal::Filter(input)) => {
+                input.insert_str(text);
+                self.table.filter = input.text().to_string();
+                return self.refresh_rows();
+            }
+            Some(Modal::Limits(d)) => {
+                if let Some(f) = d.field_mut() {
+                    f.insert_str(text.trim());
+                }
+            }
+            Some(Modal::Confirm(_)) => {}
+            None if self.help.is_none() => {
+                // A magnet pasted on the dashboard means "add this".
+                self.modal = Some(Modal::Add(AddDialog::new(
+                    text.trim(),
+                    &self.snapshot.roots,
+                )));
+            }
+            None => {}
+        }
+        Vec::new()
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(modal) = self.modal.take() {
+            let (modal, effects) = self.on_modal_key(modal, key);
+            // An action may have opened a new dialog; the old one then stays closed.
+            if self.modal.is_none() {
+                self.modal = modal;
+            }
+            return effects;
+        }
+        if let Some(top) = self.help {
+            let page = self.size.height.saturating_sub(6).max(1) as usize;
+            self.help = match self.keymap.lookup(&[Context::Help], &key) {
+                Some(Action::Close) => None,
+                Some(Action::Up) => Some(top.saturating_sub(1)),
+                Some(Action::Down) => Some(top + 1),
+                Some(Action::PageUp) => Some(top.saturating_sub(page)),
+                Some(Action::PageDown) => Some(top + page),
+                Some(Action::Top) => Some(0),
+                Some(Action::Bottom) => Some(usize::MAX / 2),
+                _ => Some(top),
+            };
+            return Vec::new();
+        }
+        let files_tab =
+            self.focus == Pane::Details && self.tab == DetailTab::Files && self.details_visible();
+        let contexts: &[Context] = if files_tab {
+            &[Context::Files, Context::Manager]
+        } else {
+            &[Context::Manager]
+        };
+        match self.keymap.lookup(contexts, &key) {
+            Some(action) => self.apply(action),
+            None => Vec::new(),
+        }
+    }
+
+    /// Runs a dashboard action.
+    pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Help => {
+                self.help = Some(0);
+                Vec::new()
+            }
+            Action::Add => {
+                let (text, paused) = self.last_add.clone().unwrap_or_default();
+                let mut dialog = AddDialog::new(&text, &self.snapshot.roots);
+                dialog.paused = paused;
+                self.modal = Some(Modal::Add(dialog));
+                Vec::new()
+            }
+            Action::PauseResume => self.pause_resume(),
+            Action::Remove | Action::Purge => {
+                match self.selected_summary() {
+                    Some(t) => {
+                        self.modal = Some(Modal::Confirm(Confirm {
+                            id: t.info_hash.clone(),
+                            name: format::sanitize(&t.name),
+                            size: t.size,
+                            delete_data: action == Action::Purge,
+                            root_label: format::sanitize(&t.root_label),
+                        }));
+                    }
+                    None => self.set_status(StatusKind::Info, "No torrent selected."),
+                }
+                Vec::new()
+            }
+            Action::Limits => {
+                let dialog = LimitsDialog::new(self.selected_summary(), self.snapshot.limits);
+                self.modal = Some(Modal::Limits(dialog));
+                Vec::new()
+            }
+            Action::Filter => {
+                self.modal = Some(Modal::Filter(TextInput::new(&self.table.filter)));
+                Vec::new()
+            }
+            Action::StateFilter => {
+                self.table.state = next_state_filter(self.table.state);
+                self.refresh_rows()
+            }
+            Action::Sort => {
+                self.table.sort = self.table.sort.next();
+                self.table.descending = self.table.sort.descending_by_default();
+                self.refresh_rows()
+            }
+            Action::SortReverse => {
+                self.table.descending = !self.table.descending;
+                self.refresh_rows()
+            }
+            Action::NextPane | Action::PrevPane => {
+                let panes = self.panes();
+                let i = panes.iter().position(|p| *p == self.focus).unwrap_or(0);
+                let n = panes.len();
+                self.focus = panes[if action == Action::NextPane {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }];
+                self.after_layout_change()
+            }
+            Action::Tab(tab) => {
+                self.tab = tab;
+                self.detail_scroll = 0;
+                if self.view == View::Roots {
+                    self.view = View::Dashboard;
+                }
+                if self.log_mode == LogMode::Full {
+                    self.log_mode = LogMode::Shown;
+                }
+                if !self.details_visible() {
+                    // On a small screen the detail pane shows only when it has the focus.
+                    self.focus = Pane::Details;
+                }
+                self.after_layout_change()
+            }
+            Action::LogPane => {
+                self.log_mode = match self.log_mode {
+                    LogMode::Hidden => LogMode::Shown,
+                    LogMode::Shown => {
+                        self.focus = Pane::Log;
+                        LogMode::Full
+                    }
+                    LogMode::Full => {
+                        if self.focus == Pane::Log {
+                            self.focus = Pane::Torrents;
+                        }
+                        LogMode::Hidden
+                    }
+                };
+                self.after_layout_change()
+            }
+            Action::LogLevel => {
+                let i = LEVEL_CYCLE
+                    .iter()
+                    .position(|l| *l == self.log_level)
+                    .unwrap_or(0);
+                self.log_level = LEVEL_CYCLE[(i + 1) % LEVEL_CYCLE.len()];
+                self.log_anchor = None;
+                vec![Effect::ReadLog(self.log_filter())]
+            }
+            Action::LogTorrent => {
+                self.log_torrent_only = !self.log_torrent_only;
+                self.log_anchor = None;
+                vec![Effect::ReadLog(self.log_filter())]
+            }
+            Action::Roots => {
+                self.view = match self.view {
+                    View::Dashboard => View::Roots,
+                    View::Roots => View::Dashboard,
+                };
+                self.roots_scroll = 0;
+                self.after_layout_change()
+            }
+            Action::Up => self.movement(|_, at, _| at.saturating_sub(1)),
+            Action::Down => self.movement(|_, at, _| at.saturating_add(1)),
+            Action::Top => self.movement(|_, _, _| 0),
+            Action::Bottom => self.movement(|len, _, _| len.saturating_sub(1)),
+            Action::PageUp => self.movement(|_, at, page| at.saturating_sub(page)),
+            Action::PageDown => self.movement(|_, at, page| at.saturating_add(page)),
+            Action::ToggleFile => self.toggle_file(),
+            Action::Close => {
+                if self.view == View::Roots {
+                    self.view = View::Dashboard;
+                    self.after_layout_change()
+                } else if self.log_mode == LogMode::Full {
+                    self.log_mode = LogMode::Shown;
+                    self.after_layout_change()
+                } else if !self.table.filter.is_empty() || self.table.state.is_some() {
+                    self.table.filter.clear();
+                    self.table.state = None;
+                    self.refresh_rows()
+                } else {
+                    Vec::new()
+                }
+            }
+            Action::Confirm
+            | Action::Cancel
+            | Action::Submit
+            | Action::NextField
+            | Action::PrevField
+            | Action::Toggle
+            | Action::Noop => Vec::new(),
+        }
+    }
+
+    /// The panes Tab cycles through, in screen order.
+    fn panes(&self) -> Vec<Pane> {
+        match (self.view, self.log_mode) {
+            (View::Roots, _) => vec![self.focus],
+            (_, LogMode::Full) => vec![Pane::Log],
+            (_, LogMode::Shown) => vec![Pane::Torrents, Pane::Details, Pane::Log],
+            (_, LogMode::Hidden) => vec![Pane::Torrents, Pane::Details],
+        }
+    }
+
+    /// Panes may have appeared: fetch what they show.
+    fn after_layout_change(&mut self) -> Vec<Effect> {
+        if !self.panes().contains(&self.focus) {
+            self.focus = Pane::Torrents;
+        }
+        let mut effects: Vec<Effect> = self.request_details().into_iter().collect();
+        if self.log_visible() {
+            effects.push(Effect::ReadLog(self.log_filter()));
+        }
+        effects
+    }
+
+    /// Moves the cursor of whatever has the focus; `f(len, at, page)` gives the new place.
+    fn movement(&mut self, f: impl Fn(usize, usize, usize) -> usize) -> Vec<Effect> {
+        let screen = self.layout();
+        let inner = |r: Option<Rect>| r.map_or(1, |r| r.height.saturating_sub(2).max(1) as usize);
+        if self.view == View::Roots {
+            let page = inner(screen.roots);
+            self.roots_scroll = f(usize::MAX / 2, self.roots_scroll, page);
+            return Vec::new();
+        }
+        match self.focus {
+            Pane::Torrents => {
+                let page = inner(screen.torrents).saturating_sub(1).max(1);
+                let to = f(self.rows.len(), self.cursor, page);
+                self.move_cursor(to)
+            }
+            Pane::Details => {
+                let page = inner(screen.details).saturating_sub(1).max(1);
+                if self.tab == DetailTab::Files {
+                    let len = self.file_rows().len();
+                    self.file_cursor = f(len, self.file_cursor, page).min(len.saturating_sub(1));
+                } else {
+                    // Clamped when drawn, where the number of lines is known.
+                    self.detail_scroll = f(usize::MAX / 2, self.detail_scroll, page);
+                }
+                Vec::new()
+            }
+            Pane::Log => {
+                let height = inner(screen.log);
+                let lines = self.shown_log();
+                let len = lines.len();
+                let max_top = len.saturating_sub(height);
+                let top = match self.log_anchor {
+                    None => max_top,
+                    Some(seq) => lines
+                        .iter()
+                        .position(|l| l.seq >= seq)
+                        .unwrap_or(max_top)
+                        .min(max_top),
+                };
+                let to = f(len, top, height);
+                // "Bottom" lands past the last full page: that is following again.
+                self.log_anchor = if to >= max_top {
+                    None
+                } else {
+                    lines.get(to).map(|l| l.seq)
+                };
+                Vec::new()
+            }
+        }
+    }
+
+    fn pause_resume(&mut self) -> Vec<Effect> {
+        let Some(t) = self.selected_summary() else {
+            self.set_status(StatusKind::Info, "No torrent selected.");
+            return Vec::new();
+        };
+        let name = format::sanitize(&t.name);
+        let id = t.info_hash.clone();
+        let effect = if t.state == TorrentState::Paused {
+            Effect::Run {
+                command: Command::Resume(id),
+                ok: format!("Resumed '{name}'."),
+                failed: format!("Resume '{name}' failed"),
+            }
+        } else {
+            Effect::Run {
+                command: Command::Pause(id),
+                ok: format!("Paused '{name}'."),
+                failed: format!("Pause '{name}' failed"),
+            }
+        };
+        vec![effect]
+    }
+
+    fn toggle_file(&mut self) -> Vec<Effect> {
+        let rows = self.file_rows();
+        let Some(row) = rows.get(self.file_cursor) else {
+            return Vec::new();
+        };
+        let Some(d) = self.details.as_mut() else {
+            return Vec::new();
+        };
+        let wanted = files::toggle(&mut d.files, row);
+        let id = d.summary.info_hash.clone();
+        let name = format::sanitize(&d.summary.name);
+        self.files_pending = Some((id.clone(), wanted.clone()));
+        let count = wanted.len();
+        vec![Effect::Run {
+            command: Command::SelectFiles { id, files: wanted },
+            ok: format!("'{name}': {count} file(s) selected."),
+            failed: format!("Selecting files of '{name}' failed"),
+        }]
+    }
+
+    fn on_modal_key(&mut self, modal: Modal, key: KeyEvent) -> (Option<Modal>, Vec<Effect>) {
+        match modal {
+            Modal::Confirm(c) => match self.keymap.lookup(&[Context::Confirm], &key) {
+                Some(Action::Confirm) => {
+                    let (ok, failed) = if c.delete_data {
+                        (
+                            format!("Removed '{}' and deleted its data.", c.name),
+                            format!("Removing '{}' with its data failed", c.name),
+                        )
+                    } else {
+                        (
+                            format!("Removed '{}'; its data stays on disk.", c.name),
+                            format!("Removing '{}' failed", c.name),
+                        )
+                    };
+                    let effect = Effect::Run {
+                        command: Command::Remove {
+                            id: c.id,
+                            delete_data: c.delete_data,
+                        },
+                        ok,
+                        failed,
+                    };
+                    (None, vec![effect])
+                }
+                Some(Action::Cancel) => (None, Vec::new()),
+                _ => (Some(Modal::Confirm(c)), Vec::new()),
+            },
+            Modal::Filter(mut input) => {
+                if is_typing(&key) || input.handle_key(&key) {
+                    if is_typing(&key) {
+                        input.handle_key(&key);
+                    }
+                    self.table.filter = input.text().to_string();
+                    let effects = self.refresh_rows();
+                    return (Some(Modal::Filter(input)), effects);
+                }
+                match self.keymap.lookup(&[Context::Dialog], &key) {
+                    Some(Action::Submit) => (None, Vec::new()),
+                    Some(Action::Cancel) => {
+                        self.table.filter.clear();
+                        (None, self.refresh_rows())
+                    }
+                    Some(Action::Up) => {
+                        let to = self.cursor.saturating_sub(1);
+                        let effects = self.move_cursor(to);
+                        (Some(Modal::Filter(input)), effects)
+                    }
+                    Some(Action::Down) => {
+                        let to = self.cursor + 1;
+                        let effects = self.move_cursor(to);
+                        (Some(Modal::Filter(input)), effects)
+                    }
+                    _ => (Some(Modal::Filter(input)), Vec::new()),
+                }
+            }
+            Modal::Add(mut d) => {
+                if d.focus == AddField::Source && (is_typing(&key) || is_editing(&key)) {
+                    d.source.handle_key(&key);
+                    d.candidates.clear();
+                    d.error = None;
+                    return (Some(Modal::Add(d)), Vec::new());
+                }
+                let roots = self.snapshot.roots.clone();
+                match self.keymap.lookup(&[Context::Dialog], &key) {
+                    Some(Action::Submit) => {
+                        let text = d.source.text().trim().to_string();
+                        if text.is_empty() {
+                            d.error = Some("Paste a magnet link or a URL, or type the path of a .torrent file.".into());
+                            d.focus = AddField::Source;
+                            return (Some(Modal::Add(d)), Vec::new());
+                        }
+                        let source = TorrentSource::from_user_text(&expand_home(
+                            &text,
+                            self.home.as_deref(),
+                        ));
+                        let options = AddOptions {
+                            root: d.root_index(&roots).map(|i| roots[i].token.clone()),
+                            paused: d.paused,
+                            ..AddOptions::default()
+                        };
+                        self.last_add = Some((text, d.paused));
+                        self.set_status(
+                            StatusKind::Info,
+                            "Adding… (a magnet link may take a while to fetch its metadata)",
+                        );
+                        (None, vec![Effect::Add { source, options }])
+                    }
+                    Some(Action::Cancel) => (None, Vec::new()),
+                    Some(Action::NextField) if d.focus == AddField::Source => {
+                        match complete::complete(d.source.text(), self.home.as_deref()) {
+                            Some(c) if c.text != d.source.text() || !c.candidates.is_empty() => {
+                                d.source.set(&c.text);
+                                d.candidates = c.candidates;
+                            }
+                            _ => {
+                                d.candidates.clear();
+                                d.next_field(true);
+                            }
+                        }
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    Some(Action::NextField) => {
+                        d.next_field(true);
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    Some(Action::PrevField) => {
+                        d.next_field(false);
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    Some(Action::Up) if d.focus == AddField::Root => {
+                        d.move_root(&roots, -1);
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    Some(Action::Down) if d.focus == AddField::Root => {
+                        d.move_root(&roots, 1);
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    Some(Action::Up) => {
+                        d.next_field(false);
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    Some(Action::Down) => {
+                        d.next_field(true);
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    Some(Action::Toggle) if d.focus == AddField::Paused => {
+                        d.paused = !d.paused;
+                        (Some(Modal::Add(d)), Vec::new())
+                    }
+                    _ => (Some(Modal::Add(d)), Vec::new()),
+                }
+            }
+            Modal::Limits(mut d) => {
+                if let Some(field) = d.field_mut()
+                    && (is_typing(&key) || is_editing(&key))
+                {
+                    field.handle_key(&key);
+                    d.error = None;
+                    return (Some(Modal::Limits(d)), Vec::new());
+                }
+                match self.keymap.lookup(&[Context::Dialog], &key) {
+                    Some(Action::Submit) => match d.parse() {
+                        Err(e) => {
+                            d.error = Some(e);
+                            (Some(Modal::Limits(d)), Vec::new())
+                        }
+                        Ok(limits) => {
+                            let effect = match (&d.torrent, d.is_global) {
+                                (Some((id, name, _)), false) => Effect::Run {
+                                    command: Command::SetTorrentLimits {
+                                        id: id.clone(),
+                                        limits,
+                                    },
+                                    ok: format!("Limits of '{name}' set."),
+                                    failed: format!("Setting the limits of '{name}' failed"),
+                                },
+                                _ => Effect::Run {
+                                    command: Command::SetGlobalLimits(limits),
+                                    ok: "Session limits set.".to_string(),
+                                    failed: "Setting the session limits failed".to_string(),
+                                },
+                            };
+                            (None, vec![effect])
+                        }
+                    },
+                    Some(Action::Cancel) => (None, Vec::new()),
+                    Some(Action::NextField) | Some(Action::Down) => {
+                        d.next_field(true);
+                        (Some(Modal::Limits(d)), Vec::new())
+                    }
+                    Some(Action::PrevField) | Some(Action::Up) => {
+                        d.next_field(false);
+                        (Some(Modal::Limits(d)), Vec::new())
+                    }
+                    Some(Action::Toggle) if d.focus == LimitsField::Scope => {
+                        d.toggle_scope();
+                        (Some(Modal::Limits(d)), Vec::new())
+                    }
+                    _ if d.focus == LimitsField::Scope
+                        && matches!(key.code, KeyCode::Left | KeyCode::Right) =>
+                    {
+                        d.toggle_scope();
+                        (Some(Modal::Limits(d)), Vec::new())
+                    }
+                    _ => (Some(Modal::Limits(d)), Vec::new()),
+                }
+            }
+        }
+    }
+}
+
+/// A printable character without Ctrl/Alt: text for a focused field.
+fn is_typing(key: &KeyEvent) -> bool {
+    use crossterm::event::KeyModifiers;
+    matches!(key.code, KeyCode::Char(_))
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
+/// Cursor and deletion keys of a text field (Ctrl-U, Ctrl-W... included).
+fn is_editing(key: &KeyEvent) -> bool {
+    use crossterm::event::KeyModifiers;
+    match key.code {
+        KeyCode::Backspace
+        | KeyCode::Delete
+        | KeyCode::Left
+        | KeyCode::Right
+        | KeyCode::Home
+        | KeyCode::End => true,
+        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            matches!(c, 'u' | 'k' | 'w' | 'a' | 'e')
+        }
+        _ => false,
+    }
+}
+
+/// `~/x` → `$HOME/x` for the engine, which takes paths literally.
+fn expand_home(text: &str, home: Option<&std::path::Path>) -> String {
+    match (text.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest).display().to_string(),
+        _ => text.to_string(),
+    }
+}

@@ -1,0 +1,685 @@
+//! Keys → actions → app state and effects, without a terminal or an engine.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::DetailTab;
+use super::app::{App, LogMode, Pane, StatusKind, View};
+use super::dialog::{AddField, Modal};
+use super::event::{Effect, Event, Redraw};
+use super::fixtures::{self, ARCH, BUNNY, DEBIAN, EVIL, HEBREW, UBUNTU, ch, key};
+use super::keymap::Keymap;
+use super::torrents::SortKey;
+use trove_proto::command::{Added, Command, EngineError, TorrentSource};
+use trove_proto::log::LogLevel;
+use trove_proto::snapshot::{Limits, TorrentState};
+
+fn press(app: &mut App, events: &[Event]) -> Vec<Effect> {
+    events
+        .iter()
+        .flat_map(|e| app.handle(e.clone()).effects)
+        .collect()
+}
+
+fn commands(effects: &[Effect]) -> Vec<Command> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Run { command, .. } => Some(command.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn starts_on_the_first_torrent_and_asks_for_its_details() {
+    let mut app = App::new(Keymap::default(), Arc::new(fixtures::snapshot()));
+    app.handle(Event::Input(TermEvent::Resize(80, 24)));
+    assert_eq!(app.selected(), Some(UBUNTU));
+    let effects = app.start();
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchDetails { id } if id == UBUNTU))
+    );
+    assert!(effects.iter().any(|e| matches!(e, Effect::ReadLog(_))));
+}
+
+#[test]
+fn moving_selects_and_fetches_details() {
+    let mut app = fixtures::app(80, 24);
+    let effects = press(&mut app, &[ch('j')]);
+    assert_eq!(app.selected(), Some(BUNNY));
+    assert!(matches!(&effects[..], [Effect::FetchDetails { id }] if id == BUNNY));
+    // The old torrent's details are gone until the new ones arrive.
+    assert!(app.details().is_none());
+    press(&mut app, &[ch('G')]);
+    assert_eq!(app.selected(), Some(ARCH));
+    press(&mut app, &[key(KeyCode::Down)]);
+    assert_eq!(app.selected(), Some(ARCH), "stops at the end");
+    press(&mut app, &[ch('g')]);
+    assert_eq!(app.selected(), Some(UBUNTU));
+    press(&mut app, &[key(KeyCode::PageDown)]);
+    assert_ne!(app.selected(), Some(UBUNTU));
+    press(&mut app, &[key(KeyCode::PageUp)]);
+    assert_eq!(app.selected(), Some(UBUNTU));
+}
+
+#[test]
+fn only_key_presses_count() {
+    let mut app = fixtures::app(80, 24);
+    let mut release = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    let out = app.handle(Event::Input(TermEvent::Key(release)));
+    assert_eq!(out.redraw, Redraw::No);
+    let mut repeat = release;
+    repeat.kind = KeyEventKind::Repeat;
+    app.handle(Event::Input(TermEvent::Key(repeat)));
+    assert_eq!(app.selected(), Some(UBUNTU));
+}
+
+#[test]
+fn selection_sticks_while_the_sort_changes() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('j'), ch('j')]);
+    assert_eq!(app.selected(), Some(fixtures::ANIME));
+    let mut orders = Vec::new();
+    for _ in 0..SortKey::ALL.len() {
+        let effects = press(&mut app, &[ch('s')]);
+        assert_eq!(
+            app.selected(),
+            Some(fixtures::ANIME),
+            "sort {:?}",
+            app.sort()
+        );
+        assert!(effects.is_empty(), "no refetch when the selection stays");
+        orders.push(app.visible_hashes().join(","));
+    }
+    assert_eq!(
+        app.sort(),
+        (SortKey::Added, false),
+        "s cycles back to the start"
+    );
+    orders.sort();
+    orders.dedup();
+    assert!(orders.len() >= 5, "sorting changes the order: {orders:?}");
+
+    press(&mut app, &[ch('s'), ch('s'), ch('s'), ch('s'), ch('s')]);
+    assert_eq!(app.sort(), (SortKey::Down, true));
+    assert_eq!(app.visible_hashes()[..2], [UBUNTU, fixtures::ANIME]);
+    press(&mut app, &[ch('S')]);
+    assert_eq!(app.sort(), (SortKey::Down, false));
+    assert_eq!(app.selected(), Some(fixtures::ANIME));
+}
+
+#[test]
+fn selection_sticks_while_rows_move_between_snapshots() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('s'), ch('s'), ch('s'), ch('s'), ch('s')]);
+    assert_eq!(app.sort(), (SortKey::Down, true));
+    press(&mut app, &[ch('j')]);
+    assert_eq!(app.selected(), Some(fixtures::ANIME));
+    // Ubuntu stalls, the anime torrent speeds up: rows swap, the selection follows.
+    let mut snap = fixtures::snapshot();
+    snap.torrents[0].download_rate = 0.0;
+    snap.torrents[2].download_rate = 50.0 * 1024.0 * 1024.0;
+    let out = app.handle(Event::Snapshot(Arc::new(snap)));
+    assert_eq!(app.visible_hashes()[0], fixtures::ANIME);
+    assert_eq!(app.selected(), Some(fixtures::ANIME));
+    assert_eq!(out.redraw, Redraw::Soon);
+    // Still the same torrent: the snapshot refreshes its details.
+    assert!(matches!(&out.effects[..], [Effect::FetchDetails { id }] if id == fixtures::ANIME));
+}
+
+#[test]
+fn removed_torrent_moves_the_selection_to_its_neighbour() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('j'), ch('j'), ch('j')]);
+    assert_eq!(app.selected(), Some(HEBREW));
+    let mut snap = fixtures::snapshot();
+    snap.torrents.retain(|t| t.info_hash != HEBREW);
+    let out = app.handle(Event::Snapshot(Arc::new(snap)));
+    assert_eq!(app.selected(), Some(EVIL));
+    assert!(matches!(&out.effects[..], [Effect::FetchDetails { id }] if id == EVIL));
+    app.handle(Event::Snapshot(Arc::new(Default::default())));
+    assert_eq!(app.selected(), None);
+}
+
+#[test]
+fn filter_by_text_and_by_state() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('/'), ch('I'), ch('S'), ch('o')]);
+    assert!(matches!(app.modal(), Some(Modal::Filter(_))));
+    assert_eq!(app.visible_hashes(), vec![DEBIAN, ARCH]);
+    assert_eq!(app.selected(), Some(DEBIAN));
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Backspace),
+            key(KeyCode::Backspace),
+            key(KeyCode::Backspace),
+        ],
+    );
+    assert_eq!(app.visible_hashes().len(), 7);
+    press(
+        &mut app,
+        &[
+            ch('b'),
+            ch('u'),
+            ch('n'),
+            ch('n'),
+            ch('y'),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert!(app.modal().is_none());
+    assert_eq!(app.visible_hashes(), vec![BUNNY]);
+    // Keys are actions again once the prompt is closed.
+    press(&mut app, &[ch('j')]);
+    assert_eq!(app.selected(), Some(BUNNY));
+    // Esc on the dashboard clears the filter.
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.visible_hashes().len(), 7);
+    assert_eq!(
+        app.selected(),
+        Some(BUNNY),
+        "the selection survives the filter"
+    );
+    // An info-hash prefix filters too; Esc in the prompt clears it.
+    press(&mut app, &[ch('/'), ch('f'), ch('f'), ch('6')]);
+    assert_eq!(app.visible_hashes(), vec![DEBIAN]);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.visible_hashes().len(), 7);
+
+    press(&mut app, &[ch('f')]);
+    assert_eq!(app.visible_hashes(), vec![UBUNTU, fixtures::ANIME]);
+    press(&mut app, &[ch('f')]);
+    assert_eq!(app.visible_hashes(), vec![BUNNY]);
+    for _ in 0..5 {
+        press(&mut app, &[ch('f')]);
+    }
+    assert_eq!(
+        app.visible_hashes().len(),
+        7,
+        "the cycle ends with all states"
+    );
+}
+
+#[test]
+fn pause_and_resume_follow_the_state() {
+    let mut app = fixtures::app(80, 24);
+    let effects = press(&mut app, &[ch('p')]);
+    assert!(matches!(&commands(&effects)[..], [Command::Pause(id)] if id == UBUNTU));
+    press(&mut app, &[ch('j'), ch('j'), ch('j')]);
+    assert_eq!(app.selected(), Some(HEBREW));
+    let effects = press(&mut app, &[ch(' ')]);
+    assert!(matches!(&commands(&effects)[..], [Command::Resume(id)] if id == HEBREW));
+}
+
+#[test]
+fn engine_answers_go_to_the_status_line() {
+    let mut app = fixtures::app(80, 24);
+    app.handle(Event::CommandDone {
+        command: Command::Pause(UBUNTU.into()),
+        ok: "Paused 'x'.".into(),
+        failed: "Pause 'x' failed".into(),
+        result: Err(EngineError::UnknownId(UBUNTU.into())),
+    });
+    let status = app.status().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(
+        status
+            .text
+            .starts_with("Pause 'x' failed: no torrent matches"),
+        "{}",
+        status.text
+    );
+    // Errors stay a while, then go.
+    let out = app.handle(Event::Tick(Instant::now()));
+    assert_eq!(out.redraw, Redraw::No);
+    assert!(app.status().is_some());
+    let out = app.handle(Event::Tick(Instant::now() + Duration::from_secs(31)));
+    assert_eq!(out.redraw, Redraw::Now);
+    assert!(app.status().is_none());
+
+    app.handle(Event::CommandDone {
+        command: Command::Pause(UBUNTU.into()),
+        ok: "Paused 'x'.".into(),
+        failed: String::new(),
+        result: Ok(()),
+    });
+    assert_eq!(app.status().unwrap().kind, StatusKind::Success);
+}
+
+#[test]
+fn remove_asks_first_and_names_the_torrent() {
+    let mut app = fixtures::app(80, 24);
+    let effects = press(&mut app, &[ch('d')]);
+    assert!(effects.is_empty());
+    let Some(Modal::Confirm(c)) = app.modal() else {
+        panic!("no confirm");
+    };
+    assert!(!c.delete_data);
+    assert_eq!(c.name, "ubuntu-24.04.1-desktop-amd64");
+    // Any other key leaves the question open; n closes it without a command.
+    assert!(press(&mut app, &[ch('j'), ch('p')]).is_empty());
+    assert!(app.modal().is_some());
+    assert!(press(&mut app, &[ch('n')]).is_empty());
+    assert!(app.modal().is_none());
+    assert_eq!(app.selected(), Some(UBUNTU));
+
+    let effects = press(&mut app, &[ch('d'), ch('y')]);
+    assert!(matches!(
+        &commands(&effects)[..],
+        [Command::Remove { id, delete_data: false }] if id == UBUNTU
+    ));
+
+    press(&mut app, &[ch('D')]);
+    let Some(Modal::Confirm(c)) = app.modal() else {
+        panic!("no confirm");
+    };
+    assert!(c.delete_data);
+    assert_eq!(c.size, fixtures::snapshot().torrents[0].size);
+    let effects = press(&mut app, &[key(KeyCode::Enter), ch('y')]);
+    assert!(matches!(
+        &commands(&effects)[..],
+        [Command::Remove { id, delete_data: true }] if id == UBUNTU
+    ));
+}
+
+#[test]
+fn add_dialog_takes_a_paste_and_a_root() {
+    let mut app = fixtures::app(80, 24);
+    // Pasting a magnet on the dashboard opens the dialog with it.
+    let magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x";
+    press(
+        &mut app,
+        &[Event::Input(TermEvent::Paste(format!("  {magnet}\r\n")))],
+    );
+    let Some(Modal::Add(d)) = app.modal() else {
+        panic!("no add dialog");
+    };
+    assert_eq!(d.source.text(), magnet);
+    assert_eq!(
+        d.root.as_deref(),
+        Some("r-main"),
+        "the default root is preselected"
+    );
+    // Typing j/k/q goes into the field, not to the actions.
+    press(&mut app, &[ch('q')]);
+    assert!(!app.should_quit());
+    press(&mut app, &[key(KeyCode::Backspace)]);
+    // Tab on a magnet moves on: root, then down to media, then paused.
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Tab),
+            key(KeyCode::Down),
+            key(KeyCode::Tab),
+            ch(' '),
+        ],
+    );
+    let Some(Modal::Add(d)) = app.modal() else {
+        panic!("no add dialog");
+    };
+    assert_eq!(
+        (d.focus, d.paused, d.root.as_deref()),
+        (AddField::Paused, true, Some("r-media"))
+    );
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(app.modal().is_none());
+    let [Effect::Add { source, options }] = &effects[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(source, &TorrentSource::Magnet(magnet.into()));
+    assert_eq!(options.root.as_deref(), Some("r-media"));
+    assert!(options.paused);
+
+    // The engine answers: the new torrent gets selected when it shows up, on its files.
+    app.handle(Event::Added(Ok(Added {
+        info_hash: "0123456789abcdef0123456789abcdef01234567".into(),
+        name: "x".into(),
+        new: true,
+    })));
+    assert_eq!(app.tab(), DetailTab::Files);
+    assert!(
+        app.status()
+            .unwrap()
+            .text
+            .contains("paused: tab to its files, space skips one, p starts"),
+        "{}",
+        app.status().unwrap().text
+    );
+    let mut snap = fixtures::snapshot();
+    let mut t = snap.torrents[0].clone();
+    t.info_hash = "0123456789abcdef0123456789abcdef01234567".into();
+    t.state = TorrentState::Paused;
+    snap.torrents.push(t);
+    app.handle(Event::Snapshot(Arc::new(snap)));
+    assert_eq!(
+        app.selected(),
+        Some("0123456789abcdef0123456789abcdef01234567")
+    );
+}
+
+#[test]
+fn add_dialog_validates_and_remembers_a_failed_add() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('a'), key(KeyCode::Enter)]);
+    let Some(Modal::Add(d)) = app.modal() else {
+        panic!("no add dialog");
+    };
+    assert!(d.error.is_some(), "empty source is refused in the dialog");
+    for c in "/tmp/x.torrent".chars() {
+        press(&mut app, &[ch(c)]);
+    }
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(
+        matches!(&effects[..], [Effect::Add { source: TorrentSource::File(p), .. }] if p.to_str() == Some("/tmp/x.torrent"))
+    );
+    app.handle(Event::Added(Err(EngineError::BadSource(
+        "cannot read /tmp/x.torrent".into(),
+    ))));
+    let status = app.status().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(status.text.contains("cannot read /tmp/x.torrent") && status.text.contains("press a"));
+    // `a` again offers the same text to fix.
+    press(&mut app, &[ch('a')]);
+    let Some(Modal::Add(d)) = app.modal() else {
+        panic!("no add dialog");
+    };
+    assert_eq!(d.source.text(), "/tmp/x.torrent");
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.modal().is_none());
+}
+
+#[test]
+fn add_dialog_completes_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("linux.torrent"), b"x").unwrap();
+    let mut app = fixtures::app(80, 24);
+    let typed = format!("{}/li", dir.path().display());
+    press(&mut app, &[ch('a'), Event::Input(TermEvent::Paste(typed))]);
+    press(&mut app, &[key(KeyCode::Tab)]);
+    let Some(Modal::Add(d)) = app.modal() else {
+        panic!("no add dialog");
+    };
+    assert_eq!(
+        d.source.text(),
+        format!("{}/linux.torrent", dir.path().display())
+    );
+    assert_eq!(d.focus, AddField::Source);
+    // Complete already: Tab moves on.
+    press(&mut app, &[key(KeyCode::Tab)]);
+    let Some(Modal::Add(d)) = app.modal() else {
+        panic!("no add dialog");
+    };
+    assert_eq!(d.focus, AddField::Root);
+}
+
+#[test]
+fn limits_dialog_for_the_torrent_or_the_session() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('l')]);
+    let Some(Modal::Limits(d)) = app.modal() else {
+        panic!("no limits dialog");
+    };
+    assert!(!d.is_global);
+    assert_eq!(d.up.text(), "500KiB", "shows the torrent's current limits");
+    for c in "2MiB".chars() {
+        press(&mut app, &[ch(c)]);
+    }
+    press(&mut app, &[key(KeyCode::Tab), key(KeyCode::Tab)]);
+    for c in "30".chars() {
+        press(&mut app, &[ch(c)]);
+    }
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    let [Command::SetTorrentLimits { id, limits }] = &commands(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(id, UBUNTU);
+    assert_eq!(
+        *limits,
+        Limits {
+            download_bps: Some(2 * 1024 * 1024),
+            upload_bps: Some(500 * 1024),
+            peers: Some(30)
+        }
+    );
+
+    // Switch to the whole session; a bad rate keeps the dialog open with the reason.
+    press(&mut app, &[ch('l'), key(KeyCode::BackTab), ch(' ')]);
+    let Some(Modal::Limits(d)) = app.modal() else {
+        panic!("no limits dialog");
+    };
+    assert!(d.is_global);
+    assert_eq!(d.up.text(), "2MiB", "shows the session's limits");
+    press(&mut app, &[key(KeyCode::Tab)]);
+    for c in "lots".chars() {
+        press(&mut app, &[ch(c)]);
+    }
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    let Some(Modal::Limits(d)) = app.modal() else {
+        panic!("dialog closed on a bad value");
+    };
+    assert!(d.error.as_deref().unwrap().contains("'lots'"));
+    press(&mut app, &vec![key(KeyCode::Backspace); 4]);
+    press(&mut app, &[ch('0'), key(KeyCode::Tab), key(KeyCode::End)]);
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(
+        &commands(&effects)[..],
+        [Command::SetGlobalLimits(Limits { download_bps: None, upload_bps: Some(u), peers: Some(200) })] if *u == 2 * 1024 * 1024
+    ));
+}
+
+#[test]
+fn files_tab_toggles_selection() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('2')]);
+    assert_eq!(app.tab(), DetailTab::Files);
+    // Space pauses while the table has the focus...
+    let effects = press(&mut app, &[ch(' ')]);
+    assert!(matches!(&commands(&effects)[..], [Command::Pause(_)]));
+    // ...and toggles files once the detail pane has it.
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert_eq!(app.focus(), Pane::Details);
+    // Rows: boot/, grub/, fonts/, unicode.pf2, grub.cfg, casper/, filesystem.squashfs,
+    // initrd, vmlinuz, pool/... ; "casper" has initrd skipped.
+    press(&mut app, &[ch('j'), ch('j'), ch('j'), ch('j'), ch('j')]);
+    let effects = press(&mut app, &[ch(' ')]);
+    let [Command::SelectFiles { id, files }] = &commands(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(id, UBUNTU);
+    assert_eq!(
+        files,
+        &vec![0, 1, 2, 3, 4, 6, 7],
+        "casper/initrd selected with its folder"
+    );
+    // A late details answer does not undo the toggle while the command runs.
+    app.handle(Event::Details {
+        id: UBUNTU.into(),
+        result: Ok(Box::new(fixtures::details())),
+    });
+    assert!(app.details().unwrap().files[2].selected);
+    // Toggling the whole folder off again.
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    let [Command::SelectFiles { files, .. }] = &commands(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(files, &vec![3, 4, 6, 7]);
+}
+
+#[test]
+fn details_for_another_torrent_are_dropped() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('j')]);
+    let mut other = fixtures::details();
+    other.summary.info_hash = UBUNTU.into();
+    app.handle(Event::Details {
+        id: UBUNTU.into(),
+        result: Ok(Box::new(other)),
+    });
+    assert!(
+        app.details().is_none(),
+        "a late answer for the old selection"
+    );
+}
+
+#[test]
+fn panes_tabs_and_log_modes() {
+    let mut app = fixtures::app(160, 48);
+    assert_eq!(app.focus(), Pane::Torrents);
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert_eq!(app.focus(), Pane::Details);
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert_eq!(app.focus(), Pane::Torrents, "no log pane yet");
+    let effects = press(&mut app, &[ch('L')]);
+    assert_eq!(app.log_mode(), LogMode::Shown);
+    assert!(effects.iter().any(|e| matches!(e, Effect::ReadLog(_))));
+    press(&mut app, &[key(KeyCode::BackTab)]);
+    assert_eq!(app.focus(), Pane::Log);
+    press(&mut app, &[ch('L')]);
+    assert_eq!(app.log_mode(), LogMode::Full);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.log_mode(), LogMode::Shown);
+    press(&mut app, &[ch('L'), ch('L')]);
+    assert_eq!(app.log_mode(), LogMode::Hidden);
+    assert_eq!(app.focus(), Pane::Torrents);
+
+    for (c, tab) in [
+        ('3', DetailTab::Peers),
+        ('4', DetailTab::Pieces),
+        ('5', DetailTab::Trackers),
+        ('1', DetailTab::Overview),
+    ] {
+        press(&mut app, &[ch(c)]);
+        assert_eq!(app.tab(), tab);
+    }
+    press(&mut app, &[ch('R')]);
+    assert_eq!(app.view(), View::Roots);
+    press(&mut app, &[ch('R')]);
+    assert_eq!(app.view(), View::Dashboard);
+    press(&mut app, &[ch('?')]);
+    assert!(app.help_open());
+    press(&mut app, &[ch('q')]);
+    assert!(
+        !app.help_open() && !app.should_quit(),
+        "q closes help first"
+    );
+    press(&mut app, &[ch('q')]);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn small_screen_shows_the_focused_pane() {
+    let mut app = fixtures::app(40, 12);
+    // Details are not visible, so a snapshot does not fetch them...
+    let out = app.handle(Event::Snapshot(Arc::new(fixtures::snapshot())));
+    assert!(out.effects.is_empty());
+    // ...until a tab key brings the detail pane up.
+    let effects = press(&mut app, &[ch('3')]);
+    assert_eq!(app.focus(), Pane::Details);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchDetails { .. }))
+    );
+}
+
+#[test]
+fn log_level_torrent_filter_and_scrolling() {
+    let mut app = fixtures::app(160, 48);
+    press(&mut app, &[ch('L')]);
+    assert_eq!(app.log_filter().min_level, LogLevel::Info);
+    let shown = app.shown_log().len();
+    let effects = press(&mut app, &[ch('v')]);
+    assert_eq!(app.log_filter().min_level, LogLevel::Debug);
+    assert!(matches!(&effects[..], [Effect::ReadLog(f)] if f.min_level == LogLevel::Debug));
+    assert!(app.shown_log().len() > shown);
+    press(&mut app, &[ch('t')]);
+    assert_eq!(app.log_filter().info_hash.as_deref(), Some(UBUNTU));
+    assert!(
+        app.shown_log()
+            .iter()
+            .all(|l| l.info_hash.as_deref() == Some(UBUNTU))
+    );
+    // Moving the selection re-reads the log of the new torrent.
+    let effects = press(&mut app, &[ch('j')]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::ReadLog(f) if f.info_hash.as_deref() == Some(BUNNY)))
+    );
+
+    // Scrolling up stops following; G follows again.
+    let mut app = fixtures::app(80, 10);
+    press(&mut app, &[ch('L'), ch('L'), ch('v'), ch('v')]);
+    assert_eq!(app.focus(), Pane::Log);
+    assert!(app.log_anchor.is_none());
+    press(&mut app, &[ch('k')]);
+    assert!(app.log_anchor.is_some());
+    // New lines do not move a scrolled view.
+    let anchor = app.log_anchor;
+    let mut more = fixtures::log_lines();
+    let mut extra = more[0].clone();
+    extra.seq = 99;
+    more.push(extra);
+    app.handle(Event::LogLines(more));
+    assert_eq!(app.log_anchor, anchor);
+    press(&mut app, &[ch('G')]);
+    assert!(app.log_anchor.is_none());
+    press(&mut app, &[ch('g')]);
+    assert_eq!(app.log_anchor, Some(1));
+}
+
+#[test]
+fn signals_quit() {
+    let mut app = fixtures::app(80, 24);
+    app.handle(Event::Signal("SIGHUP"));
+    assert!(app.should_quit());
+}
+
+#[test]
+fn user_keymap_changes_keys_and_help() {
+    let km = Keymap::with_overrides(
+        "[manager]\nkeymap = [{ on = \"x\", run = \"quit\" }, { on = \"q\", run = \"noop\" }]\n",
+        "test",
+    )
+    .unwrap();
+    let mut app = App::new(km, Arc::new(fixtures::snapshot()));
+    press(&mut app, &[ch('q')]);
+    assert!(!app.should_quit());
+    press(&mut app, &[ch('x')]);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn an_idle_session_draws_nothing() {
+    let mut app = fixtures::app(80, 24);
+    let out = app.handle(Event::Snapshot(Arc::new(fixtures::snapshot())));
+    assert_eq!(out.redraw, Redraw::No, "same numbers, nothing to send");
+    let out = app.handle(Event::Details {
+        id: UBUNTU.into(),
+        result: Ok(Box::new(fixtures::details())),
+    });
+    assert_eq!(out.redraw, Redraw::No);
+    let out = app.handle(Event::LogLines(fixtures::log_lines()));
+    assert_eq!(out.redraw, Redraw::No);
+    let mut snap = fixtures::snapshot();
+    snap.download_rate *= 1.05;
+    snap.torrents[0].upload_rate *= 0.95;
+    let out = app.handle(Event::Snapshot(Arc::new(snap.clone())));
+    assert_eq!(out.redraw, Redraw::No, "rates that jitter are shown steady");
+    snap.download_rate *= 2.0;
+    let out = app.handle(Event::Snapshot(Arc::new(snap)));
+    assert_eq!(
+        out.redraw,
+        Redraw::Soon,
+        "stats wait for the refresh interval"
+    );
+    let out = app.handle(ch('j'));
+    assert_eq!(out.redraw, Redraw::Now, "input is answered at once");
+}

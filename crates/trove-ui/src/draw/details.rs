@@ -1,0 +1,697 @@
+//! The detail pane of the selected torrent: Overview, Files, Peers, Pieces, Trackers.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, TableState};
+
+use super::{format, message, progress_bar};
+use crate::action::DetailTab;
+use crate::app::{App, Pane};
+use crate::theme::Theme;
+use trove_proto::snapshot::{Limits, TorrentDetails, TorrentSummary};
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let focused = app.focus == Pane::Details;
+    let mut tabs = Vec::new();
+    let full: usize = DetailTab::ALL.iter().map(|t| t.label().len() + 5).sum();
+    if (area.width as usize) >= full + 4 {
+        for t in DetailTab::ALL {
+            let style = if t == app.tab {
+                theme.tab_active
+            } else {
+                theme.tab
+            };
+            tabs.push(Span::raw(" "));
+            tabs.push(Span::styled(format!("{} {}", t.number(), t.label()), style));
+            tabs.push(Span::raw(" "));
+        }
+    } else {
+        tabs.push(Span::styled(
+            format!(" {} {} ", app.tab.number(), app.tab.label()),
+            theme.tab_active,
+        ));
+        tabs.push(Span::styled("1-5 ", theme.dim));
+    }
+    let block = theme.block(focused).title(Line::from(tabs));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let Some(summary) = app.selected_summary() else {
+        message(frame, inner, "No torrent selected", theme.dim);
+        return;
+    };
+    let details = app
+        .details
+        .as_ref()
+        .filter(|d| d.summary.info_hash == summary.info_hash);
+    if app.tab != DetailTab::Overview && details.is_none() {
+        let text = match &app.details_error {
+            Some(e) => format!("Cannot read the details: {e}"),
+            None => "Loading…".to_string(),
+        };
+        let style = if app.details_error.is_some() {
+            theme.error
+        } else {
+            theme.dim
+        };
+        message(frame, inner, &text, style);
+        return;
+    }
+    match (app.tab, details) {
+        (DetailTab::Overview, d) => overview(frame, inner, app, summary, d, theme),
+        (DetailTab::Files, Some(d)) => files(frame, inner, app, d, focused, theme),
+        (DetailTab::Peers, Some(d)) => peers(frame, inner, app, d, theme),
+        (DetailTab::Pieces, Some(d)) => pieces(frame, inner, d, theme),
+        (DetailTab::Trackers, Some(d)) => trackers(frame, inner, app, d, theme),
+        _ => {}
+    }
+}
+
+fn kv<'a>(key: &'a str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(format!("{key:<10}"), theme.dim)];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+fn limits_text(own: Limits) -> String {
+    let rate = |v: Option<u64>| v.map_or("session".to_string(), |b| format::limit(Some(b)));
+    let peers = own.peers.map_or("session".to_string(), |p| p.to_string());
+    format!(
+        "↓ {}  ↑ {}  peers {peers}",
+        rate(own.download_bps),
+        rate(own.upload_bps)
+    )
+}
+
+fn overview(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    t: &TorrentSummary,
+    d: Option<&TorrentDetails>,
+    theme: &Theme,
+) {
+    let mut lines = vec![kv(
+        "Name",
+        vec![Span::styled(format::sanitize(&t.name), theme.text)],
+        theme,
+    )];
+    let mut state = vec![
+        Span::styled(t.state.label(), theme.state(t.state)),
+        Span::raw(format!(
+            " · {:.1}%",
+            (t.progress.clamp(0.0, 1.0) * 100.0 * 10.0).floor() / 10.0
+        )),
+    ];
+    if t.eta.is_some() && t.state == trove_proto::snapshot::TorrentState::Downloading {
+        state.push(Span::raw(format!(" · ETA {}", format::eta(t.eta))));
+    }
+    lines.push(kv("State", state, theme));
+    if let Some(e) = &t.error {
+        lines.push(kv(
+            "Error",
+            vec![Span::styled(format::sanitize(e), theme.error)],
+            theme,
+        ));
+    }
+    lines.push(kv(
+        "Rates",
+        vec![
+            Span::styled(
+                format!("↓ {}", format::rate(t.download_rate)),
+                theme.download,
+            ),
+            Span::raw("  "),
+            Span::styled(format!("↑ {}", format::rate(t.upload_rate)), theme.upload),
+            Span::raw(format!(
+                "  · peers {}/{}",
+                t.peers_connected,
+                t.peer_limit.map_or("∞".to_string(), |l| l.to_string())
+            )),
+        ],
+        theme,
+    ));
+    let size = if t.size == 0 {
+        "unknown until the metadata arrives".to_string()
+    } else {
+        format!(
+            "{} · {} selected · {} done",
+            format::bytes(t.size),
+            format::bytes(t.selected_bytes),
+            format::bytes(t.have_bytes)
+        )
+    };
+    lines.push(kv("Size", vec![Span::raw(size)], theme));
+    lines.push(kv("Hash", vec![Span::raw(t.info_hash.clone())], theme));
+    let path = d.map_or_else(
+        || "…".to_string(),
+        |d| format::sanitize(&d.save_path.display().to_string()),
+    );
+    lines.push(kv(
+        "Saved in",
+        vec![
+            Span::raw(path),
+            Span::styled(
+                format!(" (root {})", format::sanitize(&t.root_label)),
+                theme.dim,
+            ),
+        ],
+        theme,
+    ));
+    if let Some(d) = d
+        && d.pieces.count > 0
+    {
+        lines.push(kv(
+            "Pieces",
+            vec![Span::raw(format!(
+                "{} × {}",
+                d.pieces.count,
+                format::bytes(d.piece_length)
+            ))],
+            theme,
+        ));
+    }
+    lines.push(kv(
+        "Added",
+        vec![Span::raw(format::timestamp(t.added_at))],
+        theme,
+    ));
+    lines.push(kv(
+        "Completed",
+        vec![Span::raw(
+            t.completed_at.map_or("-".to_string(), format::timestamp),
+        )],
+        theme,
+    ));
+    lines.push(kv(
+        "Lifetime",
+        vec![
+            Span::styled(
+                format!("↓ {}", format::bytes(t.downloaded_total)),
+                theme.download,
+            ),
+            Span::raw("  "),
+            Span::styled(
+                format!("↑ {}", format::bytes(t.uploaded_total)),
+                theme.upload,
+            ),
+            Span::raw(format!("  · ratio {}", format::ratio(t.ratio))),
+        ],
+        theme,
+    ));
+    lines.push(kv("Limits", vec![Span::raw(limits_text(t.limits))], theme));
+
+    // The graph goes beside the text when wide, below it when tall, nowhere when small.
+    let (text_area, graph_area) = if area.width >= 100 && area.height >= 5 {
+        let text_w = (area.width / 2).max(50);
+        (
+            Rect {
+                width: text_w,
+                ..area
+            },
+            Some(Rect {
+                x: area.x + text_w + 1,
+                width: area.width - text_w - 1,
+                ..area
+            }),
+        )
+    } else if area.height as usize >= lines.len() + 6 {
+        let text_h = lines.len() as u16;
+        (
+            Rect {
+                height: text_h,
+                ..area
+            },
+            Some(Rect {
+                y: area.y + text_h,
+                height: area.height - text_h,
+                ..area
+            }),
+        )
+    } else {
+        (area, None)
+    };
+    let max_scroll = lines.len().saturating_sub(text_area.height as usize);
+    let scroll = app.detail_scroll.min(max_scroll) as u16;
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), text_area);
+    if let (Some(g), Some(d)) = (graph_area, d) {
+        rate_graph(frame, g, d, theme);
+    }
+}
+
+/// Seconds the rate graph spans, at least.
+const GRAPH_SECONDS: u64 = 300;
+
+/// Download and upload rates over the last five minutes. Samples are grouped by absolute
+/// time (see [`buckets`]), so the graph moves one whole step every few seconds and in
+/// between only its newest point changes: a slow SSH link carries a few cells a second
+/// instead of the whole graph.
+fn rate_graph(frame: &mut Frame, area: Rect, d: &TorrentDetails, theme: &Theme) {
+    if area.width < 20 || area.height < 4 {
+        return;
+    }
+    let (down, up) = (&d.download_history, &d.upload_history);
+    if down.len().max(up.len()) < 2 {
+        message(frame, area, "No rate history yet", theme.dim);
+        return;
+    }
+    let top = nice_ceiling(
+        down.iter()
+            .chain(up)
+            .copied()
+            .map(clean)
+            .fold(0.0, f64::max)
+            * 1.1,
+    );
+    let top_label = format!("{}/s", format::bytes(top as u64));
+    // The plot is what the y labels and the axis line leave; braille has 2 dots a column.
+    let plot_width = area
+        .width
+        .saturating_sub(format::width(&top_label) as u16 + 1)
+        .max(1);
+    let dots = u64::from(plot_width) * 2;
+    let secs = GRAPH_SECONDS.div_ceil(dots).max(1);
+    let columns = GRAPH_SECONDS.div_ceil(secs);
+    let down_pts = buckets(down, d.history_clock, secs, columns);
+    let up_pts = buckets(up, d.history_clock, secs, columns);
+    let window = columns * secs;
+    let span_label = if window >= 120 {
+        format!("-{}m", window / 60)
+    } else {
+        format!("-{window}s")
+    };
+    let chart = Chart::new(vec![
+        Dataset::default()
+            .name("↓ down")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.download)
+            .data(&down_pts),
+        Dataset::default()
+            .name("↑ up")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.upload)
+            .data(&up_pts),
+    ])
+    .x_axis(
+        Axis::default()
+            .bounds([0.0, columns.saturating_sub(1) as f64])
+            .labels([
+                Span::styled(span_label, theme.dim),
+                Span::styled("now", theme.dim),
+            ])
+            .style(theme.border),
+    )
+    .y_axis(
+        Axis::default()
+            .bounds([0.0, top])
+            .labels([
+                Span::styled("0", theme.dim),
+                Span::styled(top_label, theme.dim),
+            ])
+            .style(theme.border),
+    )
+    .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
+    .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)));
+    frame.render_widget(chart, area);
+}
+
+fn clean(v: f64) -> f64 {
+    if v.is_finite() && v > 0.0 { v } else { 0.0 }
+}
+
+/// The smallest round rate (1, 1.5, 2, 3, 4, 5, 6, 8 times a power of ten, in KiB/MiB/...
+/// per second, at least 1 KiB/s) not below `v`: a top line that stays put while rates
+/// wobble, with at most 50% headroom.
+pub(crate) fn nice_ceiling(v: f64) -> f64 {
+    let mut unit = 1024.0_f64;
+    loop {
+        for decade in [1.0, 10.0, 100.0] {
+            for step in [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0] {
+                if step * decade * unit >= v {
+                    return step * decade * unit;
+                }
+            }
+        }
+        if unit > 1e18 {
+            return v;
+        }
+        unit *= 1024.0;
+    }
+}
+
+/// Per-second `history` (oldest first, ending at second `clock` of the engine's history
+/// clock) averaged into buckets of `secs` seconds aligned to that clock, as points
+/// (column, mean) with the newest bucket in column `columns - 1`. The newest bucket may be
+/// partial (its mean is over the seconds it has so far); an older one that the history
+/// covers only in part is left out, or it would change every second as samples age out.
+pub(crate) fn buckets(history: &[f64], clock: u64, secs: u64, columns: u64) -> Vec<(f64, f64)> {
+    let len = history.len() as u64;
+    if len == 0 || columns == 0 {
+        return Vec::new();
+    }
+    let secs = secs.max(1);
+    let clock = clock.max(len);
+    let newest = (clock - 1) / secs;
+    let mut sums = vec![(0.0_f64, 0u64); columns as usize];
+    for (i, v) in history.iter().enumerate() {
+        let age = newest - (clock - len + i as u64) / secs;
+        if age < columns {
+            let slot = &mut sums[(columns - 1 - age) as usize];
+            slot.0 += clean(*v);
+            slot.1 += 1;
+        }
+    }
+    sums.iter()
+        .enumerate()
+        .filter(|(col, (_, n))| *n == secs || (*n > 0 && *col as u64 == columns - 1))
+        .map(|(col, (sum, n))| (col as f64, sum / *n as f64))
+        .collect()
+}
+
+fn files(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    d: &TorrentDetails,
+    focused: bool,
+    theme: &Theme,
+) {
+    let rows = crate::files::tree(&d.files);
+    if rows.is_empty() {
+        message(
+            frame,
+            area,
+            "No files known yet (waiting for the metadata)",
+            theme.dim,
+        );
+        return;
+    }
+    let selected: Vec<_> = d.files.iter().filter(|f| f.selected).collect();
+    let sel_bytes: u64 = selected.iter().map(|f| f.size).sum();
+    let toggle_key = app
+        .keymap
+        .key_for(
+            crate::keymap::Context::Files,
+            crate::action::Action::ToggleFile,
+        )
+        .map_or_else(String::new, |k| format!(" · {k}: download/skip"));
+    let summary = Line::from(vec![Span::styled(
+        format!(
+            "{} files · {} selected ({}){}",
+            d.files.len(),
+            selected.len(),
+            format::bytes(sel_bytes),
+            if focused {
+                toggle_key
+            } else {
+                " · Tab here to pick files".to_string()
+            }
+        ),
+        theme.dim,
+    )]);
+    frame.render_widget(Paragraph::new(summary), Rect { height: 1, ..area });
+    let area = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    if area.height == 0 {
+        return;
+    }
+    let size_w = 8u16;
+    let prog_w = if area.width >= 60 { 16 } else { 4 };
+    let name_w = area.width.saturating_sub(size_w + prog_w + 2);
+    let visible = area.height as usize;
+    let cursor = app.file_cursor.min(rows.len() - 1);
+    let top = app.files_scroll.update(cursor, rows.len(), visible);
+    let table_rows = rows.iter().skip(top).take(visible).map(|r| {
+        let indent = "  ".repeat(r.depth.min(8));
+        let (mark, style) = if r.is_dir {
+            ("▾ ", theme.title)
+        } else {
+            ("", theme.text)
+        };
+        let check_style = match r.selection {
+            crate::files::Selection::None => theme.dim,
+            _ => theme.text,
+        };
+        let name = format!("{indent}{} {mark}{}", r.selection.checkbox(), r.name);
+        let name_line = Line::from(vec![Span::styled(
+            format::truncate(&name, name_w as usize),
+            if r.selection == crate::files::Selection::None {
+                check_style
+            } else {
+                style
+            },
+        )]);
+        Row::new(vec![
+            Cell::from(name_line),
+            Cell::from(Line::from(format::bytes(r.size)).right_aligned()),
+            Cell::from(progress_bar(r.progress(), prog_w as usize, theme)),
+        ])
+    });
+    let table = Table::new(
+        table_rows,
+        [
+            Constraint::Length(name_w),
+            Constraint::Length(size_w),
+            Constraint::Length(prog_w),
+        ],
+    )
+    .column_spacing(1)
+    .row_highlight_style(theme.selection(focused));
+    let mut state = TableState::default().with_selected(Some(cursor - top));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn peers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &Theme) {
+    if d.peers.is_empty() {
+        message(frame, area, "No peers connected", theme.dim);
+        return;
+    }
+    let mut peers: Vec<_> = d.peers.iter().collect();
+    // Busiest first, so the peers that matter are on the first page.
+    peers.sort_by(|a, b| {
+        (b.download_rate + b.upload_rate)
+            .total_cmp(&(a.download_rate + a.upload_rate))
+            .then_with(|| a.addr.cmp(&b.addr))
+    });
+    let wide = area.width >= 90;
+    let mut widths = vec![
+        Constraint::Length(21),
+        Constraint::Min(8),
+        Constraint::Length(8),
+        Constraint::Length(8),
+    ];
+    let mut head = vec!["Address", "Client", "Down", "Up"];
+    if wide {
+        widths.extend([
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(12),
+        ]);
+        head.extend(["Fetched", "Sent", "State"]);
+    }
+    let visible = area.height.saturating_sub(1) as usize;
+    let scroll = app.detail_scroll.min(peers.len().saturating_sub(visible));
+    let rows = peers.iter().skip(scroll).take(visible).map(|p| {
+        let mut cells = vec![
+            Cell::from(format::sanitize(&p.addr)),
+            Cell::from(format::sanitize(p.client.as_deref().unwrap_or("?"))),
+            Cell::from(
+                Line::styled(format::bytes_rate_short(p.download_rate), theme.download)
+                    .right_aligned(),
+            ),
+            Cell::from(
+                Line::styled(format::bytes_rate_short(p.upload_rate), theme.upload).right_aligned(),
+            ),
+        ];
+        if wide {
+            cells.push(Cell::from(
+                Line::from(format::bytes(p.downloaded)).right_aligned(),
+            ));
+            cells.push(Cell::from(
+                Line::from(format::bytes(p.uploaded)).right_aligned(),
+            ));
+            cells.push(Cell::from(Span::styled(
+                format::sanitize(&p.state),
+                theme.dim,
+            )));
+        }
+        Row::new(cells)
+    });
+    let header = Row::new(head.into_iter().enumerate().map(|(i, h)| {
+        let line = Line::from(h);
+        Cell::from(if (2..=5).contains(&i) {
+            line.right_aligned()
+        } else {
+            line
+        })
+    }))
+    .style(theme.table_header);
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
+}
+
+fn pieces(frame: &mut Frame, area: Rect, d: &TorrentDetails, theme: &Theme) {
+    let count = d.pieces.count as usize;
+    if count == 0 {
+        message(
+            frame,
+            area,
+            "No pieces known yet (waiting for the metadata)",
+            theme.dim,
+        );
+        return;
+    }
+    let have = (0..d.pieces.count).filter(|&i| d.pieces.has(i)).count();
+    let head = Line::from(vec![
+        Span::styled(format!("{have}/{count} pieces"), theme.text),
+        Span::styled(
+            format!(
+                " ({}) · {} each · █ have ▒ part ░ some · missing",
+                format::percent(have as f64 / count as f64),
+                format::bytes(d.piece_length)
+            ),
+            theme.dim,
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(head), Rect { height: 1, ..area });
+    let map = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let cells = map.width as usize * map.height as usize;
+    if cells == 0 {
+        return;
+    }
+    // One cell per piece when they fit, else each cell sums an even share of pieces.
+    let used = cells.min(count);
+    let buf = frame.buffer_mut();
+    for c in 0..used {
+        let start = c * count / used;
+        let end = ((c + 1) * count / used).max(start + 1);
+        let got = (start..end).filter(|&i| d.pieces.has(i as u32)).count();
+        let frac = got as f64 / (end - start) as f64;
+        let (sym, style): (&str, Style) = if got == end - start {
+            ("█", theme.piece_have)
+        } else if got == 0 {
+            ("·", theme.piece_missing)
+        } else if frac >= 2.0 / 3.0 {
+            ("▓", theme.piece_have)
+        } else if frac >= 1.0 / 3.0 {
+            ("▒", theme.piece_have)
+        } else {
+            ("░", theme.piece_have)
+        };
+        let x = map.x + (c % map.width as usize) as u16;
+        let y = map.y + (c / map.width as usize) as u16;
+        if let Some(cell) = buf.cell_mut((x, y)) {
+            cell.set_symbol(sym).set_style(style);
+        }
+    }
+}
+
+fn trackers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &Theme) {
+    if d.trackers.is_empty() {
+        message(
+            frame,
+            area,
+            "No trackers: peers come from DHT and peer exchange",
+            theme.dim,
+        );
+        return;
+    }
+    let visible = area.height.saturating_sub(1) as usize;
+    let scroll = app
+        .detail_scroll
+        .min(d.trackers.len().saturating_sub(visible));
+    let status_w = (area.width / 3).clamp(6, 40);
+    let rows = d.trackers.iter().skip(scroll).take(visible).map(|t| {
+        let lower = t.status.to_lowercase();
+        let style = if lower.contains("error") || lower.contains("fail") {
+            theme.error
+        } else {
+            theme.text
+        };
+        Row::new(vec![
+            Cell::from(format::sanitize(&t.url)),
+            Cell::from(Span::styled(format::sanitize(&t.status), style)),
+        ])
+    });
+    let header = Row::new(vec!["URL", "Status"]).style(theme.table_header);
+    frame.render_widget(
+        Table::new(rows, [Constraint::Min(10), Constraint::Length(status_w)])
+            .header(header)
+            .column_spacing(1),
+        area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last five minutes of a made-up rate history, as the engine reports it at `clock`.
+    fn history_at(clock: u64) -> Vec<f64> {
+        (clock.saturating_sub(300)..clock)
+            .map(|s| ((s * 7919) % 1000) as f64 * 1024.0)
+            .collect()
+    }
+
+    #[test]
+    fn graph_moves_one_whole_bucket_at_a_time() {
+        let (secs, columns) = (4, 75);
+        let mut shifts = 0;
+        for clock in 1000..1040 {
+            let before = buckets(&history_at(clock), clock, secs, columns);
+            let after = buckets(&history_at(clock + 1), clock + 1, secs, columns);
+            let (old, new) = (
+                before.split_last().unwrap().1,
+                after.split_last().unwrap().1,
+            );
+            if clock % secs == 0 {
+                // A new bucket began: everything moved one column left, values kept.
+                shifts += 1;
+                let moved: Vec<_> = old.iter().skip(1).map(|(c, v)| (c - 1.0, *v)).collect();
+                assert_eq!(&moved[..], &new[..old.len() - 1], "clock {clock}");
+            } else {
+                // Within a bucket only the newest point may change.
+                assert_eq!(old, new, "clock {clock}");
+            }
+        }
+        assert_eq!(shifts, 10);
+    }
+
+    #[test]
+    fn buckets_average_and_skip_partial_old_ones() {
+        // Seconds 0..10 in buckets of 4: [0,4) [4,8) full, [8,10) newest and partial.
+        let h: Vec<f64> = (0..10).map(|s| s as f64).collect();
+        assert_eq!(
+            buckets(&h, 10, 4, 10),
+            vec![(7.0, 1.5), (8.0, 5.5), (9.0, 8.5)]
+        );
+        // History starting mid-bucket: the first, partial bucket is left out.
+        assert_eq!(buckets(&h[2..], 10, 4, 10), vec![(8.0, 5.5), (9.0, 8.5)]);
+        assert!(buckets(&[], 5, 4, 10).is_empty());
+    }
+
+    #[test]
+    fn top_line_is_a_round_rate() {
+        assert_eq!(nice_ceiling(0.0), 1024.0);
+        assert_eq!(nice_ceiling(1500.0), 1536.0);
+        assert_eq!(nice_ceiling(130.0 * 1024.0 * 1.1), 150.0 * 1024.0);
+        assert_eq!(nice_ceiling(900.0 * 1024.0), 1024.0 * 1024.0);
+        assert_eq!(nice_ceiling(3.1 * 1024.0 * 1024.0), 4.0 * 1024.0 * 1024.0);
+    }
+}

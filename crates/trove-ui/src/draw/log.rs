@@ -1,0 +1,82 @@
+//! The log pane: newest line at the bottom, following unless scrolled.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{format, message};
+use crate::app::{App, Pane};
+use crate::theme::Theme;
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let focused = app.focus == Pane::Log;
+    let lines = app.shown_log();
+    let mut title = vec![
+        Span::styled(" Log ", theme.title),
+        Span::styled(format!("{}+ ", app.log_level.label()), theme.dim),
+    ];
+    if app.log_torrent_only {
+        let name = app
+            .selected_summary()
+            .map_or("no torrent".to_string(), |t| {
+                format::truncate(&format::sanitize(&t.name), 24)
+            });
+        title.push(Span::styled(format!("· {name} "), theme.warn));
+    }
+    let follow = if app.log_anchor.is_none() {
+        Span::styled(" following ", theme.dim)
+    } else {
+        Span::styled(" scrolled: G follows ", theme.warn)
+    };
+    let block = theme
+        .block(focused)
+        .title(Line::from(title))
+        .title_top(Line::from(follow).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    if lines.is_empty() {
+        message(frame, inner, "No log lines at this level", theme.dim);
+        return;
+    }
+    let height = inner.height as usize;
+    let max_top = lines.len().saturating_sub(height);
+    let top = match app.log_anchor {
+        None => max_top,
+        Some(seq) => lines
+            .iter()
+            .position(|l| l.seq >= seq)
+            .unwrap_or(max_top)
+            .min(max_top),
+    };
+    let width = inner.width as usize;
+    let show_target = width >= 100;
+    let text: Vec<Line> = lines[top..(top + height).min(lines.len())]
+        .iter()
+        .map(|l| {
+            let mut spans = vec![
+                Span::styled(l.time.format("%H:%M:%S ").to_string(), theme.dim),
+                Span::styled(
+                    format!("{:<5} ", l.level.label().to_uppercase()),
+                    theme.level(l.level),
+                ),
+            ];
+            if show_target {
+                spans.push(Span::styled(
+                    format!("{} ", format::truncate(&format::sanitize(&l.target), 28)),
+                    theme.dim,
+                ));
+            }
+            let used: usize = spans.iter().map(|s| s.width()).sum();
+            spans.push(Span::styled(
+                format::truncate(&format::sanitize(&l.message), width.saturating_sub(used)),
+                theme.text,
+            ));
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(text), inner);
+}

@@ -1,0 +1,114 @@
+//! The roots view: each storage root, its space, and the torrents stored in it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{format, message, progress_bar};
+use crate::action::Action;
+use crate::app::App;
+use crate::keymap::Context;
+use crate::theme::Theme;
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let back: Vec<String> = [Action::Roots, Action::Close]
+        .into_iter()
+        .filter_map(|a| app.keymap.key_for(Context::Manager, a))
+        .map(|k| k.to_string())
+        .collect();
+    let block = theme
+        .block(true)
+        .title(Line::from(Span::styled(" Storage roots ", theme.title)))
+        .title_top(
+            Line::from(Span::styled(
+                format!(" {}: back ", back.join("/")),
+                theme.dim,
+            ))
+            .right_aligned(),
+        );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let s = &app.snapshot;
+    if s.roots.is_empty() {
+        message(frame, inner, "No storage roots configured", theme.dim);
+        return;
+    }
+    let width = inner.width as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    for r in &s.roots {
+        let mut head = vec![Span::styled(format::sanitize(&r.label), theme.title)];
+        if r.is_default {
+            head.push(Span::styled(" (default)", theme.dim));
+        }
+        head.push(Span::raw("  "));
+        head.push(Span::raw(format::truncate_start(
+            &format::sanitize(&r.path.display().to_string()),
+            width.saturating_sub(head.iter().map(|s| s.width()).sum()),
+        )));
+        lines.push(Line::from(head));
+
+        let mut space = vec![Span::raw("  ")];
+        match (&r.problem, r.free_bytes, r.total_bytes) {
+            (Some(p), _, _) => space.push(Span::styled(
+                format!("⚠ {}", format::sanitize(p)),
+                theme.warn,
+            )),
+            (None, Some(free), Some(total)) if total > 0 => {
+                let used = 1.0 - free as f64 / total as f64;
+                space.push(Span::raw(format!(
+                    "{} free of {}  ",
+                    format::bytes(free),
+                    format::bytes(total)
+                )));
+                let bar_w = width
+                    .saturating_sub(space.iter().map(|s| s.width()).sum::<usize>() + 6)
+                    .min(24);
+                if bar_w >= 8 {
+                    space.extend(progress_bar(used, bar_w, theme).spans);
+                    space.push(Span::styled(" used", theme.dim));
+                }
+            }
+            (None, Some(free), _) => space.push(Span::raw(format!("{} free", format::bytes(free)))),
+            (None, None, _) => space.push(Span::styled("free space unknown", theme.dim)),
+        }
+        lines.push(Line::from(space));
+
+        let torrents: Vec<_> = s
+            .torrents
+            .iter()
+            .filter(|t| t.root_token == r.token)
+            .collect();
+        if torrents.is_empty() {
+            lines.push(Line::from(Span::styled("  no torrents", theme.dim)));
+        } else {
+            let total: u64 = torrents.iter().map(|t| t.size).sum();
+            lines.push(Line::from(Span::styled(
+                format!("  {} torrents, {}", torrents.len(), format::bytes(total)),
+                theme.dim,
+            )));
+            for t in torrents {
+                // "    name…  size state": the state column is 11 wide, the size 8.
+                let name_w = width.saturating_sub(4 + 1 + 8 + 1 + 11);
+                let size = if t.size == 0 {
+                    "?".to_string()
+                } else {
+                    format::bytes(t.size)
+                };
+                lines.push(Line::from(vec![
+                    Span::raw("    "),
+                    Span::raw(format::fit(&format::sanitize(&t.name), name_w)),
+                    Span::raw(format!(" {size:>8} ")),
+                    Span::styled(t.state.label(), theme.state(t.state)),
+                ]));
+            }
+        }
+        lines.push(Line::raw(""));
+    }
+    let max = lines.len().saturating_sub(inner.height as usize);
+    let scroll = app.roots_scroll.min(max) as u16;
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}

@@ -1,0 +1,435 @@
+//! Every screen and dialog drawn on a `TestBackend` from the fixture session, at 80x24 and
+//! 160x48 (and 40x12 where the layout degrades), plus style checks for the colours that
+//! carry meaning and no-panic sweeps over sizes.
+
+use std::sync::Arc;
+
+use crossterm::event::{Event as TermEvent, KeyCode};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+use super::app::App;
+use super::draw::draw;
+use super::event::Event;
+use super::fixtures::{self, ch, key};
+use super::keymap::Keymap;
+use super::theme::Theme;
+use trove_proto::command::{Command, EngineError};
+use trove_proto::snapshot::SessionSnapshot;
+
+/// The backend's text with local wall-clock times (which depend on the machine's time
+/// zone) masked.
+fn masked(terminal: &Terminal<TestBackend>) -> String {
+    let mut text = terminal.backend().to_string();
+    for t in fixtures::snapshot().torrents {
+        for unix in std::iter::once(t.added_at).chain(t.completed_at) {
+            text = text.replace(&super::format::timestamp(unix), "[datetime]      ");
+        }
+    }
+    text
+}
+
+fn render(app: &App, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| draw(f, app, theme)).unwrap();
+    terminal
+}
+
+/// A screen set up by `events`, snapshotted at each size.
+fn snap(name: &str, sizes: &[(u16, u16)], events: &[Event]) {
+    let theme = Theme::default();
+    for &(w, h) in sizes {
+        let mut app = fixtures::app(w, h);
+        for e in events {
+            app.handle(e.clone());
+        }
+        let terminal = render(&app, &theme, w, h);
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), masked(&terminal));
+        });
+    }
+}
+
+const BOTH: &[(u16, u16)] = &[(80, 24), (160, 48)];
+const ALL: &[(u16, u16)] = &[(80, 24), (160, 48), (40, 12)];
+
+#[test]
+fn dashboard() {
+    snap("dashboard", ALL, &[]);
+}
+
+#[test]
+fn tab_files() {
+    snap("files", ALL, &[key(KeyCode::Tab), ch('2'), ch('j')]);
+}
+
+#[test]
+fn tab_peers() {
+    snap("peers", BOTH, &[ch('3')]);
+}
+
+#[test]
+fn tab_pieces() {
+    snap("pieces", BOTH, &[ch('4')]);
+}
+
+#[test]
+fn tab_trackers() {
+    snap("trackers", BOTH, &[ch('5')]);
+}
+
+#[test]
+fn log_shown() {
+    snap("log", ALL, &[ch('L')]);
+}
+
+#[test]
+fn log_full_screen() {
+    snap("log_full", BOTH, &[ch('L'), ch('L'), ch('v')]);
+}
+
+#[test]
+fn roots_view() {
+    snap("roots", BOTH, &[ch('R')]);
+}
+
+#[test]
+fn help_screen() {
+    snap("help", BOTH, &[ch('?')]);
+}
+
+#[test]
+fn add_dialog() {
+    snap(
+        "add",
+        ALL,
+        &[
+            ch('a'),
+            Event::Input(TermEvent::Paste(
+                "magnet:?xt=urn:btih:aa11b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3&dn=ubuntu\n".into(),
+            )),
+        ],
+    );
+}
+
+#[test]
+fn add_dialog_root_picker() {
+    snap(
+        "add_root",
+        BOTH,
+        &[
+            ch('a'),
+            ch('x'),
+            key(KeyCode::Tab),
+            key(KeyCode::Down),
+            key(KeyCode::Tab),
+            ch(' '),
+        ],
+    );
+}
+
+#[test]
+fn add_dialog_error() {
+    snap("add_error", BOTH, &[ch('a'), key(KeyCode::Enter)]);
+}
+
+#[test]
+fn limits_dialog() {
+    snap("limits", ALL, &[ch('l'), ch('2'), ch('M')]);
+}
+
+#[test]
+fn limits_dialog_global_with_error() {
+    snap(
+        "limits_global",
+        BOTH,
+        &[
+            ch('l'),
+            key(KeyCode::BackTab),
+            ch(' '),
+            key(KeyCode::Tab),
+            ch('f'),
+            ch('a'),
+            ch('s'),
+            ch('t'),
+            key(KeyCode::Enter),
+        ],
+    );
+}
+
+#[test]
+fn confirm_remove() {
+    snap("remove", BOTH, &[ch('d')]);
+}
+
+#[test]
+fn confirm_delete_data() {
+    snap("purge", ALL, &[ch('D')]);
+}
+
+#[test]
+fn filter_prompt() {
+    snap("filter", BOTH, &[ch('/'), ch('i'), ch('s'), ch('o')]);
+}
+
+#[test]
+fn sorted_and_state_filtered() {
+    snap(
+        "sorted",
+        BOTH,
+        &[ch('s'), ch('s'), ch('s'), ch('s'), ch('s'), ch('f')],
+    );
+}
+
+#[test]
+fn error_in_status_line() {
+    snap(
+        "status_error",
+        BOTH,
+        &[Event::CommandDone {
+            command: Command::Pause(fixtures::UBUNTU.into()),
+            ok: "Paused.".into(),
+            failed: "Pause 'ubuntu-24.04.1-desktop-amd64' failed".into(),
+            result: Err(EngineError::Engine("the session is shutting down".into())),
+        }],
+    );
+}
+
+#[test]
+fn empty_session() {
+    let theme = Theme::default();
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut app = App::new(Keymap::default(), Arc::new(SessionSnapshot::default()));
+        app.handle(Event::Input(TermEvent::Resize(w, h)));
+        let terminal = render(&app, &theme, w, h);
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("empty_{w}x{h}"), terminal.backend());
+        });
+    }
+}
+
+// ---- Styles: snapshots do not see colour ----
+
+fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(byte) = line.find(text) {
+            // Column of the match: count the cells before it.
+            let col = line[..byte].chars().count() as u16;
+            return Some((col, y));
+        }
+    }
+    None
+}
+
+#[test]
+fn key_colours_are_applied() {
+    let theme = Theme::builtin("default").unwrap();
+    let app = fixtures::app(80, 24);
+    let terminal = render(&app, &theme, 80, 24);
+    let buf = terminal.backend().buffer();
+
+    // The selected row (first torrent) carries the selection background across the row.
+    let (_, y) = find(buf, "ubuntu-24.04.1").unwrap();
+    assert_eq!(buf[(2, y)].bg, theme.selected.bg.unwrap());
+    assert_eq!(buf[(60, y)].bg, theme.selected.bg.unwrap());
+
+    // Session rates in the header.
+    let (x, y) = find(buf, "↓ 14.4 MiB/s").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.download.fg.unwrap());
+    let (x, y) = find(buf, "↑ 1.55 MiB/s").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.upload.fg.unwrap());
+
+    // A row's rate cells: the anime torrent downloads, bunny uploads.
+    let (_, y) = find(buf, "2.10 MiB").unwrap();
+    let (x, _) = find(buf, "2.10 MiB").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.download.fg.unwrap());
+    let (x, y) = find(buf, "350 KiB").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.upload.fg.unwrap());
+
+    // The torrent in error: its name and state in the error colours.
+    let (x, y) = find(buf, "evil").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.error.fg.unwrap());
+    let (x, y) = find(buf, "error").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.state_error.fg.unwrap());
+
+    // The focused pane's border.
+    assert_eq!(buf[(0, 2)].fg, theme.border_focused.fg.unwrap());
+}
+
+#[test]
+fn status_error_is_red_and_log_levels_coloured() {
+    let theme = Theme::builtin("default").unwrap();
+    let mut app = fixtures::app(80, 24);
+    app.handle(Event::CommandDone {
+        command: Command::Pause("x".into()),
+        ok: String::new(),
+        failed: "Pause failed".into(),
+        result: Err(EngineError::Stopped),
+    });
+    app.handle(ch('L'));
+    app.handle(ch('v'));
+    let terminal = render(&app, &theme, 80, 24);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "✗ Pause failed: the engine has stopped").unwrap();
+    assert_eq!((x, y), (0, 23));
+    assert_eq!(buf[(x, y)].fg, theme.error.fg.unwrap());
+    let (x, y) = find(buf, "WARN").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.warn.fg.unwrap());
+    let (x, y) = find(buf, "ERROR").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.error.fg.unwrap());
+}
+
+#[test]
+fn mono_draws_without_colour_and_still_marks_the_selection() {
+    let theme = Theme::builtin("mono").unwrap();
+    let app = fixtures::app(80, 24);
+    let terminal = render(&app, &theme, 80, 24);
+    let buf = terminal.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!(cell.fg, Color::Reset);
+        assert_eq!(cell.bg, Color::Reset);
+    }
+    let (x, y) = find(buf, "ubuntu-24.04.1").unwrap();
+    assert!(
+        buf[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+}
+
+#[test]
+fn control_characters_never_reach_the_screen() {
+    let theme = Theme::default();
+    for screen in screens() {
+        let mut app = fixtures::app(160, 48);
+        for e in screen {
+            app.handle(e);
+        }
+        let terminal = render(&app, &theme, 160, 48);
+        for cell in terminal.backend().buffer().content() {
+            assert!(
+                !cell
+                    .symbol()
+                    .chars()
+                    .any(|c| c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c)),
+                "{:?}",
+                cell.symbol()
+            );
+        }
+    }
+}
+
+// ---- No panics, any size ----
+
+/// Every screen and dialog, as the keys that open it.
+fn screens() -> Vec<Vec<Event>> {
+    vec![
+        vec![],
+        vec![ch('2'), key(KeyCode::Tab)],
+        vec![ch('3')],
+        vec![ch('4')],
+        vec![ch('5')],
+        vec![ch('L')],
+        vec![ch('L'), ch('L')],
+        vec![ch('R')],
+        vec![ch('?')],
+        vec![
+            ch('a'),
+            Event::Input(TermEvent::Paste("magnet:?xt=urn:btih:aa".into())),
+        ],
+        vec![ch('a'), key(KeyCode::Enter)],
+        vec![ch('l')],
+        vec![ch('d')],
+        vec![ch('D')],
+        vec![ch('/'), ch('u')],
+    ]
+}
+
+#[test]
+fn no_panic_at_any_size() {
+    let theme = Theme::default();
+    let mut sizes: Vec<(u16, u16)> = Vec::new();
+    for w in 0..=300 {
+        for h in [0, 1, 2, 3, 5, 8, 12, 17, 24, 100] {
+            sizes.push((w, h));
+        }
+    }
+    for h in 0..=100 {
+        for w in [1, 2, 3, 5, 10, 25, 40, 80, 119, 300] {
+            sizes.push((w, h));
+        }
+    }
+    for screen in screens() {
+        let mut app = fixtures::app(80, 24);
+        for e in screen {
+            app.handle(e);
+        }
+        let mut terminal = Terminal::new(TestBackend::new(1, 1)).unwrap();
+        for &(w, h) in &sizes {
+            app.handle(Event::Input(TermEvent::Resize(w, h)));
+            terminal.backend_mut().resize(w, h);
+            terminal.draw(|f| draw(f, &app, &theme)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn resize_storm_with_keys() {
+    let theme = Theme::default();
+    let mut app = fixtures::app(80, 24);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    // A fixed pseudo-random walk (xorshift), so a failure can be replayed.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let keys = [
+        'j', 'k', 'G', 'g', '1', '2', '3', '4', '5', 'L', 's', 'S', 'f', '\t', 'R', 'R',
+    ];
+    for _ in 0..3000 {
+        let r = next();
+        let (w, h) = ((r % 260) as u16, ((r >> 16) % 90) as u16);
+        app.handle(Event::Input(TermEvent::Resize(w, h)));
+        terminal.backend_mut().resize(w, h);
+        let k = keys[((r >> 32) % keys.len() as u64) as usize];
+        app.handle(if k == '\t' { key(KeyCode::Tab) } else { ch(k) });
+        terminal.draw(|f| draw(f, &app, &theme)).unwrap();
+    }
+}
+
+#[test]
+fn every_builtin_theme_draws_every_screen() {
+    for (name, _) in super::theme::BUILTIN {
+        let theme = Theme::builtin(name).unwrap();
+        for screen in screens() {
+            let mut app = fixtures::app(80, 24);
+            for e in screen {
+                app.handle(e);
+            }
+            render(&app, &theme, 80, 24);
+        }
+    }
+}
+
+#[test]
+fn help_lists_every_bound_key() {
+    let theme = Theme::default();
+    let mut app = fixtures::app(200, 120);
+    app.handle(ch('?'));
+    let terminal = render(&app, &theme, 200, 120);
+    let text = terminal.backend().to_string();
+    for ctx in super::keymap::Context::ALL {
+        for b in app.keymap.bindings(ctx) {
+            assert!(text.contains(&b.desc), "{ctx:?}: {}", b.desc);
+            assert!(text.contains(&b.key.to_string()), "{ctx:?}: {}", b.key);
+        }
+    }
+}
