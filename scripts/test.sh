@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs trove's whole test suite. Installs the Debian packages the tests need when they
-# are missing (real BitTorrent peers: python3-libtorrent, opentracker, aria2,
-# transmission-cli; tmux for the end-to-end dashboard test).
+# Runs trove's whole test suite: formatting, lints, then every test of every crate in the
+# workspace. Installs the Debian packages the tests need when they are missing (real
+# BitTorrent peers: python3-libtorrent, opentracker, aria2, transmission-cli; tmux for the
+# end-to-end dashboard test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,11 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
 
+# The habits the code keeps: formatted, and no lint warnings (unwrap outside tests, pub
+# items nothing outside their crate can reach, clippy's defaults).
+cargo fmt --all -- --check
+cargo clippy --release --workspace --all-targets -- -D warnings
+
 # Release mode: the tests move real data between real peers, and one build serves both
 # the tests and `cargo run --release`.
-cargo test --release "$@"
+cargo test --release --workspace "$@"

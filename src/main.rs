@@ -5,9 +5,9 @@ use trove::cli::args::CommandArgs;
 
 /// Threads the runtime may add for blocking work. librqbit reads and writes pieces with
 /// `block_in_place`, at most 8 at a time, and each call hands the worker's role to a
-/// thread of this pool. With tokio's default cap of 512 the pool grew to 50-70 threads
-/// while seeding, each hand-over waking yet another thread: a 1 GiB download cost about
-/// 20% more CPU than with rqbit's cap of 8, which trove now uses too (bench/README.md).
+/// thread of this pool. With tokio's default cap of 512 the pool grew to dozens of threads
+/// while seeding, each hand-over waking yet another thread, for a measurable cost in CPU
+/// (bench/README.md); rqbit caps it at 8, and so does trove.
 const MAX_BLOCKING_THREADS: usize = 8;
 
 fn main() {
@@ -15,11 +15,11 @@ fn main() {
     let runtime = if matches!(cli.command, Some(CommandArgs::Download(_))) {
         // A one-shot download runs on one thread. librqbit then does its disk I/O and
         // hashing in place instead of handing the worker's role to another thread for
-        // every 16 KiB block: on loopback that was a quarter of the CPU in thread switches
-        // and wake-ups (perf). Measured side by side, 1.2x the throughput at 0.8x the CPU
-        // (bench/README.md). The dashboard and the daemon keep the multi-threaded runtime:
-        // on one thread, checking a large torrent or a slow disk would freeze every other
-        // torrent and the dashboard's commands for as long as it takes.
+        // every 16 KiB block, which perf showed as thread switches and wake-ups (the
+        // figures are in bench/README.md). The dashboard and the daemon keep the
+        // multi-threaded runtime: on one thread, checking a large torrent or a slow disk
+        // would freeze every other torrent and the dashboard's commands for as long as it
+        // takes.
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

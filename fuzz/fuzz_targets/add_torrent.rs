@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 
 use libfuzzer_sys::fuzz_target;
 use librqbit_core::torrent_metainfo::torrent_from_bytes;
-use trove::engine::source::{
+use trove_engine::source::{
     Loaded, MAX_FILES, MAX_TOTAL_BYTES, check_no_symlinks, check_torrent, parse_magnet,
 };
 

@@ -6,7 +6,7 @@ mod offline;
 mod transfer;
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,11 +19,11 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::config::{self, Config};
 use crate::paths;
 use args::{Cli, CommandArgs, DownloadArgs, SessionArgs};
-use trove_engine::lock::DataDirLock;
 use trove_engine::logring::{DEFAULT_LOG_CAPACITY, LogRing, RingFilter};
 use trove_engine::roots::{RootManager, RootSpec};
-use trove_engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
-use trove_engine::store::{MemoryStore, SessionStore, SledStore};
+use trove_engine::saved::{RunningSession, SavedSession};
+use trove_engine::session::{self, EngineOptions, NetworkOptions};
+use trove_engine::store::{MemoryStore, SessionStore};
 use trove_proto::snapshot::{Limits, TorrentState};
 use trove_proto::{AddOptions, Client};
 
@@ -175,32 +175,21 @@ fn network(cfg: &Config) -> NetworkOptions {
     }
 }
 
-/// Opens the persistent store, holding the data-dir lock for as long as it lives.
-fn open_store(data_dir: &Path) -> anyhow::Result<(DataDirLock, Arc<SledStore>)> {
-    let lock = DataDirLock::acquire(data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = SledStore::open(&data_dir.join("store")).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((lock, Arc::new(store)))
-}
-
 async fn start_persistent(
     ctx: &AppContext,
     ring: &LogRing,
     args: &SessionArgs,
-) -> anyhow::Result<(DataDirLock, Client, EngineTask)> {
-    let (lock, store) = open_store(&ctx.data_dir)?;
-    let stored = store.settings().map_err(|e| anyhow::anyhow!("{e}"))?.limits;
-    let limits = session_limits(&ctx.config, stored, args);
-    let (handle, task) = session::start(EngineOptions {
-        store,
-        roots: ctx.roots.clone(),
-        limits,
-        network: network(&ctx.config),
-        fastresume_dir: Some(ctx.data_dir.join("fastresume")),
-        dht_state_file: Some(ctx.data_dir.join("dht.json")),
-        log: ring.clone(),
-    })
-    .await?;
-    Ok((lock, handle, task))
+) -> anyhow::Result<(Client, RunningSession)> {
+    let saved = SavedSession::open(&ctx.data_dir)?;
+    let limits = session_limits(&ctx.config, saved.stored_limits()?, args);
+    saved
+        .start(
+            ctx.roots.clone(),
+            limits,
+            network(&ctx.config),
+            ring.clone(),
+        )
+        .await
 }
 
 /// Runs the command line; returns the process exit code.
@@ -236,7 +225,7 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     // Fail on a bad theme before the terminal is taken over.
     trove_ui::load_theme(&theme, no_color)?;
     let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
-    let (_lock, handle, task) = start_persistent(ctx, &ring, &cli.session).await?;
+    let (handle, task) = start_persistent(ctx, &ring, &cli.session).await?;
     let refresh_ms = cli
         .refresh_ms
         .or(ctx.config.ui.refresh_ms)
@@ -268,7 +257,7 @@ async fn run_daemon(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let (_lock, handle, task) = start_persistent(ctx, ring, args).await?;
+    let (handle, task) = start_persistent(ctx, ring, args).await?;
     let mut snapshots = handle.watch();
     let code = loop {
         tokio::select! {

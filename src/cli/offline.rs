@@ -1,20 +1,19 @@
-//! Commands that work on the store without starting a session: add, list, pause,
-//! resume, remove. The next `trove` or `trove daemon` picks their changes up.
+//! Commands that work on the saved session without starting one: add, list, pause,
+//! resume, remove (export and import are in `transfer`). They go through the engine's
+//! store API ([`SavedSession`]); the next `trove` or `trove daemon` picks their changes up.
 
 use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use humansize::{BINARY, format_size};
 use serde::Serialize;
 
 use super::AppContext;
 use super::args::{AddArgs, CommandArgs};
-use trove_engine::session::{delete_torrent_files, prepare_record, resolve_prefix};
-use trove_engine::source::{self, Loaded};
-use trove_engine::store::{SessionStore, SledStore, TorrentRecord};
-use trove_proto::command::{AddOptions, EngineError, TorrentSource};
-use trove_proto::snapshot::{Limits, TorrentState};
+use trove_engine::saved::{ReadyTorrent, SavedSession};
+use trove_engine::source;
+use trove_proto::{AddOptions, Limits, TorrentSource, TorrentState};
 
 /// Reads one SOURCE argument; `-` reads a .torrent from stdin.
 pub(super) fn read_source(text: &str) -> anyhow::Result<TorrentSource> {
@@ -38,18 +37,27 @@ pub(crate) async fn run(ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i
             // Check every source before the store is opened: sled rewrites some of its
             // files on every open, and a refused add must leave the store byte-identical.
             let ready = check_sources(ctx, args).await?;
-            let (_lock, store) = super::open_store(&ctx.data_dir)?;
-            return add(&store, ready);
+            let saved = SavedSession::open(&ctx.data_dir)?;
+            return add(&saved, ready);
         }
         _ => {}
     }
-    let (_lock, store) = super::open_store(&ctx.data_dir)?;
-    let store: &SledStore = &store;
+    let saved = SavedSession::open(&ctx.data_dir)?;
     match cmd {
-        CommandArgs::List { json } => list(ctx, store, *json),
-        CommandArgs::Pause { ids } => set_paused(store, ids, true),
-        CommandArgs::Resume { ids } => set_paused(store, ids, false),
-        CommandArgs::Remove { ids, delete_data } => remove(ctx, store, ids, *delete_data),
+        CommandArgs::List { json } => list(ctx, &saved, *json),
+        CommandArgs::Pause { ids } => set_paused(&saved, ids, true),
+        CommandArgs::Resume { ids } => set_paused(&saved, ids, false),
+        CommandArgs::Remove { ids, delete_data } => {
+            saved.remove(&ctx.roots, ids, *delete_data, |r| {
+                println!(
+                    "{}  removed{}  {}",
+                    r.info_hash,
+                    if *delete_data { " with data" } else { "" },
+                    r.name
+                );
+            })?;
+            Ok(0)
+        }
         CommandArgs::Add(_)
         | CommandArgs::Daemon { .. }
         | CommandArgs::Download(_)
@@ -60,19 +68,8 @@ pub(crate) async fn run(ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i
     }
 }
 
-fn engine_err(e: EngineError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
-}
-
-fn store_err(e: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
-}
-
 /// Loads and checks every source of `trove add`; one bad argument fails them all.
-async fn check_sources(
-    ctx: &AppContext,
-    args: &AddArgs,
-) -> anyhow::Result<Vec<(Loaded, TorrentRecord)>> {
+async fn check_sources(ctx: &AppContext, args: &AddArgs) -> anyhow::Result<Vec<ReadyTorrent>> {
     let opts = AddOptions {
         root: args.root.clone(),
         paused: args.paused,
@@ -86,105 +83,38 @@ async fn check_sources(
     };
     let mut ready = Vec::new();
     for text in &args.sources {
-        let loaded = source::load(&read_source(text)?)
-            .await
-            .map_err(engine_err)?;
-        let record = prepare_record(&ctx.roots, &loaded, &opts).map_err(engine_err)?;
-        ready.push((loaded, record));
+        let source = read_source(text)?;
+        ready.push(
+            ReadyTorrent::check(&ctx.roots, &source, &opts)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
     }
     Ok(ready)
 }
 
-fn add(store: &SledStore, ready: Vec<(Loaded, TorrentRecord)>) -> anyhow::Result<i32> {
-    for (loaded, record) in ready {
-        let hash = record.info_hash.clone();
-        if store.get(&hash).map_err(store_err)?.is_some() {
-            eprintln!("{hash} is already in the session ({})", record.name);
-            println!("{hash}");
-            continue;
+fn add(saved: &SavedSession, ready: Vec<ReadyTorrent>) -> anyhow::Result<i32> {
+    for added in saved.add(ready)? {
+        if !added.new {
+            eprintln!(
+                "{} is already in the session ({})",
+                added.info_hash, added.name
+            );
         }
-        if let Loaded::Torrent(t) = &loaded {
-            store
-                .put_torrent_bytes(&hash, &t.bytes)
-                .map_err(store_err)?;
-        }
-        store.put(&record).map_err(store_err)?;
-        println!("{hash}");
+        println!("{}", added.info_hash);
     }
     Ok(0)
 }
 
-fn find(store: &SledStore, id: &str) -> anyhow::Result<TorrentRecord> {
-    let all = store.list().map_err(store_err)?;
-    let hash = resolve_prefix(all.iter().map(|r| r.info_hash.as_str()), id).map_err(engine_err)?;
-    all.into_iter()
-        .find(|r| r.info_hash == hash)
-        .ok_or_else(|| engine_err(EngineError::UnknownId(id.into())))
-}
-
-fn set_paused(store: &SledStore, ids: &[String], paused: bool) -> anyhow::Result<i32> {
-    // Resolve all IDs first: an unknown one changes nothing.
-    let records = ids
-        .iter()
-        .map(|id| find(store, id))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    for mut r in records {
-        r.paused = paused;
-        if paused {
-            r.last_state = TorrentState::Paused;
-        } else if r.last_state == TorrentState::Paused {
-            r.last_state = TorrentState::Queued;
-        }
-        store.put(&r).map_err(store_err)?;
+fn set_paused(saved: &SavedSession, ids: &[String], paused: bool) -> anyhow::Result<i32> {
+    saved.set_paused(ids, paused, |r| {
         println!(
             "{}  {}  {}",
             r.info_hash,
             if paused { "paused" } else { "resumed" },
             r.name
         );
-    }
-    Ok(0)
-}
-
-fn remove(
-    ctx: &AppContext,
-    store: &SledStore,
-    ids: &[String],
-    delete_data: bool,
-) -> anyhow::Result<i32> {
-    let records = ids
-        .iter()
-        .map(|id| find(store, id))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    for r in records {
-        if delete_data {
-            let root = ctx.roots.by_token(&r.root_token);
-            let bytes = store.torrent_bytes(&r.info_hash).map_err(store_err)?;
-            match (root, bytes) {
-                (Some(root), Some(bytes)) => {
-                    let t = source::check_torrent(&bytes, &r.name).map_err(engine_err)?;
-                    delete_torrent_files(&t, &root.path);
-                }
-                (None, _) => bail!(
-                    "cannot delete the data of {}: its storage root '{}' is not in the config file any more",
-                    r.name,
-                    r.root_token
-                ),
-                (_, None) => {} // a magnet never resolved has no data
-            }
-        }
-        let resume = ctx.data_dir.join("fastresume");
-        for ext in ["bitv", "torrent"] {
-            let _ = std::fs::remove_file(resume.join(format!("{}.{ext}", r.info_hash)));
-        }
-        store.remove(&r.info_hash).map_err(store_err)?;
-        println!(
-            "{}  removed{}  {}",
-            r.info_hash,
-            if delete_data { " with data" } else { "" },
-            r.name
-        );
-    }
+    })?;
     Ok(0)
 }
 
@@ -211,9 +141,8 @@ struct ListEntry<'a> {
     error: &'a Option<String>,
 }
 
-fn list(ctx: &AppContext, store: &SledStore, json: bool) -> anyhow::Result<i32> {
-    let mut records = store.list().map_err(store_err)?;
-    records.sort_by_key(|r| r.added_at);
+fn list(ctx: &AppContext, saved: &SavedSession, json: bool) -> anyhow::Result<i32> {
+    let records = saved.records()?;
     let entries: Vec<ListEntry> = records
         .iter()
         .map(|r| {

@@ -2,11 +2,13 @@
 //! roots, rate trackers and the in-memory log. It answers trove's protocol
 //! ([`trove_proto`]) and never imports a terminal crate.
 
+pub mod data_dir;
 pub mod file_index;
 pub mod lock;
 pub mod logring;
 pub mod rates;
 pub mod roots;
+pub mod saved;
 pub mod session;
 pub mod source;
 pub mod store;

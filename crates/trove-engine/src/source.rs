@@ -799,7 +799,7 @@ mod tests {
     }
 
     // -----------------------------------------------------------------------------------
-    // Property tests (issue 4, item 4): the path from raw bytes to a checked torrent never
+    // Property tests: the path from raw bytes to a checked torrent never
     // panics, and whatever it accepts stays inside its root as librqbit will really write
     // it. Case counts are modest; PROPTEST_CASES raises them (scripts/fuzz.sh does).
     // -----------------------------------------------------------------------------------

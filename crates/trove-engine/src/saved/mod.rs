@@ -1,0 +1,223 @@
+//! The saved session, worked on while no session runs: what `trove add`, `list`, `pause`,
+//! `resume`, `remove`, `export` and `import` use when nothing holds the data dir. The next
+//! session picks their changes up from the store.
+//!
+//! A [`SavedSession`] holds the data-dir lock for as long as it lives, so it never writes
+//! under a running session, and it is the only way the command line reaches the store.
+
+mod export;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use trove_proto::Client;
+use trove_proto::command::{AddOptions, EngineError};
+use trove_proto::snapshot::{Limits, TorrentState};
+
+use crate::data_dir::DataDir;
+use crate::lock::DataDirLock;
+use crate::logring::LogRing;
+use crate::roots::RootManager;
+use crate::session::{
+    self, EngineOptions, EngineTask, NetworkOptions, delete_torrent_files, prepare_record,
+    resolve_prefix,
+};
+use crate::source::{self, Loaded};
+use crate::store::{SessionStore, SledStore, TorrentRecord};
+
+pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
+
+/// A torrent checked and ready to be written by [`SavedSession::add`].
+pub struct ReadyTorrent {
+    loaded: Loaded,
+    record: TorrentRecord,
+}
+
+impl ReadyTorrent {
+    /// Loads and checks `source` for `roots`: everything `add` can refuse is refused here,
+    /// before the store is opened (sled rewrites some of its files on every open, and a
+    /// refused add must leave the store as it was).
+    pub async fn check(
+        roots: &RootManager,
+        source: &trove_proto::TorrentSource,
+        opts: &AddOptions,
+    ) -> Result<Self, EngineError> {
+        let loaded = source::load(source).await?;
+        let record = prepare_record(roots, &loaded, opts)?;
+        Ok(ReadyTorrent { loaded, record })
+    }
+}
+
+/// What `add` did with one torrent.
+pub struct AddOutcome {
+    pub info_hash: String,
+    pub name: String,
+    /// False when the torrent was in the session already (and nothing was written).
+    pub new: bool,
+}
+
+/// The store of a data dir, locked against any other trove.
+pub struct SavedSession {
+    dir: DataDir,
+    store: SledStore,
+    _lock: DataDirLock,
+}
+
+fn store_err(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+impl SavedSession {
+    /// Takes the data dir's lock and opens its store (refusing a damaged one).
+    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        let dir = DataDir::new(data_dir);
+        let lock = DataDirLock::acquire(dir.path()).map_err(store_err)?;
+        let store = SledStore::open(&dir.store()).map_err(store_err)?;
+        Ok(SavedSession {
+            dir,
+            store,
+            _lock: lock,
+        })
+    }
+
+    /// The session limits last set from a dashboard, if any.
+    pub fn stored_limits(&self) -> anyhow::Result<Option<Limits>> {
+        Ok(self.store.settings().map_err(store_err)?.limits)
+    }
+
+    /// Starts the session on this saved state; the data dir stays locked until the
+    /// session is shut down.
+    pub async fn start(
+        self,
+        roots: RootManager,
+        limits: Limits,
+        network: NetworkOptions,
+        log: LogRing,
+    ) -> anyhow::Result<(Client, RunningSession)> {
+        let SavedSession { dir, store, _lock } = self;
+        let (client, task) = session::start(EngineOptions {
+            store: Arc::new(store),
+            roots,
+            limits,
+            network,
+            fastresume_dir: Some(dir.fastresume()),
+            dht_state_file: Some(dir.dht_state()),
+            log,
+        })
+        .await?;
+        Ok((client, RunningSession { task, _lock }))
+    }
+
+    /// Every torrent's record, oldest first.
+    pub fn records(&self) -> anyhow::Result<Vec<TorrentRecord>> {
+        let mut records = self.store.list().map_err(store_err)?;
+        records.sort_by_key(|r| r.added_at);
+        Ok(records)
+    }
+
+    /// Writes each torrent not already in the session, in order.
+    pub fn add(&self, ready: Vec<ReadyTorrent>) -> anyhow::Result<Vec<AddOutcome>> {
+        let mut out = Vec::new();
+        for ReadyTorrent { loaded, record } in ready {
+            let info_hash = record.info_hash.clone();
+            let new = self.store.get(&info_hash).map_err(store_err)?.is_none();
+            if new {
+                if let Loaded::Torrent(t) = &loaded {
+                    self.store
+                        .put_torrent_bytes(&info_hash, &t.bytes)
+                        .map_err(store_err)?;
+                }
+                self.store.put(&record).map_err(store_err)?;
+            }
+            out.push(AddOutcome {
+                info_hash,
+                name: record.name,
+                new,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The records `ids` name (info-hashes or unique prefixes); one unknown id is an error
+    /// and nothing is returned.
+    fn find_all(&self, ids: &[String]) -> anyhow::Result<Vec<TorrentRecord>> {
+        let all = self.store.list().map_err(store_err)?;
+        ids.iter()
+            .map(|id| {
+                let hash = resolve_prefix(all.iter().map(|r| r.info_hash.as_str()), id)?;
+                all.iter()
+                    .find(|r| r.info_hash == hash)
+                    .cloned()
+                    .ok_or_else(|| EngineError::UnknownId(id.clone()))
+            })
+            .collect::<Result<_, EngineError>>()
+            .map_err(store_err)
+    }
+
+    /// Pauses or resumes the torrents `ids` name, telling `done` of each as it is saved;
+    /// an unknown id changes nothing.
+    pub fn set_paused(
+        &self,
+        ids: &[String],
+        paused: bool,
+        mut done: impl FnMut(&TorrentRecord),
+    ) -> anyhow::Result<()> {
+        for mut r in self.find_all(ids)? {
+            r.paused = paused;
+            if paused {
+                r.last_state = TorrentState::Paused;
+            } else if r.last_state == TorrentState::Paused {
+                r.last_state = TorrentState::Queued;
+            }
+            self.store.put(&r).map_err(store_err)?;
+            done(&r);
+        }
+        Ok(())
+    }
+
+    /// Removes the torrents `ids` name, with their data when asked, telling `done` of each
+    /// as it goes; an unknown id removes nothing.
+    pub fn remove(
+        &self,
+        roots: &RootManager,
+        ids: &[String],
+        delete_data: bool,
+        mut done: impl FnMut(&TorrentRecord),
+    ) -> anyhow::Result<()> {
+        for r in &self.find_all(ids)? {
+            if delete_data {
+                let root = roots.by_token(&r.root_token);
+                let bytes = self.store.torrent_bytes(&r.info_hash).map_err(store_err)?;
+                match (root, bytes) {
+                    (Some(root), Some(bytes)) => {
+                        let t = source::check_torrent(&bytes, &r.name).map_err(store_err)?;
+                        delete_torrent_files(&t, &root.path);
+                    }
+                    (None, _) => anyhow::bail!(
+                        "cannot delete the data of {}: its storage root '{}' is not in the config file any more",
+                        r.name,
+                        r.root_token
+                    ),
+                    (_, None) => {} // a magnet never resolved has no data
+                }
+            }
+            self.dir.forget_resume_state(&r.info_hash);
+            self.store.remove(&r.info_hash).map_err(store_err)?;
+            done(r);
+        }
+        Ok(())
+    }
+}
+
+/// A session started from a data dir; it holds the data dir's lock.
+pub struct RunningSession {
+    task: EngineTask,
+    _lock: DataDirLock,
+}
+
+impl RunningSession {
+    /// Writes every counter to the store, stops the session, then frees the data dir.
+    pub async fn shutdown(self) {
+        self.task.shutdown().await;
+    }
+}
