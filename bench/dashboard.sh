@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dashboard cost (issue 5, item 3): what drawing the dashboard costs, in a criterion bench
+# Dashboard cost: what drawing the dashboard costs, in a criterion bench
 # (benches/dashboard.rs: 160x48 TestBackend, 10,000 torrents; target < 1 ms a frame) and in
 # the real `trove` process in tmux over 60 s, idle with 1,000 paused torrents (target < 1 %
 # of one core, RSS < 150 MiB) and with 20 active transfers from a local libtorrent seeder
@@ -11,7 +11,7 @@
 set -Eeuo pipefail
 export LC_ALL=C
 BENCH_NAME=dashboard
-source "$(dirname "${BASH_SOURCE[0]}")/lib2/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   cat <<'EOF'

@@ -21,7 +21,7 @@ re-hash with <data-dir>/fastresume/*.bitv deleted), interleaved. Writes the figu
 RESULTS_DIR/restart-<date>.md and .json; exits 1 if a correctness check failed.
 
 Options (environment variable in brackets):
-  --size SIZE            total payload, e.g. 4GiB, 512MiB, 1G (binary), 10GB (decimal) [BENCH_SIZE, 4GiB]
+  --size SIZE            total payload, e.g. 4GiB, 512MiB (1024^n), 10GB, 4G (1000^n)   [BENCH_SIZE, 4GiB]
   --torrents N           number of torrents the payload is split into            [BENCH_TORRENTS, 8]
   --files N              files per torrent (multi-file torrents; 1 = single file) [BENCH_FILES, 4]
   --piece-length BYTES   piece length; 0 = libtorrent chooses                    [BENCH_PIECE_LENGTH, 0]
@@ -94,20 +94,8 @@ while (($#)); do
   esac
 done
 
-# "4GiB", "512MiB", "4G" (binary), "10GB" (decimal), "123" (bytes) -> bytes.
-parse_size() {
-  local s=${1// /} n unit
-  [[ $s =~ ^([0-9]+)([A-Za-z]*)$ ]] || die "not a size: $1"
-  n=${BASH_REMATCH[1]}; unit=${BASH_REMATCH[2],,}
-  case $unit in
-    ''|b) echo "$n" ;;
-    k|kib) echo $((n << 10)) ;;  kb) echo $((n * 1000)) ;;
-    m|mib) echo $((n << 20)) ;;  mb) echo $((n * 1000 ** 2)) ;;
-    g|gib) echo $((n << 30)) ;;  gb) echo $((n * 1000 ** 3)) ;;
-    t|tib) echo $((n << 40)) ;;  tb) echo $((n * 1000 ** 4)) ;;
-    *) die "unknown size unit in $1" ;;
-  esac
-}
+# "4GiB", "512MiB" (1024^n), "10GB", "4G" (1000^n), "123" (bytes) -> bytes: bench/lib/units.py.
+parse_size() { "$PY" "$SCRIPT_DIR/lib/units.py" bytes "$1" || die "not a size: $1"; }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 TOTAL_BYTES=$(parse_size "$SIZE")
@@ -227,7 +215,7 @@ for i in range(n):
                 f.write(os.urandom(k))  # incompressible, nothing for a filesystem to elide
                 left -= k
         fs.add_file(rel, fsize)
-    # v1 only, like the test harness (tests/peers/peer.py): hybrids change what info-hash means.
+    # v1 only, like the test peers (tools/loopback/peer.py): hybrids change what info-hash means.
     ct = lt.create_torrent(fs, piece_length, flags=lt.create_torrent.v1_only)
     ct.set_creator("trove bench/restart.sh")
     lt.set_piece_hashes(ct, root)

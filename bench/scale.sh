@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale (issue 5, item 5): time to add 1,000 torrents (one `trove add` with 1,000 arguments,
+# Scale: time to add 1,000 torrents (one `trove add` with 1,000 arguments,
 # and 1,000 separate `trove add` runs), time to first frame with 1,000 torrents in the store
 # (target < 300 ms), and memory per torrent (RSS of the TUI with 1,000 torrents minus with
 # none, divided by 1,000). See bench/README.md.
@@ -10,7 +10,7 @@
 set -Eeuo pipefail
 export LC_ALL=C
 BENCH_NAME=scale
-source "$(dirname "${BASH_SOURCE[0]}")/lib2/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   cat <<'EOF'
@@ -143,9 +143,9 @@ dash_run() {
   rm -f "$fifo" "$stampf" "$out"
   mkfifo "$fifo"
   tb_lock
-  pid=$(tb_tmux_start dash "$COLS" "$ROWS" "$PY" "$LIB2/launch.py" "$stampf" "$fifo" \
+  pid=$(tb_tmux_start dash "$COLS" "$ROWS" "$PY" "$LIB/launch.py" "$stampf" "$fifo" \
     "$TROVE" --data-dir "$env/data" --config "$env/config.toml")
-  tbt pipe-pane -o -t dash "'$PY' '$LIB2/stamp.py' '$out' '$WORK/names.txt' '$expect'"
+  tbt pipe-pane -o -t dash "'$PY' '$LIB/stamp.py' '$out' '$WORK/names.txt' '$expect'"
   sleep 0.3 # let tmux start the reader
   echo go >"$fifo"
   tb_wait_screen dash "[^0-9]$expect torrents" 120 || die "$measure run $run: the header never said $expect torrents"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bytes sent to the terminal (issue 5, item 4): what a slow SSH link has to carry. trove in
+# Bytes sent to the terminal: what a slow SSH link has to carry. trove in
 # tmux at 120x40 with 20 active torrents from local libtorrent seeders, bytes written per
 # second over 60 s (tmux pipe-pane), next to rtorrent (Debian) showing the same 20 torrents
 # from the same seeder. Target: trove at most half of rtorrent's bytes per second.
@@ -11,7 +11,7 @@
 set -Eeuo pipefail
 export LC_ALL=C
 BENCH_NAME=terminal-bytes
-source "$(dirname "${BASH_SOURCE[0]}")/lib2/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   cat <<'EOF'
@@ -165,7 +165,7 @@ client_run() {
   tb_seeder undial >/dev/null
   tb_unlock
   local stats
-  stats=$("$PY" "$LIB2/ansi_stats.py" "$stream" "$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["wall_s"])' "$w")" \
+  stats=$("$PY" "$LIB/ansi_stats.py" "$stream" "$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["wall_s"])' "$w")" \
     "$WORK/screen-$client-$run.txt")
   "$PY" - "$w" "$stats" "$client" "$run" "$up0" "$st" "$WORK/screen-$client-$run.txt" >>"$RUNS_FILE" <<'EOF'
 import json, sys

@@ -21,7 +21,7 @@ bench/results/throughput-<date>.md and .json.
 
 Options (environment variable in brackets):
   --quick                256 MiB payloads, 1 run                                [BENCH_QUICK=1]
-  --size SIZE            payload size: 1GiB, 256MiB, 512M (binary)              [BENCH_SIZE, 1GiB]
+  --size SIZE            payload size: 1GiB, 256MiB (1024^n), 500MB (1000^n)    [BENCH_SIZE, 1GiB]
   --files N              files in the multi-file payload                        [BENCH_FILES, 1000]
   --piece-length SIZE    piece length of both torrents                          [BENCH_PIECE_LENGTH, 1MiB]
   --runs N               runs of every contender in every scenario (>= 3 for medians) [BENCH_RUNS, 3]
@@ -58,6 +58,7 @@ say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 LIB=$SCRIPT_DIR/lib
+LOOPBACK=$REPO/tools/loopback/loopback.py # local peers, opentracker, free ports
 PY=/usr/bin/python3
 ORIG_ARGS=("$@")
 # The command line as typed, for the results (the re-exec below adds to it).
@@ -125,18 +126,7 @@ fi
 SIZE=${SIZE:-1GiB}
 RUNS=${RUNS:-3}
 
-to_bytes() {
-  local v=$1 n u
-  [[ $v =~ ^([0-9]+)([KMGT]i?B?|B)?$ ]] || die "bad size '$v' (e.g. 1GiB, 256MiB)"
-  n=${BASH_REMATCH[1]}; u=${BASH_REMATCH[2]}
-  case ${u%B} in
-    '') echo "$n" ;;
-    K|Ki) echo $((n << 10)) ;;
-    M|Mi) echo $((n << 20)) ;;
-    G|Gi) echo $((n << 30)) ;;
-    T|Ti) echo $((n << 40)) ;;
-  esac
-}
+to_bytes() { "$PY" "$LIB/units.py" bytes "$1" || die "bad size '$1'"; }
 SIZE_BYTES=$(to_bytes "$SIZE")
 PIECE_BYTES=$(to_bytes "$PIECE")
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive number"
@@ -239,9 +229,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+free_port() { "$PY" "$LOOPBACK" free-port; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Runs "$@" holding the bench lock (for unmeasured but heavy steps).
@@ -251,7 +239,7 @@ locked() { flock "$LOCK" "$@"; }
 # Environment, limits
 # ---------------------------------------------------------------------------------------
 say "work dir $WORK; network namespace: $([[ $IN_NETNS == 1 ]] && echo private || echo host)"
-"$PY" "$LIB/report.py" env --trove "$TROVE" --rqbit "${RQBIT:-}" --work-dir "$WORK" \
+"$PY" "$LIB/throughput_report.py" env --trove "$TROVE" --rqbit "${RQBIT:-}" --work-dir "$WORK" \
   --netns "$IN_NETNS" >"$WORK/env.json"
 say "machine limits (SHA-1 of one core, disk write, loopback TCP)"
 locked "$PY" "$LIB/limits.py" --work-dir "$WORK" --bytes "$SIZE_BYTES" >"$WORK/limits.json"
@@ -275,13 +263,11 @@ make_payload() { # kind -> manifest path
 
 start_tracker() { # info_hash -> sets TRACKER_PORT, TRACKER_PID
   local ih=$1 tdir=$WORK/tracker
-  rm -rf "$tdir"; mkdir -p "$tdir"; chmod 755 "$tdir"
-  # An empty whitelist would let everything in: always list a dummy hash too.
-  printf '0000000000000000000000000000000000000000\n%s\n' "$ih" >"$tdir/whitelist"
-  chmod 644 "$tdir/whitelist"
+  rm -rf "$tdir"
   TRACKER_PORT=$(free_port)
-  opentracker -i 127.0.0.1 -p "$TRACKER_PORT" -P "$TRACKER_PORT" -A 127.0.0.1 \
-    -d "$tdir" -w whitelist -u nobody >"$LOGS/opentracker.log" 2>&1 </dev/null &
+  # It writes the whitelist and execs opentracker: $! is opentracker's pid.
+  "$PY" "$LOOPBACK" opentracker --dir "$tdir" --port "$TRACKER_PORT" --allow "$ih" \
+    >"$LOGS/opentracker.log" 2>&1 </dev/null &
   TRACKER_PID=$!
   PIDS+=("$TRACKER_PID")
   for _ in $(seq 100); do port_open "$TRACKER_PORT" && return 0; sleep 0.1; done
@@ -305,7 +291,7 @@ start_seeders() { # count torrent payload_dir -> SEEDER_PIDS, SEEDER_ADDRS
   SEEDER_ADDRS=()
   for ((i = 1; i <= n; i++)); do
     port=$(free_port)
-    "$PY" "$LIB/seeder.py" --port "$port" --torrent "$torrent" --save-path "$pdir" \
+    "$PY" "$LOOPBACK" seed --port "$port" --torrent "$torrent" --save-path "$pdir" \
       --dial-file "$WORK/dial" >"$LOGS/seeder-$i.out" 2>"$LOGS/seeder-$i.err" </dev/null &
     SEEDER_PIDS+=("$!")
     PIDS+=("$!")
@@ -395,7 +381,7 @@ EOF
       # It ignores 127.x peers from the tracker: the seeders dial it.
       dial=(--dial-port "$lp" --dial-file "$WORK/dial") ;;
     libtorrent)
-      cmd=("$PY" "$LIB/lt_leech.py" --torrent "$torrent" --save-path "$OUT" --port "$lp"
+      cmd=("$PY" "$LOOPBACK" leech --torrent "$torrent" --save-path "$OUT" --port "$lp"
            "${peers[@]}") ;;
   esac
   local sp
@@ -462,7 +448,7 @@ STAMP=$(date +%Y-%m-%d-%H%M)
 MD=$RESULTS/throughput-$STAMP.md
 JSON=$RESULTS/throughput-$STAMP.json
 CMDLINE=$TROVE_BENCH_CMDLINE
-"$PY" "$LIB/report.py" report --runs "$RUNS_JSONL" --env "$WORK/env.json" \
+"$PY" "$LIB/throughput_report.py" report --runs "$RUNS_JSONL" --env "$WORK/env.json" \
   --limits "$WORK/limits.json" --command "$CMDLINE" --elapsed "$ELAPSED" \
   --size "$SIZE_BYTES" --files "$FILES" --piece-length "$PIECE_BYTES" --runs-per "$RUNS" \
   --drop-caches "$DROP" --md "$MD" --json "$JSON"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the path from raw bytes to an added torrent (.torrent parsing and checks, magnet
-# parsing, file-path sanitising) for MINUTES minutes (default 5). Issue 4, item 4.
+# parsing, file-path sanitising) for MINUTES minutes (default 5).
 #
 #   scripts/fuzz.sh [MINUTES]
 #

@@ -18,6 +18,9 @@ import time
 
 import libtorrent as lt
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "loopback"))
+import loopback  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TROVE = os.path.join(REPO, "target", "release", "trove")
 OUT = os.path.join(REPO, "screenshots")
@@ -43,24 +46,6 @@ def make_payload(base, name, files, seed):
     with open(tpath, "wb") as f:
         f.write(lt.bencode(ct.generate()))
     return tpath
-
-
-def seeder_session(port):
-    return lt.session({
-        "listen_interfaces": f"127.0.0.1:{port}",
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-        "allow_multiple_connections_per_ip": True, "upload_rate_limit": 0,
-        "alert_mask": 0,
-    })
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Tmux:
@@ -135,8 +120,9 @@ def main():
              + [("cover.jpg", 400_000), ("Goldberg.cue", 2_000)], 700 << 10),
             ("Arch Linux 2026.11.01 x86_64", [("x", 12 << 20)], 0),
         ]
-        port = free_port()
-        sess = seeder_session(port)
+        port = loopback.free_port()
+        # No alerts: nothing reads them.
+        sess = loopback.session(port, "trove-screenshots", alert_mask=0)
         made = []
         for i, (name, files, cap) in enumerate(torrents):
             tpath = make_payload(payload, name, files, seed=i + 1)
@@ -158,7 +144,7 @@ def main():
         with open(cfg, "w") as f:
             for i, (lbl, p) in enumerate(roots.items()):
                 f.write(f'[[roots]]\nlabel = "{lbl}"\npath = "{p}"\n' + ("default = true\n" if i == 0 else "") + "\n")
-            f.write(f'[limits]\nupload = "1MiB"\n\n[network]\nlisten_port = {free_port()}\nbind = "127.0.0.1"\n'
+            f.write(f'[limits]\nupload = "1MiB"\n\n[network]\nlisten_port = {loopback.free_port()}\nbind = "127.0.0.1"\n'
                     'dht = false\nlsd = false\nupnp = false\n')
         data = os.path.join(work, "data")
         base = [TROVE, "--data-dir", data, "--config", cfg]

@@ -17,7 +17,7 @@ Usage: scripts/soak.sh [options]
 Makes N torrents (4-16 MiB each, v1-only, every fourth multi-file) with their payload
 written straight into a trove storage root, adds them with `trove add`, starts
 `trove daemon` (127.0.0.1 only; DHT, LSD, UPnP off; session upload limit 2 MiB/s) and, for
-the chosen duration, has local libtorrent leechers (tests/peers/peer.py) dial it: each of
+the chosen duration, has local libtorrent leechers (tools/loopback/peer.py) dial it: each of
 SLOTS leechers picks a random torrent, downloads it, removes it and deletes the data, now
 and then leaves half-way, and is replaced by a new process (new peer id and port) every
 3-12 sessions. Every 10 s trove's VmRSS, VmHWM, open fds (by kind) and threads go to
@@ -55,7 +55,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 PY=/usr/bin/python3 # Debian's python3-libtorrent imports only under this interpreter
 HELPER=$SCRIPT_DIR/soak/soak.py
-PEER_PY=$REPO/tests/peers/peer.py
+LOOPBACK=$REPO/tools/loopback/loopback.py # local peers, free ports
 
 MINUTES=60
 TORRENTS=20
@@ -95,7 +95,7 @@ done
 # --- prerequisites --------------------------------------------------------------------------
 "$PY" -c 'import libtorrent' 2>/dev/null ||
   die "$PY cannot import libtorrent: apt-get install python3-libtorrent"
-[[ -f $PEER_PY ]] || die "missing $PEER_PY"
+[[ -f $LOOPBACK ]] || die "missing $LOOPBACK"
 [[ -n $TROVE ]] || TROVE=$REPO/target/release/trove
 [[ -x $TROVE ]] || die "no trove binary at $TROVE (cargo build --release)"
 mkdir -p "$OUT"
@@ -156,7 +156,7 @@ BIN=$WORK/bin/soak-seeder
 say "work dir $WORK; results in $OUT"
 say "trove binary $TROVE ($(date -r "$TROVE" '+%Y-%m-%d %H:%M:%S'); repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ', with uncommitted changes'))"
 
-PORT=$("$PY" "$HELPER" free-port)
+PORT=$("$PY" "$LOOPBACK" free-port)
 cat >"$CONFIG" <<EOF
 [[roots]]
 label = "soak"
@@ -178,7 +178,7 @@ trove() { NO_COLOR=1 "$BIN" --data-dir "$DATA" --config "$CONFIG" "$@"; }
 
 # --- 1. torrents, payload in the root ---------------------------------------------------------
 say "making $TORRENTS torrents (4-16 MiB) in $ROOT"
-"$PY" "$HELPER" make --peer-py "$PEER_PY" --root "$ROOT" --torrent-dir "$TORRENT_DIR" \
+"$PY" "$HELPER" make --root "$ROOT" --torrent-dir "$TORRENT_DIR" \
   --count "$TORRENTS" --seed "$SEED" >"$WORK/manifest.json" 2>"$OUT/make.log" ||
   { tail -n 20 "$OUT/make.log" >&2; die "making the torrents failed"; }
 cp "$WORK/manifest.json" "$OUT/manifest.json"
@@ -218,7 +218,7 @@ say "all $TORRENTS torrents seeding after $(awk -v a="$T0" -v b="$(date +%s.%N)"
 
 # --- 3. leechers come and go ------------------------------------------------------------------
 if ((SLOTS > 0)); then
-  "$PY" "$HELPER" churn --peer-py "$PEER_PY" --manifest "$WORK/manifest.json" \
+  "$PY" "$HELPER" churn --manifest "$WORK/manifest.json" \
     --trove-port "$PORT" --work "$WORK/leech" --out "$OUT" --slots "$SLOTS" --seed "$SEED" \
     --abort-fraction "$(awk -v p="$LEAVE_EARLY" 'BEGIN { print p / 100 }')" \
     2>"$OUT/churn.log" &

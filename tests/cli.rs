@@ -5,8 +5,6 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,10 +12,13 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{
-    MadeTorrent, Peer, TROVE_BIN, TroveEnv, free_port, port_open, run_with_timeout,
-    trees_identical, wait_until,
+use trove_testkit::{
+    MadeTorrent, Peer, TroveEnv, free_port, port_open, run_with_timeout, trees_identical,
+    wait_until,
 };
+
+/// The binary under test (only the root package's tests know its path).
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
 const MIB: u64 = 1 << 20;
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -133,7 +134,7 @@ fn assert_refused<S: AsRef<std::ffi::OsStr>>(
 /// An env with a root `main`, holding one fake torrent already, so "untouched" means
 /// something. Returns the env, a scratch dir for input files, and the stored hash.
 fn env_with_one_torrent() -> (TroveEnv, tempfile::TempDir, String) {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let scratch = tempfile::Builder::new()
         .prefix("trove-cli-in")
         .tempdir()
@@ -159,7 +160,7 @@ fn run_with_stdin_file(env: &TroveEnv, stdin_file: &Path, args: &[&str]) -> Outp
         .arg(r#"f="$1"; shift; exec "$@" <"$f""#)
         .arg("sh")
         .arg(stdin_file)
-        .arg(TROVE_BIN)
+        .arg(TROVE)
         .arg("--data-dir")
         .arg(&env.data_dir)
         .arg("--config")
@@ -340,7 +341,7 @@ fn bad_input_unknown_id_is_refused_by_pause_resume_remove() {
 
 #[test]
 fn bad_input_ambiguous_id_prefix_is_refused() {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let scratch = tempfile::tempdir().unwrap();
     // 17 torrents: two of them must share a first hex digit.
     let files: Vec<PathBuf> = (0..17)
@@ -454,7 +455,7 @@ fn bad_input_config_with_unknown_field_is_refused() {
     let before = list_raw(&env);
     for args in [&["list"][..], &["add", good.to_str().unwrap()][..]] {
         // `env.cmd()` already passes --config: build this command line by hand.
-        let mut cmd = Command::new(TROVE_BIN);
+        let mut cmd = Command::new(TROVE);
         cmd.arg("--data-dir")
             .arg(&env.data_dir)
             .arg("--config")
@@ -516,7 +517,7 @@ fn bad_input_mix_of_good_and_bad_sources_adds_nothing() {
 
 #[test]
 fn add_prints_info_hash_from_file_stdin_and_magnet_and_list_shows_them() {
-    let env = TroveEnv::new(&["main", "second"]);
+    let env = TroveEnv::new(TROVE, &["main", "second"]);
     let payload = tempfile::tempdir().unwrap();
     let peer = Peer::start();
     let from_file = peer.make_torrent(payload.path(), "from file", &multi_files(200_000), 32768);
@@ -572,7 +573,7 @@ fn add_prints_info_hash_from_file_stdin_and_magnet_and_list_shows_them() {
 
 #[test]
 fn list_table_shows_names() {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let scratch = tempfile::tempdir().unwrap();
     let out = env.run_ok(&["list"]);
     assert!(out.contains("no torrents"), "{out}");
@@ -592,7 +593,7 @@ fn list_table_shows_names() {
 
 #[test]
 fn pause_then_list_says_paused_and_resume_undoes_it() {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let scratch = tempfile::tempdir().unwrap();
     let a = env
         .add(&[write_fake(scratch.path(), "alpha", 4096)])
@@ -624,7 +625,7 @@ fn pause_then_list_says_paused_and_resume_undoes_it() {
 #[test]
 fn remove_keeps_data_and_delete_data_removes_only_the_torrents_files() {
     let t0 = Instant::now();
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let payload = tempfile::tempdir().unwrap();
     let seeder = Peer::start();
     let keep = seeding(&seeder, payload.path(), "keep me", &multi_files(MIB));
@@ -694,7 +695,7 @@ fn remove_keeps_data_and_delete_data_removes_only_the_torrents_files() {
 
 #[test]
 fn data_dir_lock_names_the_running_daemon_and_is_released_when_it_stops() {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let mut d = env.spawn_daemon::<&str>(&[]);
     d.wait_for_stderr("session listening", Duration::from_secs(30));
     for args in [
@@ -748,7 +749,7 @@ fn data_dir_lock_names_the_running_daemon_and_is_released_when_it_stops() {
 #[test]
 fn daemon_exit_when_complete_then_restart_seeds_to_a_fresh_libtorrent_leecher() {
     let t0 = Instant::now();
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let payload = tempfile::tempdir().unwrap();
     let t = {
         let seeder = Peer::start();
@@ -818,7 +819,7 @@ fn daemon_exit_when_complete_then_restart_seeds_to_a_fresh_libtorrent_leecher() 
 #[test]
 fn daemon_restart_mid_download_completes_without_downloading_again() {
     let t0 = Instant::now();
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let payload = tempfile::tempdir().unwrap();
     let seeder = Peer::start();
     let size = 24 * MIB;
@@ -881,7 +882,7 @@ fn daemon_restart_mid_download_completes_without_downloading_again() {
 #[test]
 fn download_one_shot_writes_output_and_creates_no_data_dir() {
     let t0 = Instant::now();
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let payload = tempfile::tempdir().unwrap();
     let seeder = Peer::start();
     let multi = seeding(&seeder, payload.path(), "One Shot ü", &multi_files(3 * MIB));
@@ -895,7 +896,7 @@ fn download_one_shot_writes_output_and_creates_no_data_dir() {
     let no_data_dir = env.path().join("never-created");
     let xdg = env.path().join("xdg");
     let output = env.path().join("out/nested");
-    let mut cmd = Command::new(TROVE_BIN);
+    let mut cmd = Command::new(TROVE);
     cmd.arg("--data-dir")
         .arg(&no_data_dir)
         .arg("--config")
@@ -958,7 +959,7 @@ fn download_one_shot_writes_output_and_creates_no_data_dir() {
 #[test]
 fn list_json_lifetime_download_counter_survives_a_restart() {
     let t0 = Instant::now();
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let payload = tempfile::tempdir().unwrap();
     let seeder = Peer::start();
     let t = seeding(&seeder, payload.path(), "counted", &multi_files(4 * MIB));

@@ -4,14 +4,12 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::engine::{Eng, LONG, MIB, addr, downloaded_to, payload_dir, torrent};
-use support::{Peer, trees_identical};
 use trove_proto::command::{AddOptions, Command, TorrentSource};
 use trove_proto::snapshot::{Limits, TorrentState};
+use trove_testkit::engine::{Eng, LONG, MIB, addr, downloaded_to, payload_dir, torrent};
+use trove_testkit::{Peer, trees_identical};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downloads_single_and_multi_file_torrents_byte_identical() {
@@ -133,7 +131,7 @@ async fn pause_stops_transfer_and_resume_completes() {
     let paused = eng.wait_state(&h, TorrentState::Paused, LONG).await;
     assert!(paused.progress < 1.0);
     // While paused, the seeder sees no connection from us.
-    support::wait_until("seeder to lose its peer", Duration::from_secs(30), || {
+    trove_testkit::wait_until("seeder to lose its peer", Duration::from_secs(30), || {
         (seeder.status(&t.info_hash).num_peers == 0).then_some(())
     });
     let before = seeder.status(&t.info_hash).total_payload_upload;
@@ -331,8 +329,8 @@ async fn removing_a_paused_torrent_keeps_or_deletes_its_data_and_drops_its_bitfi
 }
 
 /// The seeder sent the payload about once (at most 15% more): nothing was downloaded twice.
-fn assert_sent_once(seeder: &Peer, t: &support::MadeTorrent, size: u64) {
-    let sent = support::wait_until("seeder counters", Duration::from_secs(10), || {
+fn assert_sent_once(seeder: &Peer, t: &trove_testkit::MadeTorrent, size: u64) {
+    let sent = trove_testkit::wait_until("seeder counters", Duration::from_secs(10), || {
         let s = seeder.status(&t.info_hash).total_payload_upload;
         (s >= size).then_some(s)
     });
@@ -830,7 +828,7 @@ async fn only_files_on_a_padded_torrent_picks_the_file_trove_shows() {
     eng.wait_state(&h, TorrentState::Seeding, LONG).await;
     let src = t.content_path();
     let dst = downloaded_to(&t, &eng.root("main"));
-    let same = |f: &str| support::files_identical(&src.join(f), &dst.join(f));
+    let same = |f: &str| trove_testkit::files_identical(&src.join(f), &dst.join(f));
     assert!(same("c.bin"), "the selected file landed byte-identical");
     assert!(
         !same("a.bin") && !same("b.bin"),

@@ -1,16 +1,17 @@
-//! Proves the real-peer harness in `tests/support` works, without trove: libtorrent peers
+//! Proves the real-peer harness in `crates/trove-testkit` works, without trove: libtorrent peers
 //! swap a torrent directly and through opentracker, and aria2 downloads from a libtorrent
 //! seeder. If these fail, trove's integration tests cannot be trusted either.
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Peer, Tracker, free_port, run_with_timeout, trees_identical, wait_until};
+use trove_testkit::{Peer, Tracker, free_port, run_with_timeout, trees_identical, wait_until};
+
+/// The binary under test (only the root package's tests know its path).
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
 /// Nested folders, zero-byte files (one alone in its folder), a non-ASCII name, a file
 /// that ends mid-piece and one larger than many pieces.
@@ -217,14 +218,17 @@ fn helpers_fail_loudly_and_clean_up() {
     );
     assert_eq!(err.unwrap()["ok"], serde_json::json!(false));
     drop(peer);
-    assert!(!support::port_open(port), "peer still listening after drop");
+    assert!(
+        !trove_testkit::port_open(port),
+        "peer still listening after drop"
+    );
 
     let tracker = Tracker::start_empty();
     let tport = tracker.port();
-    assert!(support::port_open(tport));
+    assert!(trove_testkit::port_open(tport));
     drop(tracker);
     wait_until("opentracker to be gone", Duration::from_secs(5), || {
-        (!support::port_open(tport)).then_some(())
+        (!trove_testkit::port_open(tport)).then_some(())
     });
 
     // A panic inside a test still drops (and ends) the helpers it owned.
@@ -234,14 +238,17 @@ fn helpers_fail_loudly_and_clean_up() {
         std::panic::panic_any((p.port(), t.port()));
     });
     let (pport, tport) = *r.unwrap_err().downcast::<(u16, u16)>().unwrap();
-    assert!(!support::port_open(pport));
-    assert!(!support::port_open(tport));
+    assert!(!trove_testkit::port_open(pport));
+    assert!(!trove_testkit::port_open(tport));
 
     // A hung peer makes requests fail after their timeout instead of hanging the test,
     // and is still killed on drop.
     let peer = Peer::start();
     let pid = peer.pid();
-    assert!(support::send_signal(pid, 19)); // SIGSTOP
+    assert!(trove_testkit::send_signal(
+        pid,
+        trove_testkit::Signal::SIGSTOP
+    ));
     let t = Instant::now();
     let err = peer
         .try_request(serde_json::json!({"op": "ping"}), Duration::from_secs(1))
@@ -255,7 +262,7 @@ fn helpers_fail_loudly_and_clean_up() {
     );
 
     // A daemon-like child: stderr is collected, SIGTERM ends it, drop reaps it.
-    let mut d = support::Daemon::spawn({
+    let mut d = trove_testkit::Daemon::spawn({
         let mut c = Command::new("sh");
         c.args(["-c", "echo started >&2; exec sleep 100"]);
         c
@@ -264,7 +271,7 @@ fn helpers_fail_loudly_and_clean_up() {
     assert!(d.is_running());
     let st = d.terminate_and_wait();
     assert!(!st.success());
-    let mut d = support::Daemon::spawn({
+    let mut d = trove_testkit::Daemon::spawn({
         let mut c = Command::new("sleep");
         c.arg("100");
         c
@@ -276,7 +283,7 @@ fn helpers_fail_loudly_and_clean_up() {
     assert!(!Path::new(&format!("/proc/{dpid}")).exists());
 
     // A TroveEnv lays out its folders and a loopback-only config (without running trove).
-    let env = support::TroveEnv::new(&["main", "ärchive"]);
+    let env = trove_testkit::TroveEnv::new(TROVE, &["main", "ärchive"]);
     assert!(env.data_dir.is_dir());
     assert!(env.root_path("ärchive").is_dir());
     let cfg = std::fs::read_to_string(&env.config_path).unwrap();
@@ -305,5 +312,8 @@ fn helpers_fail_loudly_and_clean_up() {
     std::fs::write(b.join("zero"), b"").unwrap();
     std::fs::write(b.join("x/f"), b"hellO").unwrap();
     assert!(trees_identical(&a, &b).unwrap_err().contains("byte 4"));
-    assert!(!support::files_identical(&a.join("x/f"), &b.join("x/f")));
+    assert!(!trove_testkit::files_identical(
+        &a.join("x/f"),
+        &b.join("x/f")
+    ));
 }

@@ -1,4 +1,4 @@
-//! Hostile and broken inputs (issue 4, item 3): every bad .torrent, magnet and URL is refused
+//! Hostile and broken inputs: every bad .torrent, magnet and URL is refused
 //! by `trove add` with one clean `trove: ...` line on stderr, exit code 1 (never a panic's
 //! 101 or a signal), and the sled store byte-for-byte as it was; and nothing is written
 //! through a symlink that already sits in the root.
@@ -9,8 +9,6 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
@@ -20,7 +18,10 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{TroveEnv, free_port};
+use trove_testkit::{TroveEnv, free_port};
+
+/// The binary under test (only the root package's tests know its path).
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
@@ -152,7 +153,7 @@ fn good(name: &str) -> PathBuf {
 
 /// An env whose store already holds the good controls; returns it with their hashes.
 fn env_with_controls() -> (TroveEnv, Vec<String>) {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let hashes = env.add(&[good("album.torrent"), good("single.torrent")]);
     assert_eq!(hashes.len(), 2, "{hashes:?}");
     (env, hashes)
@@ -440,7 +441,7 @@ fn a_symlink_in_the_root_is_never_written_through() {
     fs::write(&target, b"precious").unwrap();
     let single = Path::new(CORPUS).join("good/single.torrent");
     // single.torrent is already in the session; a fresh env shows the file case alone.
-    let env2 = TroveEnv::new(&["main"]);
+    let env2 = TroveEnv::new(TROVE, &["main"]);
     env2.add(&[good("padded.torrent")]);
     let before2 = snapshot(&env2.data_dir.join("store"));
     std::os::unix::fs::symlink(&target, env2.root_path("main").join("single.iso")).unwrap();

@@ -3,17 +3,18 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::engine::{Eng, LONG, MIB, downloaded_to, payload_dir, torrent};
-use support::{Peer, TroveEnv, trees_identical, wait_until};
 use trove_proto::command::{AddOptions, Command as EngineCommand};
 use trove_proto::snapshot::TorrentState;
+use trove_testkit::engine::{Eng, LONG, MIB, downloaded_to, payload_dir, torrent};
+use trove_testkit::{Peer, TroveEnv, trees_identical, wait_until};
+
+/// The binary under test (only the root package's tests know its path).
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
 /// A small tmpfs mounted over a folder; unmounted on drop, even when the test fails.
 struct Tmpfs(PathBuf);
@@ -300,7 +301,7 @@ fn crash_anywhere_loses_nothing() {
     for t in [&a, &b, &c] {
         seeder.seed_with_limit(t, rate);
     }
-    let env = TroveEnv::new(&["main", "second"]);
+    let env = TroveEnv::new(TROVE, &["main", "second"]);
     let peer = format!("127.0.0.1:{}", seeder.port());
     let ha = env.add(&[
         a.torrent_path.to_str().unwrap(),
@@ -377,7 +378,10 @@ fn crash_anywhere_loses_nothing() {
     trees_identical(&c.content_path(), &main.join(&c.name)).unwrap();
     for f in ["one.bin", "three.bin"] {
         assert!(
-            support::files_identical(&b.content_path().join(f), &second.join(&b.name).join(f)),
+            trove_testkit::files_identical(
+                &b.content_path().join(f),
+                &second.join(&b.name).join(f)
+            ),
             "{f}"
         );
     }

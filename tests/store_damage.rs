@@ -10,8 +10,6 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +18,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::Value;
-use support::{MadeTorrent, Peer, TroveEnv};
+use trove_testkit::{MadeTorrent, Peer, TroveEnv};
+
+/// The binary under test (only the root package's tests know its path).
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -189,7 +190,7 @@ fn export_then_import_into_a_fresh_data_dir_brings_the_session_back() {
     let t2 = make(&peer, payload.path(), "multi", &multi_files());
     peer.seed(&t1);
 
-    let env = TroveEnv::new(&["movies", "isos"]);
+    let env = TroveEnv::new(TROVE, &["movies", "isos"]);
     let peer_addr = peer.addr();
     let t1_path = t1.torrent_path.to_string_lossy().into_owned();
     let t2_path = t2.torrent_path.to_string_lossy().into_owned();
@@ -262,7 +263,7 @@ fn export_then_import_into_a_fresh_data_dir_brings_the_session_back() {
     assert_eq!(via_stdout, exported);
 
     // Another machine: the same root labels, other folders, an empty data dir.
-    let fresh = TroveEnv::new(&["movies", "isos"]);
+    let fresh = TroveEnv::new(TROVE, &["movies", "isos"]);
     assert!(!fresh.data_dir.join("store").exists());
     let out = fresh.run_ok(&[std::ffi::OsStr::new("import"), file.as_os_str()]);
     assert_eq!(
@@ -278,7 +279,7 @@ fn export_then_import_into_a_fresh_data_dir_brings_the_session_back() {
     assert_eq!(again["settings"], exported["settings"]);
 
     // And through stdin, into a third data dir.
-    let third = TroveEnv::new(&["movies", "isos"]);
+    let third = TroveEnv::new(TROVE, &["movies", "isos"]);
     let out = run_with_stdin(&third, &["import", "-"], &std::fs::read(&file).unwrap());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(list_by_hash(&third), before);
@@ -311,7 +312,7 @@ fn import_refuses_bad_exports_with_one_line_and_writes_nothing() {
     let t2 = make(&peer, payload.path(), "two", &multi_files());
     let t3 = make(&peer, payload.path(), "three.bin", &[("three.bin", 5_000)]);
 
-    let source = TroveEnv::new(&["a", "b"]);
+    let source = TroveEnv::new(TROVE, &["a", "b"]);
     let p = |t: &MadeTorrent| t.torrent_path.to_string_lossy().into_owned();
     source.add(&[p(&t1).as_str(), "--root", "a", "--paused"]);
     source.add(&[p(&t2).as_str(), "--root", "b", "--paused"]);
@@ -320,7 +321,7 @@ fn import_refuses_bad_exports_with_one_line_and_writes_nothing() {
     let doc = export_to(&source, &good);
 
     // The target machine has roots `a` and `c` (no `b`), and already holds t1 and t3.
-    let target = TroveEnv::new(&["a", "c"]);
+    let target = TroveEnv::new(TROVE, &["a", "c"]);
     target.add(&[p(&t1).as_str(), "--paused"]);
     target.add(&[p(&t3).as_str(), "--paused"]);
     let list_before = target.list_json();
@@ -511,7 +512,7 @@ fn damaged_stores_are_refused_with_guidance_and_left_byte_for_byte() {
     let t2 = make(&peer, payload.path(), "second", &multi_files());
     let t3 = make(&peer, payload.path(), "third.bin", &[("third.bin", 1000)]);
     drop(peer);
-    let pristine = TroveEnv::new(&["main"]);
+    let pristine = TroveEnv::new(TROVE, &["main"]);
     let p = |t: &MadeTorrent| t.torrent_path.to_string_lossy().into_owned();
     pristine.add(&[p(&t1).as_str(), "--paused"]);
     pristine.add(&[p(&t2).as_str(), "--paused", "--only-files", "1"]);
@@ -540,7 +541,7 @@ fn damaged_stores_are_refused_with_guidance_and_left_byte_for_byte() {
     ];
     let bad_record_hash = t1.info_hash.clone();
     for (what, damage, words) in cases {
-        let env = TroveEnv::new(&["main"]);
+        let env = TroveEnv::new(TROVE, &["main"]);
         let store = env.data_dir.join("store");
         copy_dir(&pristine_store, &store);
         damage(&store);
@@ -555,7 +556,7 @@ fn damaged_stores_are_refused_with_guidance_and_left_byte_for_byte() {
     }
 
     // A record that does not decode, checked through every command that opens the store.
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let store = env.data_dir.join("store");
     copy_dir(&pristine_store, &store);
     trove_engine::store::testing::put_raw_record(&store, &bad_record_hash, b"{\"info_hash\": 12")
@@ -627,7 +628,7 @@ fn a_damaged_store_is_refused_again_and_again() {
     let t1 = make(&peer, payload.path(), "a.bin", &[("a.bin", 50_000)]);
     let t2 = make(&peer, payload.path(), "b.bin", &[("b.bin", 60_000)]);
     drop(peer);
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     env.add(&[t1.torrent_path.to_str().unwrap(), "--paused"]);
     env.add(&[t2.torrent_path.to_str().unwrap(), "--paused"]);
     let store = env.data_dir.join("store");

@@ -4,13 +4,14 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use support::{Peer, TroveEnv, trees_identical, wait_until};
+use trove_testkit::{Peer, TroveEnv, trees_identical, wait_until};
+
+/// The binary under test (only the root package's tests know its path).
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
 /// A private tmux server (its own socket), killed on drop.
 struct Tmux {
@@ -19,11 +20,15 @@ struct Tmux {
 
 impl Tmux {
     fn start(env: &TroveEnv, width: u16, height: u16) -> Tmux {
-        let socket = format!("trove-e2e-{}-{}", std::process::id(), support::free_port());
+        let socket = format!(
+            "trove-e2e-{}-{}",
+            std::process::id(),
+            trove_testkit::free_port()
+        );
         let t = Tmux { socket };
         let cmd = format!(
             "{} --data-dir {} --config {} --refresh-ms 250",
-            env!("CARGO_BIN_EXE_trove"),
+            TROVE,
             shell_quote(&env.data_dir),
             shell_quote(&env.config_path),
         );
@@ -125,7 +130,7 @@ fn dashboard_adds_by_paste_picks_a_root_pauses_resumes_removes_and_quits() {
         64 * 1024,
     );
     seeder.seed_with_limit(&t, 2 << 20);
-    let env = TroveEnv::new(&["main", "isos"]);
+    let env = TroveEnv::new(TROVE, &["main", "isos"]);
     let tmux = Tmux::start(&env, 80, 24);
     tmux.wait_screen("the empty dashboard", |s| s.contains("No torrents yet"));
 
@@ -187,7 +192,7 @@ fn dashboard_adds_by_paste_picks_a_root_pauses_resumes_removes_and_quits() {
 
 #[test]
 fn dashboard_survives_tiny_sizes_and_a_resize_storm() {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let tmux = Tmux::start(&env, 80, 24);
     tmux.wait_screen("the dashboard", |s| s.contains("Torrents"));
     // 200 resizes between 1x1 and 300x100, as fast as tmux sends them.
@@ -245,7 +250,7 @@ fn raw_torrent(name: &[u8], len: u64) -> Vec<u8> {
 
 #[test]
 fn hostile_names_keep_the_layout_and_sighup_saves_the_session() {
-    let env = TroveEnv::new(&["main"]);
+    let env = TroveEnv::new(TROVE, &["main"]);
     let names: [&[u8]; 6] = [
         "宽字符 テスト 全角".as_bytes(),
         "emoji 🎉🚀👩‍👩‍👧".as_bytes(),

@@ -1,149 +1,38 @@
 #!/usr/bin/python3
 """Helpers for scripts/soak.sh (the long seeding soak; not part of the test suite).
 
-    soak.py free-port
-    soak.py make    --peer-py P --root R --torrent-dir T --count N --seed S > manifest.json
-    soak.py churn   --peer-py P --manifest M --trove-port N --work W --out O [--slots 2]
+    soak.py make    --root R --torrent-dir T --count N --seed S > manifest.json
+    soak.py churn   --manifest M --trove-port N --work W --out O [--slots 2]
     soak.py sample  --pid PID --csv F --interval 10 --warmup-secs S --snap-dir O --status F
     soak.py report  --out O --minutes N [--max-growth 10]
 
-Run with /usr/bin/python3: Debian's python3-libtorrent (used through tests/peers/peer.py)
-imports only under that interpreter. Everything is on 127.0.0.1.
+Run with /usr/bin/python3: Debian's python3-libtorrent (used through the peers of
+tools/loopback) imports only under that interpreter. Everything is on 127.0.0.1.
 """
 
 import argparse
 import csv
 import json
 import os
-import queue
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 
-PY = "/usr/bin/python3"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                                "loopback"))
+from loopback import PeerClient  # noqa: E402
+
 MIB = 1 << 20
 
 
 def log(msg):
     sys.stderr.write("[%s] soak.py[%d]: %s\n" % (time.strftime("%H:%M:%S"), os.getpid(), msg))
     sys.stderr.flush()
-
-
-# --------------------------------------------------------------------------------------
-# A peer.py process driven over JSON lines
-# --------------------------------------------------------------------------------------
-
-
-class PeerProc:
-    """One tests/peers/peer.py process (a libtorrent session on 127.0.0.1)."""
-
-    def __init__(self, peer_py, stderr_path):
-        self.err = open(stderr_path, "ab")
-        self.proc = subprocess.Popen(
-            [PY, peer_py, "--port", "0"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.err,
-            close_fds=True,
-        )
-        self.lines = queue.Queue()
-        self.next_id = 0
-        threading.Thread(target=self._pump, daemon=True).start()
-        first = self._read(30)
-        if first is None or not first.get("ready"):
-            self.kill()
-            raise RuntimeError("peer.py did not become ready: %r" % (first,))
-        self.port = first["port"]
-        self.pid = self.proc.pid
-
-    def _pump(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def _read(self, timeout):
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if line is None:
-            raise RuntimeError("peer.py (pid %d) exited" % self.proc.pid)
-        return json.loads(line)
-
-    def request(self, req, timeout=30.0):
-        self.next_id += 1
-        rid = self.next_id
-        req = dict(req, id=rid)
-        self.proc.stdin.write((json.dumps(req) + "\n").encode())
-        self.proc.stdin.flush()
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RuntimeError("peer.py: no reply to %s within %.0f s" % (req["op"], timeout))
-            rep = self._read(left)
-            if rep is None:
-                continue
-            if rep.get("id") != rid:
-                continue  # a late answer to a request we gave up on
-            if not rep.get("ok"):
-                raise RuntimeError("peer.py %s: %s" % (req["op"], rep.get("error")))
-            return rep
-
-    def quit(self):
-        try:
-            self.request({"op": "quit"}, timeout=5)
-        except Exception:
-            pass
-        try:
-            self.proc.stdin.close()
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        self.err.close()
-
-    def kill(self):
-        try:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        except Exception:
-            pass
-
-
-# --------------------------------------------------------------------------------------
-# free-port
-# --------------------------------------------------------------------------------------
-
-
-def cmd_free_port(_args):
-    """A port free for TCP and UDP on 127.0.0.1, picked in 20000-32000: below Linux's
-    ephemeral range (32768+), so an outgoing connection cannot grab it before trove binds."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randint(20000, 32000)
-        try:
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            t.bind(("127.0.0.1", port))
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.bind(("127.0.0.1", port))
-            t.close()
-            u.close()
-            print(port)
-            return 0
-        except OSError:
-            continue
-    log("no free port found")
-    return 1
 
 
 # --------------------------------------------------------------------------------------
@@ -155,7 +44,7 @@ def cmd_make(args):
     rng = random.Random(args.seed)
     os.makedirs(args.root, exist_ok=True)
     os.makedirs(args.torrent_dir, exist_ok=True)
-    peer = PeerProc(args.peer_py, os.path.join(args.torrent_dir, "make-peer.stderr.log"))
+    peer = PeerClient(os.path.join(args.torrent_dir, "make-peer.stderr.log"))
     out = []
     try:
         for i in range(args.count):
@@ -267,7 +156,7 @@ class Churn:
                     shutil.rmtree(slot_dir, ignore_errors=True)
                     os.makedirs(slot_dir, exist_ok=True)
                     # A new process: new peer id, new listen port.
-                    peer = PeerProc(a.peer_py, err_log)
+                    peer = PeerClient(err_log)
                     left_before_restart = rng.randint(a.restart_min, a.restart_max)
                     log("slot %d: leecher pid %d on port %d (for %d sessions)"
                         % (slot, peer.pid, peer.port, left_before_restart))
@@ -706,10 +595,8 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    sub.add_parser("free-port")
 
     p = sub.add_parser("make")
-    p.add_argument("--peer-py", required=True)
     p.add_argument("--root", required=True)
     p.add_argument("--torrent-dir", required=True)
     p.add_argument("--count", type=int, default=20)
@@ -718,7 +605,6 @@ def main():
     p.add_argument("--seed", type=int, default=1)
 
     p = sub.add_parser("churn")
-    p.add_argument("--peer-py", required=True)
     p.add_argument("--manifest", required=True)
     p.add_argument("--trove-port", type=int, required=True)
     p.add_argument("--work", required=True)
@@ -759,7 +645,6 @@ def main():
 
     args = ap.parse_args()
     fn = {
-        "free-port": cmd_free_port,
         "make": cmd_make,
         "churn": cmd_churn,
         "sample": cmd_sample,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes trove's hostile-input corpus (issue 4, item 3) next to this script.
+"""Writes trove's hostile-input corpus next to this script.
 
     /usr/bin/python3 tests/corpus/make.py
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Machine description and the results table of bench/throughput.sh.
 
-  report.py env --trove BIN --rqbit BIN --work-dir DIR --netns 0|1 > env.json
-  report.py report --runs runs.jsonl --env env.json --limits limits.json --md OUT.md
-                   --json OUT.json [--command CMD --elapsed S --size B --files N ...]
+  throughput_report.py env --trove BIN --rqbit BIN --work-dir DIR --netns 0|1 > env.json
+  throughput_report.py report --runs runs.jsonl --env env.json --limits limits.json --md OUT.md
+                              --json OUT.json [--command CMD --elapsed S --size B --files N ...]
 
 Figures per scenario and contender are medians with [min-max] over the ok runs.
 MB = 10^6 bytes; MB/s = payload bytes / wall seconds (process start to exit).

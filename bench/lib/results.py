@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes a bench's results as Markdown and JSON: report.py RESULT.json RESULTS_DIR.
+"""Writes a bench's results as Markdown and JSON: results.py RESULT.json RESULTS_DIR.
 
 RESULT.json (assembled by the bench script):
   {"name": "dashboard", "title": "...", "command": "...", "machine": {...},

@@ -3,10 +3,11 @@
 #
 # What lives here: logging, building trove, a private tmux server, process figures from
 # /proc (CPU ticks, RSS), the machine's load, the bench lock, trove env dirs and configs,
-# the local swarm (lib2/swarm.py) and cleanup of everything started.
+# the local swarm (lib/swarm.py) and cleanup of everything started.
 
-LIB2=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$LIB2/../.." && pwd)
+LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$LIB/../.." && pwd)
+LOOPBACK=$REPO/tools/loopback/loopback.py # local peers, opentracker, free ports
 PY=/usr/bin/python3 # Debian's python3-libtorrent imports only under this interpreter
 LOCK_FILE=${BENCH_LOCK_FILE:-/tmp/trove-bench.lock}
 CLK_TCK=$(getconf CLK_TCK)
@@ -210,26 +211,8 @@ EOF
 
 # --- trove environments ------------------------------------------------------------------
 
-# tb_free_port: a TCP port free on 127.0.0.1 (below the ephemeral range).
-tb_free_port() {
-  "$PY" - <<'EOF'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", p))
-        u.close()
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()
-EOF
-}
+# tb_free_port: a port free for TCP and UDP on 127.0.0.1 (below the ephemeral range).
+tb_free_port() { "$PY" "$LOOPBACK" free-port; }
 
 # tb_env DIR PORT [TRACKERS]: a fresh trove env in DIR: DIR/data, DIR/root, DIR/config.toml
 # (one root, listening on 127.0.0.1:PORT, no DHT/LSD/UPnP: the tests' config; trackers off
@@ -265,7 +248,7 @@ tb_trove() {
 # tb_make_torrents DIR COUNT SIZE [TRACKER_URL]: COUNT single-file torrents of SIZE bytes
 # (swarm.py make).
 tb_make_torrents() {
-  "$PY" "$LIB2/swarm.py" make --dir "$1" --count "$2" --size "$3" ${4:+--tracker "$4"} >/dev/null ||
+  "$PY" "$LIB/swarm.py" make --dir "$1" --count "$2" --size "$3" ${4:+--tracker "$4"} >/dev/null ||
     die "swarm.py make failed"
 }
 
@@ -275,14 +258,8 @@ tb_make_torrents() {
 tb_tracker_start() {
   local dir=$1 port=$2 list=$3 i
   mkdir -p "$dir"
-  chmod 755 "$dir"
-  {
-    # An empty whitelist counts as none and lets every hash in.
-    echo 0000000000000000000000000000000000000000
-    "$PY" -c 'import json,sys; print("\n".join(t["info_hash"] for t in json.load(open(sys.argv[1]))))' "$list"
-  } >"$dir/whitelist"
-  chmod 644 "$dir/whitelist"
-  opentracker -i 127.0.0.1 -p "$port" -P "$port" -A 127.0.0.1 -d "$dir" -w whitelist -u nobody \
+  # It writes the whitelist and execs opentracker: $! is opentracker's pid.
+  "$PY" "$LOOPBACK" opentracker --dir "$dir" --port "$port" --allow-from "$list" \
     >"$dir/opentracker.log" 2>&1 </dev/null &
   TRACKER_PID=$!
   CLEANUP_PIDS+=("$TRACKER_PID")
@@ -301,7 +278,7 @@ tb_tracker_start() {
 # Sets SEEDER_PID, SEEDER_PORT; talk to it with tb_seeder CMD.
 tb_seeder_start() {
   local dir=$1 limit=$2
-  coproc SEEDER { exec "$PY" "$LIB2/swarm.py" seed --dir "$dir" --upload-limit "$limit" 2>>"$WORK/seeder.err"; }
+  coproc SEEDER { exec "$PY" "$LIB/swarm.py" seed --dir "$dir" --upload-limit "$limit" 2>>"$WORK/seeder.err"; }
   SEEDER_PID=$SEEDER_PID
   CLEANUP_PIDS+=("$SEEDER_PID")
   local line
@@ -369,7 +346,7 @@ EOF
 }
 
 # tb_report RESULT_JSON: writes bench/results/<name>-<date>.{md,json} from the JSON the bench
-# assembled (see lib2/report.py) and prints the Markdown.
+# assembled (see lib/results.py) and prints the Markdown.
 tb_report() {
-  "$PY" "$LIB2/report.py" "$1" "$RESULTS_DIR"
+  "$PY" "$LIB/results.py" "$1" "$RESULTS_DIR"
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""A real BitTorrent peer (libtorrent) for trove's integration tests.
+"""A real BitTorrent peer (libtorrent) for trove's integration tests (driven by
+crates/trove-testkit) and scripts/soak (through loopback.PeerClient).
 
 Driven by JSON lines: one request per stdin line, one JSON reply per stdout line. The first
 stdout line is {"ready": true, "port": N} once the session listens. The process exits when
 stdin closes, so a test that dies never leaves it behind.
 
 Run with /usr/bin/python3: Debian's python3-libtorrent imports only under that interpreter.
-Everything listens and dials on 127.0.0.1 only; DHT, LSD, UPnP, NAT-PMP and uTP are off.
+Everything listens and dials on 127.0.0.1 only, with the session of loopback.py.
 
 A request may carry "id"; the reply echoes it, so a caller that gave up on a slow reply can
 tell a late answer from the one it is waiting for.
@@ -25,6 +26,9 @@ import urllib.parse
 
 import libtorrent as lt
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import loopback  # noqa: E402
+
 SEED_WAIT_SECS = 60.0
 
 
@@ -35,39 +39,6 @@ class OpError(Exception):
 def log(msg):
     sys.stderr.write("peer.py[%d]: %s\n" % (os.getpid(), msg))
     sys.stderr.flush()
-
-
-def make_session(port):
-    settings = {
-        "listen_interfaces": "127.0.0.1:%d" % port,
-        "outgoing_interfaces": "127.0.0.1",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        # rqbit speaks TCP only; keep libtorrent on TCP so every peer sees the same thing.
-        "enable_incoming_utp": False,
-        "enable_outgoing_utp": False,
-        # Every peer in a test is 127.0.0.1.
-        "allow_multiple_connections_per_ip": True,
-        "upload_rate_limit": 0,
-        "download_rate_limit": 0,
-        # Torrents are never queued behind others: a test adds what it wants to be active.
-        "active_downloads": -1,
-        "active_seeds": -1,
-        "active_limit": -1,
-        "active_checking": 4,
-        # Do not linger on shutdown announcing "stopped" to a tracker that may be gone.
-        "stop_tracker_timeout": 1,
-        "tracker_completion_timeout": 10,
-        "tracker_receive_timeout": 5,
-        # Re-announce quickly so tracker tests do not wait long for a second peer.
-        "min_announce_interval": 1,
-        "alert_mask": lt.alert_category.error | lt.alert_category.status,
-        "alert_queue_size": 10000,
-        "user_agent": "trove-test-peer/libtorrent-" + lt.__version__,
-    }
-    return lt.session(settings)
 
 
 def write_payload(path, size, seed, rel):
@@ -84,32 +55,21 @@ def write_payload(path, size, seed, rel):
             left -= n
 
 
-def hex_v1(ti_or_status):
-    return str(ti_or_status.info_hashes().v1)
-
-
 class Peer:
     def __init__(self, port):
-        self.ses = make_session(port)
+        self.ses = loopback.session(port, "trove-test-peer")
         self.handles = {}  # v1 hex -> torrent_handle
-        self.deadline_port()
-
-    def deadline_port(self):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            for a in self.ses.pop_alerts():
-                if isinstance(a, lt.listen_failed_alert):
-                    raise SystemExit("listen failed: %s" % a.message())
-            if self.ses.listen_port() != 0:
-                return
-            self.ses.wait_for_alert(50)
-        raise SystemExit("session did not start listening within 10 s")
+        loopback.wait_listening(self.ses)
 
     def drain_alerts(self):
         for a in self.ses.pop_alerts():
-            if isinstance(a, (lt.torrent_error_alert, lt.file_error_alert,
-                              lt.listen_failed_alert, lt.tracker_error_alert)):
-                log("alert: %s" % a.message())
+            self.log_alert(a)
+
+    @staticmethod
+    def log_alert(a):
+        if isinstance(a, (lt.torrent_error_alert, lt.file_error_alert,
+                          lt.listen_failed_alert, lt.tracker_error_alert)):
+            log("alert: %s" % a.message())
 
     def handle(self, h):
         h = (h or "").lower()
@@ -158,7 +118,7 @@ class Peer:
         with open(torrent_path, "wb") as out:
             out.write(data)
         ti = lt.torrent_info(torrent_path)
-        ih = hex_v1(ti)
+        ih = loopback.info_hash(ti)
         tfs = ti.files()
         pad_files = sum(1 for i in range(tfs.num_files())
                         if tfs.file_flags(i) & lt.file_storage.flag_pad_file)
@@ -177,40 +137,22 @@ class Peer:
 
     def add(self, torrent, save_path, seed_mode=False):
         ti = lt.torrent_info(torrent)
-        ih = hex_v1(ti)
+        ih = loopback.info_hash(ti)
         if ih in self.handles:
             raise OpError("torrent %s already in this peer" % ih)
-        p = lt.add_torrent_params()
-        p.ti = ti
-        p.save_path = save_path
-        flags = p.flags
-        flags &= ~lt.torrent_flags.auto_managed
-        flags &= ~lt.torrent_flags.paused
-        flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
-        if seed_mode:
-            flags |= lt.torrent_flags.seed_mode
-        p.flags = flags
-        h = self.ses.add_torrent(p)
+        h = self.ses.add_torrent(loopback.add_params(ti, save_path, seed_mode))
         self.handles[ih] = h
         return ih, h
 
     def op_seed(self, req):
         ih, h = self.add(req["torrent"], req["save_path"], bool(req.get("seed_mode", False)))
-        limit = int(req.get("upload_limit") or 0)
-        # Per-torrent limit: the session-wide one does not apply to local peers.
-        h.set_upload_limit(limit if limit > 0 else -1)
-        deadline = time.monotonic() + float(req.get("timeout", SEED_WAIT_SECS))
-        while True:
-            st = h.status()
-            if st.is_seeding:
-                return {"info_hash": ih}
-            if st.errc.value() != 0:
-                raise OpError("seed %s: %s" % (ih, st.errc.message()))
-            if time.monotonic() > deadline:
-                raise OpError("seed %s: not seeding after check (state %s, progress %.3f);"
-                              " is the payload under save_path?" % (ih, st.state, st.progress))
-            self.ses.wait_for_alert(50)
-            self.drain_alerts()
+        loopback.set_upload_limit(h, int(req.get("upload_limit") or 0))
+        try:
+            loopback.wait_seeding(self.ses, [h], float(req.get("timeout", SEED_WAIT_SECS)),
+                                  on_alert=self.log_alert)
+        except loopback.NotSeeding as e:
+            raise OpError("seed %s" % e)
+        return {"info_hash": ih}
 
     def op_leech(self, req):
         ih, _ = self.add(req["torrent"], req["save_path"])
@@ -257,8 +199,7 @@ class Peer:
         return {"peers": out}
 
     def op_set_upload_limit(self, req):
-        limit = int(req.get("upload_limit") or 0)
-        self.handle(req["info_hash"]).set_upload_limit(limit if limit > 0 else -1)
+        loopback.set_upload_limit(self.handle(req["info_hash"]), int(req.get("upload_limit") or 0))
         return {}
 
     def op_pause(self, req):

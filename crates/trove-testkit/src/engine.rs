@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{MadeTorrent, Peer};
+use crate::{MadeTorrent, Peer};
 use trove_engine::logring::LogRing;
 use trove_engine::roots::{RootManager, RootSpec};
 use trove_engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
@@ -16,20 +16,20 @@ use trove_proto::snapshot::{Limits, SessionSnapshot, TorrentState, TorrentSummar
 use trove_proto::{AddOptions, Client, TorrentSource};
 
 /// A persistent engine in a temp dir, restartable on the same store.
-pub(crate) struct Eng {
-    pub dir: tempfile::TempDir,
-    pub roots: Vec<(String, PathBuf)>,
+pub struct Eng {
+    dir: tempfile::TempDir,
+    roots: Vec<(String, PathBuf)>,
     handle: Option<Client>,
     task: Option<EngineTask>,
-    pub limits: Limits,
+    limits: Limits,
 }
 
 impl Eng {
-    pub(crate) async fn start(roots: &[&str]) -> Eng {
+    pub async fn start(roots: &[&str]) -> Eng {
         Self::start_with(roots, Limits::default()).await
     }
 
-    pub(crate) async fn start_with(roots: &[&str], limits: Limits) -> Eng {
+    pub async fn start_with(roots: &[&str], limits: Limits) -> Eng {
         let dir = tempfile::Builder::new()
             .prefix("trove-eng")
             .tempdir()
@@ -53,7 +53,7 @@ impl Eng {
         e
     }
 
-    pub(crate) async fn boot(&mut self) {
+    pub async fn boot(&mut self) {
         let specs: Vec<RootSpec> = self
             .roots
             .iter()
@@ -82,51 +82,46 @@ impl Eng {
         self.task = Some(task);
     }
 
-    pub(crate) async fn restart(&mut self) {
+    pub async fn restart(&mut self) {
         self.stop().await;
         self.boot().await;
     }
 
-    pub(crate) async fn stop(&mut self) {
+    pub async fn stop(&mut self) {
         self.handle = None;
         if let Some(t) = self.task.take() {
             t.shutdown().await;
         }
     }
 
-    pub(crate) fn h(&self) -> &Client {
+    pub fn h(&self) -> &Client {
         self.handle.as_ref().unwrap()
     }
 
-    pub(crate) fn root(&self, label: &str) -> PathBuf {
+    pub fn root(&self, label: &str) -> PathBuf {
         self.roots.iter().find(|r| r.0 == label).unwrap().1.clone()
     }
 
     /// Whether librqbit holds the torrent: its own persistence file lists every torrent it
     /// manages (trove removes that file at every start, so it lists only this run's).
-    pub(crate) fn librqbit_holds(&self, hash: &str) -> bool {
+    pub fn librqbit_holds(&self, hash: &str) -> bool {
         std::fs::read_to_string(self.dir.path().join("fastresume").join("session.json"))
             .is_ok_and(|s| s.contains(hash))
     }
 
     /// The torrent's fast-resume bitfield file.
-    pub(crate) fn bitfield_file(&self, hash: &str) -> PathBuf {
+    pub fn bitfield_file(&self, hash: &str) -> PathBuf {
         self.dir
             .path()
             .join("fastresume")
             .join(format!("{hash}.bitv"))
     }
 
-    pub(crate) fn port(&self) -> u16 {
+    pub fn port(&self) -> u16 {
         self.h().snapshot().listen_addr.unwrap().port()
     }
 
-    pub(crate) async fn add_file(
-        &self,
-        t: &MadeTorrent,
-        peers: &[&Peer],
-        opts: AddOptions,
-    ) -> String {
+    pub async fn add_file(&self, t: &MadeTorrent, peers: &[&Peer], opts: AddOptions) -> String {
         let mut opts = opts;
         opts.peers = peers.iter().map(|p| addr(p)).collect();
         self.h()
@@ -137,7 +132,7 @@ impl Eng {
     }
 
     /// Waits (bounded) until `f` accepts the latest snapshot.
-    pub(crate) async fn wait<T>(
+    pub async fn wait<T>(
         &self,
         what: &str,
         timeout: Duration,
@@ -161,7 +156,7 @@ impl Eng {
         }
     }
 
-    pub(crate) async fn wait_state(
+    pub async fn wait_state(
         &self,
         hash: &str,
         state: TorrentState,
@@ -174,11 +169,11 @@ impl Eng {
     }
 }
 
-pub(crate) fn torrent(s: &SessionSnapshot, hash: &str) -> Option<TorrentSummary> {
+pub fn torrent(s: &SessionSnapshot, hash: &str) -> Option<TorrentSummary> {
     s.torrents.iter().find(|t| t.info_hash == hash).cloned()
 }
 
-pub(crate) fn loopback() -> NetworkOptions {
+fn loopback() -> NetworkOptions {
     NetworkOptions {
         listen_port: 0,
         bind: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
@@ -189,21 +184,21 @@ pub(crate) fn loopback() -> NetworkOptions {
     }
 }
 
-pub(crate) fn addr(p: &Peer) -> SocketAddr {
+pub fn addr(p: &Peer) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p.port())
 }
 
-pub(crate) fn payload_dir() -> tempfile::TempDir {
+pub fn payload_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("trove-payload")
         .tempdir()
         .unwrap()
 }
 
-pub(crate) const MIB: u64 = 1 << 20;
-pub(crate) const LONG: Duration = Duration::from_secs(90);
+pub const MIB: u64 = 1 << 20;
+pub const LONG: Duration = Duration::from_secs(90);
 
 /// Where a torrent's content lands in a root.
-pub(crate) fn downloaded_to(t: &MadeTorrent, root: &Path) -> PathBuf {
+pub fn downloaded_to(t: &MadeTorrent, root: &Path) -> PathBuf {
     root.join(&t.name)
 }

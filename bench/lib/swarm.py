@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Local libtorrent swarm for the dashboard, terminal-bytes and scale benches.
 
-Run with /usr/bin/python3 (Debian's python3-libtorrent imports only there). 127.0.0.1 only;
-DHT, LSD, UPnP, NAT-PMP, uTP off (the settings of tests/peers/peer.py).
+Run with /usr/bin/python3 (Debian's python3-libtorrent imports only there). 127.0.0.1 only,
+with the session of tools/loopback/loopback.py (DHT, LSD, UPnP, NAT-PMP, uTP off).
 
   swarm.py make --dir D --count N --size BYTES [--piece-length L] [--names realistic|plain]
                 [--tracker URL]
@@ -33,6 +33,10 @@ import time
 
 import libtorrent as lt
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                                "loopback"))
+import loopback  # noqa: E402
+
 SHOWS = ["The.Expanse", "Severance", "Slow.Horses", "Andor", "Shogun", "The.Bear", "Fargo",
          "Dark", "Babylon.Berlin", "Detectorists", "Only.Murders.in.the.Building"]
 GROUPS = ["NTb", "FLUX", "EDITH", "SuccessfulCrab", "GalaxyTV", "playWEB"]
@@ -56,31 +60,17 @@ def realistic_name(i):
 
 
 def session(port):
-    return lt.session({
-        "listen_interfaces": "127.0.0.1:%d" % port,
-        "outgoing_interfaces": "127.0.0.1",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_incoming_utp": False,
-        "enable_outgoing_utp": False,
-        "allow_multiple_connections_per_ip": True,
+    return loopback.session(
+        port,
+        "trove-bench-seeder",
         # Plaintext handshakes when dialling: libtorrent tries MSE/PE encryption first, which
         # librqbit (trove) cannot read ("pstr should be 19 bytes long"), and its fallback
         # to plaintext did not always follow.
-        "out_enc_policy": int(lt.enc_policy.disabled),
-        "in_enc_policy": int(lt.enc_policy.enabled),
-        "upload_rate_limit": 0,
-        "download_rate_limit": 0,
-        "active_downloads": -1,
-        "active_seeds": -1,
-        "active_limit": -1,
-        "active_checking": 4,
-        "connections_limit": 2000,
-        "alert_mask": lt.alert_category.error,
-        "user_agent": "trove-bench-seeder/libtorrent-" + lt.__version__,
-    })
+        out_enc_policy=int(lt.enc_policy.disabled),
+        in_enc_policy=int(lt.enc_policy.enabled),
+        connections_limit=2000,
+        alert_mask=lt.alert_category.error,
+    )
 
 
 def cmd_make(a):
@@ -126,32 +116,18 @@ def cmd_seed(a):
     if a.first:
         entries = entries[: a.first]
     ses = session(a.port)
-    deadline = time.monotonic() + 10
-    while ses.listen_port() == 0:
-        if time.monotonic() > deadline:
-            sys.exit("seeder: not listening after 10 s")
-        ses.wait_for_alert(50)
-        ses.pop_alerts()
+    loopback.wait_listening(ses)
     handles = []
     for e in entries:
-        p = lt.add_torrent_params()
-        p.ti = lt.torrent_info(e["torrent"])
-        p.save_path = os.path.join(a.dir, "payload")
-        flags = p.flags
-        flags &= ~lt.torrent_flags.auto_managed
-        flags &= ~lt.torrent_flags.paused
-        flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
-        flags |= lt.torrent_flags.seed_mode  # the payload is ours: skip the check
-        p.flags = flags
+        # The payload is ours: seed mode skips the check.
+        p = loopback.add_params(e["torrent"], os.path.join(a.dir, "payload"), seed_mode=True)
         h = ses.add_torrent(p)
-        h.set_upload_limit(a.upload_limit if a.upload_limit > 0 else -1)
+        loopback.set_upload_limit(h, a.upload_limit)
         handles.append(h)
-    deadline = time.monotonic() + 120
-    while not all(h.status().is_seeding for h in handles):
-        if time.monotonic() > deadline:
-            sys.exit("seeder: torrents not seeding after 120 s")
-        ses.wait_for_alert(100)
-        ses.pop_alerts()
+    try:
+        loopback.wait_seeding(ses, handles, 120)
+    except loopback.NotSeeding as e:
+        sys.exit("seeder: %s" % e)
 
     lock = threading.Lock()
     state = {"dial": None}
