@@ -7,7 +7,7 @@
 # With a nightly toolchain it runs the cargo-fuzz target `fuzz/fuzz_targets/add_torrent.rs`
 # (installing cargo-fuzz from crates.io when missing), seeded with tests/corpus/, debug
 # assertions on (integer overflow panics). Without nightly it runs the proptest suite in
-# src/engine/source.rs over and over with PROPTEST_CASES raised, until the time is up.
+# crates/trove-engine/src/source.rs over and over with PROPTEST_CASES raised, until the time is up.
 # FUZZ_MODE=proptest forces the second mode. Findings: libFuzzer writes a crashing input to
 # fuzz/artifacts/add_torrent/ (replay: cargo +nightly fuzz run add_torrent FILE); proptest
 # prints the shrunk input and saves it under proptest-regressions/.
@@ -59,14 +59,14 @@ fi
 
 # proptest mode: build once, then rerun the property tests with fresh random seeds.
 cases=${PROPTEST_CASES:-50000}
-filter=engine::source::tests::prop_
-cargo test --release --lib --no-run "$filter" >/dev/null
+filter=source::tests::prop_
+cargo test --release -p trove-engine --lib --no-run "$filter" >/dev/null
 start=$(date +%s)
 deadline=$((start + secs))
 rounds=0
 while (($(date +%s) < deadline)); do
   rounds=$((rounds + 1))
-  if ! PROPTEST_CASES=$cases cargo test --release --lib "$filter" -- --quiet; then
+  if ! PROPTEST_CASES=$cases cargo test --release -p trove-engine --lib "$filter" -- --quiet; then
     echo "fuzz.sh: proptest round $rounds FAILED (see the minimal failing input above)"
     exit 1
   fi
