@@ -5,9 +5,9 @@
 //! exits. The engine writes from whichever tokio thread it is on, and while seeding,
 //! librqbit's `block_in_place` disk reads move the worker role across the threads of the
 //! blocking pool, which stay alive: in the seeding soak this was the largest growing
-//! allocation site until the store flushed the bag after each write (see
-//! `store::release_garbage`). This test writes from many long-lived threads in turn, as the
-//! engine does, and counts the live heap with its own allocator (its own test binary, so
+//! allocation site until the store flushed the bag after each write (see `release_garbage`
+//! in `src/store/sled_store.rs`). This test writes from many long-lived threads in turn, as
+//! the engine does, and counts the live heap with its own allocator (its own test binary, so
 //! nothing else allocates meanwhile).
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
