@@ -10,9 +10,10 @@ use serde::Serialize;
 
 use super::AppContext;
 use super::args::{AddArgs, CommandArgs};
-use trove_engine::session::{delete_torrent_files, prepare_record, resolve_prefix};
+use trove_engine::bitfield;
 use trove_engine::source::{self, Loaded};
 use trove_engine::store::{SessionStore, SledStore, TorrentRecord};
+use trove_engine::torrents::{delete_torrent_files, prepare_record, resolve_prefix};
 use trove_proto::command::{AddOptions, EngineError, TorrentSource};
 use trove_proto::snapshot::{Limits, TorrentState};
 
@@ -173,10 +174,7 @@ fn remove(
                 (_, None) => {} // a magnet never resolved has no data
             }
         }
-        let resume = ctx.data_dir.join("fastresume");
-        for ext in ["bitv", "torrent"] {
-            let _ = std::fs::remove_file(resume.join(format!("{}.{ext}", r.info_hash)));
-        }
+        bitfield::forget(&ctx.data_dir.join("fastresume"), &r.info_hash);
         store.remove(&r.info_hash).map_err(store_err)?;
         println!(
             "{}  removed{}  {}",

@@ -38,11 +38,12 @@ use serde_json::Value;
 
 use super::AppContext;
 use super::args::ImportArgs;
+use trove_engine::bitfield;
 use trove_engine::lock::DataDirLock;
 use trove_engine::roots::StorageRoot;
-use trove_engine::session::check_file_indices;
 use trove_engine::source::{self, Loaded};
 use trove_engine::store::{STORE_FORMAT, SessionSettings, SessionStore, SledStore, TorrentRecord};
+use trove_engine::torrents::check_file_indices;
 
 /// The version of the export document this trove writes and reads.
 pub(super) const EXPORT_FORMAT: u64 = 1;
@@ -330,9 +331,7 @@ pub(crate) fn import(ctx: &AppContext, args: &ImportArgs) -> anyhow::Result<i32>
     // trusted there.
     let resume = ctx.data_dir.join("fastresume");
     for hash in &present {
-        for ext in ["bitv", "torrent"] {
-            let _ = std::fs::remove_file(resume.join(format!("{hash}.{ext}")));
-        }
+        bitfield::forget(&resume, hash);
     }
     for (r, _) in &plan.torrents {
         println!(

@@ -111,10 +111,7 @@ impl Eng {
 
     /// The torrent's fast-resume bitfield file.
     pub(crate) fn bitfield_file(&self, hash: &str) -> PathBuf {
-        self.dir
-            .path()
-            .join("fastresume")
-            .join(format!("{hash}.bitv"))
+        trove_engine::bitfield::path(&self.dir.path().join("fastresume"), hash)
     }
 
     pub(crate) fn port(&self) -> u16 {
