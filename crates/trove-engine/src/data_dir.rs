@@ -38,9 +38,6 @@ impl DataDir {
     /// Forgets what librqbit remembers of a torrent (its piece bitfield), so a torrent
     /// added again, or brought back in another root, is checked rather than trusted.
     pub fn forget_resume_state(&self, info_hash: &str) {
-        let dir = self.fastresume();
-        for ext in ["bitv", "torrent"] {
-            let _ = std::fs::remove_file(dir.join(format!("{info_hash}.{ext}")));
-        }
+        crate::bitfield::forget(&self.fastresume(), info_hash);
     }
 }

@@ -28,8 +28,8 @@ pub fn progress_from_librqbit(t: &CheckedTorrent, per_entry: &[u64]) -> Vec<u64>
         .collect()
 }
 
-/// Have-bytes per trove file from a have-pieces bitfield (librqbit's `.bitv` layout: one bit
-/// per piece, most significant bit first): for a torrent librqbit is not running, whose
+/// Have-bytes per trove file from a have-pieces bitfield (librqbit's fast-resume layout, see
+/// [`crate::bitfield`]: one bit per piece, most significant bit first): for a torrent librqbit is not running, whose
 /// bitfield is all there is. A file counts the bytes of it that lie in pieces it has.
 pub fn progress_from_bitfield(t: &CheckedTorrent, bitfield: &[u8]) -> Vec<u64> {
     let has = |piece: u64| {

@@ -2,6 +2,7 @@
 //! roots, rate trackers and the in-memory log. It answers trove's protocol
 //! ([`trove_proto`]) and never imports a terminal crate.
 
+pub mod bitfield;
 pub mod data_dir;
 pub mod file_index;
 pub mod lock;
@@ -12,3 +13,4 @@ pub mod saved;
 pub mod session;
 pub mod source;
 pub mod store;
+pub mod torrents;

@@ -72,7 +72,9 @@ impl Eng {
             roots: RootManager::new(&specs, self.dir.path().join("unused")),
             limits: self.limits,
             network: loopback(),
-            fastresume_dir: Some(self.dir.path().join("fastresume")),
+            fastresume_dir: Some(
+                trove_engine::data_dir::DataDir::new(self.dir.path()).fastresume(),
+            ),
             dht_state_file: None,
             log: LogRing::new(1000),
         })
@@ -105,16 +107,20 @@ impl Eng {
     /// Whether librqbit holds the torrent: its own persistence file lists every torrent it
     /// manages (trove removes that file at every start, so it lists only this run's).
     pub fn librqbit_holds(&self, hash: &str) -> bool {
-        std::fs::read_to_string(self.dir.path().join("fastresume").join("session.json"))
-            .is_ok_and(|s| s.contains(hash))
+        std::fs::read_to_string(
+            trove_engine::data_dir::DataDir::new(self.dir.path())
+                .fastresume()
+                .join("session.json"),
+        )
+        .is_ok_and(|s| s.contains(hash))
     }
 
     /// The torrent's fast-resume bitfield file.
     pub fn bitfield_file(&self, hash: &str) -> PathBuf {
-        self.dir
-            .path()
-            .join("fastresume")
-            .join(format!("{hash}.bitv"))
+        trove_engine::bitfield::path(
+            &trove_engine::data_dir::DataDir::new(self.dir.path()).fastresume(),
+            hash,
+        )
     }
 
     pub fn port(&self) -> u16 {

@@ -38,11 +38,11 @@ use serde_json::Value;
 use crate::data_dir::DataDir;
 use crate::lock::DataDirLock;
 use crate::roots::{RootManager, StorageRoot};
-use crate::session::check_file_indices;
 use crate::source::{self, Loaded};
 use crate::store::{
     STORE_FORMAT, SessionSettings, SessionStore, SledStore, StoreError, TorrentRecord,
 };
+use crate::torrents::check_file_indices;
 
 /// The version of the export document this trove writes and reads.
 pub(super) const EXPORT_FORMAT: u64 = 1;

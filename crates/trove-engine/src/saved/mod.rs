@@ -18,12 +18,10 @@ use crate::data_dir::DataDir;
 use crate::lock::DataDirLock;
 use crate::logring::LogRing;
 use crate::roots::RootManager;
-use crate::session::{
-    self, EngineOptions, EngineTask, NetworkOptions, delete_torrent_files, prepare_record,
-    resolve_prefix,
-};
+use crate::session::{self, EngineOptions, EngineTask, NetworkOptions};
 use crate::source::{self, Loaded};
 use crate::store::{SessionStore, SledStore, TorrentRecord};
+use crate::torrents::{delete_torrent_files, prepare_record, resolve_prefix};
 
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
 

@@ -1,0 +1,202 @@
+//! Adding torrents: a new one from a loaded source, a magnet's metadata fetched from
+//! peers, and handing a torrent with known metadata to librqbit as its record says.
+
+use std::net::SocketAddr;
+
+use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse};
+use tracing::info;
+use trove_proto::command::{AddOptions, Added, EngineError, EngineResult};
+
+use super::engine::{Engine, Entry, Internal, store_err};
+use super::setup;
+use crate::file_index;
+use crate::source::{self, Loaded};
+use crate::torrents::{check_file_indices, prepare_record};
+
+impl Engine {
+    pub(super) async fn finish_add(
+        &mut self,
+        loaded: Loaded,
+        opts: AddOptions,
+    ) -> EngineResult<Added> {
+        let hash = loaded.info_hash().to_string();
+        // Bad options are reported even for a torrent already in the session.
+        let record = prepare_record(&self.roots, &loaded, &opts)?;
+        if let Some(e) = self.torrents.get(&hash) {
+            return Ok(Added {
+                info_hash: hash,
+                name: e.record.name.clone(),
+                new: false,
+            });
+        }
+        let torrent = match loaded {
+            Loaded::Torrent(t) => Some(t),
+            Loaded::Magnet { .. } => None,
+        };
+        if let Some(t) = &torrent {
+            self.store
+                .put_torrent_bytes(&hash, &t.bytes)
+                .map_err(store_err)?;
+        }
+        self.store.put(&record).map_err(store_err)?;
+        let name = record.name.clone();
+        info!(info_hash = %hash, root = %record.root_token, "added {name}");
+        self.torrents
+            .insert(hash.clone(), Entry::new(record, torrent));
+        if self.torrents[&hash].torrent.is_some() {
+            if let Err(e) = self.start_torrent(&hash).await {
+                // Nothing half-added stays behind.
+                self.torrents.remove(&hash);
+                let _ = self.store.remove(&hash);
+                return Err(e);
+            }
+        } else {
+            self.resolve_metadata(&hash);
+        }
+        Ok(Added {
+            info_hash: hash,
+            name,
+            new: true,
+        })
+    }
+
+    /// Fetches a magnet's metadata from peers in the background.
+    pub(super) fn resolve_metadata(&mut self, hash: &str) {
+        let Some(entry) = self.torrents.get_mut(hash) else {
+            return;
+        };
+        let Some(link) = entry.record.magnet.clone() else {
+            entry.record.error = Some("the torrent's metadata is missing from the store".into());
+            return;
+        };
+        let peers: Vec<SocketAddr> = entry
+            .record
+            .initial_peers
+            .iter()
+            .copied()
+            .chain(entry.record.seen_peers.iter().map(|p| p.addr))
+            .collect();
+        let session = self.session.clone();
+        let tx = self.internal_tx.clone();
+        let hash = hash.to_string();
+        info!(info_hash = %hash, "fetching metadata from peers");
+        entry.resolver = Some(tokio::spawn(async move {
+            let opts = AddTorrentOptions {
+                list_only: true,
+                initial_peers: (!peers.is_empty()).then_some(peers),
+                ..Default::default()
+            };
+            let result = match session
+                .add_torrent(AddTorrent::from_url(&link), Some(opts))
+                .await
+            {
+                Ok(AddTorrentResponse::ListOnly(r)) => Ok(r.torrent_bytes.to_vec()),
+                Ok(_) => Err("unexpected answer while fetching metadata".to_string()),
+                Err(e) => Err(format!("could not fetch the metadata: {e:#}")),
+            };
+            let _ = tx.send(Internal::MetadataResolved(hash, result));
+        }));
+    }
+
+    pub(super) async fn metadata_resolved(
+        &mut self,
+        hash: &str,
+        result: Result<Vec<u8>, String>,
+    ) -> EngineResult<()> {
+        let Some(entry) = self.torrents.get_mut(hash) else {
+            return Ok(());
+        };
+        entry.resolver = None;
+        let bytes = result.map_err(EngineError::Engine)?;
+        let t = source::check_torrent(&bytes, &entry.record.name)?;
+        if t.info_hash != hash {
+            return Err(EngineError::BadSource(
+                "a peer sent metadata for another torrent".into(),
+            ));
+        }
+        if let Some(files) = &entry.record.only_files {
+            check_file_indices(files, t.files.len())?;
+        }
+        entry.record.name = t.name.clone();
+        entry.record.has_metadata = true;
+        entry.record.size = t.total_len;
+        self.store
+            .put_torrent_bytes(hash, &t.bytes)
+            .map_err(store_err)?;
+        self.store.put(&entry.record).map_err(store_err)?;
+        info!(info_hash = %hash, "metadata received: {}", t.name);
+        entry.torrent = Some(t);
+        self.start_torrent(hash).await
+    }
+
+    /// Hands a torrent with known metadata to librqbit, as its record says.
+    pub(super) async fn start_torrent(&mut self, hash: &str) -> EngineResult<()> {
+        let entry = self
+            .torrents
+            .get_mut(hash)
+            .ok_or_else(|| EngineError::UnknownId(hash.into()))?;
+        let t = entry
+            .torrent
+            .as_ref()
+            .ok_or_else(|| EngineError::Engine("metadata not known yet".into()))?;
+        let root = self
+            .roots
+            .by_token(&entry.record.root_token)
+            .ok_or_else(|| {
+                EngineError::Root(format!(
+                    "the torrent's storage root '{}' is no longer in the config file: add it back under [[roots]]",
+                    entry.record.root_token
+                ))
+            })?
+            .clone();
+        self.roots.check_usable(&root)?;
+        source::check_no_symlinks(t, &root.path)?;
+        let output = t.output_folder(&root.path);
+        let peers: Vec<SocketAddr> = entry
+            .record
+            .initial_peers
+            .iter()
+            .copied()
+            .chain(entry.record.seen_peers.iter().map(|p| p.addr))
+            .collect();
+        let opts = AddTorrentOptions {
+            paused: entry.record.paused,
+            only_files: entry
+                .record
+                .only_files
+                .as_deref()
+                .map(|o| file_index::to_librqbit(t, o)),
+            // Resuming over our own partial files is the point of a restart.
+            overwrite: true,
+            output_folder: Some(output.to_string_lossy().into_owned()),
+            ratelimits: setup::to_librqbit_limits(&entry.record.limits),
+            peer_limit: entry
+                .record
+                .limits
+                .peers
+                .or(self.global.peers)
+                .map(|p| p as usize),
+            initial_peers: (!peers.is_empty()).then_some(peers),
+            ..Default::default()
+        };
+        let resp = self
+            .session
+            .add_torrent(AddTorrent::from_bytes(t.bytes.clone()), Some(opts))
+            .await
+            .map_err(|e| EngineError::Engine(format!("librqbit refused the torrent: {e:#}")))?;
+        let (id, handle) = match resp {
+            AddTorrentResponse::Added(id, h) | AddTorrentResponse::AlreadyManaged(id, h) => (id, h),
+            AddTorrentResponse::ListOnly(_) => {
+                return Err(EngineError::Engine("unexpected list-only answer".into()));
+            }
+        };
+        self.log.register_torrent(id, hash);
+        entry.handle = Some(handle);
+        entry.live_up = 0;
+        entry.live_down = 0;
+        if entry.record.error.take().is_some() {
+            let _ = self.store.put(&entry.record);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! The session task: owns the librqbit session and the store, answers commands, and
+//! publishes a [`SessionSnapshot`] once a second.
+//!
+//! sled is the store of record. librqbit's JSON persistence is switched on only for its
+//! piece bitfields (fast resume): its `session.json` is deleted before every start, so
+//! librqbit never brings torrents back by itself; trove re-adds each one from sled with
+//! its recorded root, selection, limits and paused flag, and librqbit finds the bitfield
+//! by info-hash and skips the full re-hash.
+//!
+//! Layout: `setup` turns trove's options into librqbit's; `engine` holds the task's state,
+//! its loop and the command dispatch; `poll` reads librqbit into records and snapshots
+//! through the pure rules of `status`; one file per group of commands (`add`, `pause`,
+//! `remove`, `limits`, `details`), plus `restore` (bringing the store back at start),
+//! `roots` (the storage-root watchdog) and `persist` (what is written in the background).
+
+mod add;
+mod details;
+mod engine;
+mod limits;
+mod pause;
+mod persist;
+mod poll;
+mod remove;
+mod restore;
+mod roots;
+mod setup;
+mod status;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use librqbit::Session;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tracing::info;
+
+use crate::logring::LogRing;
+use crate::roots::RootManager;
+use crate::store::SessionStore;
+use engine::Engine;
+use trove_proto::snapshot::{Limits, SessionSnapshot};
+use trove_proto::{Client, Request};
+
+/// How the session meets the network.
+#[derive(Debug, Clone)]
+pub struct NetworkOptions {
+    /// 0 = any free port.
+    pub listen_port: u16,
+    /// None = all interfaces.
+    pub bind: Option<IpAddr>,
+    pub dht: bool,
+    pub lsd: bool,
+    pub upnp: bool,
+    pub trackers: bool,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            listen_port: 4240,
+            bind: None,
+            dht: true,
+            lsd: true,
+            upnp: false,
+            trackers: true,
+        }
+    }
+}
+
+/// What the engine is started with.
+pub struct EngineOptions {
+    pub store: Arc<dyn SessionStore>,
+    pub roots: RootManager,
+    /// Global limits in force at start (command line > set in the UI > config file).
+    pub limits: Limits,
+    pub network: NetworkOptions,
+    /// Folder for librqbit's fast-resume bitfields; None = no fast resume (in-memory runs).
+    pub fastresume_dir: Option<PathBuf>,
+    /// Where DHT keeps its routing table; None = not kept.
+    pub dht_state_file: Option<PathBuf>,
+    pub log: LogRing,
+}
+
+/// The running engine task; dropping it does not stop the engine, `shutdown` does.
+pub struct EngineTask {
+    join: JoinHandle<()>,
+    stop: mpsc::Sender<oneshot::Sender<()>>,
+}
+
+impl EngineTask {
+    /// Writes every counter to the store and stops the session.
+    pub async fn shutdown(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.stop.send(tx).await.is_ok() {
+            let _ = rx.await;
+        }
+        let _ = self.join.await;
+    }
+}
+
+/// Starts librqbit and brings back every torrent in the store.
+pub async fn start(opts: EngineOptions) -> anyhow::Result<(Client, EngineTask)> {
+    let crashed = match &opts.fastresume_dir {
+        Some(dir) => setup::prepare_fastresume_dir(dir)?,
+        None => false,
+    };
+    let session_opts = setup::session_options(
+        &opts.network,
+        &opts.limits,
+        opts.fastresume_dir.as_deref(),
+        opts.dht_state_file.clone(),
+    )?;
+    let default_folder = opts.roots.default_root().path.clone();
+    let session = Session::new_with_opts(default_folder, session_opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .context("starting the torrent session")?;
+    info!(addr = ?session.listen_addr(), "session listening");
+
+    let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(SessionSnapshot::default()));
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Request>(64);
+    let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = mpsc::channel(1);
+    let log = opts.log.clone();
+    let mut engine = Engine::new(session, opts, snapshot_tx, internal_tx);
+    engine.restore(crashed).await?;
+    // Poll first: a snapshot published before it would list no torrents at all, and a
+    // watcher (`trove daemon --exit-when-complete`) would take that as "all complete".
+    engine.poll();
+    engine.publish();
+
+    let join = tokio::spawn(engine.run(cmd_rx, internal_rx, stop_rx));
+    Ok((
+        Client::new(cmd_tx, snapshot_rx, log.watch()),
+        EngineTask {
+            join,
+            stop: stop_tx,
+        },
+    ))
+}
