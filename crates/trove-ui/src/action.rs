@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 /// The tabs of the detail pane, in key order 1-5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DetailTab {
+pub(crate) enum DetailTab {
     #[default]
     Overview,
     Files,
@@ -16,7 +16,7 @@ pub enum DetailTab {
 }
 
 impl DetailTab {
-    pub const ALL: [DetailTab; 5] = [
+    pub(crate) const ALL: [DetailTab; 5] = [
         DetailTab::Overview,
         DetailTab::Files,
         DetailTab::Peers,
@@ -24,7 +24,7 @@ impl DetailTab {
         DetailTab::Trackers,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             DetailTab::Overview => "Overview",
             DetailTab::Files => "Files",
@@ -34,13 +34,13 @@ impl DetailTab {
         }
     }
 
-    pub fn number(self) -> usize {
+    pub(crate) fn number(self) -> usize {
         DetailTab::ALL.iter().position(|t| *t == self).unwrap_or(0) + 1
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Quit,
     Help,
     Add,
@@ -124,7 +124,7 @@ const NAMES: &[(&str, Action)] = &[
 ];
 
 impl Action {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         NAMES
             .iter()
             .find(|(_, a)| *a == self)
@@ -132,7 +132,7 @@ impl Action {
     }
 
     /// Every `run` name, for error messages.
-    pub fn all_names() -> impl Iterator<Item = &'static str> {
+    pub(crate) fn all_names() -> impl Iterator<Item = &'static str> {
         NAMES.iter().map(|(n, _)| *n)
     }
 }

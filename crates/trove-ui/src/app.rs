@@ -1,68 +1,46 @@
 //! The dashboard's state and what each event does to it. Nothing here draws or calls the
 //! engine: keys become [`Action`]s through the keymap, actions change the state and may
 //! return [`Effect`]s for the loop to carry out; the engine's answers come back as events.
+//! While a dialog is open, keys go to it and the app carries out its [`DialogOutcome`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
+use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use ratatui::layout::Rect;
 
-use trove_proto::command::{AddOptions, Command, TorrentSource};
+use trove_proto::command::Command;
 use trove_proto::log::{LogFilter, LogLevel, LogLine};
 use trove_proto::snapshot::{
     InfoHash, SessionSnapshot, TorrentDetails, TorrentState, TorrentSummary,
 };
 
 use super::action::{Action, DetailTab};
-use super::complete;
-use super::dialog::{AddDialog, AddField, Confirm, LimitsDialog, LimitsField, Modal};
+use super::dialogs::{
+    AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, RemoveDialog,
+};
 use super::event::{Effect, Event, Outcome, Redraw};
 use super::files;
 use super::format;
-use super::input::TextInput;
 use super::keymap::{Context, Keymap};
-use super::layout::{self, Screen};
+use super::layout::{self, LogMode, Pane, Screen, View};
 use super::scroll::VerticalScroll;
 use super::steady::SteadyRates;
 use super::torrents::{SortKey, TableView, next_state_filter};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Pane {
-    #[default]
-    Torrents,
-    Details,
-    Log,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogMode {
-    #[default]
-    Hidden,
-    Shown,
-    Full,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum View {
-    #[default]
-    Dashboard,
-    Roots,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusKind {
+pub(crate) enum StatusKind {
     Info,
     Success,
     Error,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Status {
-    pub kind: StatusKind,
-    pub text: String,
-    pub at: Instant,
+pub(crate) struct Status {
+    pub(crate) kind: StatusKind,
+    pub(crate) text: String,
+    pub(crate) at: Instant,
 }
 
 /// How long a status message stays (errors longer: they may need reading twice).
@@ -125,7 +103,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(keymap: Keymap, mut snapshot: Arc<SessionSnapshot>) -> App {
+    pub(crate) fn new(keymap: Keymap, mut snapshot: Arc<SessionSnapshot>) -> App {
         let mut steady_rates = SteadyRates::default();
         steady_rates.apply(Arc::make_mut(&mut snapshot));
         let mut app = App {
@@ -166,19 +144,14 @@ impl App {
     }
 
     /// Effects the app wants right after start (details of the first torrent, the log).
-    pub fn start(&mut self) -> Vec<Effect> {
+    pub(crate) fn start(&mut self) -> Vec<Effect> {
         let mut effects = self.request_details().into_iter().collect::<Vec<_>>();
         effects.push(Effect::ReadLog(self.log_filter()));
         effects
     }
 
-    pub fn should_quit(&self) -> bool {
+    pub(crate) fn should_quit(&self) -> bool {
         self.quit
-    }
-
-    /// The selected torrent's info-hash.
-    pub fn selected(&self) -> Option<&str> {
-        self.selected.as_deref()
     }
 
     /// Info-hashes of the rows, in table order.
@@ -189,44 +162,13 @@ impl App {
             .collect()
     }
 
-    pub fn focus(&self) -> Pane {
-        self.focus
-    }
-
-    pub fn tab(&self) -> DetailTab {
-        self.tab
-    }
-
-    pub fn log_mode(&self) -> LogMode {
-        self.log_mode
-    }
-
-    pub fn view(&self) -> View {
-        self.view
-    }
-
-    pub fn modal(&self) -> Option<&Modal> {
-        self.modal.as_ref()
-    }
-
-    pub fn help_open(&self) -> bool {
-        self.help.is_some()
-    }
-
-    pub fn status(&self) -> Option<&Status> {
-        self.status.as_ref()
-    }
-
+    /// The table's sort key, and whether it sorts descending.
     pub fn sort(&self) -> (SortKey, bool) {
         (self.table.sort, self.table.descending)
     }
 
-    pub fn details(&self) -> Option<&TorrentDetails> {
-        self.details.as_ref()
-    }
-
     /// What the log pane shows: the level, and the selected torrent when asked.
-    pub fn log_filter(&self) -> LogFilter {
+    pub(crate) fn log_filter(&self) -> LogFilter {
         LogFilter {
             min_level: self.log_level,
             info_hash: if self.log_torrent_only {
@@ -237,7 +179,7 @@ impl App {
         }
     }
 
-    pub fn log_visible(&self) -> bool {
+    pub(crate) fn log_visible(&self) -> bool {
         self.layout().log.is_some()
     }
 
@@ -566,43 +508,29 @@ impl App {
     }
 
     fn on_paste(&mut self, text: &str) -> Vec<Effect> {
-        match &mut self.modal {
-            Some(Modal::Add(d)) => {
-                d.focus = AddField::Source;
-                d.candidates.clear();
-                d.source.insert_str(text.trim());
-            }
-            Some(Modal::Filter(input)) => {
-                input.insert_str(text);
-                self.table.filter = input.text().to_string();
-                return self.refresh_rows();
-            }
-            Some(Modal::Limits(d)) => {
-                if let Some(f) = d.field_mut() {
-                    f.insert_str(text.trim());
-                }
-            }
-            Some(Modal::Confirm(_)) => {}
-            None if self.help.is_none() => {
-                // A magnet pasted on the dashboard means "add this".
-                self.modal = Some(Modal::Add(AddDialog::new(
-                    text.trim(),
-                    &self.snapshot.roots,
-                )));
-            }
-            None => {}
+        if let Some(modal) = &mut self.modal {
+            let outcome = modal.paste(text);
+            return self.apply_dialog(outcome);
+        }
+        if self.help.is_none() {
+            // A magnet pasted on the dashboard means "add this".
+            self.modal = Some(Modal::Add(AddDialog::new(
+                text.trim(),
+                &self.snapshot.roots,
+            )));
         }
         Vec::new()
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if let Some(modal) = self.modal.take() {
-            let (modal, effects) = self.on_modal_key(modal, key);
-            // An action may have opened a new dialog; the old one then stays closed.
-            if self.modal.is_none() {
-                self.modal = modal;
-            }
-            return effects;
+        if let Some(modal) = &mut self.modal {
+            let env = Env {
+                keymap: &self.keymap,
+                roots: &self.snapshot.roots,
+                home: self.home.as_deref(),
+            };
+            let outcome = modal.handle_key(&key, &env);
+            return self.apply_dialog(outcome);
         }
         if let Some(top) = self.help {
             let page = self.size.height.saturating_sub(6).max(1) as usize;
@@ -631,8 +559,65 @@ impl App {
         }
     }
 
+    /// Carries out what a key or a paste in the open dialog asked for.
+    fn apply_dialog(&mut self, outcome: DialogOutcome) -> Vec<Effect> {
+        match outcome {
+            DialogOutcome::Stay => Vec::new(),
+            DialogOutcome::Close => {
+                self.modal = None;
+                Vec::new()
+            }
+            DialogOutcome::Run {
+                command,
+                ok,
+                failed,
+            } => {
+                self.modal = None;
+                vec![Effect::Run {
+                    command,
+                    ok,
+                    failed,
+                }]
+            }
+            DialogOutcome::Add {
+                source,
+                options,
+                text,
+                paused,
+            } => {
+                self.modal = None;
+                self.last_add = Some((text, paused));
+                self.set_status(
+                    StatusKind::Info,
+                    "Adding… (a magnet link may take a while to fetch its metadata)",
+                );
+                vec![Effect::Add { source, options }]
+            }
+            DialogOutcome::Filter(text) => {
+                self.table.filter = text;
+                self.refresh_rows()
+            }
+            DialogOutcome::ClearFilter => {
+                self.modal = None;
+                self.table.filter.clear();
+                self.refresh_rows()
+            }
+            DialogOutcome::CursorUp => self.move_cursor(self.cursor.saturating_sub(1)),
+            DialogOutcome::CursorDown => self.move_cursor(self.cursor + 1),
+        }
+    }
+
+    /// What the open dialog reads from the app to draw itself.
+    pub(crate) fn dialog_env(&self) -> Env<'_> {
+        Env {
+            keymap: &self.keymap,
+            roots: &self.snapshot.roots,
+            home: self.home.as_deref(),
+        }
+    }
+
     /// Runs a dashboard action.
-    pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+    pub(crate) fn apply(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -653,7 +638,7 @@ impl App {
             Action::Remove | Action::Purge => {
                 match self.selected_summary() {
                     Some(t) => {
-                        self.modal = Some(Modal::Confirm(Confirm {
+                        self.modal = Some(Modal::Confirm(RemoveDialog {
                             id: t.info_hash.clone(),
                             name: format::sanitize(&t.name),
                             size: t.size,
@@ -671,7 +656,7 @@ impl App {
                 Vec::new()
             }
             Action::Filter => {
-                self.modal = Some(Modal::Filter(TextInput::new(&self.table.filter)));
+                self.modal = Some(Modal::Filter(FilterPrompt::new(&self.table.filter)));
                 Vec::new()
             }
             Action::StateFilter => {
@@ -897,230 +882,5 @@ impl App {
             ok: format!("'{name}': {count} file(s) selected."),
             failed: format!("Selecting files of '{name}' failed"),
         }]
-    }
-
-    fn on_modal_key(&mut self, modal: Modal, key: KeyEvent) -> (Option<Modal>, Vec<Effect>) {
-        match modal {
-            Modal::Confirm(c) => match self.keymap.lookup(&[Context::Confirm], &key) {
-                Some(Action::Confirm) => {
-                    let (ok, failed) = if c.delete_data {
-                        (
-                            format!("Removed '{}' and deleted its data.", c.name),
-                            format!("Removing '{}' with its data failed", c.name),
-                        )
-                    } else {
-                        (
-                            format!("Removed '{}'; its data stays on disk.", c.name),
-                            format!("Removing '{}' failed", c.name),
-                        )
-                    };
-                    let effect = Effect::Run {
-                        command: Command::Remove {
-                            id: c.id,
-                            delete_data: c.delete_data,
-                        },
-                        ok,
-                        failed,
-                    };
-                    (None, vec![effect])
-                }
-                Some(Action::Cancel) => (None, Vec::new()),
-                _ => (Some(Modal::Confirm(c)), Vec::new()),
-            },
-            Modal::Filter(mut input) => {
-                if is_typing(&key) || input.handle_key(&key) {
-                    if is_typing(&key) {
-                        input.handle_key(&key);
-                    }
-                    self.table.filter = input.text().to_string();
-                    let effects = self.refresh_rows();
-                    return (Some(Modal::Filter(input)), effects);
-                }
-                match self.keymap.lookup(&[Context::Dialog], &key) {
-                    Some(Action::Submit) => (None, Vec::new()),
-                    Some(Action::Cancel) => {
-                        self.table.filter.clear();
-                        (None, self.refresh_rows())
-                    }
-                    Some(Action::Up) => {
-                        let to = self.cursor.saturating_sub(1);
-                        let effects = self.move_cursor(to);
-                        (Some(Modal::Filter(input)), effects)
-                    }
-                    Some(Action::Down) => {
-                        let to = self.cursor + 1;
-                        let effects = self.move_cursor(to);
-                        (Some(Modal::Filter(input)), effects)
-                    }
-                    _ => (Some(Modal::Filter(input)), Vec::new()),
-                }
-            }
-            Modal::Add(mut d) => {
-                if d.focus == AddField::Source && (is_typing(&key) || is_editing(&key)) {
-                    d.source.handle_key(&key);
-                    d.candidates.clear();
-                    d.error = None;
-                    return (Some(Modal::Add(d)), Vec::new());
-                }
-                let roots = self.snapshot.roots.clone();
-                match self.keymap.lookup(&[Context::Dialog], &key) {
-                    Some(Action::Submit) => {
-                        let text = d.source.text().trim().to_string();
-                        if text.is_empty() {
-                            d.error = Some("Paste a magnet link or a URL, or type the path of a .torrent file.".into());
-                            d.focus = AddField::Source;
-                            return (Some(Modal::Add(d)), Vec::new());
-                        }
-                        let source = TorrentSource::from_user_text(&expand_home(
-                            &text,
-                            self.home.as_deref(),
-                        ));
-                        let options = AddOptions {
-                            root: d.root_index(&roots).map(|i| roots[i].token.clone()),
-                            paused: d.paused,
-                            ..AddOptions::default()
-                        };
-                        self.last_add = Some((text, d.paused));
-                        self.set_status(
-                            StatusKind::Info,
-                            "Adding… (a magnet link may take a while to fetch its metadata)",
-                        );
-                        (None, vec![Effect::Add { source, options }])
-                    }
-                    Some(Action::Cancel) => (None, Vec::new()),
-                    Some(Action::NextField) if d.focus == AddField::Source => {
-                        match complete::complete(d.source.text(), self.home.as_deref()) {
-                            Some(c) if c.text != d.source.text() || !c.candidates.is_empty() => {
-                                d.source.set(&c.text);
-                                d.candidates = c.candidates;
-                            }
-                            _ => {
-                                d.candidates.clear();
-                                d.next_field(true);
-                            }
-                        }
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    Some(Action::NextField) => {
-                        d.next_field(true);
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    Some(Action::PrevField) => {
-                        d.next_field(false);
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    Some(Action::Up) if d.focus == AddField::Root => {
-                        d.move_root(&roots, -1);
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    Some(Action::Down) if d.focus == AddField::Root => {
-                        d.move_root(&roots, 1);
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    Some(Action::Up) => {
-                        d.next_field(false);
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    Some(Action::Down) => {
-                        d.next_field(true);
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    Some(Action::Toggle) if d.focus == AddField::Paused => {
-                        d.paused = !d.paused;
-                        (Some(Modal::Add(d)), Vec::new())
-                    }
-                    _ => (Some(Modal::Add(d)), Vec::new()),
-                }
-            }
-            Modal::Limits(mut d) => {
-                if let Some(field) = d.field_mut()
-                    && (is_typing(&key) || is_editing(&key))
-                {
-                    field.handle_key(&key);
-                    d.error = None;
-                    return (Some(Modal::Limits(d)), Vec::new());
-                }
-                match self.keymap.lookup(&[Context::Dialog], &key) {
-                    Some(Action::Submit) => match d.parse() {
-                        Err(e) => {
-                            d.error = Some(e);
-                            (Some(Modal::Limits(d)), Vec::new())
-                        }
-                        Ok(limits) => {
-                            let effect = match (&d.torrent, d.is_global) {
-                                (Some((id, name, _)), false) => Effect::Run {
-                                    command: Command::SetTorrentLimits {
-                                        id: id.clone(),
-                                        limits,
-                                    },
-                                    ok: format!("Limits of '{name}' set."),
-                                    failed: format!("Setting the limits of '{name}' failed"),
-                                },
-                                _ => Effect::Run {
-                                    command: Command::SetGlobalLimits(limits),
-                                    ok: "Session limits set.".to_string(),
-                                    failed: "Setting the session limits failed".to_string(),
-                                },
-                            };
-                            (None, vec![effect])
-                        }
-                    },
-                    Some(Action::Cancel) => (None, Vec::new()),
-                    Some(Action::NextField) | Some(Action::Down) => {
-                        d.next_field(true);
-                        (Some(Modal::Limits(d)), Vec::new())
-                    }
-                    Some(Action::PrevField) | Some(Action::Up) => {
-                        d.next_field(false);
-                        (Some(Modal::Limits(d)), Vec::new())
-                    }
-                    Some(Action::Toggle) if d.focus == LimitsField::Scope => {
-                        d.toggle_scope();
-                        (Some(Modal::Limits(d)), Vec::new())
-                    }
-                    _ if d.focus == LimitsField::Scope
-                        && matches!(key.code, KeyCode::Left | KeyCode::Right) =>
-                    {
-                        d.toggle_scope();
-                        (Some(Modal::Limits(d)), Vec::new())
-                    }
-                    _ => (Some(Modal::Limits(d)), Vec::new()),
-                }
-            }
-        }
-    }
-}
-
-/// A printable character without Ctrl/Alt: text for a focused field.
-fn is_typing(key: &KeyEvent) -> bool {
-    use crossterm::event::KeyModifiers;
-    matches!(key.code, KeyCode::Char(_))
-        && !key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-}
-
-/// Cursor and deletion keys of a text field (Ctrl-U, Ctrl-W... included).
-fn is_editing(key: &KeyEvent) -> bool {
-    use crossterm::event::KeyModifiers;
-    match key.code {
-        KeyCode::Backspace
-        | KeyCode::Delete
-        | KeyCode::Left
-        | KeyCode::Right
-        | KeyCode::Home
-        | KeyCode::End => true,
-        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            matches!(c, 'u' | 'k' | 'w' | 'a' | 'e')
-        }
-        _ => false,
-    }
-}
-
-/// `~/x` → `$HOME/x` for the engine, which takes paths literally.
-fn expand_home(text: &str, home: Option<&std::path::Path>) -> String {
-    match (text.strip_prefix("~/"), home) {
-        (Some(rest), Some(home)) => home.join(rest).display().to_string(),
-        _ => text.to_string(),
     }
 }

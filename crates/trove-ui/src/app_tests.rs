@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::DetailTab;
-use super::app::{App, LogMode, Pane, StatusKind, View};
-use super::dialog::{AddField, Modal};
+use super::app::{App, StatusKind};
+use super::dialogs::{AddField, Modal};
 use super::event::{Effect, Event, Redraw};
 use super::fixtures::{self, ARCH, BUNNY, DEBIAN, EVIL, HEBREW, UBUNTU, ch, key};
 use super::keymap::Keymap;
+use super::layout::{LogMode, Pane, View};
 use super::torrents::SortKey;
 use trove_proto::command::{Added, Command, EngineError, TorrentSource};
 use trove_proto::log::LogLevel;
@@ -37,7 +38,7 @@ fn commands(effects: &[Effect]) -> Vec<Command> {
 fn starts_on_the_first_torrent_and_asks_for_its_details() {
     let mut app = App::new(Keymap::default(), Arc::new(fixtures::snapshot()));
     app.handle(Event::Input(TermEvent::Resize(80, 24)));
-    assert_eq!(app.selected(), Some(UBUNTU));
+    assert_eq!(app.selected.as_deref(), Some(UBUNTU));
     let effects = app.start();
     assert!(
         effects
@@ -51,20 +52,20 @@ fn starts_on_the_first_torrent_and_asks_for_its_details() {
 fn moving_selects_and_fetches_details() {
     let mut app = fixtures::app(80, 24);
     let effects = press(&mut app, &[ch('j')]);
-    assert_eq!(app.selected(), Some(BUNNY));
+    assert_eq!(app.selected.as_deref(), Some(BUNNY));
     assert!(matches!(&effects[..], [Effect::FetchDetails { id }] if id == BUNNY));
     // The old torrent's details are gone until the new ones arrive.
-    assert!(app.details().is_none());
+    assert!(app.details.as_ref().is_none());
     press(&mut app, &[ch('G')]);
-    assert_eq!(app.selected(), Some(ARCH));
+    assert_eq!(app.selected.as_deref(), Some(ARCH));
     press(&mut app, &[key(KeyCode::Down)]);
-    assert_eq!(app.selected(), Some(ARCH), "stops at the end");
+    assert_eq!(app.selected.as_deref(), Some(ARCH), "stops at the end");
     press(&mut app, &[ch('g')]);
-    assert_eq!(app.selected(), Some(UBUNTU));
+    assert_eq!(app.selected.as_deref(), Some(UBUNTU));
     press(&mut app, &[key(KeyCode::PageDown)]);
-    assert_ne!(app.selected(), Some(UBUNTU));
+    assert_ne!(app.selected.as_deref(), Some(UBUNTU));
     press(&mut app, &[key(KeyCode::PageUp)]);
-    assert_eq!(app.selected(), Some(UBUNTU));
+    assert_eq!(app.selected.as_deref(), Some(UBUNTU));
 }
 
 #[test]
@@ -77,19 +78,19 @@ fn only_key_presses_count() {
     let mut repeat = release;
     repeat.kind = KeyEventKind::Repeat;
     app.handle(Event::Input(TermEvent::Key(repeat)));
-    assert_eq!(app.selected(), Some(UBUNTU));
+    assert_eq!(app.selected.as_deref(), Some(UBUNTU));
 }
 
 #[test]
 fn selection_sticks_while_the_sort_changes() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('j'), ch('j')]);
-    assert_eq!(app.selected(), Some(fixtures::ANIME));
+    assert_eq!(app.selected.as_deref(), Some(fixtures::ANIME));
     let mut orders = Vec::new();
     for _ in 0..SortKey::ALL.len() {
         let effects = press(&mut app, &[ch('s')]);
         assert_eq!(
-            app.selected(),
+            app.selected.as_deref(),
             Some(fixtures::ANIME),
             "sort {:?}",
             app.sort()
@@ -111,7 +112,7 @@ fn selection_sticks_while_the_sort_changes() {
     assert_eq!(app.visible_hashes()[..2], [UBUNTU, fixtures::ANIME]);
     press(&mut app, &[ch('S')]);
     assert_eq!(app.sort(), (SortKey::Down, false));
-    assert_eq!(app.selected(), Some(fixtures::ANIME));
+    assert_eq!(app.selected.as_deref(), Some(fixtures::ANIME));
 }
 
 #[test]
@@ -120,14 +121,14 @@ fn selection_sticks_while_rows_move_between_snapshots() {
     press(&mut app, &[ch('s'), ch('s'), ch('s'), ch('s'), ch('s')]);
     assert_eq!(app.sort(), (SortKey::Down, true));
     press(&mut app, &[ch('j')]);
-    assert_eq!(app.selected(), Some(fixtures::ANIME));
+    assert_eq!(app.selected.as_deref(), Some(fixtures::ANIME));
     // Ubuntu stalls, the anime torrent speeds up: rows swap, the selection follows.
     let mut snap = fixtures::snapshot();
     snap.torrents[0].download_rate = 0.0;
     snap.torrents[2].download_rate = 50.0 * 1024.0 * 1024.0;
     let out = app.handle(Event::Snapshot(Arc::new(snap)));
     assert_eq!(app.visible_hashes()[0], fixtures::ANIME);
-    assert_eq!(app.selected(), Some(fixtures::ANIME));
+    assert_eq!(app.selected.as_deref(), Some(fixtures::ANIME));
     assert_eq!(out.redraw, Redraw::Soon);
     // Still the same torrent: the snapshot refreshes its details.
     assert!(matches!(&out.effects[..], [Effect::FetchDetails { id }] if id == fixtures::ANIME));
@@ -137,23 +138,23 @@ fn selection_sticks_while_rows_move_between_snapshots() {
 fn removed_torrent_moves_the_selection_to_its_neighbour() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('j'), ch('j'), ch('j')]);
-    assert_eq!(app.selected(), Some(HEBREW));
+    assert_eq!(app.selected.as_deref(), Some(HEBREW));
     let mut snap = fixtures::snapshot();
     snap.torrents.retain(|t| t.info_hash != HEBREW);
     let out = app.handle(Event::Snapshot(Arc::new(snap)));
-    assert_eq!(app.selected(), Some(EVIL));
+    assert_eq!(app.selected.as_deref(), Some(EVIL));
     assert!(matches!(&out.effects[..], [Effect::FetchDetails { id }] if id == EVIL));
     app.handle(Event::Snapshot(Arc::new(Default::default())));
-    assert_eq!(app.selected(), None);
+    assert_eq!(app.selected.as_deref(), None);
 }
 
 #[test]
 fn filter_by_text_and_by_state() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('/'), ch('I'), ch('S'), ch('o')]);
-    assert!(matches!(app.modal(), Some(Modal::Filter(_))));
+    assert!(matches!(app.modal.as_ref(), Some(Modal::Filter(_))));
     assert_eq!(app.visible_hashes(), vec![DEBIAN, ARCH]);
-    assert_eq!(app.selected(), Some(DEBIAN));
+    assert_eq!(app.selected.as_deref(), Some(DEBIAN));
     press(
         &mut app,
         &[
@@ -174,16 +175,16 @@ fn filter_by_text_and_by_state() {
             key(KeyCode::Enter),
         ],
     );
-    assert!(app.modal().is_none());
+    assert!(app.modal.as_ref().is_none());
     assert_eq!(app.visible_hashes(), vec![BUNNY]);
     // Keys are actions again once the prompt is closed.
     press(&mut app, &[ch('j')]);
-    assert_eq!(app.selected(), Some(BUNNY));
+    assert_eq!(app.selected.as_deref(), Some(BUNNY));
     // Esc on the dashboard clears the filter.
     press(&mut app, &[key(KeyCode::Esc)]);
     assert_eq!(app.visible_hashes().len(), 7);
     assert_eq!(
-        app.selected(),
+        app.selected.as_deref(),
         Some(BUNNY),
         "the selection survives the filter"
     );
@@ -213,7 +214,7 @@ fn pause_and_resume_follow_the_state() {
     let effects = press(&mut app, &[ch('p')]);
     assert!(matches!(&commands(&effects)[..], [Command::Pause(id)] if id == UBUNTU));
     press(&mut app, &[ch('j'), ch('j'), ch('j')]);
-    assert_eq!(app.selected(), Some(HEBREW));
+    assert_eq!(app.selected.as_deref(), Some(HEBREW));
     let effects = press(&mut app, &[ch(' ')]);
     assert!(matches!(&commands(&effects)[..], [Command::Resume(id)] if id == HEBREW));
 }
@@ -227,7 +228,7 @@ fn engine_answers_go_to_the_status_line() {
         failed: "Pause 'x' failed".into(),
         result: Err(EngineError::UnknownId(UBUNTU.into())),
     });
-    let status = app.status().unwrap();
+    let status = app.status.as_ref().unwrap();
     assert_eq!(status.kind, StatusKind::Error);
     assert!(
         status
@@ -239,10 +240,10 @@ fn engine_answers_go_to_the_status_line() {
     // Errors stay a while, then go.
     let out = app.handle(Event::Tick(Instant::now()));
     assert_eq!(out.redraw, Redraw::No);
-    assert!(app.status().is_some());
+    assert!(app.status.as_ref().is_some());
     let out = app.handle(Event::Tick(Instant::now() + Duration::from_secs(31)));
     assert_eq!(out.redraw, Redraw::Now);
-    assert!(app.status().is_none());
+    assert!(app.status.as_ref().is_none());
 
     app.handle(Event::CommandDone {
         command: Command::Pause(UBUNTU.into()),
@@ -250,7 +251,7 @@ fn engine_answers_go_to_the_status_line() {
         failed: String::new(),
         result: Ok(()),
     });
-    assert_eq!(app.status().unwrap().kind, StatusKind::Success);
+    assert_eq!(app.status.as_ref().unwrap().kind, StatusKind::Success);
 }
 
 #[test]
@@ -258,17 +259,17 @@ fn remove_asks_first_and_names_the_torrent() {
     let mut app = fixtures::app(80, 24);
     let effects = press(&mut app, &[ch('d')]);
     assert!(effects.is_empty());
-    let Some(Modal::Confirm(c)) = app.modal() else {
+    let Some(Modal::Confirm(c)) = app.modal.as_ref() else {
         panic!("no confirm");
     };
     assert!(!c.delete_data);
     assert_eq!(c.name, "ubuntu-24.04.1-desktop-amd64");
     // Any other key leaves the question open; n closes it without a command.
     assert!(press(&mut app, &[ch('j'), ch('p')]).is_empty());
-    assert!(app.modal().is_some());
+    assert!(app.modal.as_ref().is_some());
     assert!(press(&mut app, &[ch('n')]).is_empty());
-    assert!(app.modal().is_none());
-    assert_eq!(app.selected(), Some(UBUNTU));
+    assert!(app.modal.as_ref().is_none());
+    assert_eq!(app.selected.as_deref(), Some(UBUNTU));
 
     let effects = press(&mut app, &[ch('d'), ch('y')]);
     assert!(matches!(
@@ -277,7 +278,7 @@ fn remove_asks_first_and_names_the_torrent() {
     ));
 
     press(&mut app, &[ch('D')]);
-    let Some(Modal::Confirm(c)) = app.modal() else {
+    let Some(Modal::Confirm(c)) = app.modal.as_ref() else {
         panic!("no confirm");
     };
     assert!(c.delete_data);
@@ -298,7 +299,7 @@ fn add_dialog_takes_a_paste_and_a_root() {
         &mut app,
         &[Event::Input(TermEvent::Paste(format!("  {magnet}\r\n")))],
     );
-    let Some(Modal::Add(d)) = app.modal() else {
+    let Some(Modal::Add(d)) = app.modal.as_ref() else {
         panic!("no add dialog");
     };
     assert_eq!(d.source.text(), magnet);
@@ -321,7 +322,7 @@ fn add_dialog_takes_a_paste_and_a_root() {
             ch(' '),
         ],
     );
-    let Some(Modal::Add(d)) = app.modal() else {
+    let Some(Modal::Add(d)) = app.modal.as_ref() else {
         panic!("no add dialog");
     };
     assert_eq!(
@@ -329,7 +330,7 @@ fn add_dialog_takes_a_paste_and_a_root() {
         (AddField::Paused, true, Some("r-media"))
     );
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(app.modal().is_none());
+    assert!(app.modal.as_ref().is_none());
     let [Effect::Add { source, options }] = &effects[..] else {
         panic!("{effects:?}");
     };
@@ -343,14 +344,15 @@ fn add_dialog_takes_a_paste_and_a_root() {
         name: "x".into(),
         new: true,
     })));
-    assert_eq!(app.tab(), DetailTab::Files);
+    assert_eq!(app.tab, DetailTab::Files);
     assert!(
-        app.status()
+        app.status
+            .as_ref()
             .unwrap()
             .text
             .contains("paused: tab to its files, space skips one, p starts"),
         "{}",
-        app.status().unwrap().text
+        app.status.as_ref().unwrap().text
     );
     let mut snap = fixtures::snapshot();
     let mut t = snap.torrents[0].clone();
@@ -359,7 +361,7 @@ fn add_dialog_takes_a_paste_and_a_root() {
     snap.torrents.push(t);
     app.handle(Event::Snapshot(Arc::new(snap)));
     assert_eq!(
-        app.selected(),
+        app.selected.as_deref(),
         Some("0123456789abcdef0123456789abcdef01234567")
     );
 }
@@ -368,7 +370,7 @@ fn add_dialog_takes_a_paste_and_a_root() {
 fn add_dialog_validates_and_remembers_a_failed_add() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('a'), key(KeyCode::Enter)]);
-    let Some(Modal::Add(d)) = app.modal() else {
+    let Some(Modal::Add(d)) = app.modal.as_ref() else {
         panic!("no add dialog");
     };
     assert!(d.error.is_some(), "empty source is refused in the dialog");
@@ -382,17 +384,17 @@ fn add_dialog_validates_and_remembers_a_failed_add() {
     app.handle(Event::Added(Err(EngineError::BadSource(
         "cannot read /tmp/x.torrent".into(),
     ))));
-    let status = app.status().unwrap();
+    let status = app.status.as_ref().unwrap();
     assert_eq!(status.kind, StatusKind::Error);
     assert!(status.text.contains("cannot read /tmp/x.torrent") && status.text.contains("press a"));
     // `a` again offers the same text to fix.
     press(&mut app, &[ch('a')]);
-    let Some(Modal::Add(d)) = app.modal() else {
+    let Some(Modal::Add(d)) = app.modal.as_ref() else {
         panic!("no add dialog");
     };
     assert_eq!(d.source.text(), "/tmp/x.torrent");
     press(&mut app, &[key(KeyCode::Esc)]);
-    assert!(app.modal().is_none());
+    assert!(app.modal.as_ref().is_none());
 }
 
 #[test]
@@ -403,7 +405,7 @@ fn add_dialog_completes_paths() {
     let typed = format!("{}/li", dir.path().display());
     press(&mut app, &[ch('a'), Event::Input(TermEvent::Paste(typed))]);
     press(&mut app, &[key(KeyCode::Tab)]);
-    let Some(Modal::Add(d)) = app.modal() else {
+    let Some(Modal::Add(d)) = app.modal.as_ref() else {
         panic!("no add dialog");
     };
     assert_eq!(
@@ -413,7 +415,7 @@ fn add_dialog_completes_paths() {
     assert_eq!(d.focus, AddField::Source);
     // Complete already: Tab moves on.
     press(&mut app, &[key(KeyCode::Tab)]);
-    let Some(Modal::Add(d)) = app.modal() else {
+    let Some(Modal::Add(d)) = app.modal.as_ref() else {
         panic!("no add dialog");
     };
     assert_eq!(d.focus, AddField::Root);
@@ -423,7 +425,7 @@ fn add_dialog_completes_paths() {
 fn limits_dialog_for_the_torrent_or_the_session() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('l')]);
-    let Some(Modal::Limits(d)) = app.modal() else {
+    let Some(Modal::Limits(d)) = app.modal.as_ref() else {
         panic!("no limits dialog");
     };
     assert!(!d.is_global);
@@ -451,7 +453,7 @@ fn limits_dialog_for_the_torrent_or_the_session() {
 
     // Switch to the whole session; a bad rate keeps the dialog open with the reason.
     press(&mut app, &[ch('l'), key(KeyCode::BackTab), ch(' ')]);
-    let Some(Modal::Limits(d)) = app.modal() else {
+    let Some(Modal::Limits(d)) = app.modal.as_ref() else {
         panic!("no limits dialog");
     };
     assert!(d.is_global);
@@ -461,7 +463,7 @@ fn limits_dialog_for_the_torrent_or_the_session() {
         press(&mut app, &[ch(c)]);
     }
     assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
-    let Some(Modal::Limits(d)) = app.modal() else {
+    let Some(Modal::Limits(d)) = app.modal.as_ref() else {
         panic!("dialog closed on a bad value");
     };
     assert!(d.error.as_deref().unwrap().contains("'lots'"));
@@ -478,13 +480,13 @@ fn limits_dialog_for_the_torrent_or_the_session() {
 fn files_tab_toggles_selection() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('2')]);
-    assert_eq!(app.tab(), DetailTab::Files);
+    assert_eq!(app.tab, DetailTab::Files);
     // Space pauses while the table has the focus...
     let effects = press(&mut app, &[ch(' ')]);
     assert!(matches!(&commands(&effects)[..], [Command::Pause(_)]));
     // ...and toggles files once the detail pane has it.
     press(&mut app, &[key(KeyCode::Tab)]);
-    assert_eq!(app.focus(), Pane::Details);
+    assert_eq!(app.focus, Pane::Details);
     // Rows: boot/, grub/, fonts/, unicode.pf2, grub.cfg, casper/, filesystem.squashfs,
     // initrd, vmlinuz, pool/... ; "casper" has initrd skipped.
     press(&mut app, &[ch('j'), ch('j'), ch('j'), ch('j'), ch('j')]);
@@ -503,7 +505,7 @@ fn files_tab_toggles_selection() {
         id: UBUNTU.into(),
         result: Ok(Box::new(fixtures::details())),
     });
-    assert!(app.details().unwrap().files[2].selected);
+    assert!(app.details.as_ref().unwrap().files[2].selected);
     // Toggling the whole folder off again.
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
     let [Command::SelectFiles { files, .. }] = &commands(&effects)[..] else {
@@ -523,7 +525,7 @@ fn details_for_another_torrent_are_dropped() {
         result: Ok(Box::new(other)),
     });
     assert!(
-        app.details().is_none(),
+        app.details.as_ref().is_none(),
         "a late answer for the old selection"
     );
 }
@@ -531,23 +533,23 @@ fn details_for_another_torrent_are_dropped() {
 #[test]
 fn panes_tabs_and_log_modes() {
     let mut app = fixtures::app(160, 48);
-    assert_eq!(app.focus(), Pane::Torrents);
+    assert_eq!(app.focus, Pane::Torrents);
     press(&mut app, &[key(KeyCode::Tab)]);
-    assert_eq!(app.focus(), Pane::Details);
+    assert_eq!(app.focus, Pane::Details);
     press(&mut app, &[key(KeyCode::Tab)]);
-    assert_eq!(app.focus(), Pane::Torrents, "no log pane yet");
+    assert_eq!(app.focus, Pane::Torrents, "no log pane yet");
     let effects = press(&mut app, &[ch('L')]);
-    assert_eq!(app.log_mode(), LogMode::Shown);
+    assert_eq!(app.log_mode, LogMode::Shown);
     assert!(effects.iter().any(|e| matches!(e, Effect::ReadLog(_))));
     press(&mut app, &[key(KeyCode::BackTab)]);
-    assert_eq!(app.focus(), Pane::Log);
+    assert_eq!(app.focus, Pane::Log);
     press(&mut app, &[ch('L')]);
-    assert_eq!(app.log_mode(), LogMode::Full);
+    assert_eq!(app.log_mode, LogMode::Full);
     press(&mut app, &[key(KeyCode::Esc)]);
-    assert_eq!(app.log_mode(), LogMode::Shown);
+    assert_eq!(app.log_mode, LogMode::Shown);
     press(&mut app, &[ch('L'), ch('L')]);
-    assert_eq!(app.log_mode(), LogMode::Hidden);
-    assert_eq!(app.focus(), Pane::Torrents);
+    assert_eq!(app.log_mode, LogMode::Hidden);
+    assert_eq!(app.focus, Pane::Torrents);
 
     for (c, tab) in [
         ('3', DetailTab::Peers),
@@ -556,17 +558,17 @@ fn panes_tabs_and_log_modes() {
         ('1', DetailTab::Overview),
     ] {
         press(&mut app, &[ch(c)]);
-        assert_eq!(app.tab(), tab);
+        assert_eq!(app.tab, tab);
     }
     press(&mut app, &[ch('R')]);
-    assert_eq!(app.view(), View::Roots);
+    assert_eq!(app.view, View::Roots);
     press(&mut app, &[ch('R')]);
-    assert_eq!(app.view(), View::Dashboard);
+    assert_eq!(app.view, View::Dashboard);
     press(&mut app, &[ch('?')]);
-    assert!(app.help_open());
+    assert!(app.help.is_some());
     press(&mut app, &[ch('q')]);
     assert!(
-        !app.help_open() && !app.should_quit(),
+        app.help.is_none() && !app.should_quit(),
         "q closes help first"
     );
     press(&mut app, &[ch('q')]);
@@ -581,7 +583,7 @@ fn small_screen_shows_the_focused_pane() {
     assert!(out.effects.is_empty());
     // ...until a tab key brings the detail pane up.
     let effects = press(&mut app, &[ch('3')]);
-    assert_eq!(app.focus(), Pane::Details);
+    assert_eq!(app.focus, Pane::Details);
     assert!(
         effects
             .iter()
@@ -617,7 +619,7 @@ fn log_level_torrent_filter_and_scrolling() {
     // Scrolling up stops following; G follows again.
     let mut app = fixtures::app(80, 10);
     press(&mut app, &[ch('L'), ch('L'), ch('v'), ch('v')]);
-    assert_eq!(app.focus(), Pane::Log);
+    assert_eq!(app.focus, Pane::Log);
     assert!(app.log_anchor.is_none());
     press(&mut app, &[ch('k')]);
     assert!(app.log_anchor.is_some());

@@ -70,7 +70,7 @@ struct Head {
 /// One changed cell of a frame.
 type Update<'a> = (u16, u16, &'a Cell);
 
-pub struct LeanBackend<W: Write> {
+pub(crate) struct LeanBackend<W: Write> {
     inner: CrosstermBackend<W>,
     /// Fixed size (tests); `None` asks the terminal.
     fixed_size: Option<Size>,
@@ -87,7 +87,7 @@ pub struct LeanBackend<W: Write> {
 }
 
 impl<W: Write> LeanBackend<W> {
-    pub fn new(writer: W) -> Self {
+    pub(crate) fn new(writer: W) -> Self {
         LeanBackend {
             inner: CrosstermBackend::new(writer),
             fixed_size: None,
@@ -104,8 +104,9 @@ impl<W: Write> LeanBackend<W> {
         }
     }
 
-    /// A backend for a terminal of a known size (tests and benchmarks).
-    pub fn with_size(writer: W, size: Size) -> Self {
+    /// A backend for a terminal of a known size.
+    #[cfg(test)]
+    fn with_size(writer: W, size: Size) -> Self {
         LeanBackend {
             fixed_size: Some(size),
             ..LeanBackend::new(writer)

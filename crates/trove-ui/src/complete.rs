@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Completion {
     /// The field's new text (the longest common extension of every candidate).
-    pub text: String,
+    pub(crate) text: String,
     /// The names that matched, folders ending in `/`, when there is more than one.
-    pub candidates: Vec<String>,
+    pub(crate) candidates: Vec<String>,
 }
 
 /// Entries read from one folder at most, so a huge download folder cannot stall a key press.

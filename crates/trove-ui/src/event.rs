@@ -83,7 +83,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(redraw: Redraw) -> Self {
+    pub(crate) fn new(redraw: Redraw) -> Self {
         Outcome {
             effects: Vec::new(),
             redraw,

@@ -27,15 +27,15 @@ impl Selection {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TreeRow {
-    pub depth: usize,
+    pub(crate) depth: usize,
     /// The last path component, made safe to draw.
-    pub name: String,
-    pub is_dir: bool,
+    pub(crate) name: String,
+    pub(crate) is_dir: bool,
     /// Positions in the files slice of every file at or under this row.
-    pub files: Vec<usize>,
-    pub size: u64,
-    pub have: u64,
-    pub selection: Selection,
+    pub(crate) files: Vec<usize>,
+    pub(crate) size: u64,
+    pub(crate) have: u64,
+    pub(crate) selection: Selection,
 }
 
 impl TreeRow {

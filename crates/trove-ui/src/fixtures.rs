@@ -1,10 +1,15 @@
-//! A fixed fake session for tests: torrents in every state, names that try to break the
-//! screen (wide characters, emoji, right-to-left text, escape sequences), three roots (one
-//! missing), details with a file tree, peers, pieces and trackers, and log lines.
+//! Fake sessions for tests and the render benchmark, built behind the `testing` feature.
+//!
+//! A small fixed one for tests: torrents in every state, names that try to break the screen
+//! (wide characters, emoji, right-to-left text, escape sequences), three roots (one missing),
+//! details with a file tree, peers, pieces and trackers, and log lines. And big synthetic
+//! ones for measuring: [`big_session`] of any size, deterministic, with realistic names,
+//! sizes, states and rates, its [`big_details`], and [`many_log_lines`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{Local, TimeZone};
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -499,5 +504,301 @@ pub fn app(w: u16, h: u16) -> App {
         result: Ok(Box::new(details())),
     });
     app.handle(Event::LogLines(log_lines()));
+    app
+}
+
+/// xorshift64*: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+const SHOWS: &[&str] = &[
+    "The.Expanse",
+    "Severance",
+    "Slow.Horses",
+    "Andor",
+    "Shogun",
+    "The.Bear",
+    "Fargo",
+    "Dark",
+    "Babylon.Berlin",
+    "Detectorists",
+    "Only.Murders.in.the.Building",
+];
+const GROUPS: &[&str] = &[
+    "NTb",
+    "FLUX",
+    "EDITH",
+    "SuccessfulCrab",
+    "GalaxyTV",
+    "playWEB",
+];
+const DISTROS: &[&str] = &[
+    "ubuntu-24.04.1-desktop-amd64.iso",
+    "debian-12.7.0-amd64-netinst.iso",
+    "archlinux-2024.11.01-x86_64.iso",
+    "Fedora-Workstation-Live-x86_64-41-1.4.iso",
+    "linuxmint-22-cinnamon-64bit.iso",
+    "openSUSE-Tumbleweed-DVD-x86_64-Snapshot20241118-Media.iso",
+];
+const FILMS: &[&str] = &[
+    "Big Buck Bunny",
+    "Sintel",
+    "Tears of Steel",
+    "Elephants Dream",
+    "Cosmos Laundromat",
+    "Spring",
+    "Agent 327 Operation Barbershop",
+];
+const MUSIC: &[&str] = &[
+    "Nine Inch Nails - The Slip",
+    "Jonathan Coulton - Thing a Week",
+    "Kevin MacLeod - Complete Collection",
+    "坂本龍一 - Async",
+    "Sigur Rós - Ágætis byrjun",
+];
+
+fn big_name(rng: &mut Rng, i: usize) -> String {
+    match rng.below(10) {
+        0..=3 => format!(
+            "{}.S{:02}E{:02}.{}.WEB-DL.DDP5.1.H.264-{}",
+            rng.pick(SHOWS),
+            1 + rng.below(6),
+            1 + rng.below(12),
+            rng.pick(&["720p", "1080p", "2160p"]),
+            rng.pick(GROUPS)
+        ),
+        4 | 5 => {
+            let d = rng.pick(DISTROS);
+            format!("{d} (mirror {i})")
+        }
+        6 | 7 => format!(
+            "{} ({}) [{}] [{}]",
+            rng.pick(FILMS),
+            2006 + rng.below(18),
+            rng.pick(&["1080p", "2160p", "720p"]),
+            rng.pick(&["YTS", "BluRay x265 10bit", "WEBRip"])
+        ),
+        _ => format!(
+            "{} ({}) [FLAC 24-96] vol.{}",
+            rng.pick(MUSIC),
+            1990 + rng.below(34),
+            i % 97
+        ),
+    }
+}
+
+fn big_summary(rng: &mut Rng, i: usize) -> TorrentSummary {
+    // Sizes spread log-uniformly from 4 MiB to 64 GiB.
+    let size = (4.0 * MIB as f64 * 2f64.powf(rng.unit() * 14.0)) as u64;
+    let state = match rng.below(100) {
+        0..=54 => TorrentState::Seeding,
+        55..=79 => TorrentState::Paused,
+        80..=91 => TorrentState::Downloading,
+        92..=95 => TorrentState::Queued,
+        96..=98 => TorrentState::Checking,
+        _ => TorrentState::Error,
+    };
+    let progress = match state {
+        TorrentState::Seeding => 1.0,
+        TorrentState::Queued => 0.0,
+        _ => rng.unit(),
+    };
+    let have = (size as f64 * progress) as u64;
+    let (down, up, peers) = match state {
+        TorrentState::Downloading => (
+            rng.unit() * 8.0 * MIB as f64,
+            rng.unit() * 300.0 * KIB as f64,
+            1 + rng.below(60) as u32,
+        ),
+        // Most seeds are idle; a few upload.
+        TorrentState::Seeding if rng.below(5) == 0 => {
+            (0.0, rng.unit() * 2.0 * MIB as f64, 1 + rng.below(12) as u32)
+        }
+        _ => (0.0, 0.0, 0),
+    };
+    let ratio = rng.unit() * 3.0;
+    let root = *rng.pick(&[("main", "r-main"), ("media", "r-media"), ("isos", "r-isos")]);
+    let added = T0 + i as i64 * 37;
+    TorrentSummary {
+        info_hash: format!("{:016x}{:016x}{:08x}", rng.next(), rng.next(), i as u32),
+        name: big_name(rng, i),
+        state,
+        progress,
+        size,
+        have_bytes: have,
+        selected_bytes: size,
+        download_rate: down,
+        upload_rate: up,
+        eta: (down > 0.0).then(|| Duration::from_secs(((size - have) as f64 / down) as u64)),
+        peers_connected: peers,
+        peer_limit: Some(80),
+        ratio,
+        root_label: root.0.into(),
+        root_token: root.1.into(),
+        added_at: added,
+        completed_at: (progress >= 1.0).then_some(added + 3600),
+        uploaded_total: (size as f64 * ratio) as u64,
+        downloaded_total: have,
+        limits: Limits::default(),
+        error: (state == TorrentState::Error)
+            .then(|| "tracker said: torrent not registered with this tracker".into()),
+    }
+}
+
+/// A big session of `n` torrents with realistic names, sizes, states and rates, the same
+/// for the same `n`; `variant` changes every rate (and the histories), as the next tick would.
+pub fn big_session(n: usize, variant: u64) -> SessionSnapshot {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut torrents: Vec<TorrentSummary> = (0..n).map(|i| big_summary(&mut rng, i)).collect();
+    let mut wobble = Rng(0xD1B5_4A32_D192_ED03 ^ (variant + 1));
+    for t in &mut torrents {
+        if t.download_rate > 0.0 {
+            t.download_rate *= 0.8 + 0.4 * wobble.unit();
+        }
+        if t.upload_rate > 0.0 {
+            t.upload_rate *= 0.8 + 0.4 * wobble.unit();
+        }
+    }
+    let down: f64 = torrents.iter().map(|t| t.download_rate).sum();
+    let up: f64 = torrents.iter().map(|t| t.upload_rate).sum();
+    let root = |token: &str, label: &str, path: &str, default: bool, free: u64| RootInfo {
+        token: token.into(),
+        label: label.into(),
+        path: PathBuf::from(path),
+        is_default: default,
+        free_bytes: Some(free),
+        total_bytes: Some(3726 * GIB),
+        problem: None,
+    };
+    SessionSnapshot {
+        download_rate: down,
+        upload_rate: up,
+        downloaded_session: 412 * GIB + 300 * MIB,
+        uploaded_session: 1290 * GIB + 100 * MIB,
+        peers_connected: torrents.iter().map(|t| t.peers_connected).sum(),
+        limits: Limits {
+            download_bps: None,
+            upload_bps: Some(20 * MIB),
+            peers: Some(200),
+        },
+        roots: vec![
+            root("r-main", "main", "/srv/torrents", true, 1240 * GIB),
+            root("r-media", "media", "/mnt/media/incoming", false, 94 * GIB),
+            root("r-isos", "isos", "/srv/isos", false, 310 * GIB),
+        ],
+        listen_addr: Some(
+            "0.0.0.0:4240"
+                .parse::<SocketAddr>()
+                .expect("a fixed address"),
+        ),
+        download_history: history(down.max(1.0), variant as f64),
+        upload_history: history(up.max(1.0), 2.0 + variant as f64),
+        torrents,
+    }
+}
+
+/// Details of any torrent of [`big_session`] as the engine would give them: a season
+/// pack's files, peers, pieces.
+pub fn big_details(t: &TorrentSummary) -> TorrentDetails {
+    let files: Vec<FileEntry> = (0..24)
+        .map(|i| FileEntry {
+            index: i,
+            path: format!("Season 01/Episode.{:02}.1080p.mkv", i + 1),
+            size: t.size / 24,
+            have_bytes: (t.have_bytes / 24).min(t.size / 24),
+            selected: i % 7 != 6,
+        })
+        .collect();
+    let peers: Vec<PeerEntry> = (0..30)
+        .map(|i| PeerEntry {
+            addr: format!("198.51.100.{}:{}", 10 + i, 51413 + i),
+            client: Some(
+                [
+                    "Transmission 4.0.5",
+                    "qBittorrent 4.6.2",
+                    "libtorrent 2.0.9",
+                ][i % 3]
+                    .into(),
+            ),
+            download_rate: (i as f64) * 30.0 * KIB as f64,
+            upload_rate: (i % 4) as f64 * 10.0 * KIB as f64,
+            downloaded: i as u64 * 12 * MIB,
+            uploaded: i as u64 * MIB,
+            state: "live".into(),
+        })
+        .collect();
+    let count = 4000u32;
+    let mut bitfield = vec![0u8; count.div_ceil(8) as usize];
+    for i in 0..count {
+        if (i as f64) < t.progress * count as f64 {
+            bitfield[(i / 8) as usize] |= 1 << (7 - i % 8);
+        }
+    }
+    TorrentDetails {
+        summary: t.clone(),
+        save_path: PathBuf::from("/srv/torrents").join(&t.name),
+        files,
+        peers,
+        pieces: PieceMap { count, bitfield },
+        piece_length: 4 * MIB,
+        trackers: vec![TrackerEntry {
+            url: "https://tracker.example.org/announce".into(),
+            status: "working (seen 212 peers)".into(),
+        }],
+        download_history: history(3.0 * MIB as f64, 1.0),
+        upload_history: history(0.2 * MIB as f64, 3.0),
+        history_clock: 1_000,
+    }
+}
+
+/// `n` log lines of mixed levels, timed now.
+pub fn many_log_lines(n: u64) -> Vec<LogLine> {
+    let t0 = chrono::Local::now();
+    (0..n)
+        .map(|i| LogLine {
+            seq: i + 1,
+            time: t0,
+            level: [LogLevel::Info, LogLevel::Warn, LogLevel::Debug][(i % 3) as usize],
+            target: "librqbit::torrent_state".into(),
+            message: format!(
+                "piece {i} verified (The.Expanse.S02E05.1080p.WEB-DL.DDP5.1.H.264-NTb)"
+            ),
+            info_hash: None,
+        })
+        .collect()
+}
+
+/// An app over `snapshot` sized `w`×`h`, with the selected torrent's [`big_details`] loaded.
+pub fn big_app(snapshot: Arc<SessionSnapshot>, w: u16, h: u16) -> App {
+    let mut app = App::new(Keymap::default(), snapshot.clone());
+    app.handle(Event::Input(TermEvent::Resize(w, h)));
+    if let Some(id) = app.selected.clone() {
+        let t = snapshot
+            .torrents
+            .iter()
+            .find(|t| t.info_hash == id)
+            .expect("the selected torrent is in the snapshot");
+        app.handle(Event::Details {
+            id,
+            result: Ok(Box::new(big_details(t))),
+        });
+    }
     app
 }

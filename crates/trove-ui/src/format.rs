@@ -10,7 +10,7 @@ const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 
 /// Bytes with three significant digits at most: `0 B`, `512 B`, `1.23 GiB`, `12.3 MiB`,
 /// `123 KiB`. Never wider than 8 columns.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     if n < 1024 {
         return format!("{n} B");
     }
@@ -35,7 +35,7 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// A rate in bytes per second, `-` when nothing moves.
-pub fn rate(bps: f64) -> String {
+pub(crate) fn rate(bps: f64) -> String {
     if bps.is_nan() || bps < 0.5 {
         return "-".to_string();
     }
@@ -43,7 +43,7 @@ pub fn rate(bps: f64) -> String {
 }
 
 /// A rate for a table cell whose heading already says "per second": `1.23 MiB`, `-` idle.
-pub fn bytes_rate_short(bps: f64) -> String {
+pub(crate) fn bytes_rate_short(bps: f64) -> String {
     if bps.is_nan() || bps < 0.5 {
         return "-".to_string();
     }
@@ -51,7 +51,7 @@ pub fn bytes_rate_short(bps: f64) -> String {
 }
 
 /// A rate limit: `∞` when there is none.
-pub fn limit(bps: Option<u64>) -> String {
+pub(crate) fn limit(bps: Option<u64>) -> String {
     match bps {
         None | Some(0) => "∞".to_string(),
         Some(b) => format!("{}/s", bytes(b)),
@@ -59,7 +59,7 @@ pub fn limit(bps: Option<u64>) -> String {
 }
 
 /// A time left, at most 6 columns: `42s`, `12m`, `3h07m`, `2d03h`, `∞` past 99 days.
-pub fn eta(d: Option<Duration>) -> String {
+pub(crate) fn eta(d: Option<Duration>) -> String {
     let Some(d) = d else {
         return "-".to_string();
     };
@@ -80,7 +80,7 @@ pub fn eta(d: Option<Duration>) -> String {
 }
 
 /// A share ratio, at most 5 columns.
-pub fn ratio(r: f64) -> String {
+pub(crate) fn ratio(r: f64) -> String {
     if !r.is_finite() || r < 0.0 {
         "-".to_string()
     } else if r < 100.0 {
@@ -93,7 +93,7 @@ pub fn ratio(r: f64) -> String {
 }
 
 /// Whole percent, rounded down so that 99.9 % never reads as done.
-pub fn percent(progress: f64) -> String {
+pub(crate) fn percent(progress: f64) -> String {
     let p = if progress.is_finite() {
         (progress.clamp(0.0, 1.0) * 100.0).floor()
     } else {
@@ -103,7 +103,7 @@ pub fn percent(progress: f64) -> String {
 }
 
 /// A Unix time as local wall-clock time, `-` when unknown.
-pub fn timestamp(unix: i64) -> String {
+pub(crate) fn timestamp(unix: i64) -> String {
     use chrono::TimeZone;
     match chrono::Local.timestamp_opt(unix, 0) {
         chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) if unix > 0 => {
@@ -116,7 +116,7 @@ pub fn timestamp(unix: i64) -> String {
 /// Makes text from the network safe to draw: control characters (which would move the
 /// cursor or ring the bell) and bidi overrides (which would reorder the rest of the row)
 /// become `�`; tabs and newlines become spaces.
-pub fn sanitize(text: &str) -> String {
+pub(crate) fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t' | '\n' | '\r' => ' ',
@@ -130,13 +130,13 @@ pub fn sanitize(text: &str) -> String {
 }
 
 /// Display width in terminal columns.
-pub fn width(text: &str) -> usize {
+pub(crate) fn width(text: &str) -> usize {
     text.width()
 }
 
 /// Cuts `text` to at most `max` columns, ending with `…` when something was cut. Works on
 /// grapheme clusters so that an emoji or a combining accent is never split.
-pub fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.width() <= max {
         return text.to_string();
     }
@@ -159,7 +159,7 @@ pub fn truncate(text: &str, max: usize) -> String {
 
 /// Keeps the end of `text` within `max` columns, starting with `…` when something was cut
 /// (for paths, whose end says the most).
-pub fn truncate_start(text: &str, max: usize) -> String {
+pub(crate) fn truncate_start(text: &str, max: usize) -> String {
     if text.width() <= max {
         return text.to_string();
     }
@@ -181,7 +181,7 @@ pub fn truncate_start(text: &str, max: usize) -> String {
 }
 
 /// Pads with spaces (or truncates) to exactly `cols` columns.
-pub fn fit(text: &str, cols: usize) -> String {
+pub(crate) fn fit(text: &str, cols: usize) -> String {
     let t = truncate(text, cols);
     let pad = cols.saturating_sub(t.width());
     format!("{t}{}", " ".repeat(pad))
@@ -191,7 +191,7 @@ pub fn fit(text: &str, cols: usize) -> String {
 /// `k`/`KB` are 1000, `KiB` 1024.
 /// `Ok(None)` means unlimited (empty, `0`, `unlimited`, `none`, `∞`); plain numbers are
 /// bytes per second.
-pub fn parse_rate(text: &str) -> Result<Option<u64>, String> {
+pub(crate) fn parse_rate(text: &str) -> Result<Option<u64>, String> {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
     if t.is_empty() || t == "∞" || lower == "unlimited" || lower == "none" || lower == "-" {
@@ -209,7 +209,7 @@ pub fn parse_rate(text: &str) -> Result<Option<u64>, String> {
 }
 
 /// Reads a peer limit: a whole number, `0`/empty meaning none.
-pub fn parse_peers(text: &str) -> Result<Option<u32>, String> {
+pub(crate) fn parse_peers(text: &str) -> Result<Option<u32>, String> {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
     if t.is_empty() || t == "∞" || lower == "unlimited" || lower == "none" || lower == "-" {
@@ -225,7 +225,7 @@ pub fn parse_peers(text: &str) -> Result<Option<u32>, String> {
 }
 
 /// How a limit reads back in an input field: empty when unlimited.
-pub fn rate_input(bps: Option<u64>) -> String {
+pub(crate) fn rate_input(bps: Option<u64>) -> String {
     match bps {
         None | Some(0) => String::new(),
         Some(b) if b % (1024 * 1024) == 0 => format!("{}MiB", b / (1024 * 1024)),

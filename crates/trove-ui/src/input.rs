@@ -6,24 +6,24 @@ use unicode_width::UnicodeWidthStr;
 use super::format;
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TextInput {
+pub(crate) struct TextInput {
     text: String,
     /// Cursor position in chars (not bytes, not columns).
     cursor: usize,
 }
 
 impl TextInput {
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut input = TextInput::default();
         input.set(text);
         input
     }
 
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
-    pub fn set(&mut self, text: &str) {
+    pub(crate) fn set(&mut self, text: &str) {
         self.text = text.to_string();
         self.cursor = self.text.chars().count();
     }
@@ -37,7 +37,7 @@ impl TextInput {
 
     /// Inserts typed or pasted text; line breaks and other control characters are dropped,
     /// so a pasted magnet with a trailing newline arrives clean.
-    pub fn insert_str(&mut self, s: &str) {
+    pub(crate) fn insert_str(&mut self, s: &str) {
         let clean: String = s.chars().filter(|c| !c.is_control()).collect();
         let at = self.byte_at(self.cursor);
         self.text.insert_str(at, &clean);
@@ -46,7 +46,7 @@ impl TextInput {
 
     /// Handles the editing keys; false when the key is not one (the caller looks it up in
     /// the keymap then).
-    pub fn handle_key(&mut self, key: &KeyEvent) -> bool {
+    pub(crate) fn handle_key(&mut self, key: &KeyEvent) -> bool {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
@@ -105,7 +105,7 @@ impl TextInput {
 
     /// What to draw in `width` columns and where the cursor goes: the text scrolls so the
     /// cursor stays visible, showing the end of a long magnet while typing it.
-    pub fn view(&self, width: usize) -> (String, usize) {
+    pub(crate) fn view(&self, width: usize) -> (String, usize) {
         if width == 0 {
             return (String::new(), 0);
         }

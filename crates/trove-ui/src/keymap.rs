@@ -16,7 +16,7 @@ const DEFAULT: &str = include_str!("keymap-default.toml");
 
 /// Where a key is pressed; each has its own section in the keymap file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Context {
+pub(crate) enum Context {
     Manager,
     Files,
     Help,
@@ -25,7 +25,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 5] = [
+    pub(crate) const ALL: [Context; 5] = [
         Context::Manager,
         Context::Files,
         Context::Help,
@@ -33,7 +33,7 @@ impl Context {
         Context::Confirm,
     ];
 
-    pub fn section(self) -> &'static str {
+    pub(crate) fn section(self) -> &'static str {
         match self {
             Context::Manager => "manager",
             Context::Files => "files",
@@ -44,7 +44,7 @@ impl Context {
     }
 
     /// The heading of the section on the help screen.
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Context::Manager => "Dashboard",
             Context::Files => "Files tab (detail pane focused)",
@@ -57,13 +57,13 @@ impl Context {
 
 /// One key with its modifiers, normalised so that a typed `D` matches `"D"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub code: KeyCode,
-    pub mods: KeyModifiers,
+pub(crate) struct Key {
+    pub(crate) code: KeyCode,
+    pub(crate) mods: KeyModifiers,
 }
 
 impl Key {
-    pub fn from_event(event: &KeyEvent) -> Key {
+    pub(crate) fn from_event(event: &KeyEvent) -> Key {
         let mut mods =
             event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         let code = match event.code {
@@ -198,10 +198,10 @@ impl fmt::Display for Key {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Binding {
-    pub key: Key,
-    pub action: Action,
-    pub desc: String,
+pub(crate) struct Binding {
+    pub(crate) key: Key,
+    pub(crate) action: Action,
+    pub(crate) desc: String,
 }
 
 /// The effective keys: user entries first, then the defaults they did not replace.
@@ -295,7 +295,7 @@ impl Keymap {
         Keymap::with_overrides(&text, &format!("file '{}'", path.display()))
     }
 
-    pub fn with_overrides(text: &str, origin: &str) -> anyhow::Result<Keymap> {
+    pub(crate) fn with_overrides(text: &str, origin: &str) -> anyhow::Result<Keymap> {
         let user = parse_file(text, origin)?;
         let mut keymap = Keymap::default();
         for (ctx, mut mine) in user {
@@ -318,7 +318,7 @@ impl Keymap {
         Ok(keymap)
     }
 
-    pub fn bindings(&self, ctx: Context) -> &[Binding] {
+    pub(crate) fn bindings(&self, ctx: Context) -> &[Binding] {
         self.sections
             .iter()
             .find(|(c, _)| *c == ctx)
@@ -326,7 +326,7 @@ impl Keymap {
     }
 
     /// The action for a key in the first of `contexts` that binds it.
-    pub fn lookup(&self, contexts: &[Context], event: &KeyEvent) -> Option<Action> {
+    pub(crate) fn lookup(&self, contexts: &[Context], event: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(event);
         contexts.iter().find_map(|ctx| {
             self.bindings(*ctx)
@@ -337,7 +337,7 @@ impl Keymap {
     }
 
     /// The first key that runs `action` in `ctx`, for hints ("a add").
-    pub fn key_for(&self, ctx: Context, action: Action) -> Option<Key> {
+    pub(crate) fn key_for(&self, ctx: Context, action: Action) -> Option<Key> {
         self.bindings(ctx)
             .iter()
             .find(|b| b.action == action)
@@ -346,7 +346,7 @@ impl Keymap {
 
     /// The help screen's rows for one context: keys sharing an action and description are
     /// listed together; unbound (`noop`) keys are left out.
-    pub fn help_rows(&self, ctx: Context) -> Vec<(String, String)> {
+    pub(crate) fn help_rows(&self, ctx: Context) -> Vec<(String, String)> {
         let mut rows: Vec<(Vec<String>, Action, String)> = Vec::new();
         for b in self.bindings(ctx) {
             if b.action == Action::Noop {

@@ -1,22 +1,48 @@
-//! Where each part of the screen goes for a given terminal size. Shared by drawing and by
-//! the app (which needs to know whether the detail pane is visible and how tall a page is).
+//! Where each part of the screen goes, computed from plain inputs: the terminal size, the
+//! view, the log mode and the focused pane. Shared by drawing and by the app (which needs to
+//! know whether the detail pane is visible and how tall a page is); it knows nothing of
+//! either, so both can depend on it.
 //! Every rectangle is inside the area, and zero-sized parts are `None`, so no drawing code
 //! ever sees a negative or overflowing size.
 
 use ratatui::layout::Rect;
 
-use super::app::{LogMode, Pane, View};
+/// The parts of the dashboard that can have the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Pane {
+    #[default]
+    Torrents,
+    Details,
+    Log,
+}
+
+/// Whether the log pane shows, and how much of the screen it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum LogMode {
+    #[default]
+    Hidden,
+    Shown,
+    Full,
+}
+
+/// The dashboard or the roots list, which takes its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum View {
+    #[default]
+    Dashboard,
+    Roots,
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Screen {
-    pub header: Option<Rect>,
-    pub status: Option<Rect>,
+pub(crate) struct Screen {
+    pub(crate) header: Option<Rect>,
+    pub(crate) status: Option<Rect>,
     /// Everything between the header and the status line (dialogs centre on the whole area).
-    pub main: Rect,
-    pub torrents: Option<Rect>,
-    pub details: Option<Rect>,
-    pub log: Option<Rect>,
-    pub roots: Option<Rect>,
+    pub(crate) main: Rect,
+    pub(crate) torrents: Option<Rect>,
+    pub(crate) details: Option<Rect>,
+    pub(crate) log: Option<Rect>,
+    pub(crate) roots: Option<Rect>,
 }
 
 /// Below these heights a pane is not worth drawing next to the others; the focused pane
@@ -31,7 +57,7 @@ fn some(r: Rect) -> Option<Rect> {
     (r.width > 0 && r.height > 0).then_some(r)
 }
 
-pub fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen {
+pub(crate) fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen {
     let mut out = Screen::default();
     if area.width == 0 || area.height == 0 {
         return out;
@@ -129,7 +155,7 @@ pub fn screen(area: Rect, view: View, log_mode: LogMode, focus: Pane) -> Screen 
 }
 
 /// A centred box of at most `w`×`h`, clamped into `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect {

@@ -3,29 +3,30 @@
 //! The loop (this file) owns the terminal and the client. Everything that happens becomes
 //! an [`Event`] on one channel; [`App`] turns events into state and [`Effect`]s, which the
 //! loop carries out (session calls are spawned and answer with events). The screen is drawn
-//! by [`draw::draw`], a pure function of the app and the [`Theme`], only when something
+//! by [`draw()`], a pure function of the app and the [`Theme`], only when something
 //! changed: at once after input, at most once per refresh interval for stats.
 //!
 //! This crate speaks only trove's protocol: it cannot reach the torrent library or the
 //! store, so the same screen works whether the session runs in this process or elsewhere.
 
-pub mod action;
-pub mod app;
-pub mod backend;
+mod action;
+mod app;
+mod backend;
 mod complete;
-pub mod dialog;
-pub mod draw;
-pub mod event;
+mod dialogs;
+mod draw;
+mod event;
 mod files;
-pub mod format;
+mod format;
 mod input;
-pub mod keymap;
-pub mod layout;
+mod keymap;
+mod layout;
 mod scroll;
+mod spans;
 mod steady;
 mod terminal;
 pub mod theme;
-pub mod torrents;
+mod torrents;
 
 #[cfg(test)]
 mod app_tests;
@@ -47,9 +48,11 @@ use tokio::time::Instant;
 use trove_proto::{Client, LogFilter};
 
 pub use app::App;
+pub use draw::draw;
 pub use event::{Effect, Event, Outcome, Redraw};
 pub use keymap::Keymap;
 pub use theme::{Theme, load_theme};
+pub use torrents::SortKey;
 
 /// What `main` decides for the dashboard.
 pub struct UiOptions {

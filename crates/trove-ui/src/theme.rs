@@ -59,7 +59,8 @@ macro_rules! slots {
 
         impl Theme {
             /// The names of all slots, as written in theme files.
-            pub const SLOTS: &'static [&'static str] = &[$(stringify!($slot),)*];
+            #[cfg(test)]
+            const SLOTS: &'static [&'static str] = &[$(stringify!($slot),)*];
 
             fn overlay(mut self, name: String, file: &StylesFile, origin: &str) -> anyhow::Result<Theme> {
                 self.name = name;
@@ -204,7 +205,7 @@ impl Theme {
     }
 
     /// Reads a theme from TOML text; `origin` names it in errors.
-    pub fn from_toml(text: &str, origin: &str) -> anyhow::Result<Theme> {
+    pub(crate) fn from_toml(text: &str, origin: &str) -> anyhow::Result<Theme> {
         Theme::parse(text, origin, false)
     }
 
@@ -241,7 +242,7 @@ impl Theme {
     }
 
     /// A bordered block, highlighted when its pane has the focus.
-    pub fn block(&self, focused: bool) -> Block<'static> {
+    pub(crate) fn block(&self, focused: bool) -> Block<'static> {
         Block::default()
             .borders(Borders::ALL)
             .border_type(if focused {
@@ -257,7 +258,7 @@ impl Theme {
             .title_style(self.title)
     }
 
-    pub fn state(&self, state: TorrentState) -> Style {
+    pub(crate) fn state(&self, state: TorrentState) -> Style {
         match state {
             TorrentState::Downloading => self.state_downloading,
             TorrentState::Seeding => self.state_seeding,
@@ -268,7 +269,7 @@ impl Theme {
         }
     }
 
-    pub fn level(&self, level: LogLevel) -> Style {
+    pub(crate) fn level(&self, level: LogLevel) -> Style {
         match level {
             LogLevel::Error => self.error,
             LogLevel::Warn => self.warn,
@@ -279,7 +280,7 @@ impl Theme {
     }
 
     /// The selected-row style for a pane with or without focus.
-    pub fn selection(&self, focused: bool) -> Style {
+    pub(crate) fn selection(&self, focused: bool) -> Style {
         if focused {
             self.selected
         } else {

@@ -22,7 +22,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 11] = [
+    pub(crate) const ALL: [SortKey; 11] = [
         SortKey::Added,
         SortKey::Name,
         SortKey::Size,
@@ -36,7 +36,7 @@ impl SortKey {
         SortKey::Root,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             SortKey::Added => "added",
             SortKey::Name => "name",
@@ -52,13 +52,13 @@ impl SortKey {
         }
     }
 
-    pub fn next(self) -> SortKey {
+    pub(crate) fn next(self) -> SortKey {
         let i = SortKey::ALL.iter().position(|k| *k == self).unwrap_or(0);
         SortKey::ALL[(i + 1) % SortKey::ALL.len()]
     }
 
     /// Numbers people want biggest first; names and times in reading order.
-    pub fn descending_by_default(self) -> bool {
+    pub(crate) fn descending_by_default(self) -> bool {
         matches!(
             self,
             SortKey::Size
@@ -73,16 +73,16 @@ impl SortKey {
 
 /// How the table is cut and ordered.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TableView {
-    pub sort: SortKey,
-    pub descending: bool,
+pub(crate) struct TableView {
+    pub(crate) sort: SortKey,
+    pub(crate) descending: bool,
     /// Case-insensitive text matched against the name and the info-hash.
-    pub filter: String,
-    pub state: Option<TorrentState>,
+    pub(crate) filter: String,
+    pub(crate) state: Option<TorrentState>,
 }
 
 impl TableView {
-    pub fn matches(&self, t: &TorrentSummary) -> bool {
+    pub(crate) fn matches(&self, t: &TorrentSummary) -> bool {
         if self.state.is_some_and(|s| s != t.state) {
             return false;
         }
@@ -137,7 +137,7 @@ impl TableView {
     }
 
     /// Indices into `torrents` of the rows to show, in order.
-    pub fn rows(&self, torrents: &[TorrentSummary]) -> Vec<usize> {
+    pub(crate) fn rows(&self, torrents: &[TorrentSummary]) -> Vec<usize> {
         let mut rows: Vec<usize> = (0..torrents.len())
             .filter(|&i| self.matches(&torrents[i]))
             .collect();
@@ -162,7 +162,7 @@ const STATE_CYCLE: [TorrentState; 6] = [
 ];
 
 /// The next state filter: all, then each state, then all again.
-pub fn next_state_filter(current: Option<TorrentState>) -> Option<TorrentState> {
+pub(crate) fn next_state_filter(current: Option<TorrentState>) -> Option<TorrentState> {
     match current {
         None => Some(STATE_CYCLE[0]),
         Some(s) => {

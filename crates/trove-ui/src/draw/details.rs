@@ -9,7 +9,8 @@ use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Ta
 
 use super::{format, message, progress_bar};
 use crate::action::DetailTab;
-use crate::app::{App, Pane};
+use crate::app::App;
+use crate::layout::Pane;
 use crate::theme::Theme;
 use trove_proto::snapshot::{Limits, TorrentDetails, TorrentSummary};
 

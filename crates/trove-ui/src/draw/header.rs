@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use super::{fit_segments, format};
+use super::format;
 use crate::app::App;
+use crate::spans::{fit_segments, truncate_spans};
 use crate::theme::Theme;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -107,7 +108,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 joined.extend(seg);
             }
             let room = width.saturating_sub(session_w + 3);
-            second.push(super::truncate_spans(joined, room).spans);
+            second.push(truncate_spans(joined, room).spans);
         }
         lines.push(fit_segments(second, sep(), width));
     }

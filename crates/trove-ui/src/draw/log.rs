@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{format, message};
-use crate::app::{App, Pane};
+use crate::app::App;
+use crate::layout::Pane;
 use crate::theme::Theme;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -5,7 +5,6 @@
 //! inside it at any size, zero included.
 
 mod details;
-mod dialogs;
 mod header;
 mod help;
 mod log;
@@ -54,51 +53,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         help::draw(frame, area, app, theme, top);
     }
     if let Some(modal) = &app.modal {
-        dialogs::draw(frame, area, app, theme, modal);
+        modal.draw(frame, area, &app.dialog_env(), theme);
     }
-}
-
-/// Joins `segments` with `sep` while they fit in `width`; the ones that do not fit are left
-/// out (the first always goes in, truncated if needed).
-fn fit_segments<'a>(segments: Vec<Vec<Span<'a>>>, sep: Span<'a>, width: usize) -> Line<'a> {
-    let mut spans: Vec<Span<'a>> = Vec::new();
-    let mut used = 0;
-    for (i, seg) in segments.into_iter().enumerate() {
-        let w: usize = seg.iter().map(|s| s.width()).sum();
-        let extra = if i == 0 { 0 } else { sep.width() };
-        if used + extra + w > width {
-            if i == 0 {
-                return truncate_spans(seg, width);
-            }
-            continue;
-        }
-        if i > 0 {
-            spans.push(sep.clone());
-        }
-        spans.extend(seg);
-        used += extra + w;
-    }
-    Line::from(spans)
-}
-
-/// Cuts a line of spans to `width` columns.
-fn truncate_spans(spans: Vec<Span<'_>>, width: usize) -> Line<'_> {
-    let mut out = Vec::new();
-    let mut left = width;
-    for s in spans {
-        if left == 0 {
-            break;
-        }
-        let w = s.width();
-        if w <= left {
-            left -= w;
-            out.push(s);
-        } else {
-            out.push(Span::styled(format::truncate(&s.content, left), s.style));
-            left = 0;
-        }
-    }
-    Line::from(out)
 }
 
 /// A progress bar `█████░░░ 45%` of exactly `width` columns (just the percent when narrow).
@@ -144,17 +100,4 @@ fn message(frame: &mut Frame, area: Rect, text: &str, style: Style) {
             ..area
         },
     );
-}
-
-/// `key label` pairs of the hint bar, as spans.
-fn hint_spans(hints: &[(String, &str)], theme: &Theme) -> Vec<Vec<Span<'static>>> {
-    hints
-        .iter()
-        .map(|(k, label)| {
-            vec![
-                Span::styled(k.clone(), theme.key),
-                Span::styled(format!(" {label}"), theme.dim),
-            ]
-        })
-        .collect()
 }

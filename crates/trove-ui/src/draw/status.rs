@@ -1,15 +1,17 @@
-//! The bottom line: the filter prompt, the last message, or the key hints.
+//! The bottom line: the filter prompt (drawn by the prompt), the last message, or the key
+//! hints.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use super::{fit_segments, hint_spans};
 use crate::action::{Action, DetailTab};
-use crate::app::{App, Pane, StatusKind};
-use crate::dialog::Modal;
+use crate::app::{App, StatusKind};
+use crate::dialogs::Modal;
 use crate::keymap::Context;
+use crate::layout::Pane;
+use crate::spans::{fit_segments, hint_spans, truncate_spans};
 use crate::theme::Theme;
 
 /// The hints shown for the dashboard, most useful first (the end drops off when narrow).
@@ -42,45 +44,18 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
 }
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let width = area.width as usize;
-    if let Some(Modal::Filter(input)) = &app.modal {
-        let hint = fit_segments(
-            hint_spans(
-                &[
-                    (key(app, Action::Submit), "keep"),
-                    (key(app, Action::Cancel), "clear"),
-                ],
-                theme,
-            ),
-            Span::raw("  "),
-            width,
-        );
-        let hint_w = hint.width();
-        // The hints only when the field keeps 20 columns.
-        let show_hint = width >= hint_w + 2 + 20;
-        let field_w = width.saturating_sub(1 + if show_hint { hint_w + 2 } else { 0 });
-        let (shown, cursor) = input.view(field_w);
-        let pad = field_w.saturating_sub(super::format::width(&shown));
-        let mut spans = vec![
-            Span::styled("/", theme.key),
-            Span::styled(shown, theme.input),
-            Span::raw(" ".repeat(pad)),
-        ];
-        if show_hint {
-            spans.push(Span::raw("  "));
-            spans.extend(hint.spans);
-        }
-        frame.render_widget(Paragraph::new(Line::from(spans)), area);
-        frame.set_cursor_position((area.x + 1 + cursor.min(field_w) as u16, area.y));
+    if let Some(Modal::Filter(prompt)) = &app.modal {
+        prompt.draw(frame, area, &app.keymap, theme);
         return;
     }
+    let width = area.width as usize;
     if let Some(status) = &app.status {
         let (mark, style) = match status.kind {
             StatusKind::Error => ("✗ ", theme.error),
             StatusKind::Success => ("✓ ", theme.success),
             StatusKind::Info => ("", theme.info),
         };
-        let line = super::truncate_spans(
+        let line = truncate_spans(
             vec![Span::styled(format!("{mark}{}", status.text), style)],
             width,
         );
@@ -89,10 +64,4 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let line = fit_segments(hint_spans(&hints(app), theme), Span::raw("  "), width);
     frame.render_widget(Paragraph::new(line), area);
-}
-
-fn key(app: &App, action: Action) -> String {
-    app.keymap
-        .key_for(Context::Dialog, action)
-        .map_or_else(|| "?".to_string(), |k| k.to_string())
 }

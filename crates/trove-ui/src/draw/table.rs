@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use super::{format, message, progress_bar};
-use crate::app::{App, Pane};
+use crate::app::App;
+use crate::layout::Pane;
 use crate::theme::Theme;
 use crate::torrents::SortKey;
 use trove_proto::snapshot::{TorrentState, TorrentSummary};
