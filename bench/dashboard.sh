@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Dashboard cost: what drawing the dashboard costs, in a criterion bench
-# (benches/dashboard.rs: 160x48 TestBackend, 10,000 torrents; target < 1 ms a frame) and in
-# the real `trove` process in tmux over 60 s, idle with 1,000 paused torrents (target < 1 %
-# of one core, RSS < 150 MiB) and with 20 active transfers from a local libtorrent seeder
-# (target < 5 %). See bench/README.md.
+# (crates/trove-ui/benches/dashboard.rs: 160x48 TestBackend, 10,000 torrents) and in the
+# real `trove` process in tmux over 60 s, idle with 1,000 paused torrents and with 20
+# active transfers from a local libtorrent seeder. See bench/README.md.
 #
 #   bench/dashboard.sh                 # everything, 3 runs of each 60 s window
 #   bench/dashboard.sh --runs 1 --seconds 20 --no-criterion   # a quick look
@@ -17,7 +16,7 @@ usage() {
   cat <<'EOF'
 Usage: bench/dashboard.sh [options]
 
-1. criterion: `cargo bench --bench dashboard` (benches/dashboard.rs), medians read from
+1. criterion: `cargo bench -p trove-ui --bench dashboard` (crates/trove-ui/benches/dashboard.rs), medians read from
    target/criterion/*/new/estimates.json; then, with perf, a profile of the headline frame
    (160x48, 10,000 torrents) split by pane.
 2. the trove TUI in tmux (COLSxROWS), CPU % of one core from /proc/PID/stat (utime+stime)
@@ -107,13 +106,13 @@ MACHINE=$(tb_machine_json)
 CRIT_JSON='{}'
 PROFILE_JSON='{}'
 if [[ $CRITERION == 1 ]]; then
-  BENCH_BIN=$(cd "$REPO" && cargo bench --bench dashboard --no-run --message-format=json 2>"$WORK/bench-build.err" |
+  BENCH_BIN=$(cd "$REPO" && cargo bench -p trove-ui --bench dashboard --no-run --message-format=json 2>"$WORK/bench-build.err" |
     "$PY" -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "dashboard":
         print(m["executable"])') || { tail -30 "$WORK/bench-build.err" >&2; die "cannot build the dashboard bench"; }
-  [[ -x $BENCH_BIN ]] || die "no bench binary (cargo bench --bench dashboard --no-run)"
+  [[ -x $BENCH_BIN ]] || die "no bench binary (cargo bench -p trove-ui --bench dashboard --no-run)"
   TARGET_DIR=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
   rm -rf "$TARGET_DIR/criterion/frame" "$TARGET_DIR/criterion/frame_same" "$TARGET_DIR/criterion/frame_log" \
     "$TARGET_DIR/criterion/part" "$TARGET_DIR/criterion/ingest" "$TARGET_DIR/criterion/tick"
@@ -330,7 +329,7 @@ if crit:
             continue
         rows_.append([key, what, e["median_us"], "%s–%s" % tuple(e["median_ci95_us"]),
                       "< %d µs" % target if target else "", verdict(e["median_us"], target) if target else ""])
-    sections.append({"heading": "Render cost (criterion, benches/dashboard.rs)",
+    sections.append({"heading": "Render cost (criterion, crates/trove-ui/benches/dashboard.rs)",
                      "columns": ["bench", "what", "median µs", "95% CI of median", "target", ""],
                      "rows": rows_,
                      "notes": ["`Terminal::draw` on ratatui's TestBackend: render every pane, diff "
