@@ -76,6 +76,13 @@ pub enum Command {
         id: String,
         files: Vec<usize>,
     },
+    /// Verify the torrent's data against its piece hashes (and retry it if it was in error).
+    Recheck(String),
+    /// Replace the torrent's tracker list (announce URLs, one tier each).
+    SetTrackers {
+        id: String,
+        trackers: Vec<String>,
+    },
     Details(String),
     /// The log lines kept in memory that pass the filter, oldest first.
     ReadLog(LogFilter),

@@ -179,6 +179,12 @@ impl PieceMap {
 pub struct TrackerEntry {
     pub url: String,
     pub status: String,
+    /// The last error this tracker gave, as the log recorded it.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Peers this tracker handed out since the torrent started, when known.
+    #[serde(default)]
+    pub peers_received: Option<u64>,
 }
 
 /// The detail pane of one torrent.
@@ -197,4 +203,7 @@ pub struct TorrentDetails {
     /// Seconds counted since the rate history began, at its newest end.
     #[serde(default)]
     pub history_clock: u64,
+    /// A magnet link for this torrent (info-hash, name and trackers).
+    #[serde(default)]
+    pub magnet: String,
 }

@@ -345,19 +345,26 @@ pub fn details() -> TorrentDetails {
             TrackerEntry {
                 url: "https://torrent.ubuntu.com/announce".into(),
                 status: "working (seen 1520 peers)".into(),
+                last_error: None,
+                peers_received: None,
             },
             TrackerEntry {
                 url: "https://ipv6.torrent.ubuntu.com/announce".into(),
                 status: "working".into(),
+                last_error: None,
+                peers_received: None,
             },
             TrackerEntry {
                 url: "udp://tracker.example.invalid:6969/announce".into(),
                 status: "error: connection refused".into(),
+                last_error: None,
+                peers_received: None,
             },
         ],
         download_history: history(12.0 * MIB as f64, 1.0),
         upload_history: history(1.2 * MIB as f64, 3.0),
         history_clock: 1_000,
+        magnet: format!("magnet:?xt=urn:btih:{UBUNTU}&dn=ubuntu-24.04.1-desktop-amd64"),
         summary,
     }
 }
@@ -761,10 +768,13 @@ pub fn big_details(t: &TorrentSummary) -> TorrentDetails {
         trackers: vec![TrackerEntry {
             url: "https://tracker.example.org/announce".into(),
             status: "working (seen 212 peers)".into(),
+            last_error: None,
+            peers_received: None,
         }],
         download_history: history(3.0 * MIB as f64, 1.0),
         upload_history: history(0.2 * MIB as f64, 3.0),
         history_clock: 1_000,
+        magnet: format!("magnet:?xt=urn:btih:{}", t.info_hash),
     }
 }
 

@@ -109,6 +109,8 @@ impl Engine {
             .map(|url| TrackerEntry {
                 url,
                 status: if live { "announcing" } else { "idle" }.to_string(),
+                last_error: None,
+                peers_received: None,
             })
             .collect();
         Ok(TorrentDetails {
@@ -122,6 +124,7 @@ impl Engine {
             download_history: e.rates.download.history(),
             upload_history: e.rates.upload.history(),
             history_clock: e.rates.download.history_clock(),
+            magnet: String::new(),
         })
     }
 }

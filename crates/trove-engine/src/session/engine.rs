@@ -307,6 +307,9 @@ impl Engine {
             Command::SelectFiles { id, files } => {
                 self.select_files(&id, files).await.map(|_| Reply::Done)
             }
+            Command::Recheck(_) | Command::SetTrackers { .. } => {
+                Err(EngineError::Engine("this trove cannot do that yet".into()))
+            }
             Command::Details(id) => self.details(&id).map(|d| Reply::Details(Box::new(d))),
             Command::ReadLog(filter) => Ok(Reply::Log(self.log.lines(&filter))),
             Command::Flush => {
