@@ -208,7 +208,7 @@ impl Remote {
         let body = read_body(response.into_body(), MAX_ANSWER_BYTES)
             .await
             .map_err(|reason| self.not_answering(&reason))?;
-        serde_json::from_slice(&body).map_err(|e| {
+        serde_json::from_slice::<EngineResult<Reply>>(&body).map_err(|e| {
             EngineError::Engine(
                 ApiError::Garbled {
                     endpoint: self.endpoint.to_string(),
@@ -216,7 +216,7 @@ impl Remote {
                 }
                 .to_string(),
             )
-        })
+        })?
     }
 
     fn not_answering(&self, reason: &str) -> EngineError {
