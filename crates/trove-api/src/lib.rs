@@ -28,7 +28,7 @@
 //!   histories as samples appended (and how many dropped at the old end), and the newest log
 //!   sequence when it moves. A `"ping"` line after 15 s of quiet lets a client tell a quiet
 //!   session from a vanished one. JSON has no NaN or infinity, so a snapshot carrying one
-//!   cannot cross; the engine produces none.
+//!   cannot cross; the engine produces none. A session that has stopped answers `503`.
 //!
 //! Anything else is `404` (or `405`) with the same one-line error body. The server never
 //! serves files.

@@ -447,6 +447,14 @@ fn check_id(id: &str) -> Result<(), String> {
 async fn events(State(shared): State<Arc<Shared>>) -> Response {
     let mut snapshots = shared.session.watch();
     let mut log_seq = shared.session.log_changes();
+    // A stream that would end right after its first line would only make clients reconnect
+    // in a loop.
+    if snapshots.has_changed().is_err() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the session has stopped".into(),
+        );
+    }
     let first = snapshots.borrow_and_update().clone();
     let seq = *log_seq.borrow_and_update();
     let stream = EventStream {

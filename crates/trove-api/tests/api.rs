@@ -655,3 +655,20 @@ async fn a_client_sees_the_session_go_and_come_back() {
     client.run(Command::Flush).await.expect("answered again");
     server.shut_down().await;
 }
+
+#[tokio::test]
+async fn a_stopped_session_is_no_stream_to_follow() {
+    let (session, engine) = Client::pair(SessionSnapshot::default());
+    drop(engine);
+    let server = start_tcp(session).await;
+    let request = format!(
+        "GET /api/trove/v1/events HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{}\r\n",
+        authed()
+    );
+    let (status, body) = raw(server.addr(), request.as_bytes()).await;
+    assert_eq!(status, 503);
+    assert_eq!(message(&body), "the session has stopped");
+    let (status, body) = raw(server.addr(), &command_request(b"\"Flush\"")).await;
+    assert_eq!((status, body.trim()), (200, r#"{"Err":"Stopped"}"#));
+    server.shut_down().await;
+}
