@@ -10,6 +10,12 @@ pub mod command;
 pub mod log;
 pub mod snapshot;
 
+/// The version of the wire protocol a client and a session speak to each other over a
+/// socket (the shapes of these types as JSON, and the API's endpoints). Raise it whenever a
+/// change here would make an older trove misread a newer one; both ends refuse to talk
+/// across versions rather than guess.
+pub const PROTOCOL_VERSION: u32 = 1;
+
 pub use client::{Client, Request, Server};
 pub use command::{AddOptions, Added, Command, EngineError, EngineResult, Reply, TorrentSource};
 pub use log::{LogFilter, LogLevel, LogLine};
