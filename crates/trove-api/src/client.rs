@@ -14,8 +14,8 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use trove_proto::{
-    Client, Command, EngineError, EngineResult, PROTOCOL_VERSION, Reply, Request as Call, Server,
-    SessionSnapshot,
+    Client, Command, EngineError, EngineResult, Link, PROTOCOL_VERSION, Reply, Request as Call,
+    Server, SessionSnapshot,
 };
 
 use crate::diff::apply;
@@ -34,17 +34,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// low enough that a confused server cannot make a client eat all memory.
 const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;
 
-/// How the link to the session stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectionState {
-    /// Connected since [`connect`] returned.
-    Connected,
-    /// The link broke (the reason, for a person); commands fail at once until it is back.
-    /// The last snapshot stays readable. The reason follows the latest failed attempt.
-    Lost(String),
-    /// Connected again, and the client's snapshot and log sequence are fresh.
-    Reconnected,
-}
+/// How the link to the session stands: the protocol's [`Link`], also readable from the
+/// client itself (`Client::link`), which is what the dashboard watches.
+pub type ConnectionState = Link;
 
 /// The holder's view of the link behind a client made by [`connect`].
 pub struct Connection {
@@ -76,13 +68,14 @@ pub async fn connect(
     };
     let (reader, snapshot, seq) = remote.open_events().await?;
     let (client, server) = Client::pair(snapshot);
+    let state = client.link();
     let Server {
         requests,
         snapshots,
         log_seq,
+        link: state_tx,
     } = server;
     log_seq.send_replace(seq);
-    let (state_tx, state) = watch::channel(ConnectionState::Connected);
     let events = tokio::spawn(follow(remote.clone(), reader, snapshots, log_seq, state_tx));
     tokio::spawn(forward(remote, requests, state.clone(), events));
     Ok((client, Connection { endpoint, state }))

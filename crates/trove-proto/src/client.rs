@@ -24,6 +24,20 @@ pub struct Server {
     pub snapshots: watch::Sender<Arc<SessionSnapshot>>,
     /// Publish the sequence number of the newest log line here.
     pub log_seq: watch::Sender<u64>,
+    /// Say here when the link to the session breaks and when it is back.
+    pub link: watch::Sender<Link>,
+}
+
+/// How the link between a client and its session stands. A session in the same process
+/// is always [`Link::Connected`]; one reached over a socket can be lost and come back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    Connected,
+    /// The session stopped answering (the reason, for a person). Commands fail at once
+    /// until it is back; the last snapshot stays readable.
+    Lost(String),
+    /// Connected again, with a fresh snapshot.
+    Reconnected,
 }
 
 /// A cheap, cloneable handle to a session.
@@ -32,6 +46,7 @@ pub struct Client {
     commands: mpsc::Sender<Request>,
     snapshots: watch::Receiver<Arc<SessionSnapshot>>,
     log_seq: watch::Receiver<u64>,
+    link: watch::Receiver<Link>,
 }
 
 /// Commands that may wait for the session at once before a sender waits.
@@ -44,10 +59,14 @@ impl Client {
         snapshots: watch::Receiver<Arc<SessionSnapshot>>,
         log_seq: watch::Receiver<u64>,
     ) -> Self {
+        // In the same process the link cannot break: the sender goes at once, and the
+        // receiver keeps saying `Connected`.
+        let (_, link) = watch::channel(Link::Connected);
         Client {
             commands,
             snapshots,
             log_seq,
+            link,
         }
     }
 
@@ -56,16 +75,19 @@ impl Client {
         let (commands, requests) = mpsc::channel(QUEUE);
         let (snap_tx, snapshots) = watch::channel(Arc::new(first));
         let (seq_tx, log_seq) = watch::channel(0);
+        let (link_tx, link) = watch::channel(Link::Connected);
         (
             Client {
                 commands,
                 snapshots,
                 log_seq,
+                link,
             },
             Server {
                 requests,
                 snapshots: snap_tx,
                 log_seq: seq_tx,
+                link: link_tx,
             },
         )
     }
@@ -120,6 +142,11 @@ impl Client {
     /// sequence number. Several lines in a burst wake it once.
     pub fn log_changes(&self) -> watch::Receiver<u64> {
         self.log_seq.clone()
+    }
+
+    /// A receiver that wakes when the link to the session breaks or comes back.
+    pub fn link(&self) -> watch::Receiver<Link> {
+        self.link.clone()
     }
 }
 

@@ -16,7 +16,7 @@ pub mod snapshot;
 /// across versions rather than guess.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-pub use client::{Client, Request, Server};
+pub use client::{Client, Link, Request, Server};
 pub use command::{AddOptions, Added, Command, EngineError, EngineResult, Reply, TorrentSource};
 pub use log::{LogFilter, LogLevel, LogLine};
 pub use snapshot::{

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use ratatui::layout::Rect;
 
+use trove_proto::Link;
 use trove_proto::command::Command;
 use trove_proto::log::{LogFilter, LogLevel, LogLine};
 use trove_proto::snapshot::{
@@ -92,6 +93,8 @@ pub struct App {
     pub(crate) help: Option<usize>,
     pub(crate) modal: Option<Modal>,
     pub(crate) status: Option<Status>,
+    /// Why the session is not answering, while it is not.
+    pub(crate) link_lost: Option<String>,
     /// The terminal's size, as last reported.
     pub(crate) size: Rect,
     pub(crate) torrents_scroll: VerticalScroll,
@@ -132,6 +135,7 @@ impl App {
             help: None,
             modal: None,
             status: None,
+            link_lost: None,
             size: Rect::new(0, 0, 80, 24),
             torrents_scroll: VerticalScroll::default(),
             files_scroll: VerticalScroll::default(),
@@ -293,6 +297,17 @@ impl App {
                 Outcome::new(Redraw::Soon)
             }
             Event::LogUnavailable => Outcome::default(),
+            Event::Link(link) => {
+                match link {
+                    Link::Lost(reason) => self.link_lost = Some(reason),
+                    Link::Connected | Link::Reconnected => {
+                        if self.link_lost.take().is_some() {
+                            self.set_status(StatusKind::Success, "Attached to the session again.");
+                        }
+                    }
+                }
+                Outcome::new(Redraw::Now)
+            }
             Event::Details { id, result } => self.on_details(id, result),
             Event::CommandDone {
                 command,

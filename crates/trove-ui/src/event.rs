@@ -41,6 +41,8 @@ pub enum Event {
     Added(EngineResult<Added>),
     /// Once per refresh interval; only expires old status messages.
     Tick(Instant),
+    /// The link to the session broke or came back (only a session reached over a socket).
+    Link(trove_proto::Link),
     /// SIGHUP, SIGTERM or SIGINT: leave so the session is saved.
     Signal(&'static str),
 }

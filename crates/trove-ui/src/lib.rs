@@ -309,6 +309,19 @@ fn spawn_sources(
             }
         })
     };
+    let link = {
+        let tx = tx.clone();
+        let mut link = session.link();
+        tokio::spawn(async move {
+            // A session in this process never changes its link: the watch ends at once.
+            while link.changed().await.is_ok() {
+                let now = link.borrow_and_update().clone();
+                if tx.send(Event::Link(now)).is_err() {
+                    return;
+                }
+            }
+        })
+    };
     let tick = {
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -322,5 +335,5 @@ fn spawn_sources(
             }
         })
     };
-    vec![input, snapshots, log, tick]
+    vec![input, snapshots, log, link, tick]
 }

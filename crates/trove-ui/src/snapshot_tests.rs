@@ -433,3 +433,34 @@ fn help_lists_every_bound_key() {
         }
     }
 }
+
+#[test]
+fn a_lost_session_is_said_on_the_status_line_until_it_is_back() {
+    let theme = Theme::builtin("default").unwrap();
+    let mut app = fixtures::app(120, 24);
+    app.handle(Event::Link(trove_proto::Link::Lost(
+        "connection refused".into(),
+    )));
+    let terminal = render(&app, &theme, 120, 24);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "✗ The session is not answering (connection refused)").unwrap();
+    assert_eq!(y, 23, "on the status line");
+    assert_eq!(buf[(x, y)].fg, theme.error.fg.unwrap());
+
+    // Another failure while it is lost keeps the one message that matters.
+    app.handle(Event::CommandDone {
+        command: Command::Pause("x".into()),
+        ok: String::new(),
+        failed: "Pause failed".into(),
+        result: Err(EngineError::Stopped),
+    });
+    let terminal = render(&app, &theme, 120, 24);
+    assert!(find(terminal.backend().buffer(), "not answering").is_some());
+
+    app.handle(Event::Link(trove_proto::Link::Reconnected));
+    let terminal = render(&app, &theme, 120, 24);
+    let buf = terminal.backend().buffer();
+    assert!(find(buf, "not answering").is_none());
+    let (x, y) = find(buf, "✓ Attached to the session again.").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.success.fg.unwrap());
+}

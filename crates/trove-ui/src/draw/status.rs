@@ -1,5 +1,5 @@
-//! The bottom line: the filter prompt (drawn by the prompt), the last message, or the key
-//! hints.
+//! The bottom line: the filter prompt (drawn by the prompt), a lost session, the last
+//! message, or the key hints.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -49,6 +49,20 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let width = area.width as usize;
+    if let Some(reason) = &app.link_lost {
+        // Nothing the keys do can reach the session now: say so until it is back.
+        let line = truncate_spans(
+            vec![Span::styled(
+                format!(
+                    "✗ The session is not answering ({reason}); waiting for it to come back. q leaves."
+                ),
+                theme.error,
+            )],
+            width,
+        );
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     if let Some(status) = &app.status {
         let (mark, style) = match status.kind {
             StatusKind::Error => ("✗ ", theme.error),
