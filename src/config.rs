@@ -25,6 +25,20 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub network: NetworkConfig,
     pub ui: UiConfig,
+    pub api: ApiConfig,
+}
+
+/// `[api]`: trove's API over TCP, beside the Unix socket every session serves in its data
+/// dir. Off unless `listen` is set; every request over TCP needs the token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Address and port to serve on, like "127.0.0.1:8765".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Must be true for a `listen` address other than loopback: the API then answers the
+    /// network, and its token is the only thing between a stranger and the session.
+    pub allow_remote: bool,
 }
 
 /// A directory torrents are saved under, as `[[roots]]`.
@@ -391,6 +405,17 @@ fn root_header_line(text: &str, index: usize) -> Option<usize> {
 /// Checks what serde cannot: relations between roots and absolute paths. The error carries
 /// the index of the root at fault.
 fn validate(config: &Config) -> Result<(), (usize, String)> {
+    if let Some(addr) = config.api.listen
+        && !addr.ip().is_loopback()
+        && !config.api.allow_remote
+    {
+        return Err((
+            usize::MAX,
+            format!(
+                "[api] listen = \"{addr}\" answers other machines: set allow_remote = true under [api] if that is what you want, or listen on 127.0.0.1 and reach it through `ssh -L`"
+            ),
+        ));
+    }
     // Earlier roots by label, token, and the one marked default, with how to name them.
     let mut labels: HashMap<&str, usize> = HashMap::new();
     let mut tokens: HashMap<&str, String> = HashMap::new();
@@ -620,7 +645,7 @@ peers = 200
         let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
         assert_eq!(
             err("colour = 1\n"),
-            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`"
+            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`"
         );
         assert_eq!(
             err("[network]\ndht = \"yes\"\n"),

@@ -4,109 +4,12 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-use trove_testkit::{Peer, TroveEnv, trees_identical, wait_until};
+use trove_testkit::{Peer, Tmux, TroveEnv, trees_identical, wait_until};
 
 /// The binary under test (only the root package's tests know its path).
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
-
-/// A private tmux server (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(env: &TroveEnv, width: u16, height: u16) -> Tmux {
-        let socket = format!(
-            "trove-e2e-{}-{}",
-            std::process::id(),
-            trove_testkit::free_port()
-        );
-        let t = Tmux { socket };
-        let cmd = format!(
-            "{} --data-dir {} --config {} --refresh-ms 250",
-            TROVE,
-            shell_quote(&env.data_dir),
-            shell_quote(&env.config_path),
-        );
-        let out = t.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            // NO_COLOR keeps the capture plain; the UI must still be readable without colour.
-            &format!("env NO_COLOR=1 TERM=xterm-256color {cmd}; echo TROVE-EXITED $?; sleep 30"),
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux is installed")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "main"];
-        args.extend_from_slice(keys);
-        assert!(self.tmux(&args).status.success());
-    }
-
-    /// Pastes text as a terminal would with bracketed paste, so it arrives as one event.
-    fn paste(&self, text: &str) {
-        assert!(self.tmux(&["set-buffer", "-b", "p", text]).status.success());
-        assert!(
-            self.tmux(&["paste-buffer", "-p", "-b", "p", "-t", "main"])
-                .status
-                .success()
-        );
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "main"]).stdout)
-            .into_owned()
-    }
-
-    /// Waits until the screen satisfies `f`; the panic shows the last screen.
-    fn wait_screen(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
-        let mut last = String::new();
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            wait_until(what, Duration::from_secs(60), || {
-                last = self.screen();
-                f(&last).then(|| last.clone())
-            })
-        }));
-        match found {
-            Ok(s) => s,
-            Err(_) => panic!("timed out waiting for {what}; screen:\n{last}"),
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
-    }
-}
-
-fn shell_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
-}
 
 /// The table row of a torrent (the line that names it and has a state).
 fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
@@ -131,7 +34,7 @@ fn dashboard_adds_by_paste_picks_a_root_pauses_resumes_removes_and_quits() {
     );
     seeder.seed_with_limit(&t, 2 << 20);
     let env = TroveEnv::new(TROVE, &["main", "isos"]);
-    let tmux = Tmux::start(&env, 80, 24);
+    let tmux = Tmux::start(TROVE, &env, &[], 80, 24);
     tmux.wait_screen("the empty dashboard", |s| s.contains("No torrents yet"));
 
     // Add: paste the magnet (it names the seeder with x.pe), choose the second root.
@@ -193,7 +96,7 @@ fn dashboard_adds_by_paste_picks_a_root_pauses_resumes_removes_and_quits() {
 #[test]
 fn dashboard_survives_tiny_sizes_and_a_resize_storm() {
     let env = TroveEnv::new(TROVE, &["main"]);
-    let tmux = Tmux::start(&env, 80, 24);
+    let tmux = Tmux::start(TROVE, &env, &[], 80, 24);
     tmux.wait_screen("the dashboard", |s| s.contains("Torrents"));
     // 200 resizes between 1x1 and 300x100, as fast as tmux sends them.
     let mut x: u32 = 7;
@@ -266,7 +169,7 @@ fn hostile_names_keep_the_layout_and_sighup_saves_the_session() {
         std::fs::write(&p, raw_torrent(n, 100_000 + i as u64)).unwrap();
         hashes.push(env.add(&[p.to_str().unwrap(), "--paused"])[0].clone());
     }
-    let tmux = Tmux::start(&env, 80, 24);
+    let tmux = Tmux::start(TROVE, &env, &[], 80, 24);
     let screen = tmux.wait_screen("all rows", |s| {
         s.contains("Torrents 6/6") && s.contains("zalgo")
     });

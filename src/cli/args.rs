@@ -20,6 +20,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "TROVE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// A running trove to use instead of the data dir's: http://HOST:PORT (its `[api] listen`,
+    /// e.g. through `ssh -L`) with its token in TROVE_TOKEN or --token-file, or a socket path
+    #[arg(long, global = true, env = "TROVE_URL", value_name = "URL")]
+    pub connect: Option<String>,
+
+    /// A file holding the API token of the trove named by --connect
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
     /// Log level or filter: error, warn, info, debug, trace, or a RUST_LOG-style filter
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -103,7 +112,13 @@ pub enum CommandArgs {
         #[arg(long)]
         delete_data: bool,
     },
-    /// Run the session without the dashboard until SIGINT/SIGTERM (logs go to stderr and the log file)
+    /// Stop the running trove (a daemon, or a dashboard that holds the session): it saves
+    /// everything and exits
+    Stop,
+    /// Print the token that trove's API asks for over TCP (created on first use, mode 0600)
+    Token,
+    /// Run the session without the dashboard until SIGINT/SIGTERM or `trove stop` (logs go
+    /// to stderr and the log file); dashboards and commands attach to it through its API
     Daemon {
         /// Exit 0 once every torrent that is not paused is complete (non-zero if one fails)
         #[arg(long)]

@@ -1,8 +1,10 @@
 //! The `trove` command: reads arguments and config, sets up logging, and runs the
-//! dashboard, the daemon, a one-shot download, or an offline store command.
+//! dashboard, the daemon, a one-shot download, or a command on the session.
 
 pub mod args;
-mod offline;
+mod commands;
+mod reach;
+mod serve;
 mod transfer;
 
 use std::io::IsTerminal;
@@ -208,9 +210,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (ring, _guard) = init_logging(&cli, &ctx, LogTo::StderrOnly)?;
             run_download(&ctx, &ring, args).await
         }
+        Some(CommandArgs::Token) => {
+            let token = trove_api::load_or_create_token(&ctx.data_dir).with_context(|| {
+                format!(
+                    "reading or creating the API token in {}",
+                    ctx.data_dir.display()
+                )
+            })?;
+            println!("{token}");
+            Ok(0)
+        }
         Some(other) => {
             let _ = init_logging(&cli, &ctx, LogTo::Quiet)?;
-            offline::run(&ctx, other).await
+            commands::run(&cli, &ctx, other).await
         }
     }
 }
@@ -224,24 +236,39 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         .unwrap_or_else(|| "default".to_string());
     // Fail on a bad theme before the terminal is taken over.
     trove_ui::load_theme(&theme, no_color)?;
-    let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
-    let (handle, task) = start_persistent(ctx, &ring, &cli.session).await?;
     let refresh_ms = cli
         .refresh_ms
         .or(ctx.config.ui.refresh_ms)
         .unwrap_or(1000)
         .max(50);
-    let result = trove_ui::run(
-        handle,
-        trove_ui::UiOptions {
-            refresh: Duration::from_millis(refresh_ms),
-            theme,
-            keymap: ctx.config.ui.keymap.clone(),
-            no_color,
-        },
-    )
-    .await;
-    task.shutdown().await;
+    let options = trove_ui::UiOptions {
+        refresh: Duration::from_millis(refresh_ms),
+        theme,
+        keymap: ctx.config.ui.keymap.clone(),
+        no_color,
+    };
+    // A trove already runs (a daemon, or another dashboard holding the session): attach
+    // to it. Quitting then leaves it running.
+    if let Some(client) = reach::running(ctx, cli).await? {
+        trove_ui::run(client, options).await?;
+        return Ok(0);
+    }
+    // Otherwise this dashboard holds the session itself, and serves it to other clients
+    // while it runs. Quitting stops the session, as it always has: a session that outlives
+    // its dashboard is what `trove daemon` is for.
+    let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
+    let (client, session) = start_persistent(ctx, &ring, &cli.session).await?;
+    let api = serve::ApiServer::start(ctx, &client).await?;
+    let mut stop = session.stop_requested();
+    let result = tokio::select! {
+        result = trove_ui::run(client, options) => result,
+        // `trove stop` from elsewhere: leave as on `q` (the terminal is given back when the
+        // dashboard is dropped).
+        _ = stop.wait_for(|s| *s) => Ok(()),
+    };
+    // The API goes last: its clients see the session go once everything is saved.
+    session.shutdown().await;
+    api.stop().await;
     result.map(|_| 0)
 }
 
@@ -257,13 +284,16 @@ async fn run_daemon(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let (handle, task) = start_persistent(ctx, ring, args).await?;
+    let (handle, session) = start_persistent(ctx, ring, args).await?;
+    let api = serve::ApiServer::start(ctx, &handle).await?;
+    let mut stop = session.stop_requested();
     let mut snapshots = handle.watch();
     let code = loop {
         tokio::select! {
             _ = term.recv() => break 0,
             _ = int.recv() => break 0,
             _ = hup.recv() => break 0,
+            _ = stop.wait_for(|s| *s) => break 0,
             changed = snapshots.changed(), if exit_when_complete => {
                 if changed.is_err() { break 1; }
                 let snap = snapshots.borrow_and_update().clone();
@@ -283,7 +313,8 @@ async fn run_daemon(
             }
         }
     };
-    task.shutdown().await;
+    session.shutdown().await;
+    api.stop().await;
     Ok(code)
 }
 
@@ -341,7 +372,7 @@ async fn run_download(
 async fn download_all(handle: &Client, args: &DownloadArgs) -> anyhow::Result<i32> {
     let mut hashes = Vec::new();
     for src in &args.sources {
-        let source = offline::read_source(src)?;
+        let source = commands::read_source(src)?;
         let added = handle
             .add(
                 source,

@@ -287,6 +287,8 @@ mod tests {
             downloaded_total: 0,
             limits: Limits::default(),
             error: None,
+            paused: false,
+            only_files: None,
         }
     }
 

@@ -48,6 +48,8 @@ fn torrent(hash: &str) -> TorrentSummary {
         downloaded_total: 0,
         limits: Limits::default(),
         error: None,
+        paused: false,
+        only_files: None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! What lives where in a data dir: the store, librqbit's fast-resume folder, the DHT
-//! routing table, the lock. Everything that names a path inside the data dir asks here.
+//! routing table, the API socket, the lock. Everything that names a path inside the data dir asks here.
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,11 @@ impl DataDir {
     /// librqbit's fast-resume folder: one piece bitfield per torrent.
     pub fn fastresume(&self) -> PathBuf {
         self.path.join("fastresume")
+    }
+
+    /// The Unix socket the process holding the session serves trove's API on.
+    pub fn socket(&self) -> PathBuf {
+        self.path.join("trove.sock")
     }
 
     /// Where DHT keeps its routing table between runs.

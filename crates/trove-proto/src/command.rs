@@ -88,6 +88,8 @@ pub enum Command {
     ReadLog(LogFilter),
     /// Write counters and state to the store now.
     Flush,
+    /// Stop the session: save everything and let the process that holds it exit.
+    Shutdown,
 }
 
 impl Command {
@@ -96,7 +98,7 @@ impl Command {
     pub fn changes_state(&self) -> bool {
         !matches!(
             self,
-            Command::Details(_) | Command::ReadLog(_) | Command::Flush
+            Command::Details(_) | Command::ReadLog(_) | Command::Flush | Command::Shutdown
         )
     }
 }

@@ -105,6 +105,12 @@ pub struct TorrentSummary {
     /// This torrent's own limits (None = inherit).
     pub limits: Limits,
     pub error: Option<String>,
+    /// Paused by the user (an errored torrent can be paused too).
+    #[serde(default)]
+    pub paused: bool,
+    /// The files chosen for download (indices as trove shows them); `None` = all.
+    #[serde(default)]
+    pub only_files: Option<Vec<usize>>,
 }
 
 /// A storage root as the UI shows it.

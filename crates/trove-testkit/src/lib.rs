@@ -29,6 +29,7 @@ mod files;
 mod peer;
 mod ports;
 mod process;
+mod tmux;
 mod tracker;
 mod trove;
 
@@ -37,6 +38,7 @@ pub use nix::sys::signal::Signal;
 pub use peer::{MadeTorrent, Peer, PeerStatus};
 pub use ports::{free_port, port_open};
 pub use process::{run_with_timeout, send_signal, wait_until};
+pub use tmux::Tmux;
 pub use tracker::Tracker;
 pub use trove::{Daemon, TroveEnv};
 

@@ -76,6 +76,8 @@ fn torrent(
         downloaded_total: have,
         limits: Limits::default(),
         error: None,
+        paused: state == TorrentState::Paused,
+        only_files: None,
     }
 }
 
@@ -666,6 +668,8 @@ fn big_summary(rng: &mut Rng, i: usize) -> TorrentSummary {
         limits: Limits::default(),
         error: (state == TorrentState::Error)
             .then(|| "tracker said: torrent not registered with this tracker".into()),
+        paused: state == TorrentState::Paused,
+        only_files: None,
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use trove_proto::Client;
 use trove_proto::command::{AddOptions, EngineError};
-use trove_proto::snapshot::{Limits, TorrentState};
+use trove_proto::snapshot::{Limits, TorrentState, TorrentSummary};
 
 use crate::data_dir::DataDir;
 use crate::lock::DataDirLock;
@@ -20,7 +20,7 @@ use crate::logring::LogRing;
 use crate::roots::RootManager;
 use crate::session::{self, EngineOptions, EngineTask, NetworkOptions};
 use crate::source::{self, Loaded};
-use crate::store::{SessionStore, SledStore, TorrentRecord};
+use crate::store::{SessionStore, SledStore, StoreError, TorrentRecord};
 use crate::torrents::{delete_torrent_files, prepare_record, resolve_prefix};
 
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
@@ -46,6 +46,16 @@ impl ReadyTorrent {
     }
 }
 
+impl ReadyTorrent {
+    /// The torrent as another process can take it: its .torrent bytes, or its magnet link.
+    pub fn into_source(self) -> trove_proto::TorrentSource {
+        match self.loaded {
+            Loaded::Torrent(t) => trove_proto::TorrentSource::Bytes(t.bytes),
+            Loaded::Magnet { link, .. } => trove_proto::TorrentSource::Magnet(link),
+        }
+    }
+}
+
 /// What `add` did with one torrent.
 pub struct AddOutcome {
     pub info_hash: String,
@@ -66,11 +76,12 @@ fn store_err(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 impl SavedSession {
-    /// Takes the data dir's lock and opens its store (refusing a damaged one).
-    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+    /// Takes the data dir's lock and opens its store (refusing a damaged one). While
+    /// another trove holds the data dir this is [`StoreError::Locked`].
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let dir = DataDir::new(data_dir);
-        let lock = DataDirLock::acquire(dir.path()).map_err(store_err)?;
-        let store = SledStore::open(&dir.store()).map_err(store_err)?;
+        let lock = DataDirLock::acquire(dir.path())?;
+        let store = SledStore::open(&dir.store())?;
         Ok(SavedSession {
             dir,
             store,
@@ -104,6 +115,15 @@ impl SavedSession {
         })
         .await?;
         Ok((client, RunningSession { task, _lock }))
+    }
+
+    /// Every torrent as a session would show it with nothing moving, oldest first.
+    pub fn summaries(&self, roots: &RootManager) -> anyhow::Result<Vec<TorrentSummary>> {
+        Ok(self
+            .records()?
+            .iter()
+            .map(|r| summary_at_rest(r, roots))
+            .collect())
     }
 
     /// Every torrent's record, oldest first.
@@ -214,8 +234,53 @@ pub struct RunningSession {
 }
 
 impl RunningSession {
+    /// Wakes when a client asked the session to stop.
+    pub fn stop_requested(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.task.stop_requested()
+    }
+
     /// Writes every counter to the store, stops the session, then frees the data dir.
     pub async fn shutdown(self) {
         self.task.shutdown().await;
+    }
+}
+
+/// A torrent's record as a summary, with no session running: nothing moves, and its state
+/// is the one it was last seen in (paused when paused).
+fn summary_at_rest(r: &TorrentRecord, roots: &RootManager) -> TorrentSummary {
+    TorrentSummary {
+        info_hash: r.info_hash.clone(),
+        name: r.name.clone(),
+        state: if r.paused {
+            TorrentState::Paused
+        } else {
+            r.last_state
+        },
+        progress: if r.selected_bytes == 0 {
+            0.0
+        } else {
+            (r.have_bytes as f64 / r.selected_bytes as f64).min(1.0)
+        },
+        size: r.size,
+        have_bytes: r.have_bytes,
+        selected_bytes: r.selected_bytes,
+        download_rate: 0.0,
+        upload_rate: 0.0,
+        eta: None,
+        peers_connected: 0,
+        peer_limit: r.limits.peers,
+        ratio: session::ratio(r),
+        root_label: roots
+            .by_token(&r.root_token)
+            .map_or_else(|| r.root_token.clone(), |root| root.label.clone()),
+        root_token: r.root_token.clone(),
+        added_at: r.added_at,
+        completed_at: r.completed_at,
+        uploaded_total: r.uploaded_total,
+        downloaded_total: r.downloaded_total,
+        limits: r.limits,
+        error: r.error.clone(),
+        paused: r.paused,
+        only_files: r.only_files.clone(),
     }
 }

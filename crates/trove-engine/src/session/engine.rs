@@ -136,6 +136,8 @@ pub(super) struct Engine {
     pub(super) root_info: Vec<RootInfo>,
     /// Stored torrents not yet handed to librqbit (see `restore_some`).
     pub(super) to_restore: VecDeque<InfoHash>,
+    /// Set when a client asks the session to stop; the process holding it watches this.
+    pub(super) stop_requested: watch::Sender<bool>,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -153,6 +155,7 @@ impl Engine {
         opts: EngineOptions,
         snapshot_tx: watch::Sender<Arc<SessionSnapshot>>,
         internal_tx: mpsc::UnboundedSender<Internal>,
+        stop_requested: watch::Sender<bool>,
     ) -> Self {
         let root_info = opts.roots.info();
         Engine {
@@ -172,6 +175,7 @@ impl Engine {
             fastresume_dir: opts.fastresume_dir,
             root_info,
             to_restore: Default::default(),
+            stop_requested,
         }
     }
 
@@ -312,6 +316,11 @@ impl Engine {
             }
             Command::Details(id) => self.details(&id).map(|d| Reply::Details(Box::new(d))),
             Command::ReadLog(filter) => Ok(Reply::Log(self.log.lines(&filter))),
+            Command::Shutdown => {
+                info!("a client asked the session to stop");
+                self.stop_requested.send_replace(true);
+                Ok(Reply::Done)
+            }
             Command::Flush => {
                 self.flush_counters();
                 Ok(Reply::Done)

@@ -26,6 +26,8 @@ mod roots;
 mod setup;
 mod status;
 
+pub(crate) use status::ratio;
+
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,9 +89,16 @@ pub struct EngineOptions {
 pub struct EngineTask {
     join: JoinHandle<()>,
     stop: mpsc::Sender<oneshot::Sender<()>>,
+    stop_requested: watch::Receiver<bool>,
 }
 
 impl EngineTask {
+    /// Wakes when a client asked the session to stop (`Command::Shutdown`); the process
+    /// holding the session then calls [`EngineTask::shutdown`] and exits.
+    pub fn stop_requested(&self) -> watch::Receiver<bool> {
+        self.stop_requested.clone()
+    }
+
     /// Writes every counter to the store and stops the session.
     pub async fn shutdown(self) {
         let (tx, rx) = oneshot::channel();
@@ -123,8 +132,9 @@ pub async fn start(opts: EngineOptions) -> anyhow::Result<(Client, EngineTask)> 
     let (cmd_tx, cmd_rx) = mpsc::channel::<Request>(64);
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = mpsc::channel(1);
+    let (stop_requested_tx, stop_requested) = watch::channel(false);
     let log = opts.log.clone();
-    let mut engine = Engine::new(session, opts, snapshot_tx, internal_tx);
+    let mut engine = Engine::new(session, opts, snapshot_tx, internal_tx, stop_requested_tx);
     engine.restore(crashed).await?;
     // Poll first: a snapshot published before it would list no torrents at all, and a
     // watcher (`trove daemon --exit-when-complete`) would take that as "all complete".
@@ -137,6 +147,7 @@ pub async fn start(opts: EngineOptions) -> anyhow::Result<(Client, EngineTask)> 
         EngineTask {
             join,
             stop: stop_tx,
+            stop_requested,
         },
     ))
 }

@@ -213,12 +213,14 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         } else {
             None
         },
+        paused: record.paused,
+        only_files: record.only_files.clone(),
     }
 }
 
 /// Uploaded over downloaded, counting at least the torrent's size as downloaded (a torrent
 /// added complete has downloaded nothing).
-fn ratio(r: &TorrentRecord) -> f64 {
+pub(crate) fn ratio(r: &TorrentRecord) -> f64 {
     let base = r.downloaded_total.max(r.size);
     if base == 0 {
         0.0
