@@ -238,6 +238,7 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
             theme,
             keymap: ctx.config.ui.keymap.clone(),
             no_color,
+            state_file: None,
         },
     )
     .await;
