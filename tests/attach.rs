@@ -49,7 +49,7 @@ fn dashboards_and_commands_share_one_daemon() {
 
     // The command line adds through the daemon; the first dashboard attaches and shows it.
     let magnet = format!("{}&x.pe=127.0.0.1:{}", t.magnet, seeder.port());
-    assert_eq!(env.add(&[magnet]), [t.info_hash.clone()]);
+    assert_eq!(env.add(&[magnet]), std::slice::from_ref(&t.info_hash));
     let first = Tmux::start(TROVE, &env, &[], 120, 30);
     first.wait_screen("the download in the first dashboard", |s| {
         row(s, "Shared Album").is_some_and(|r| r.contains("downloading"))

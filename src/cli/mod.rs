@@ -246,6 +246,8 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         theme,
         keymap: ctx.config.ui.keymap.clone(),
         no_color,
+        // The dashboard's own preferences (sort order, log level), kept between runs.
+        state_file: Some(ui_state_file(ctx)),
     };
     // A trove already runs (a daemon, or another dashboard holding the session): attach
     // to it. Quitting then leaves it running.
@@ -270,6 +272,16 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     session.shutdown().await;
     api.stop().await;
     result.map(|_| 0)
+}
+
+/// Where the dashboard keeps its preferences: in the data dir the user chose, else in the
+/// XDG state folder with the logs.
+fn ui_state_file(ctx: &AppContext) -> PathBuf {
+    if ctx.data_dir_explicit {
+        ctx.data_dir.join("ui.toml")
+    } else {
+        paths::default_state_dir().join("ui.toml")
+    }
 }
 
 async fn run_daemon(

@@ -157,8 +157,7 @@ fn frames(c: &mut Criterion) {
     let log_full: Vec<App> = apps(&big, 160, 48)
         .into_iter()
         .map(|mut a| {
-            a.handle(ch('L'));
-            a.handle(ch('L'));
+            a.handle(ch('z'));
             a.handle(Event::LogLines(many_log_lines(1000)));
             a
         })

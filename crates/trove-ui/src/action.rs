@@ -44,7 +44,12 @@ pub(crate) enum Action {
     Quit,
     Help,
     Add,
+    /// Pause or resume; on a torrent in error, retry it.
     PauseResume,
+    /// Verify the torrent's data against its piece hashes (also retries one in error).
+    Recheck,
+    /// Copy the selected torrent's magnet link (OSC 52) and show it on the status line.
+    CopyMagnet,
     /// Remove, keeping the data (asks first).
     Remove,
     /// Remove and delete the data (asks first, naming the torrent and its size).
@@ -57,7 +62,10 @@ pub(crate) enum Action {
     NextPane,
     PrevPane,
     Tab(DetailTab),
+    /// Show or hide the log pane.
     LogPane,
+    /// The log full screen, or back.
+    LogFull,
     LogLevel,
     LogTorrent,
     Roots,
@@ -69,6 +77,8 @@ pub(crate) enum Action {
     PageDown,
     /// Select or skip the file or folder under the cursor in the Files tab.
     ToggleFile,
+    /// Fold or unfold the folder under the cursor in the Files tab.
+    Fold,
     /// Leave the current view or overlay, or clear the filter.
     Close,
     Confirm,
@@ -88,6 +98,8 @@ const NAMES: &[(&str, Action)] = &[
     ("help", Action::Help),
     ("add", Action::Add),
     ("pause_resume", Action::PauseResume),
+    ("recheck", Action::Recheck),
+    ("copy_magnet", Action::CopyMagnet),
     ("remove", Action::Remove),
     ("purge", Action::Purge),
     ("limits", Action::Limits),
@@ -103,6 +115,7 @@ const NAMES: &[(&str, Action)] = &[
     ("tab 4", Action::Tab(DetailTab::Pieces)),
     ("tab 5", Action::Tab(DetailTab::Trackers)),
     ("log_pane", Action::LogPane),
+    ("log_full", Action::LogFull),
     ("log_level", Action::LogLevel),
     ("log_torrent", Action::LogTorrent),
     ("roots", Action::Roots),
@@ -113,6 +126,7 @@ const NAMES: &[(&str, Action)] = &[
     ("page_up", Action::PageUp),
     ("page_down", Action::PageDown),
     ("toggle_file", Action::ToggleFile),
+    ("fold", Action::Fold),
     ("close", Action::Close),
     ("confirm", Action::Confirm),
     ("cancel", Action::Cancel),

@@ -3,6 +3,7 @@
 //! return [`Effect`]s for the loop to carry out; the engine's answers come back as events.
 //! While a dialog is open, keys go to it and the app carries out its [`DialogOutcome`].
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,8 +27,9 @@ use super::files;
 use super::format;
 use super::keymap::{Context, Keymap};
 use super::layout::{self, LogMode, Pane, Screen, View};
+use super::prefs::Prefs;
 use super::scroll::VerticalScroll;
-use super::steady::SteadyRates;
+use super::steady::{SteadyPeers, SteadyRates};
 use super::torrents::{SortKey, TableView, next_state_filter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +88,10 @@ pub struct App {
     /// so a checkbox does not flicker back.
     files_pending: Option<(InfoHash, Vec<usize>)>,
     pub(crate) file_cursor: usize,
+    /// Paths of the folders folded in the Files tab (of the selected torrent).
+    pub(crate) folded: HashSet<String>,
+    /// Peer rates as the Peers tab shows them (see [`SteadyPeers`]).
+    steady_peers: SteadyPeers,
     /// First line of the Overview, Peers and Trackers tabs.
     pub(crate) detail_scroll: usize,
     pub(crate) roots_scroll: usize,
@@ -130,6 +136,8 @@ impl App {
             details_error: None,
             files_pending: None,
             file_cursor: 0,
+            folded: HashSet::new(),
+            steady_peers: SteadyPeers::default(),
             detail_scroll: 0,
             roots_scroll: 0,
             help: None,
@@ -152,6 +160,23 @@ impl App {
         let mut effects = self.request_details().into_iter().collect::<Vec<_>>();
         effects.push(Effect::ReadLog(self.log_filter()));
         effects
+    }
+
+    /// Takes the sort order and log level remembered from an earlier run.
+    pub(crate) fn use_prefs(&mut self, prefs: &Prefs) {
+        self.table.sort = prefs.sort_key();
+        self.table.descending = prefs.descending;
+        self.log_level = prefs.log_level;
+        self.refresh_rows();
+    }
+
+    /// What is worth remembering for the next run.
+    pub(crate) fn prefs(&self) -> Prefs {
+        Prefs {
+            sort: self.table.sort.label().to_string(),
+            descending: self.table.descending,
+            log_level: self.log_level,
+        }
     }
 
     pub(crate) fn should_quit(&self) -> bool {
@@ -213,7 +238,7 @@ impl App {
     pub(crate) fn file_rows(&self) -> Vec<files::TreeRow> {
         self.details
             .as_ref()
-            .map(|d| files::tree(&d.files))
+            .map(|d| files::fold(files::tree(&d.files), &self.folded))
             .unwrap_or_default()
     }
 
@@ -421,6 +446,7 @@ impl App {
             .is_none_or(|d| d.summary.info_hash != id);
         let changed = match result {
             Ok(mut d) => {
+                self.steady_peers.apply(&mut d.peers);
                 if let Some((pid, wanted)) = &self.files_pending
                     && *pid == id
                 {
@@ -494,6 +520,8 @@ impl App {
         self.details = None;
         self.details_error = None;
         self.file_cursor = 0;
+        self.folded.clear();
+        self.steady_peers = SteadyPeers::default();
         self.detail_scroll = 0;
         self.files_scroll.reset();
         let mut effects: Vec<Effect> = self.request_details().into_iter().collect();
@@ -650,6 +678,8 @@ impl App {
                 Vec::new()
             }
             Action::PauseResume => self.pause_resume(),
+            Action::Recheck => self.recheck(),
+            Action::CopyMagnet => self.copy_magnet(),
             Action::Remove | Action::Purge => {
                 match self.selected_summary() {
                     Some(t) => {
@@ -681,11 +711,15 @@ impl App {
             Action::Sort => {
                 self.table.sort = self.table.sort.next();
                 self.table.descending = self.table.sort.descending_by_default();
-                self.refresh_rows()
+                let mut effects = self.refresh_rows();
+                effects.push(Effect::SavePrefs(self.prefs()));
+                effects
             }
             Action::SortReverse => {
                 self.table.descending = !self.table.descending;
-                self.refresh_rows()
+                let mut effects = self.refresh_rows();
+                effects.push(Effect::SavePrefs(self.prefs()));
+                effects
             }
             Action::NextPane | Action::PrevPane => {
                 let panes = self.panes();
@@ -716,16 +750,22 @@ impl App {
             Action::LogPane => {
                 self.log_mode = match self.log_mode {
                     LogMode::Hidden => LogMode::Shown,
-                    LogMode::Shown => {
-                        self.focus = Pane::Log;
-                        LogMode::Full
-                    }
-                    LogMode::Full => {
+                    LogMode::Shown | LogMode::Full => {
                         if self.focus == Pane::Log {
                             self.focus = Pane::Torrents;
                         }
                         LogMode::Hidden
                     }
+                };
+                self.after_layout_change()
+            }
+            Action::LogFull => {
+                self.log_mode = match self.log_mode {
+                    LogMode::Hidden | LogMode::Shown => {
+                        self.focus = Pane::Log;
+                        LogMode::Full
+                    }
+                    LogMode::Full => LogMode::Shown,
                 };
                 self.after_layout_change()
             }
@@ -736,7 +776,10 @@ impl App {
                     .unwrap_or(0);
                 self.log_level = LEVEL_CYCLE[(i + 1) % LEVEL_CYCLE.len()];
                 self.log_anchor = None;
-                vec![Effect::ReadLog(self.log_filter())]
+                vec![
+                    Effect::ReadLog(self.log_filter()),
+                    Effect::SavePrefs(self.prefs()),
+                ]
             }
             Action::LogTorrent => {
                 self.log_torrent_only = !self.log_torrent_only;
@@ -758,6 +801,7 @@ impl App {
             Action::PageUp => self.movement(|_, at, page| at.saturating_sub(page)),
             Action::PageDown => self.movement(|_, at, page| at.saturating_add(page)),
             Action::ToggleFile => self.toggle_file(),
+            Action::Fold => self.fold(),
             Action::Close => {
                 if self.view == View::Roots {
                     self.view = View::Dashboard;
@@ -863,6 +907,15 @@ impl App {
         };
         let name = format::sanitize(&t.name);
         let id = t.info_hash.clone();
+        if t.state == TorrentState::Error {
+            // Resuming a torrent in error retries it: say so, not "paused".
+            self.set_status(StatusKind::Info, format!("Retrying '{name}'…"));
+            return vec![Effect::Run {
+                command: Command::Resume(id),
+                ok: format!("Retrying '{name}': it starts again once its problem is gone."),
+                failed: format!("Retrying '{name}' failed"),
+            }];
+        }
         let effect = if t.state == TorrentState::Paused {
             Effect::Run {
                 command: Command::Resume(id),
@@ -891,11 +944,74 @@ impl App {
         let id = d.summary.info_hash.clone();
         let name = format::sanitize(&d.summary.name);
         self.files_pending = Some((id.clone(), wanted.clone()));
-        let count = wanted.len();
+        let count = format::count(wanted.len(), "file");
         vec![Effect::Run {
             command: Command::SelectFiles { id, files: wanted },
-            ok: format!("'{name}': {count} file(s) selected."),
+            ok: format!("'{name}': {count} selected."),
             failed: format!("Selecting files of '{name}' failed"),
         }]
+    }
+
+    fn recheck(&mut self) -> Vec<Effect> {
+        let Some(t) = self.selected_summary() else {
+            self.set_status(StatusKind::Info, "No torrent selected.");
+            return Vec::new();
+        };
+        let name = format::sanitize(&t.name);
+        let id = t.info_hash.clone();
+        self.set_status(StatusKind::Info, format!("Re-checking '{name}'…"));
+        vec![Effect::Run {
+            command: Command::Recheck(id),
+            ok: format!("Re-checking the data of '{name}' against its hashes."),
+            failed: format!("Re-checking '{name}' failed"),
+        }]
+    }
+
+    /// The magnet link comes with the details; without them there is nothing to copy yet.
+    fn copy_magnet(&mut self) -> Vec<Effect> {
+        let Some(t) = self.selected_summary() else {
+            self.set_status(StatusKind::Info, "No torrent selected.");
+            return Vec::new();
+        };
+        let magnet = self
+            .details
+            .as_ref()
+            .filter(|d| d.summary.info_hash == t.info_hash && !d.magnet.is_empty())
+            .map(|d| d.magnet.clone());
+        match magnet {
+            Some(link) => {
+                self.set_status(StatusKind::Success, format!("Copied: {link}"));
+                vec![Effect::Clipboard(link)]
+            }
+            None => {
+                self.set_status(
+                    StatusKind::Info,
+                    "The magnet link is not known yet: open the detail pane and try again.",
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// Folds the folder under the cursor, or unfolds it; on a file, folds its folder.
+    fn fold(&mut self) -> Vec<Effect> {
+        let rows = self.file_rows();
+        let Some(row) = rows.get(self.file_cursor) else {
+            return Vec::new();
+        };
+        if row.is_dir {
+            if !self.folded.remove(&row.path) {
+                self.folded.insert(row.path.clone());
+            }
+        } else if let Some(parent) = rows[..self.file_cursor]
+            .iter()
+            .rposition(|r| r.is_dir && r.depth < row.depth)
+        {
+            self.folded.insert(rows[parent].path.clone());
+            self.file_cursor = parent;
+        }
+        let len = self.file_rows().len();
+        self.file_cursor = self.file_cursor.min(len.saturating_sub(1));
+        Vec::new()
     }
 }

@@ -95,7 +95,11 @@ fn selection_sticks_while_the_sort_changes() {
             "sort {:?}",
             app.sort()
         );
-        assert!(effects.is_empty(), "no refetch when the selection stays");
+        // Only the new order to remember: no refetch when the selection stays.
+        assert!(
+            matches!(&effects[..], [Effect::SavePrefs(p)] if p.sort == app.sort().0.label()),
+            "{effects:?}"
+        );
         orders.push(app.visible_hashes().join(","));
     }
     assert_eq!(
@@ -543,13 +547,18 @@ fn panes_tabs_and_log_modes() {
     assert!(effects.iter().any(|e| matches!(e, Effect::ReadLog(_))));
     press(&mut app, &[key(KeyCode::BackTab)]);
     assert_eq!(app.focus, Pane::Log);
-    press(&mut app, &[ch('L')]);
+    // L shows and hides the pane; z takes the log full screen and back.
+    press(&mut app, &[ch('z')]);
     assert_eq!(app.log_mode, LogMode::Full);
     press(&mut app, &[key(KeyCode::Esc)]);
     assert_eq!(app.log_mode, LogMode::Shown);
-    press(&mut app, &[ch('L'), ch('L')]);
+    press(&mut app, &[ch('z'), ch('z')]);
+    assert_eq!(app.log_mode, LogMode::Shown);
+    press(&mut app, &[ch('z'), ch('L')]);
     assert_eq!(app.log_mode, LogMode::Hidden);
     assert_eq!(app.focus, Pane::Torrents);
+    press(&mut app, &[ch('L'), ch('L')]);
+    assert_eq!(app.log_mode, LogMode::Hidden, "L never goes full screen");
 
     for (c, tab) in [
         ('3', DetailTab::Peers),
@@ -599,7 +608,10 @@ fn log_level_torrent_filter_and_scrolling() {
     let shown = app.shown_log().len();
     let effects = press(&mut app, &[ch('v')]);
     assert_eq!(app.log_filter().min_level, LogLevel::Debug);
-    assert!(matches!(&effects[..], [Effect::ReadLog(f)] if f.min_level == LogLevel::Debug));
+    assert!(
+        matches!(&effects[..], [Effect::ReadLog(f), Effect::SavePrefs(p)]
+        if f.min_level == LogLevel::Debug && p.log_level == LogLevel::Debug)
+    );
     assert!(app.shown_log().len() > shown);
     press(&mut app, &[ch('t')]);
     assert_eq!(app.log_filter().info_hash.as_deref(), Some(UBUNTU));
@@ -618,7 +630,7 @@ fn log_level_torrent_filter_and_scrolling() {
 
     // Scrolling up stops following; G follows again.
     let mut app = fixtures::app(80, 10);
-    press(&mut app, &[ch('L'), ch('L'), ch('v'), ch('v')]);
+    press(&mut app, &[ch('z'), ch('v'), ch('v')]);
     assert_eq!(app.focus, Pane::Log);
     assert!(app.log_anchor.is_none());
     press(&mut app, &[ch('k')]);
@@ -675,7 +687,7 @@ fn an_idle_session_draws_nothing() {
     snap.torrents[0].upload_rate *= 0.95;
     let out = app.handle(Event::Snapshot(Arc::new(snap.clone())));
     assert_eq!(out.redraw, Redraw::No, "rates that jitter are shown steady");
-    snap.download_rate *= 2.0;
+    snap.torrents[0].download_rate *= 2.0;
     let out = app.handle(Event::Snapshot(Arc::new(snap)));
     assert_eq!(
         out.redraw,
@@ -684,4 +696,139 @@ fn an_idle_session_draws_nothing() {
     );
     let out = app.handle(ch('j'));
     assert_eq!(out.redraw, Redraw::Now, "input is answered at once");
+}
+
+#[test]
+fn a_torrent_in_error_is_retried_not_paused() {
+    let mut app = fixtures::errored_app(80, 24);
+    assert_eq!(app.selected.as_deref(), Some(EVIL));
+    for k in [ch('p'), ch(' ')] {
+        let effects = press(&mut app, &[k]);
+        assert!(matches!(&commands(&effects)[..], [Command::Resume(id)] if id == EVIL));
+        let status = app.status.as_ref().unwrap();
+        assert!(status.text.starts_with("Retrying"), "{}", status.text);
+        assert!(!status.text.contains("Paused"));
+    }
+    let effects = press(&mut app, &[ch('c')]);
+    assert!(matches!(&commands(&effects)[..], [Command::Recheck(id)] if id == EVIL));
+    assert!(app.status.as_ref().unwrap().text.starts_with("Re-checking"));
+    // Re-check works on any torrent, not only one in error.
+    let mut app = fixtures::app(80, 24);
+    let effects = press(&mut app, &[ch('c')]);
+    assert!(matches!(&commands(&effects)[..], [Command::Recheck(id)] if id == UBUNTU));
+}
+
+#[test]
+fn y_copies_the_magnet_link_and_shows_it_whole() {
+    let mut app = fixtures::app(80, 24);
+    let magnet = fixtures::details().magnet;
+    let effects = press(&mut app, &[ch('y')]);
+    assert!(matches!(&effects[..], [Effect::Clipboard(text)] if *text == magnet));
+    let status = app.status.as_ref().unwrap();
+    assert_eq!(status.kind, StatusKind::Success);
+    assert!(status.text.ends_with(&magnet), "{}", status.text);
+    // Without details yet there is nothing to copy, and the status line says why.
+    let mut app = App::new(Keymap::default(), Arc::new(fixtures::snapshot()));
+    let effects = press(&mut app, &[ch('y')]);
+    assert!(effects.is_empty());
+    assert!(app.status.as_ref().unwrap().text.contains("not known yet"));
+}
+
+#[test]
+fn files_tab_folds_folders_and_toggles_a_folded_one_whole() {
+    let mut app = fixtures::app(160, 48);
+    press(&mut app, &[key(KeyCode::Tab), ch('2')]);
+    let rows = app.file_rows();
+    assert_eq!((rows[0].name.as_str(), rows[0].is_dir), ("boot", true));
+    let all = rows.len();
+    press(&mut app, &[ch('o')]);
+    let rows = app.file_rows();
+    assert!(rows[0].folded);
+    assert_eq!(
+        rows.len(),
+        all - 4,
+        "grub/, grub/fonts/, unicode.pf2, grub.cfg hidden"
+    );
+    let text = {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+        t.draw(|f| crate::draw::draw(f, &app, &crate::theme::Theme::default()))
+            .unwrap();
+        t.backend().to_string()
+    };
+    assert!(text.contains("▸ boot"), "{text}");
+    // Toggling the folded folder reaches every file under it.
+    let effects = press(&mut app, &[ch(' ')]);
+    let selected = match &commands(&effects)[..] {
+        [Command::SelectFiles { files, .. }] => files.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        !selected.contains(&3) && !selected.contains(&4),
+        "{selected:?}"
+    );
+    // Unfold; on a file, o folds its folder and lands on it.
+    press(&mut app, &[ch('o')]);
+    assert_eq!(app.file_rows().len(), all);
+    press(&mut app, &[ch('j'), ch('j'), ch('j'), ch('o')]);
+    assert_eq!(app.file_cursor, 2);
+    assert!(app.file_rows()[2].folded, "boot/grub/fonts folded");
+}
+
+#[test]
+fn sort_order_and_log_level_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trove").join("ui.toml");
+    let mut app = fixtures::app(80, 24);
+    let mut saved = None;
+    for e in press(&mut app, &[ch('s'), ch('S'), ch('v')]) {
+        if let Effect::SavePrefs(p) = e {
+            p.save(&path).unwrap();
+            saved = Some(p);
+        }
+    }
+    assert_eq!(saved.unwrap(), app.prefs());
+    let mut again = fixtures::app(80, 24);
+    again.use_prefs(&super::prefs::Prefs::load(&path));
+    assert_eq!(again.sort(), (SortKey::Name, true));
+    assert_eq!(again.log_level, LogLevel::Debug);
+    assert_eq!(again.visible_hashes(), app.visible_hashes());
+}
+
+#[test]
+fn name_sort_is_natural() {
+    let mut snap = fixtures::snapshot();
+    snap.torrents.truncate(3);
+    snap.torrents[0].name = "payload-128M".into();
+    snap.torrents[1].name = "payload-32M".into();
+    snap.torrents[2].name = "payload-1G".into();
+    let mut app = App::new(Keymap::default(), Arc::new(snap));
+    press(&mut app, &[ch('s')]);
+    assert_eq!(app.sort(), (SortKey::Name, false));
+    assert_eq!(app.visible_hashes(), vec![fixtures::ANIME, BUNNY, UBUNTU]);
+}
+
+#[test]
+fn space_switches_the_limits_scope_from_any_row() {
+    let mut app = fixtures::app(80, 24);
+    press(&mut app, &[ch('l')]);
+    let is_global = |app: &App| match app.modal.as_ref() {
+        Some(Modal::Limits(d)) => d.is_global,
+        _ => panic!("no limits dialog"),
+    };
+    assert!(!is_global(&app));
+    press(&mut app, &[ch(' ')]);
+    assert!(is_global(&app), "space on the Download row");
+    press(&mut app, &[key(KeyCode::Tab), ch(' ')]);
+    assert!(!is_global(&app), "and on the Upload row");
+    // Units: k and KB are thousands, KiB is 1024; both are accepted.
+    press(&mut app, &[key(KeyCode::End)]);
+    for _ in 0.."500KiB".len() {
+        press(&mut app, &[key(KeyCode::Backspace)]);
+    }
+    for c in "50KB".chars() {
+        press(&mut app, &[ch(c)]);
+    }
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(&commands(&effects)[..],
+        [Command::SetTorrentLimits { limits, .. }] if limits.upload_bps == Some(50_000)));
 }

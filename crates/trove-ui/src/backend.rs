@@ -121,6 +121,14 @@ impl<W: Write> LeanBackend<W> {
         self
     }
 
+    /// Writes bytes that are not part of a frame (an OSC 52 clipboard request) at once, after
+    /// whatever frame is pending. They must not move the cursor or change the pen.
+    pub(crate) fn passthrough(&mut self, bytes: &[u8]) -> io::Result<()> {
+        Backend::flush(self)?;
+        self.inner.write_all(bytes)?;
+        Backend::flush(&mut self.inner)
+    }
+
     /// Forgets what the terminal shows (after a resize or a clear we did not see).
     fn forget(&mut self, size: Size) {
         self.width = size.width;

@@ -12,6 +12,8 @@ use trove_proto::command::{AddOptions, Added, Command, EngineResult, TorrentSour
 use trove_proto::log::{LogFilter, LogLine};
 use trove_proto::snapshot::{InfoHash, SessionSnapshot, TorrentDetails};
 
+use crate::prefs::Prefs;
+
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A key, a paste or a resize from the terminal.
@@ -64,6 +66,10 @@ pub enum Effect {
     FetchDetails { id: InfoHash },
     /// Read the session's log with this filter and send back [`Event::LogLines`].
     ReadLog(LogFilter),
+    /// Put this text on the terminal's clipboard (OSC 52), between two frames.
+    Clipboard(String),
+    /// The preferences changed: write them to the state file, if there is one.
+    SavePrefs(Prefs),
 }
 
 /// How soon an event wants the screen redrawn.

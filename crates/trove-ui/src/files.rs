@@ -1,7 +1,7 @@
 //! The Files tab's tree: folders built from the `/`-joined paths of a torrent's files, with
 //! sizes, progress and selection summed up the tree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use trove_proto::snapshot::FileEntry;
 
@@ -30,7 +30,12 @@ pub(crate) struct TreeRow {
     pub(crate) depth: usize,
     /// The last path component, made safe to draw.
     pub(crate) name: String,
+    /// The folder's path inside the torrent (`a/b`), which names it for folding; a file's
+    /// own path.
+    pub(crate) path: String,
     pub(crate) is_dir: bool,
+    /// A folder whose rows below are hidden.
+    pub(crate) folded: bool,
     /// Positions in the files slice of every file at or under this row.
     pub(crate) files: Vec<usize>,
     pub(crate) size: u64,
@@ -67,25 +72,58 @@ pub(crate) fn tree(files: &[FileEntry]) -> Vec<TreeRow> {
         node.files.push((leaf.to_string(), pos));
     }
     let mut rows = Vec::new();
-    flatten(&root, 0, files, &mut rows);
+    flatten(&root, 0, "", files, &mut rows);
     rows
 }
 
+/// The rows left once the folders in `folded` are folded: their rows below are gone (a
+/// folded folder's row still holds every file under it, so toggling it reaches them all).
+pub(crate) fn fold(rows: Vec<TreeRow>, folded: &HashSet<String>) -> Vec<TreeRow> {
+    if folded.is_empty() {
+        return rows;
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    let mut hide_below: Option<usize> = None;
+    for mut row in rows {
+        if let Some(depth) = hide_below {
+            if row.depth > depth {
+                continue;
+            }
+            hide_below = None;
+        }
+        if row.is_dir && folded.contains(&row.path) {
+            row.folded = true;
+            hide_below = Some(row.depth);
+        }
+        out.push(row);
+    }
+    out
+}
+
 /// Appends the rows of `node`'s children and returns the file positions under it.
-fn flatten(node: &Node, depth: usize, files: &[FileEntry], rows: &mut Vec<TreeRow>) -> Vec<usize> {
+fn flatten(
+    node: &Node,
+    depth: usize,
+    prefix: &str,
+    files: &[FileEntry],
+    rows: &mut Vec<TreeRow>,
+) -> Vec<usize> {
     let mut all = Vec::new();
     for (name, child) in &node.dirs {
         let at = rows.len();
+        let path = format!("{prefix}{name}");
         rows.push(TreeRow {
             depth,
             name: format::sanitize(name),
+            path: path.clone(),
             is_dir: true,
+            folded: false,
             files: Vec::new(),
             size: 0,
             have: 0,
             selection: Selection::None,
         });
-        let under = flatten(child, depth + 1, files, rows);
+        let under = flatten(child, depth + 1, &format!("{path}/"), files, rows);
         let row = &mut rows[at];
         row.size = under.iter().map(|&i| files[i].size).sum();
         row.have = under
@@ -103,7 +141,9 @@ fn flatten(node: &Node, depth: usize, files: &[FileEntry], rows: &mut Vec<TreeRo
         rows.push(TreeRow {
             depth,
             name: format::sanitize(name),
+            path: f.path.clone(),
             is_dir: false,
+            folded: false,
             files: vec![*pos],
             size: f.size,
             have: f.have_bytes.min(f.size),
@@ -205,5 +245,27 @@ mod tests {
         assert_eq!(toggle(&mut files, &rows[0]), vec![2]);
         let rows = tree(&files);
         assert_eq!(toggle(&mut files, &rows[3]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn folding_hides_the_rows_below_and_toggling_still_reaches_them() {
+        let mut files = vec![
+            file(0, "d/a", 1, 0, true),
+            file(1, "d/e/b", 1, 0, false),
+            file(2, "c", 1, 0, true),
+        ];
+        let all = tree(&files);
+        assert_eq!(all.len(), 5, "d, e, b, a, c");
+        let folded: HashSet<String> = ["d".to_string()].into();
+        let rows = fold(tree(&files), &folded);
+        let names: Vec<_> = rows.iter().map(|r| (r.name.as_str(), r.folded)).collect();
+        assert_eq!(names, vec![("d", true), ("c", false)]);
+        // Toggling the folded folder selects every file under it, hidden ones too.
+        assert_eq!(toggle(&mut files, &rows[0]), vec![0, 1, 2]);
+        // A folded folder inside an open one hides only its own rows.
+        let folded: HashSet<String> = ["d/e".to_string()].into();
+        let rows = fold(tree(&files), &folded);
+        let names: Vec<_> = rows.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(names, vec!["d", "d/e", "d/a", "c"]);
     }
 }

@@ -115,7 +115,7 @@ pub fn snapshot() -> SessionSnapshot {
             1.0,
             885 * MIB,
             0.0,
-            350.0 * KIB as f64,
+            360.0 * KIB as f64,
             8,
             2.41,
             media,
@@ -369,6 +369,60 @@ pub fn details() -> TorrentDetails {
         magnet: format!("magnet:?xt=urn:btih:{UBUNTU}&dn=ubuntu-24.04.1-desktop-amd64"),
         summary,
     }
+}
+
+/// The fixture session with a long error on the torrent in error (evil), as a magnet added
+/// with a file index its torrent does not have gets.
+pub fn errored_snapshot() -> SessionSnapshot {
+    let mut s = snapshot();
+    s.torrents[4].error = Some(
+        "file index 5 does not exist: the torrent has 1 file (indices start at 0); choose \
+         the files again once the metadata is known"
+            .into(),
+    );
+    s
+}
+
+/// An app over [`errored_snapshot`] with the torrent in error selected and its details.
+pub fn errored_app(w: u16, h: u16) -> App {
+    let mut app = App::new(Keymap::default(), Arc::new(errored_snapshot()));
+    app.handle(Event::Input(TermEvent::Resize(w, h)));
+    for _ in 0..4 {
+        app.handle(ch('j'));
+    }
+    app.handle(Event::Details {
+        id: EVIL.into(),
+        result: Ok(Box::new(errored_details())),
+    });
+    app.handle(Event::LogLines(log_lines()));
+    app
+}
+
+/// Details of the torrent in error (evil): a magnet whose metadata never came, so no files
+/// and no pieces, with one tracker that answered and one that failed.
+pub fn errored_details() -> TorrentDetails {
+    let mut d = details();
+    d.summary = errored_snapshot().torrents[4].clone();
+    d.save_path = PathBuf::from("/srv/torrents/a/rather/deep/folder/for/payload-128M-s11");
+    d.files.clear();
+    d.pieces = PieceMap::default();
+    d.peers.clear();
+    d.trackers = vec![
+        TrackerEntry {
+            url: "http://127.0.0.1:6969/announce".into(),
+            status: "working".into(),
+            last_error: None,
+            peers_received: Some(3),
+        },
+        TrackerEntry {
+            url: "udp://tracker.example.invalid:6969/announce".into(),
+            status: "error".into(),
+            last_error: Some("connection refused".into()),
+            peers_received: None,
+        },
+    ];
+    d.magnet = format!("magnet:?xt=urn:btih:{EVIL}&dn=evil");
+    d
 }
 
 pub fn log_lines() -> Vec<LogLine> {

@@ -129,6 +129,59 @@ pub(crate) fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// The OSC 52 request that puts `text` on the terminal's clipboard ("c"), ended by ST.
+pub(crate) fn osc52(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    format!("\x1b]52;c;{encoded}\x1b\\").into_bytes()
+}
+
+/// `1 torrent`, `2 torrents`: the count and the noun, singular for one.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `text` cut into pieces of at most `width` columns, at spaces where it can (a word longer
+/// than a line is cut inside). Never empty: an empty text is one empty line.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut line_w = 0;
+    for word in text.split(' ') {
+        let word_w = self::width(word);
+        let sep = usize::from(!line.is_empty());
+        if line_w + sep + word_w <= width {
+            if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            line_w += sep + word_w;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            line_w = 0;
+        }
+        // A word wider than a line: cut it by graphemes.
+        for g in word.graphemes(true) {
+            let gw = self::width(g);
+            if line_w + gw > width && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                line_w = 0;
+            }
+            line.push_str(g);
+            line_w += gw;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 /// Display width in terminal columns.
 pub(crate) fn width(text: &str) -> usize {
     text.width()
@@ -224,6 +277,21 @@ pub(crate) fn parse_peers(text: &str) -> Result<Option<u32>, String> {
     }
 }
 
+/// A rate limit as typed units mean it: `1.95 KiB/s` for a binary amount, `50 kB/s (48.8
+/// KiB/s)` for a decimal one, so `50k` does not seem to turn into 48.8.
+pub(crate) fn rate_both(bps: u64) -> String {
+    let binary = format!("{}/s", bytes(bps));
+    if bps < 1000 || bps.is_multiple_of(1024) {
+        return binary;
+    }
+    let (unit, div) = [("GB", 1e9), ("MB", 1e6), ("kB", 1e3)]
+        .into_iter()
+        .find(|(_, d)| bps as f64 >= *d)
+        .unwrap_or(("kB", 1e3));
+    let value = (bps as f64 / div * 1000.0).round() / 1000.0;
+    format!("{value} {unit}/s ({binary})")
+}
+
 /// How a limit reads back in an input field: empty when unlimited.
 pub(crate) fn rate_input(bps: Option<u64>) -> String {
     match bps {
@@ -304,6 +372,34 @@ mod tests {
     }
 
     #[test]
+    fn wrap_at_spaces_and_inside_long_words() {
+        assert_eq!(wrap("", 10), vec![""]);
+        assert_eq!(
+            wrap("file index 5 does not exist", 12),
+            vec!["file index 5", "does not", "exist"]
+        );
+        assert_eq!(
+            wrap("/srv/torrents/payload", 8),
+            vec!["/srv/tor", "rents/pa", "yload"]
+        );
+        assert_eq!(
+            wrap("日本語のファイル", 5),
+            vec!["日本", "語の", "ファ", "イル"]
+        );
+        for line in wrap("a bb ccc dddd eeeee ffffff", 4) {
+            assert!(width(&line) <= 4, "{line}");
+        }
+    }
+
+    #[test]
+    fn counts_and_clipboard() {
+        assert_eq!(count(1, "torrent"), "1 torrent");
+        assert_eq!(count(0, "peer"), "0 peers");
+        assert_eq!(count(3, "file"), "3 files");
+        assert_eq!(osc52("hi"), b"\x1b]52;c;aGk=\x1b\\".to_vec());
+    }
+
+    #[test]
     fn rate_parser() {
         assert_eq!(parse_rate("500KiB"), Ok(Some(500 * 1024)));
         assert_eq!(parse_rate("2MiB"), Ok(Some(2 * 1024 * 1024)));
@@ -322,6 +418,12 @@ mod tests {
         assert_eq!(rate_input(Some(2 * 1024 * 1024)), "2MiB");
         assert_eq!(rate_input(Some(500 * 1024)), "500KiB");
         assert_eq!(rate_input(None), "");
+        assert_eq!(rate_both(50_000), "50 kB/s (48.8 KiB/s)");
+        assert_eq!(rate_both(1_500_000), "1.5 MB/s (1.43 MiB/s)");
+        assert_eq!(rate_both(500 * 1024), "500 KiB/s");
+        assert_eq!(parse_rate("50KB"), Ok(Some(50_000)));
+        assert_eq!(parse_rate("50KiB"), Ok(Some(51_200)));
+        assert_eq!(parse_rate("50kb"), Ok(Some(50_000)));
         // What the field shows parses back to the same limit.
         for v in [1, 1000, 1024, 5 * 1024 * 1024, 123_456] {
             assert_eq!(parse_rate(&rate_input(Some(v))), Ok(Some(v)));

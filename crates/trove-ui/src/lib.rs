@@ -21,6 +21,7 @@ mod format;
 mod input;
 mod keymap;
 mod layout;
+mod prefs;
 mod scroll;
 mod spans;
 mod steady;
@@ -51,6 +52,7 @@ pub use app::App;
 pub use draw::draw;
 pub use event::{Effect, Event, Outcome, Redraw};
 pub use keymap::Keymap;
+pub use prefs::Prefs;
 pub use theme::{Theme, load_theme};
 pub use torrents::SortKey;
 
@@ -64,6 +66,9 @@ pub struct UiOptions {
     pub keymap: Option<PathBuf>,
     /// `NO_COLOR`: use the mono theme whatever `theme` says.
     pub no_color: bool,
+    /// Where the dashboard keeps its preferences (sort order, log level) between runs;
+    /// `None` keeps them for this run only.
+    pub state_file: Option<PathBuf>,
 }
 
 /// Runs the dashboard until `q` or a signal (SIGHUP, SIGTERM, SIGINT), then gives the
@@ -79,14 +84,20 @@ pub async fn run(session: Client, opts: UiOptions) -> anyhow::Result<()> {
     let mut terminal = terminal::TerminalGuard::enter().context("cannot set up the terminal")?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let tasks = spawn_sources(&session, &tx, refresh);
+    let prefs = opts.state_file.as_deref().map(Prefs::load);
     let mut runner = Runner {
         session,
         tx,
         details: Latest::default(),
         log: Latest::default(),
+        state_file: opts.state_file,
+        to_copy: None,
     };
 
     let mut app = App::new(keymap, runner.session.snapshot());
+    if let Some(prefs) = prefs {
+        app.use_prefs(&prefs);
+    }
     let size = terminal.size()?;
     let mut queue: VecDeque<Event> = VecDeque::new();
     queue.push_back(Event::Input(crossterm::event::Event::Resize(
@@ -115,6 +126,13 @@ pub async fn run(session: Client, opts: UiOptions) -> anyhow::Result<()> {
         }
         if app.should_quit() {
             break Ok(());
+        }
+        if let Some(text) = runner.to_copy.take() {
+            // Between two frames, so the escape sequence never lands inside one. A terminal
+            // that does not know OSC 52 ignores it; the status line shows the text anyway.
+            if let Err(e) = terminal.copy(&text) {
+                break Err(anyhow::Error::new(e).context("cannot write to the terminal"));
+            }
         }
         let now = Instant::now();
         if pending == Redraw::Now || (pending == Redraw::Soon && now >= last_draw + refresh) {
@@ -185,6 +203,9 @@ struct Runner {
     tx: mpsc::UnboundedSender<Event>,
     details: Latest<String>,
     log: Latest<LogFilter>,
+    state_file: Option<PathBuf>,
+    /// Text for the terminal's clipboard, written by the loop before the next frame.
+    to_copy: Option<String>,
 }
 
 impl Runner {
@@ -220,6 +241,15 @@ impl Runner {
             Effect::ReadLog(filter) => {
                 if let Some(filter) = self.log.ask(filter) {
                     self.read_log(filter);
+                }
+            }
+            Effect::Clipboard(text) => self.to_copy = Some(text),
+            Effect::SavePrefs(prefs) => {
+                // A preference that cannot be saved is only lost at the next start: the
+                // screen has nowhere better to say so than its status line, and the sort
+                // order is not worth interrupting anyone for.
+                if let Some(path) = &self.state_file {
+                    let _ = prefs.save(path);
                 }
             }
         }

@@ -87,7 +87,7 @@ fn log_shown() {
 
 #[test]
 fn log_full_screen() {
-    snap("log_full", BOTH, &[ch('L'), ch('L'), ch('v')]);
+    snap("log_full", BOTH, &[ch('z'), ch('v')]);
 }
 
 #[test]
@@ -197,6 +197,139 @@ fn error_in_status_line() {
     );
 }
 
+/// Like [`snap`], over the torrent in error (see [`fixtures::errored_app`]).
+fn snap_errored(name: &str, sizes: &[(u16, u16)], events: &[Event]) {
+    let theme = Theme::default();
+    for &(w, h) in sizes {
+        let mut app = fixtures::errored_app(w, h);
+        for e in events {
+            app.handle(e.clone());
+        }
+        let terminal = render(&app, &theme, w, h);
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), masked(&terminal));
+        });
+    }
+}
+
+#[test]
+fn errored_torrent_overview_wraps_the_error_and_says_what_to_do() {
+    snap_errored("errored_overview", BOTH, &[]);
+    // Whole: every word of the error and the path is on screen, next to the graph.
+    let app = fixtures::errored_app(160, 48);
+    let text = render(&app, &Theme::default(), 160, 48)
+        .backend()
+        .to_string();
+    for word in [
+        "indices",
+        "known",
+        "payload-128M-s11",
+        "(root main)",
+        "retry",
+        "re-check",
+    ] {
+        assert!(text.contains(word), "{word} missing in\n{text}");
+    }
+}
+
+#[test]
+fn errored_torrent_files_and_pieces_say_why_they_are_empty() {
+    snap_errored("errored_files", BOTH, &[ch('2')]);
+    snap_errored("errored_pieces", BOTH, &[ch('4')]);
+    for tab in ['2', '4'] {
+        let mut app = fixtures::errored_app(80, 24);
+        app.handle(ch(tab));
+        let text = render(&app, &Theme::default(), 80, 24)
+            .backend()
+            .to_string();
+        assert!(!text.contains("waiting for the metadata"), "{text}");
+        assert!(text.contains("torrent is in error"), "{text}");
+    }
+}
+
+#[test]
+fn trackers_show_status_peers_and_last_error() {
+    snap_errored("errored_trackers", BOTH, &[ch('5')]);
+    let mut app = fixtures::errored_app(160, 48);
+    app.handle(ch('5'));
+    let text = render(&app, &Theme::default(), 160, 48)
+        .backend()
+        .to_string();
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(text.contains("Last error"), "{text}");
+    assert!(!text.contains("No trackers"), "{text}");
+    // With none, and only then, the tab says so, without claiming DHT is on.
+    let mut details = fixtures::errored_details();
+    details.trackers.clear();
+    app.handle(Event::Details {
+        id: fixtures::EVIL.into(),
+        result: Ok(Box::new(details)),
+    });
+    let text = render(&app, &Theme::default(), 160, 48)
+        .backend()
+        .to_string();
+    assert!(text.contains("No trackers for this torrent"), "{text}");
+}
+
+#[test]
+fn a_long_status_message_is_shown_whole() {
+    let long = format!(
+        "Copied: magnet:?xt=urn:btih:{}&dn=ubuntu-24.04.1-desktop-amd64&tr=https%3A%2F%2Ftorrent.ubuntu.com%2Fannounce&tr=https%3A%2F%2Fipv6.torrent.ubuntu.com%2Fannounce",
+        fixtures::UBUNTU
+    );
+    let mut d = fixtures::details();
+    d.magnet = long.trim_start_matches("Copied: ").to_string();
+    snap(
+        "status_long",
+        BOTH,
+        &[
+            Event::Details {
+                id: fixtures::UBUNTU.into(),
+                result: Ok(Box::new(d)),
+            },
+            ch('y'),
+        ],
+    );
+    let mut app = fixtures::app(80, 24);
+    app.handle(Event::Details {
+        id: fixtures::UBUNTU.into(),
+        result: Ok(Box::new({
+            let mut d = fixtures::details();
+            d.magnet = long.trim_start_matches("Copied: ").to_string();
+            d
+        })),
+    });
+    app.handle(ch('y'));
+    let text = render(&app, &Theme::default(), 80, 24)
+        .backend()
+        .to_string();
+    let rows: Vec<&str> = text.lines().collect();
+    let tail: String = rows[rows.len() - 4..]
+        .iter()
+        .map(|r| r.trim_matches('"').trim_end())
+        .collect();
+    assert!(
+        tail.contains("ipv6.torrent.ubuntu.com%2Fannounce"),
+        "{text}"
+    );
+}
+
+#[test]
+fn full_screen_log_wraps_long_lines() {
+    let mut app = fixtures::app(80, 24);
+    let mut lines = fixtures::log_lines();
+    let mut long = lines[lines.len() - 1].clone();
+    long.seq += 1;
+    long.message = "a long message that goes on and on past the right edge of an 80 column terminal and ends with THE-END".into();
+    lines.push(long);
+    app.handle(ch('z'));
+    app.handle(Event::LogLines(lines));
+    let text = render(&app, &Theme::default(), 80, 24)
+        .backend()
+        .to_string();
+    assert!(text.contains("THE-END"), "{text}");
+}
+
 #[test]
 fn empty_session() {
     let theme = Theme::default();
@@ -248,7 +381,7 @@ fn key_colours_are_applied() {
     let (_, y) = find(buf, "2.10 MiB").unwrap();
     let (x, _) = find(buf, "2.10 MiB").unwrap();
     assert_eq!(buf[(x, y)].fg, theme.download.fg.unwrap());
-    let (x, y) = find(buf, "350 KiB").unwrap();
+    let (x, y) = find(buf, "360 KiB").unwrap();
     assert_eq!(buf[(x, y)].fg, theme.upload.fg.unwrap());
 
     // The torrent in error: its name and state in the error colours.
@@ -335,7 +468,7 @@ fn screens() -> Vec<Vec<Event>> {
         vec![ch('4')],
         vec![ch('5')],
         vec![ch('L')],
-        vec![ch('L'), ch('L')],
+        vec![ch('z')],
         vec![ch('R')],
         vec![ch('?')],
         vec![

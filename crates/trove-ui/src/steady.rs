@@ -7,11 +7,17 @@
 //! has to carry. So a shown rate stays until the measured one moves more than
 //! [`STEADY_BAND`] away from it, or stops, or starts; the time left shown is worked out from
 //! the rate shown.
+//!
+//! The header's session rate is the sum of the rates the rows show, so the two always agree
+//! (the engine's own session total is measured over another window and lags the rows while
+//! a transfer starts). A peer's rate in the Peers tab is steadied the same way, and a peer
+//! that sends in bursts keeps its last rate for a few idle readings instead of flipping
+//! between a rate and `-` every second.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use trove_proto::snapshot::{self, InfoHash, SessionSnapshot, TorrentSummary};
+use trove_proto::snapshot::{self, InfoHash, PeerEntry, SessionSnapshot, TorrentSummary};
 
 /// How far, relative to the shown rate, the measured rate may move before the shown one
 /// follows it.
@@ -63,8 +69,8 @@ impl SteadyRates {
             shown.insert(t.info_hash.clone(), (t.download_rate, t.upload_rate));
         }
         self.torrents = shown;
-        snapshot.download_rate = steady(self.session.0, snapshot.download_rate);
-        snapshot.upload_rate = steady(self.session.1, snapshot.upload_rate);
+        snapshot.download_rate = snapshot.torrents.iter().map(|t| t.download_rate).sum();
+        snapshot.upload_rate = snapshot.torrents.iter().map(|t| t.upload_rate).sum();
         self.session = (snapshot.download_rate, snapshot.upload_rate);
     }
 
@@ -78,6 +84,54 @@ impl SteadyRates {
                 self.torrents.get(&t.info_hash) == Some(&(t.download_rate, t.upload_rate))
                     && (t.eta.is_none() || t.eta == shown_eta(t))
             })
+    }
+}
+
+/// Idle readings a connected peer's last rate survives: peers send in bursts, and a
+/// one-second window often catches none.
+const PEER_HOLD: u8 = 3;
+
+/// A peer's rate as shown, and how many idle readings in a row it has outlived.
+#[derive(Debug, Default, Clone, Copy)]
+struct PeerShown {
+    rate: f64,
+    idle: u8,
+}
+
+impl PeerShown {
+    fn next(self, measured: f64) -> PeerShown {
+        let idle = measured.is_nan() || measured < IDLE;
+        if idle && self.rate >= IDLE && self.idle < PEER_HOLD {
+            return PeerShown {
+                rate: self.rate,
+                idle: self.idle + 1,
+            };
+        }
+        PeerShown {
+            rate: steady(self.rate, measured),
+            idle: 0,
+        }
+    }
+}
+
+/// The peer rates last shown for the selected torrent, by address.
+#[derive(Debug, Default)]
+pub(crate) struct SteadyPeers {
+    peers: HashMap<String, (PeerShown, PeerShown)>,
+}
+
+impl SteadyPeers {
+    /// Replaces the measured rates with the rates to show; peers gone are forgotten.
+    pub(crate) fn apply(&mut self, peers: &mut [PeerEntry]) {
+        let mut shown = HashMap::with_capacity(peers.len());
+        for p in peers {
+            let (down, up) = self.peers.get(&p.addr).copied().unwrap_or_default();
+            let (down, up) = (down.next(p.download_rate), up.next(p.upload_rate));
+            p.download_rate = down.rate;
+            p.upload_rate = up.rate;
+            shown.insert(p.addr.clone(), (down, up));
+        }
+        self.peers = shown;
     }
 }
 
@@ -134,7 +188,8 @@ mod tests {
             "inside the band"
         );
         assert_eq!(second.torrents[1].download_rate, 60.0 * KIB, "20% away");
-        assert_eq!(second.download_rate, 150.0 * KIB);
+        // The header shows the sum of the rows shown, whatever the engine's total says.
+        assert_eq!(second.download_rate, 160.0 * KIB);
         assert!(rates.would_keep(&second), "what was just shown is kept");
 
         // Removed and added back: it starts from its measured rate, not the old shown one.
@@ -182,5 +237,50 @@ mod tests {
         t.eta = None;
         rates.apply(&mut snap);
         assert_eq!(snap.torrents[0].eta, None);
+    }
+
+    #[test]
+    fn the_header_is_the_sum_of_the_rows_even_while_the_engine_total_lags() {
+        let mut rates = SteadyRates::default();
+        let mut snap = fixtures::snapshot();
+        snap.torrents.truncate(2);
+        snap.torrents[0].download_rate = 1.5 * KIB * KIB;
+        snap.torrents[1].download_rate = 512.0 * KIB;
+        snap.torrents[0].upload_rate = 0.0;
+        snap.torrents[1].upload_rate = 100.0 * KIB;
+        // At start the engine's session window still averages in the idle seconds.
+        snap.download_rate = 506.0 * KIB;
+        snap.upload_rate = 30.0 * KIB;
+        rates.apply(&mut snap);
+        assert_eq!(snap.download_rate, 2.0 * KIB * KIB);
+        assert_eq!(snap.upload_rate, 100.0 * KIB);
+        assert!(rates.would_keep(&snap));
+    }
+
+    #[test]
+    fn a_bursty_peer_keeps_its_rate_for_a_few_idle_readings() {
+        let peer = |rate: f64| PeerEntry {
+            addr: "192.0.2.1:6881".into(),
+            client: None,
+            download_rate: rate,
+            upload_rate: 0.0,
+            downloaded: 0,
+            uploaded: 0,
+            state: "live".into(),
+        };
+        let mut steady = SteadyPeers::default();
+        let mut shown = Vec::new();
+        for measured in [816.0, 0.0, 830.0, 0.0, 0.0, 0.0, 0.0] {
+            let mut peers = vec![peer(measured * KIB)];
+            steady.apply(&mut peers);
+            shown.push(peers[0].download_rate / KIB);
+        }
+        assert_eq!(shown, vec![816.0, 816.0, 816.0, 816.0, 816.0, 816.0, 0.0]);
+        // A peer that left and came back starts from its measured rate.
+        let mut gone: Vec<PeerEntry> = Vec::new();
+        steady.apply(&mut gone);
+        let mut back = vec![peer(0.0)];
+        steady.apply(&mut back);
+        assert_eq!(back[0].download_rate, 0.0);
     }
 }

@@ -57,6 +57,14 @@ impl TerminalGuard {
         self.terminal.size()
     }
 
+    /// Puts `text` on the terminal's clipboard with OSC 52, written on its own between
+    /// frames (most terminals honour it, over SSH too).
+    pub(crate) fn copy(&mut self, text: &str) -> io::Result<()> {
+        self.terminal
+            .backend_mut()
+            .passthrough(&crate::format::osc52(text))
+    }
+
     /// Draws one frame; only the cells that changed go to the terminal, in one write.
     pub(crate) fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
         self.terminal.draw(render).map(|_| ())

@@ -107,7 +107,8 @@ impl TableView {
         let (a, b) = (&torrents[a], &torrents[b]);
         let primary = match self.sort {
             SortKey::Added => a.added_at.cmp(&b.added_at),
-            SortKey::Name => names[ia].cmp(&names[ib]),
+            // Natural order: "part 2" before "part 10", "32M" before "128M".
+            SortKey::Name => natord::compare(&names[ia], &names[ib]),
             SortKey::Size => a.size.cmp(&b.size),
             SortKey::Progress => a.progress.total_cmp(&b.progress),
             SortKey::State => a.state.cmp(&b.state),

@@ -121,9 +121,15 @@ impl LimitsDialog {
     }
 
     /// Typing edits the focused field; the keymap's dialog keys move between fields, switch
-    /// between the torrent and the session (so do Left and Right on that row), apply or
-    /// cancel.
+    /// between the torrent and the session (from any row: no field needs a space; Left and
+    /// Right too on the "For" row), apply or cancel.
     pub(super) fn handle_key(&mut self, key: &KeyEvent, keymap: &Keymap) -> DialogOutcome {
+        let field_char =
+            matches!(key.code, KeyCode::Char(c) if c.is_alphanumeric() || c == '.' || c == '/');
+        if !field_char && keymap.lookup(&[Context::Dialog], key) == Some(Action::Toggle) {
+            self.toggle_scope();
+            return DialogOutcome::Stay;
+        }
         if let Some(field) = self.field_mut()
             && (is_typing(key) || is_editing(key))
         {
@@ -155,7 +161,6 @@ impl LimitsDialog {
             Some(Action::Cancel) => return DialogOutcome::Close,
             Some(Action::NextField) | Some(Action::Down) => self.next_field(true),
             Some(Action::PrevField) | Some(Action::Up) => self.next_field(false),
-            Some(Action::Toggle) if self.focus == LimitsField::Scope => self.toggle_scope(),
             _ if self.focus == LimitsField::Scope
                 && matches!(key.code, KeyCode::Left | KeyCode::Right) =>
             {
@@ -197,14 +202,15 @@ impl LimitsDialog {
             }
             None => scope.push(Span::raw("all torrents (no torrent selected)")),
         }
-        let unlimited = if self.is_global || self.torrent.is_none() {
-            "no limit"
-        } else {
+        let for_torrent = !self.is_global && self.torrent.is_some();
+        let unlimited = if for_torrent {
             "the session's"
+        } else {
+            "no limit"
         };
         let rate_meaning = |input: &TextInput| match format::parse_rate(input.text()) {
             Ok(None) => Span::styled(unlimited, theme.dim),
-            Ok(Some(b)) => Span::styled(format!("= {}/s", format::bytes(b)), theme.dim),
+            Ok(Some(b)) => Span::styled(format!("= {}", format::rate_both(b)), theme.dim),
             Err(_) => Span::styled("not a rate", theme.error),
         };
         let peers_meaning = match format::parse_peers(self.peers.text()) {
@@ -235,16 +241,18 @@ impl LimitsDialog {
             },
             Item::Gap,
             Item::Note(Line::styled(
-                "Rates like 500KiB, 2MiB or 1.5MB; empty or 0: no limit.",
+                "k or KB = 1000 bytes, KiB = 1024 (M/MB and MiB alike).",
+                theme.dim,
+            )),
+            Item::Note(Line::styled(
+                if for_torrent {
+                    "Empty or 0: no limit of its own; the session's limits apply."
+                } else {
+                    "Empty or 0: no limit."
+                },
                 theme.dim,
             )),
         ];
-        if !self.is_global && self.torrent.is_some() {
-            items.push(Item::Note(Line::styled(
-                "A torrent without its own limit follows the session's.",
-                theme.dim,
-            )));
-        }
         if let Some(e) = &self.error {
             items.push(Item::Line(Line::styled(
                 format::truncate(e, width),

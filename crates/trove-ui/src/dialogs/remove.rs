@@ -114,7 +114,7 @@ impl RemoveDialog {
         let hints = hint_spans(
             &[
                 (yes, if self.delete_data { "delete" } else { "remove" }),
-                (no, "keep"),
+                (no, "cancel"),
             ],
             theme,
         );

@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, TableState};
 
 use super::{format, message, progress_bar};
-use crate::action::DetailTab;
+use crate::action::{Action, DetailTab};
 use crate::app::App;
+use crate::keymap::Context;
 use crate::layout::Pane;
 use crate::theme::Theme;
 use trove_proto::snapshot::{Limits, TorrentDetails, TorrentSummary};
@@ -79,6 +80,59 @@ fn kv<'a>(key: &'a str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
+/// `key` and `text` wrapped to `width` columns, the lines after the first indented under
+/// the value, so a long error or path can be read whole.
+fn kv_wrapped(
+    key: &str,
+    text: &str,
+    style: Style,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let value_w = width.saturating_sub(KEY_W).max(8);
+    format::wrap(text, value_w)
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let head = if i == 0 {
+                format!("{key:<KEY_W$}")
+            } else {
+                " ".repeat(KEY_W)
+            };
+            Line::from(vec![
+                Span::styled(head, theme.dim),
+                Span::styled(piece, style),
+            ])
+        })
+        .collect()
+}
+
+/// Width of the key column of the Overview.
+const KEY_W: usize = 10;
+
+/// A key of the dashboard as the help shows it, or `?` when the user unbound it.
+fn manager_key(app: &App, action: Action) -> String {
+    app.keymap
+        .key_for(Context::Manager, action)
+        .map_or_else(|| "?".to_string(), |k| k.to_string())
+}
+
+/// What a user can do about a torrent in error, with the keys that do it.
+fn error_remedies(app: &App) -> String {
+    format!(
+        "{} retry · {} re-check the data · {} remove · {} Files: change the selection",
+        manager_key(app, Action::PauseResume),
+        manager_key(app, Action::Recheck),
+        manager_key(app, Action::Remove),
+        manager_key(app, Action::Tab(DetailTab::Files)),
+    )
+}
+
+/// A peer limit for people: `∞` is no limit at all.
+pub(crate) fn peer_limit(limit: Option<u32>) -> String {
+    limit.map_or("∞".to_string(), |l| l.to_string())
+}
+
 fn limits_text(own: Limits) -> String {
     let rate = |v: Option<u64>| v.map_or("session".to_string(), |b| format::limit(Some(b)));
     let peers = own.peers.map_or("session".to_string(), |p| p.to_string());
@@ -97,6 +151,13 @@ fn overview(
     d: Option<&TorrentDetails>,
     theme: &Theme,
 ) {
+    // The graph goes beside the text when wide, below it when tall, nowhere when small.
+    let wide = area.width >= 100 && area.height >= 5;
+    let text_w = if wide {
+        (area.width / 2).max(50)
+    } else {
+        area.width
+    };
     let mut lines = vec![kv(
         "Name",
         vec![Span::styled(format::sanitize(&t.name), theme.text)],
@@ -114,11 +175,23 @@ fn overview(
     }
     lines.push(kv("State", state, theme));
     if let Some(e) = &t.error {
-        lines.push(kv(
+        let w = text_w as usize;
+        lines.extend(kv_wrapped(
             "Error",
-            vec![Span::styled(format::sanitize(e), theme.error)],
+            &format::sanitize(e),
+            theme.error,
+            w,
             theme,
         ));
+        if t.state == trove_proto::snapshot::TorrentState::Error {
+            lines.extend(kv_wrapped(
+                "What now",
+                &error_remedies(app),
+                theme.text,
+                w,
+                theme,
+            ));
+        }
     }
     lines.push(kv(
         "Rates",
@@ -130,9 +203,9 @@ fn overview(
             Span::raw("  "),
             Span::styled(format!("↑ {}", format::rate(t.upload_rate)), theme.upload),
             Span::raw(format!(
-                "  · peers {}/{}",
+                "  · peers {} of {} allowed",
                 t.peers_connected,
-                t.peer_limit.map_or("∞".to_string(), |l| l.to_string())
+                peer_limit(t.peer_limit)
             )),
         ],
         theme,
@@ -153,15 +226,12 @@ fn overview(
         || "…".to_string(),
         |d| format::sanitize(&d.save_path.display().to_string()),
     );
-    lines.push(kv(
+    let saved = format!("{path} (root {})", format::sanitize(&t.root_label));
+    lines.extend(kv_wrapped(
         "Saved in",
-        vec![
-            Span::raw(path),
-            Span::styled(
-                format!(" (root {})", format::sanitize(&t.root_label)),
-                theme.dim,
-            ),
-        ],
+        &saved,
+        Style::default(),
+        text_w as usize,
         theme,
     ));
     if let Some(d) = d
@@ -207,9 +277,7 @@ fn overview(
     ));
     lines.push(kv("Limits", vec![Span::raw(limits_text(t.limits))], theme));
 
-    // The graph goes beside the text when wide, below it when tall, nowhere when small.
-    let (text_area, graph_area) = if area.width >= 100 && area.height >= 5 {
-        let text_w = (area.width / 2).max(50);
+    let (text_area, graph_area) = if wide {
         (
             Rect {
                 width: text_w,
@@ -384,14 +452,9 @@ fn files(
     focused: bool,
     theme: &Theme,
 ) {
-    let rows = crate::files::tree(&d.files);
+    let rows = app.file_rows();
     if rows.is_empty() {
-        message(
-            frame,
-            area,
-            "No files known yet (waiting for the metadata)",
-            theme.dim,
-        );
+        no_metadata(frame, area, "files", d, theme);
         return;
     }
     let selected: Vec<_> = d.files.iter().filter(|f| f.selected).collect();
@@ -403,10 +466,16 @@ fn files(
             crate::action::Action::ToggleFile,
         )
         .map_or_else(String::new, |k| format!(" · {k}: download/skip"));
+    let fold_key = app
+        .keymap
+        .key_for(crate::keymap::Context::Files, Action::Fold)
+        .filter(|_| rows.iter().any(|r| r.is_dir))
+        .map_or_else(String::new, |k| format!(" · {k}: fold"));
+    let toggle_key = format!("{toggle_key}{fold_key}");
     let summary = Line::from(vec![Span::styled(
         format!(
-            "{} files · {} selected ({}){}",
-            d.files.len(),
+            "{} · {} selected ({}){}",
+            format::count(d.files.len(), "file"),
             selected.len(),
             format::bytes(sel_bytes),
             if focused {
@@ -435,7 +504,7 @@ fn files(
     let table_rows = rows.iter().skip(top).take(visible).map(|r| {
         let indent = "  ".repeat(r.depth.min(8));
         let (mark, style) = if r.is_dir {
-            ("▾ ", theme.title)
+            (if r.folded { "▸ " } else { "▾ " }, theme.title)
         } else {
             ("", theme.text)
         };
@@ -546,12 +615,7 @@ fn peers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &T
 fn pieces(frame: &mut Frame, area: Rect, d: &TorrentDetails, theme: &Theme) {
     let count = d.pieces.count as usize;
     if count == 0 {
-        message(
-            frame,
-            area,
-            "No pieces known yet (waiting for the metadata)",
-            theme.dim,
-        );
+        no_metadata(frame, area, "pieces", d, theme);
         return;
     }
     let have = (0..d.pieces.count).filter(|&i| d.pieces.has(i)).count();
@@ -603,12 +667,40 @@ fn pieces(frame: &mut Frame, area: Rect, d: &TorrentDetails, theme: &Theme) {
     }
 }
 
-fn trackers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &Theme) {
-    if d.trackers.is_empty() {
+/// Files and Pieces before the metadata is known: waiting for it, or, for a torrent in
+/// error, nothing waits and the error says why.
+fn no_metadata(frame: &mut Frame, area: Rect, what: &str, d: &TorrentDetails, theme: &Theme) {
+    let t = &d.summary;
+    if t.state == trove_proto::snapshot::TorrentState::Error {
+        let why = t
+            .error
+            .as_deref()
+            .map_or_else(|| "no reason given".to_string(), format::sanitize);
+        let lines: Vec<Line> = format::wrap(
+            &format!("No {what} shown: the torrent is in error ({why})."),
+            area.width as usize,
+        )
+        .into_iter()
+        .map(|l| Line::styled(l, theme.error))
+        .collect();
+        frame.render_widget(Paragraph::new(lines), area);
+    } else {
         message(
             frame,
             area,
-            "No trackers: peers come from DHT and peer exchange",
+            &format!("No {what} known yet (waiting for the metadata)"),
+            theme.dim,
+        );
+    }
+}
+
+fn trackers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme: &Theme) {
+    if d.trackers.is_empty() {
+        // The dashboard cannot know whether DHT or peer exchange are on: say only what is.
+        message(
+            frame,
+            area,
+            "No trackers for this torrent: peers can only come from DHT, peer exchange or peers given when it was added",
             theme.dim,
         );
         return;
@@ -617,7 +709,15 @@ fn trackers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme:
     let scroll = app
         .detail_scroll
         .min(d.trackers.len().saturating_sub(visible));
+    // The last error gets a column only when a tracker has one, and room to be read.
+    let any_error = d.trackers.iter().any(|t| t.last_error.is_some());
     let status_w = (area.width / 3).clamp(6, 40);
+    let peers_w = 6u16;
+    let error_w = if any_error {
+        (area.width / 3).clamp(10, 60)
+    } else {
+        0
+    };
     let rows = d.trackers.iter().skip(scroll).take(visible).map(|t| {
         let lower = t.status.to_lowercase();
         let style = if lower.contains("error") || lower.contains("fail") {
@@ -625,16 +725,39 @@ fn trackers(frame: &mut Frame, area: Rect, app: &App, d: &TorrentDetails, theme:
         } else {
             theme.text
         };
-        Row::new(vec![
+        let peers = t.peers_received.map_or("-".to_string(), |n| n.to_string());
+        let mut cells = vec![
             Cell::from(format::sanitize(&t.url)),
             Cell::from(Span::styled(format::sanitize(&t.status), style)),
-        ])
+            Cell::from(Line::from(peers).right_aligned()),
+        ];
+        if any_error {
+            cells.push(Cell::from(Span::styled(
+                t.last_error
+                    .as_deref()
+                    .map_or_else(String::new, format::sanitize),
+                theme.error,
+            )));
+        }
+        Row::new(cells)
     });
-    let header = Row::new(vec!["URL", "Status"]).style(theme.table_header);
+    let mut head = vec![
+        Cell::from("URL"),
+        Cell::from("Status"),
+        Cell::from(Line::from("Peers").right_aligned()),
+    ];
+    let mut widths = vec![
+        Constraint::Min(10),
+        Constraint::Length(status_w),
+        Constraint::Length(peers_w),
+    ];
+    if any_error {
+        head.push(Cell::from("Last error"));
+        widths.push(Constraint::Length(error_w));
+    }
+    let header = Row::new(head).style(theme.table_header);
     frame.render_widget(
-        Table::new(rows, [Constraint::Min(10), Constraint::Length(status_w)])
-            .header(header)
-            .column_spacing(1),
+        Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
 }

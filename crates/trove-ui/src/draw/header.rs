@@ -18,7 +18,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
     let peers = match s.limits.peers {
         Some(max) => format!("{}/{max} peers", s.peers_connected),
-        None => format!("{} peers", s.peers_connected),
+        None => format::count(s.peers_connected as usize, "peer"),
     };
     let first = vec![
         vec![
@@ -42,7 +42,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ],
         vec![Span::styled(peers, theme.header)],
         vec![Span::styled(
-            format!("{} torrents", s.torrents.len()),
+            format::count(s.torrents.len(), "torrent"),
             theme.header,
         )],
     ];

@@ -43,9 +43,31 @@ fn lines(app: &App, theme: &Theme, width: usize, contexts: &[Context]) -> Vec<Li
                 Span::styled(format::truncate(&desc, desc_w), theme.text),
             ]));
         }
+        if *ctx == Context::Manager {
+            out.push(Line::raw(""));
+            out.push(Line::from(Span::styled("Reading the table", theme.title)));
+            for (what, means) in LEGEND {
+                out.push(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(format::fit(what, 8), theme.key),
+                    Span::raw("  "),
+                    Span::styled(
+                        format::truncate(means, width.saturating_sub(12)),
+                        theme.text,
+                    ),
+                ]));
+            }
+        }
     }
     out
 }
+
+/// What the terse marks of the table and the header mean.
+const LEGEND: [(&str, &str); 3] = [
+    ("Peers", "connected/limit, as 12/80; ∞: no limit"),
+    ("main*", "in the header: * marks the default root"),
+    ("-", "idle: no rate, or no time left to tell"),
+];
 
 /// Column width of one help column.
 const COLUMN: u16 = 60;

@@ -38,7 +38,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let width = inner.width as usize;
-    let mut lines: Vec<Line> = Vec::new();
+    // The header's free-space line is terse ("main* 1.2 TiB", "usb ⚠", "usb ?"): its marks
+    // are explained here, where the roots are.
+    let mut lines: Vec<Line> = vec![
+        Line::from(Span::styled(
+            "* default root (new torrents go there) · ⚠ not usable · ? free space unknown",
+            theme.dim,
+        )),
+        Line::raw(""),
+    ];
     for r in &s.roots {
         let mut head = vec![Span::styled(format::sanitize(&r.label), theme.title)];
         if r.is_default {
@@ -87,7 +95,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         } else {
             let total: u64 = torrents.iter().map(|t| t.size).sum();
             lines.push(Line::from(Span::styled(
-                format!("  {} torrents, {}", torrents.len(), format::bytes(total)),
+                format!(
+                    "  {}, {}",
+                    format::count(torrents.len(), "torrent"),
+                    format::bytes(total)
+                ),
                 theme.dim,
             )));
             for t in torrents {

@@ -1,18 +1,47 @@
 //! The bottom line: the filter prompt (drawn by the prompt), a lost session, the last
 //! message, or the key hints.
+//!
+//! A message too long for the line (a path, an engine error, a magnet link) is wrapped and
+//! grows upwards over the bottom of the panes, up to a third of the screen, so it can be
+//! read (and copied by hand) whole; it goes when the message expires.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
 
 use crate::action::{Action, DetailTab};
 use crate::app::{App, StatusKind};
 use crate::dialogs::Modal;
+use crate::format;
 use crate::keymap::Context;
 use crate::layout::Pane;
 use crate::spans::{fit_segments, hint_spans, truncate_spans};
 use crate::theme::Theme;
+
+/// Draws `text` on the status line, wrapped onto the rows above when it is longer.
+fn draw_message(frame: &mut Frame, area: Rect, text: &str, style: Style, theme: &Theme) {
+    let width = area.width as usize;
+    let mut lines = format::wrap(text, width);
+    let room = (frame.area().height / 3).max(1).min(area.y + 1) as usize;
+    if lines.len() > room {
+        let rest = lines.split_off(room - 1).join(" ");
+        lines.push(format::truncate(&rest, width));
+    }
+    let n = lines.len() as u16;
+    let r = Rect {
+        y: area.y + 1 - n,
+        height: n,
+        ..area
+    };
+    frame.render_widget(Clear, r);
+    let text: Vec<ratatui::text::Line> = lines
+        .into_iter()
+        .map(|l| ratatui::text::Line::styled(l, style))
+        .collect();
+    frame.render_widget(Paragraph::new(text).style(theme.screen), r);
+}
 
 /// The hints shown for the dashboard, most useful first (the end drops off when narrow).
 fn hints(app: &App) -> Vec<(String, &'static str)> {
@@ -20,11 +49,16 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
     if app.focus == Pane::Details && app.tab == DetailTab::Files {
         wanted.push((Context::Files, Action::ToggleFile, "download/skip"));
     }
+    // On a torrent in error the same key retries it.
+    let in_error = app
+        .selected_summary()
+        .is_some_and(|t| t.state == trove_proto::snapshot::TorrentState::Error);
+    let pause = if in_error { "retry" } else { "pause" };
     wanted.extend([
         (Context::Manager, Action::Help, "help"),
         (Context::Manager, Action::Quit, "quit"),
         (Context::Manager, Action::Add, "add"),
-        (Context::Manager, Action::PauseResume, "pause"),
+        (Context::Manager, Action::PauseResume, pause),
         (Context::Manager, Action::Remove, "remove"),
         (Context::Manager, Action::Limits, "limits"),
         (Context::Manager, Action::Filter, "filter"),
@@ -69,11 +103,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             StatusKind::Success => ("✓ ", theme.success),
             StatusKind::Info => ("", theme.info),
         };
-        let line = truncate_spans(
-            vec![Span::styled(format!("{mark}{}", status.text), style)],
-            width,
-        );
-        frame.render_widget(Paragraph::new(line), area);
+        draw_message(frame, area, &format!("{mark}{}", status.text), style, theme);
         return;
     }
     let line = fit_segments(hint_spans(&hints(app), theme), Span::raw("  "), width);
