@@ -46,7 +46,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use trove_proto::{Client, LogFilter};
+use trove_proto::{Client, EngineError, LogFilter, TorrentSource};
 
 pub use app::App;
 pub use draw::draw;
@@ -230,7 +230,11 @@ impl Runner {
             Effect::Add { source, options } => {
                 let (session, tx) = (self.session.clone(), self.tx.clone());
                 tokio::spawn(async move {
-                    let _ = tx.send(Event::Added(session.add(source, options).await));
+                    let added = match local_file_as_bytes(source).await {
+                        Ok(source) => session.add(source, options).await,
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(Event::Added(added));
                 });
             }
             Effect::FetchDetails { id } => {
@@ -287,6 +291,35 @@ impl Runner {
             self.read_log(filter);
         }
     }
+}
+
+/// The largest .torrent the dashboard reads from disk; the session refuses larger ones too.
+const MAX_TORRENT_FILE: u64 = 64 << 20;
+
+/// A .torrent named by its path is read here and sent as bytes: the session may run in
+/// another process, as another user or on another machine, where the path means nothing.
+async fn local_file_as_bytes(source: TorrentSource) -> Result<TorrentSource, EngineError> {
+    let TorrentSource::File(path) = source else {
+        return Ok(source);
+    };
+    let unreadable = |e: std::io::Error| {
+        EngineError::BadSource(format!(
+            "cannot read {}: {e}; give the path of a .torrent file, a magnet link or a URL",
+            path.display()
+        ))
+    };
+    let meta = tokio::fs::metadata(&path).await.map_err(unreadable)?;
+    if meta.len() > MAX_TORRENT_FILE {
+        return Err(EngineError::BadSource(format!(
+            "{} is {} bytes, too large for a .torrent file: give the .torrent, not the data",
+            path.display(),
+            meta.len()
+        )));
+    }
+    tokio::fs::read(&path)
+        .await
+        .map(TorrentSource::Bytes)
+        .map_err(unreadable)
 }
 
 /// The tasks feeding the channel: terminal input, snapshots, log lines, the tick.
