@@ -42,6 +42,8 @@ impl DetailTab {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     Quit,
+    /// Stop the session itself, for every client (asks first).
+    StopSession,
     Help,
     Add,
     /// Pause or resume; on a torrent in error, retry it.
@@ -95,6 +97,7 @@ pub(crate) enum Action {
 /// `run` names in keymap files, one per action (tabs are `tab 1` .. `tab 5`).
 const NAMES: &[(&str, Action)] = &[
     ("quit", Action::Quit),
+    ("stop_session", Action::StopSession),
     ("help", Action::Help),
     ("add", Action::Add),
     ("pause_resume", Action::PauseResume),

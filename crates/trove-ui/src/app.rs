@@ -20,7 +20,7 @@ use trove_proto::snapshot::{
 
 use super::action::{Action, DetailTab};
 use super::dialogs::{
-    AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, RemoveDialog,
+    AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, RemoveDialog, StopDialog,
 };
 use super::event::{Effect, Event, Outcome, Redraw};
 use super::files;
@@ -344,6 +344,10 @@ impl App {
                     && self.files_pending.as_ref().is_some_and(|(p, _)| p == id)
                 {
                     self.files_pending = None;
+                }
+                // A stopped session has nothing left to show: leave with it.
+                if command == Command::Shutdown && result.is_ok() {
+                    self.quit = true;
                 }
                 match result {
                     Ok(()) => self.set_status(StatusKind::Success, ok),
@@ -680,6 +684,10 @@ impl App {
             Action::PauseResume => self.pause_resume(),
             Action::Recheck => self.recheck(),
             Action::CopyMagnet => self.copy_magnet(),
+            Action::StopSession => {
+                self.modal = Some(Modal::Stop(StopDialog));
+                Vec::new()
+            }
             Action::Remove | Action::Purge => {
                 match self.selected_summary() {
                     Some(t) => {

@@ -832,3 +832,27 @@ fn space_switches_the_limits_scope_from_any_row() {
     assert!(matches!(&commands(&effects)[..],
         [Command::SetTorrentLimits { limits, .. }] if limits.upload_bps == Some(50_000)));
 }
+
+#[test]
+fn stopping_the_session_asks_first_and_leaves_once_it_stops() {
+    let mut app = fixtures::app(80, 24);
+    // No is no: the dialog closes and nothing is sent.
+    let effects = press(&mut app, &[ch('Q'), ch('n')]);
+    assert!(commands(&effects).is_empty());
+    assert!(app.modal.is_none());
+    assert!(!app.should_quit());
+
+    let effects = press(&mut app, &[ch('Q')]);
+    assert!(matches!(app.modal, Some(Modal::Stop(_))));
+    assert!(effects.is_empty());
+    let effects = press(&mut app, &[ch('y')]);
+    assert_eq!(commands(&effects), [Command::Shutdown]);
+    assert!(!app.should_quit(), "not before the session said yes");
+    app.handle(Event::CommandDone {
+        command: Command::Shutdown,
+        ok: "stopping".into(),
+        failed: "failed".into(),
+        result: Ok(()),
+    });
+    assert!(app.should_quit());
+}

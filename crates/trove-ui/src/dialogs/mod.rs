@@ -10,6 +10,7 @@ mod add;
 mod filter;
 mod limits;
 mod remove;
+mod stop;
 
 use std::path::Path;
 
@@ -37,12 +38,15 @@ pub(crate) use add::AddField;
 pub(crate) use filter::FilterPrompt;
 pub(crate) use limits::LimitsDialog;
 pub(crate) use remove::RemoveDialog;
+pub(crate) use stop::StopDialog;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Modal {
     Add(AddDialog),
     Limits(LimitsDialog),
     Confirm(RemoveDialog),
+    /// Stop the session for every client.
+    Stop(StopDialog),
     /// The `/` prompt in the status line; the table filters as it is typed.
     Filter(FilterPrompt),
 }
@@ -94,6 +98,7 @@ impl Modal {
             Modal::Add(d) => d.handle_key(key, env),
             Modal::Limits(d) => d.handle_key(key, env.keymap),
             Modal::Confirm(d) => d.handle_key(key, env.keymap),
+            Modal::Stop(d) => d.handle_key(key, env.keymap),
             Modal::Filter(d) => d.handle_key(key, env.keymap),
         }
     }
@@ -103,7 +108,7 @@ impl Modal {
         match self {
             Modal::Add(d) => d.paste(text),
             Modal::Limits(d) => d.paste(text),
-            Modal::Confirm(_) => DialogOutcome::Stay,
+            Modal::Confirm(_) | Modal::Stop(_) => DialogOutcome::Stay,
             Modal::Filter(d) => d.paste(text),
         }
     }
@@ -114,6 +119,7 @@ impl Modal {
             Modal::Add(d) => d.draw(frame, area, env, theme),
             Modal::Limits(d) => d.draw(frame, area, env.keymap, theme),
             Modal::Confirm(d) => d.draw(frame, area, env.keymap, theme),
+            Modal::Stop(d) => d.draw(frame, area, env.keymap, theme),
             // Drawn in the status line, by the status line.
             Modal::Filter(_) => {}
         }
