@@ -273,9 +273,9 @@ if [[ $TUI == 1 ]]; then
     tui_run idle "$r" "$WORK/idle" "$NTORRENTS"
   done
   if [[ $DIAGNOSE == 1 ]]; then
-    # The detail pane hidden (log full screen: L twice): what the idle process costs
+    # The detail pane hidden (log full screen: z): what the idle process costs
     # without the pane's details requests.
-    tui_run idle-nodetails 1 "$WORK/idle" "$NTORRENTS" "L L"
+    tui_run idle-nodetails 1 "$WORK/idle" "$NTORRENTS" "z"
   fi
 
   tb_seeder_start "$WORK/active" "$ACTIVE_RATE"
@@ -289,7 +289,7 @@ if [[ $TUI == 1 ]]; then
   if [[ $DIAGNOSE == 1 ]]; then
     tb_env "$WORK/active-env" "$(tb_free_port)"
     tb_trove "$WORK/active-env" add "$WORK"/active/torrents/*.torrent >/dev/null
-    tui_run active-nodetails 1 "$WORK/active-env" "$ACTIVE" "L L"
+    tui_run active-nodetails 1 "$WORK/active-env" "$ACTIVE" "z"
     rm -rf "$WORK/active-env"
   fi
 fi
