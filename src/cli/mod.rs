@@ -2,6 +2,7 @@
 //! dashboard, the daemon, a one-shot download, or an offline store command.
 
 pub mod args;
+mod edit;
 mod offline;
 mod transfer;
 
@@ -216,6 +217,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!(
+            "the dashboard needs a terminal: run `trove` in one, or `trove daemon` to run the session without it (see `trove --help` for the other commands)"
+        );
+    }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = cli
         .theme
@@ -408,7 +414,14 @@ async fn download_all(handle: &Client, args: &DownloadArgs) -> anyhow::Result<i3
         }
         tokio::select! {
             r = snapshots.changed() => { if r.is_err() { bail!("the engine stopped"); } }
-            _ = &mut interrupted => { bail!("interrupted"); }
+            _ = &mut interrupted => {
+                // Cleared, not left: the terminal's `^C` echo has already moved the cursor,
+                // and a bar left behind would be drawn a second time above the message.
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                bail!("interrupted");
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 //! A [`SavedSession`] holds the data-dir lock for as long as it lives, so it never writes
 //! under a running session, and it is the only way the command line reaches the store.
 
+mod edit;
 mod export;
 
 use std::path::Path;
@@ -21,14 +22,18 @@ use crate::roots::RootManager;
 use crate::session::{self, EngineOptions, EngineTask, NetworkOptions};
 use crate::source::{self, Loaded};
 use crate::store::{SessionStore, SledStore, TorrentRecord};
-use crate::torrents::{delete_torrent_files, prepare_record, resolve_prefix};
+use crate::torrents::{
+    Current, delete_torrent_files, ignored_options, prepare_record, resolve_prefix, torrent_root,
+};
 
+pub use edit::SavedTorrent;
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
 
 /// A torrent checked and ready to be written by [`SavedSession::add`].
 pub struct ReadyTorrent {
     loaded: Loaded,
     record: TorrentRecord,
+    opts: AddOptions,
 }
 
 impl ReadyTorrent {
@@ -42,7 +47,11 @@ impl ReadyTorrent {
     ) -> Result<Self, EngineError> {
         let loaded = source::load(source).await?;
         let record = prepare_record(roots, &loaded, opts)?;
-        Ok(ReadyTorrent { loaded, record })
+        Ok(ReadyTorrent {
+            loaded,
+            record,
+            opts: opts.clone(),
+        })
     }
 }
 
@@ -52,6 +61,8 @@ pub struct AddOutcome {
     pub name: String,
     /// False when the torrent was in the session already (and nothing was written).
     pub new: bool,
+    /// For a torrent already there: each option that was not applied, and how to apply it.
+    pub ignored: Vec<String>,
 }
 
 /// The store of a data dir, locked against any other trove.
@@ -116,9 +127,18 @@ impl SavedSession {
     /// Writes each torrent not already in the session, in order.
     pub fn add(&self, ready: Vec<ReadyTorrent>) -> anyhow::Result<Vec<AddOutcome>> {
         let mut out = Vec::new();
-        for ReadyTorrent { loaded, record } in ready {
+        for ReadyTorrent {
+            loaded,
+            record,
+            opts,
+        } in ready
+        {
             let info_hash = record.info_hash.clone();
-            let new = self.store.get(&info_hash).map_err(store_err)?.is_none();
+            let existing = self.store.get(&info_hash).map_err(store_err)?;
+            let new = existing.is_none();
+            let ignored = existing
+                .map(|e| ignored_options(&Current::of(&e), &record.root_token, &opts))
+                .unwrap_or_default();
             if new {
                 if let Loaded::Torrent(t) = &loaded {
                     self.store
@@ -131,6 +151,7 @@ impl SavedSession {
                 info_hash,
                 name: record.name,
                 new,
+                ignored,
             });
         }
         Ok(out)
@@ -184,18 +205,14 @@ impl SavedSession {
     ) -> anyhow::Result<()> {
         for r in &self.find_all(ids)? {
             if delete_data {
-                let root = roots.by_token(&r.root_token);
+                let root = torrent_root(roots, r);
                 let bytes = self.store.torrent_bytes(&r.info_hash).map_err(store_err)?;
                 match (root, bytes) {
-                    (Some(root), Some(bytes)) => {
+                    (Ok(root), Some(bytes)) => {
                         let t = source::check_torrent(&bytes, &r.name).map_err(store_err)?;
-                        delete_torrent_files(&t, &root.path);
+                        delete_torrent_files(&t, root.path());
                     }
-                    (None, _) => anyhow::bail!(
-                        "cannot delete the data of {}: its storage root '{}' is not in the config file any more",
-                        r.name,
-                        r.root_token
-                    ),
+                    (Err(e), _) => anyhow::bail!("cannot delete the data of {}: {e}", r.name),
                     (_, None) => {} // a magnet never resolved has no data
                 }
             }

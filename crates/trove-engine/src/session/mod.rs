@@ -25,6 +25,8 @@ mod restore;
 mod roots;
 mod setup;
 mod status;
+mod summary;
+mod trackers;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
