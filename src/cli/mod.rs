@@ -217,11 +217,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        bail!(
-            "the dashboard needs a terminal: run `trove` in one, or `trove daemon` to run the session without it (see `trove --help` for the other commands)"
-        );
-    }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = cli
         .theme
@@ -232,6 +227,13 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     trove_ui::load_theme(&theme, no_color)?;
     let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
     let (handle, task) = start_persistent(ctx, &ring, &cli.session).await?;
+    // Checked once the store is open, so a damaged store is still reported as such.
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        task.shutdown().await;
+        bail!(
+            "the dashboard needs a terminal: run `trove` in one, or `trove daemon` to run the session without it"
+        );
+    }
     let refresh_ms = cli
         .refresh_ms
         .or(ctx.config.ui.refresh_ms)

@@ -84,14 +84,18 @@ async fn run_command(ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i32>
         CommandArgs::Pause { ids } => set_paused(&saved, ids, true),
         CommandArgs::Resume { ids } => set_paused(&saved, ids, false),
         CommandArgs::Remove { ids, delete_data } => {
+            let mut lines = Vec::new();
             saved.remove(&ctx.roots, ids, *delete_data, |r| {
-                println!(
+                lines.push(format!(
                     "{}  removed{}  {}",
                     r.info_hash,
                     if *delete_data { " with data" } else { "" },
                     r.name
-                );
+                ));
             })?;
+            for l in lines {
+                outln!("{l}")?;
+            }
             Ok(0)
         }
         CommandArgs::Recheck { ids } => edit::recheck(&saved, ids),
