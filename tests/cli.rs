@@ -980,3 +980,188 @@ fn list_json_lifetime_download_counter_survives_a_restart() {
     assert_eq!(second["added_at"], first["added_at"]);
     elapsed("list_json_lifetime_download_counter_survives_a_restart", t0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Changing a saved torrent, closed pipes, no terminal
+// ---------------------------------------------------------------------------------------
+
+/// Runs `trove <args>` with its stdout a pipe whose reading end is already closed.
+fn run_into_closed_pipe(env: &TroveEnv, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    // Not `run_with_timeout`: it would give the child a pipe of its own. An offline
+    // command that hung here would hang the test; none waits on anything.
+    env.cmd()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_list_quietly() {
+    let (env, _scratch, _hash) = env_with_one_torrent();
+    for args in [&["list"][..], &["list", "--json"], &["magnet", &_hash]] {
+        let out = run_into_closed_pipe(&env, args);
+        let err = text(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(141),
+            "{args:?}: {}\n{err}",
+            out.status
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_without_a_terminal_says_what_to_run() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let mut cmd = env.cmd();
+    cmd.stdin(std::process::Stdio::null());
+    let out = run_with_timeout(&mut cmd, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1));
+    let line = one_error_line(&out);
+    assert!(
+        line.contains("needs a terminal") && line.contains("trove daemon"),
+        "{line}"
+    );
+}
+
+#[test]
+fn select_limit_trackers_magnet_and_recheck_change_a_saved_torrent() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let h = env
+        .add(&[write_fake(scratch.path(), "edit me", 100_000)])
+        .remove(0);
+
+    // Limits: each given one is set, the others kept, 0 removes one.
+    let out = env.run_ok(&[
+        "limit",
+        &h[..8],
+        "--download-limit",
+        "1MiB",
+        "--peer-limit",
+        "7",
+    ]);
+    assert!(out.contains(&h) && out.contains("down 1.0 MiB/s"), "{out}");
+    env.run_ok(&["limit", &h, "--upload-limit", "2KiB", "--peer-limit", "0"]);
+    let l = entry(&env.list_json(), &h)["limits"].clone();
+    assert_eq!(l["download_bps"], 1 << 20);
+    assert_eq!(l["upload_bps"], 2048);
+    assert_eq!(l["peers"], Value::Null);
+    let out = env.run_ok(&["limit", "--session", "--upload-limit", "500KiB"]);
+    assert!(
+        out.contains("session limits: down none, up 500.0 KiB/s"),
+        "{out}"
+    );
+
+    // Selection: a one-file torrent has file 0 only.
+    assert_refused(&env, &["select", &h, "5"], &["file index 5", "0 to 0"]);
+    env.run_ok(&["select", &h, "0"]);
+    env.run_ok(&["select", &h, "all"]);
+    assert_eq!(entry(&env.list_json(), &h)["only_files"], Value::Null);
+
+    // Trackers.
+    let out = env.run_ok(&["trackers", &h]);
+    assert!(out.contains("no trackers"), "{out}");
+    env.run_ok(&[
+        "trackers",
+        &h,
+        "--add",
+        "http://127.0.0.1:1/announce",
+        "--add",
+        "udp://127.0.0.1:2",
+    ]);
+    let out = env.run_ok(&["trackers", &h, "--remove", "udp://127.0.0.1:2"]);
+    assert!(
+        out.contains("http://127.0.0.1:1/announce") && !out.contains("udp://"),
+        "{out}"
+    );
+    assert_refused(
+        &env,
+        &["trackers", &h, "--add", "not a url"],
+        &["not a tracker URL"],
+    );
+
+    let out = env.run_ok(&["magnet", &h]);
+    assert_eq!(
+        out.trim(),
+        format!("magnet:?xt=urn:btih:{h}&dn=edit%20me&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce")
+    );
+    let out = env.run_ok(&["recheck", &h]);
+    assert!(out.contains(&h) && out.contains("checked"), "{out}");
+}
+
+#[test]
+fn adding_a_torrent_again_says_which_options_were_ignored() {
+    let env = TroveEnv::new(TROVE, &["main", "other"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let file = write_fake(scratch.path(), "twice", 4096);
+    let h = env.add(&[&file]).remove(0);
+    let out = env.run(&[
+        OsString::from("add"),
+        file.clone().into(),
+        "--root".into(),
+        "other".into(),
+        "--paused".into(),
+        "--upload-limit".into(),
+        "1KiB".into(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(err.contains("already in the session"), "{err}");
+    assert!(
+        err.contains("--root ignored") && err.contains("not possible yet"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("trove pause {}", &h[..8])), "{err}");
+    assert!(err.contains("trove limit"), "{err}");
+    assert_eq!(entry(&env.list_json(), &h)["root_label"], "main");
+}
+
+/// After a download: `trove list` (no session running) shows it stopped, sizes in one
+/// format, and notices the data deleted behind its back; the daemon said what it did.
+#[test]
+fn list_after_a_download_shows_stopped_and_notices_deleted_data() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let payload = tempfile::tempdir().unwrap();
+    let seeder = Peer::start();
+    let t = seeding(
+        &seeder,
+        payload.path(),
+        "listed.bin",
+        &[("listed.bin", MIB)],
+    );
+    env.add(&[
+        OsString::from(&t.torrent_path),
+        "--peer".into(),
+        seeder.addr().into(),
+    ]);
+    let mut d = env.spawn_daemon(&["--exit-when-complete"]);
+    assert!(d.wait_exit(DOWNLOAD_TIMEOUT).success(), "{}", d.stderr());
+    let log = d.stderr();
+    assert!(log.contains("completed listed.bin"), "{log}");
+
+    let table = env.run_ok(&["list"]);
+    let row = table.lines().find(|l| l.starts_with(&t.info_hash)).unwrap();
+    assert!(row.contains("stopped") && row.contains("100.0%"), "{row}");
+    assert!(row.contains("1.0 MiB"), "{row}");
+    let e = entry(&env.list_json(), &t.info_hash).clone();
+    assert_eq!(e["state"], "seeding", "--json keeps the last state");
+    assert_eq!(e["running"], false);
+    assert_eq!(e["data_missing"], false);
+
+    fs::remove_file(env.root_path("main").join("listed.bin")).unwrap();
+    let table = env.run_ok(&["list"]);
+    let row = table.lines().find(|l| l.starts_with(&t.info_hash)).unwrap();
+    assert!(!row.contains("100.0%") && row.contains('?'), "{row}");
+    assert!(table.contains("missing"), "{table}");
+    assert_eq!(entry(&env.list_json(), &t.info_hash)["data_missing"], true);
+}

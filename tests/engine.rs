@@ -877,3 +877,253 @@ async fn only_files_on_a_padded_torrent_picks_the_file_trove_shows() {
     assert!(same("b.bin") && same("c.bin"), "both selected files landed");
     assert!(!same("a.bin"), "a.bin stayed out");
 }
+
+// ---------------------------------------------------------------------------------------
+// Retrying, re-checking, choosing files again, trackers, roots the config lost
+// ---------------------------------------------------------------------------------------
+
+/// A torrent in error is retried by Resume: while the cause remains the error comes back
+/// with its message, once it is gone the torrent completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_errored_torrent_is_retried_by_resume() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "retry.bin",
+        &[("retry.bin", 4 * MIB)],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, 512 * 1024);
+    let eng = Eng::start(&["main"]).await;
+    let root = eng.root("main");
+    let away = root.with_extension("away");
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait("some progress", LONG, |s| {
+        torrent(s, &h).filter(|t| t.have_bytes > 0)
+    })
+    .await;
+    std::fs::rename(&root, &away).unwrap();
+    let failed = eng.wait_state(&h, TorrentState::Error, LONG).await;
+    assert!(failed.error.unwrap().contains("main"));
+
+    let e = eng.h().run(Command::Resume(h.clone())).await.unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+    let still = torrent(&eng.h().snapshot(), &h).unwrap();
+    assert_eq!(still.state, TorrentState::Error);
+    assert!(still.error.unwrap().contains("does not exist"));
+
+    std::fs::rename(&away, &root).unwrap();
+    eng.h().run(Command::Resume(h.clone())).await.unwrap();
+    let now = torrent(&eng.h().snapshot(), &h).unwrap();
+    assert_ne!(now.state, TorrentState::Error, "{now:?}");
+    assert_eq!(now.error, None);
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    trees_identical(&t.content_path(), &downloaded_to(&t, &root)).unwrap();
+}
+
+/// Recheck hashes the data again: a completed torrent whose file was overwritten behind
+/// trove's back stops claiming it and fetches the bad pieces again; a paused one whose file
+/// was deleted does not show 100% when resumed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recheck_and_resume_notice_data_changed_behind_troves_back() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "verify.bin",
+        &[("verify.bin", 4 * MIB)],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, MIB);
+    let eng = Eng::start(&["main"]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let file = downloaded_to(&t, &eng.root("main"));
+    std::fs::write(&file, vec![0u8; 4 * MIB as usize]).unwrap();
+
+    eng.h()
+        .run(Command::Recheck(h[..8].to_string()))
+        .await
+        .unwrap();
+    eng.wait("the check to find the zeroed pieces", LONG, |s| {
+        torrent(s, &h).filter(|t| t.state == TorrentState::Downloading && t.progress < 0.5)
+    })
+    .await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    trees_identical(&t.content_path(), &file).unwrap();
+
+    eng.h().run(Command::Pause(h.clone())).await.unwrap();
+    std::fs::remove_file(&file).unwrap();
+    eng.h().run(Command::Resume(h.clone())).await.unwrap();
+    eng.wait("the resume to see the file is gone", LONG, |s| {
+        torrent(s, &h).filter(|t| t.state == TorrentState::Downloading && t.progress < 0.5)
+    })
+    .await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    trees_identical(&t.content_path(), &file).unwrap();
+}
+
+/// A magnet's `--only-files` naming a file its metadata lacks fails with an error that says
+/// how to choose again, keeps the metadata, and a new selection clears it and downloads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_magnet_selection_past_its_files_can_be_chosen_again() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "one-file",
+        &[("a.bin", MIB), ("b.bin", 70_000)],
+        16 * 1024,
+    );
+    seeder.seed(&t);
+    let eng = Eng::start(&["main"]).await;
+    let refused = eng
+        .h()
+        .add(
+            TorrentSource::Magnet(t.magnet.clone()),
+            AddOptions {
+                only_files: Some(vec![0, 0]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("twice"), "{refused}");
+    let refused = eng
+        .h()
+        .add(
+            TorrentSource::Magnet(t.magnet.clone()),
+            AddOptions {
+                only_files: Some(vec![200_000]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("200000"), "{refused}");
+
+    eng.h()
+        .add(
+            TorrentSource::Magnet(t.magnet.clone()),
+            AddOptions {
+                peers: vec![addr(&seeder)],
+                only_files: Some(vec![5]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let h = t.info_hash.clone();
+    let failed = eng.wait_state(&h, TorrentState::Error, LONG).await;
+    let msg = failed.error.unwrap();
+    assert!(
+        msg.contains("file index 5") && msg.contains("trove select"),
+        "{msg}"
+    );
+    let d = eng.h().details(&h).await.unwrap();
+    assert_eq!(d.files.len(), 2, "the metadata is kept");
+
+    eng.h()
+        .run(Command::SelectFiles {
+            id: h.clone(),
+            files: vec![1],
+        })
+        .await
+        .unwrap();
+    let done = eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    assert_eq!(done.error, None);
+    assert_eq!(done.selected_bytes, 70_000);
+}
+
+/// SetTrackers replaces the list (kept across a restart); details show it and the magnet
+/// link names each tracker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trackers_are_set_kept_and_named_in_the_magnet_link() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(payload.path(), "tr.bin", &[("tr.bin", MIB)], 64 * 1024);
+    seeder.seed(&t);
+    let mut eng = Eng::start(&["main"]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let d = eng.h().details(&h).await.unwrap();
+    assert!(
+        d.magnet
+            .starts_with(&format!("magnet:?xt=urn:btih:{h}&dn=tr.bin")),
+        "{}",
+        d.magnet
+    );
+
+    let list = vec![
+        "http://127.0.0.1:1/announce".to_string(),
+        "udp://127.0.0.1:2".to_string(),
+    ];
+    let bad = eng
+        .h()
+        .run(Command::SetTrackers {
+            id: h.clone(),
+            trackers: vec!["nonsense".into()],
+        })
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("not a tracker URL"), "{bad}");
+    eng.h()
+        .run(Command::SetTrackers {
+            id: h.clone(),
+            trackers: list.clone(),
+        })
+        .await
+        .unwrap();
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    for _ in 0..2 {
+        let d = eng.h().details(&h).await.unwrap();
+        let urls: Vec<&str> = d.trackers.iter().map(|t| t.url.as_str()).collect();
+        assert_eq!(urls, list);
+        assert!(
+            d.magnet.ends_with(
+                "&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce&tr=udp%3A%2F%2F127.0.0.1%3A2"
+            ),
+            "{}",
+            d.magnet
+        );
+        eng.restart().await;
+        eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    }
+}
+
+/// A root the config file no longer declares: its torrents go on from the folder recorded
+/// when they were added; once that folder is gone the error names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_keeps_its_root_folder_when_the_config_loses_the_root() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(payload.path(), "kept.bin", &[("kept.bin", MIB)], 64 * 1024);
+    seeder.seed(&t);
+    let mut eng = Eng::start(&["main", "other"]).await;
+    let main = eng.root("main");
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+
+    eng.forget_root("main");
+    eng.restart().await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let d = eng.h().details(&h).await.unwrap();
+    assert_eq!(d.save_path, main);
+
+    eng.h().run(Command::Pause(h.clone())).await.unwrap();
+    let away = main.with_extension("away");
+    std::fs::rename(&main, &away).unwrap();
+    let e = eng.h().run(Command::Resume(h.clone())).await.unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&main.display().to_string()) && msg.contains("[[roots]]"),
+        "{msg}"
+    );
+    // The folder back: a paused torrent's stale error is gone at the next start.
+    eng.h().run(Command::Pause(h.clone())).await.unwrap();
+    std::fs::rename(&away, &main).unwrap();
+    eng.restart().await;
+    let paused = eng.wait_state(&h, TorrentState::Paused, LONG).await;
+    assert_eq!(paused.error, None);
+}

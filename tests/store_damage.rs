@@ -136,7 +136,9 @@ fn list_by_hash(env: &TroveEnv) -> BTreeMap<String, Value> {
         .iter()
         .map(|t| {
             let mut t = t.clone();
+            // Facts of this machine's disk, not of the session.
             t.as_object_mut().unwrap().remove("save_path");
+            t.as_object_mut().unwrap().remove("data_missing");
             (t["info_hash"].as_str().unwrap().to_string(), t)
         })
         .collect()

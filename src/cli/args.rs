@@ -112,6 +112,40 @@ pub enum CommandArgs {
         #[arg(long)]
         delete_data: bool,
     },
+    /// Verify torrents' data against their piece hashes (a failed torrent is retried too);
+    /// with no session running, the check happens when one next starts
+    Recheck {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+    },
+    /// Choose which files of a torrent to download: indices as the Files tab shows them
+    /// (comma-separated), or `all`
+    Select {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_name = "0,2,5|all")]
+        files: String,
+    },
+    /// Show or change limits: a torrent's (`trove limit ID --download-limit 1MiB`) or the
+    /// session's (`trove limit --session --upload-limit 500KiB`); a limit not given is kept
+    #[command(arg_required_else_help = true)]
+    Limit(LimitArgs),
+    /// List a torrent's trackers, or add and remove some
+    Trackers {
+        #[arg(value_name = "ID")]
+        id: String,
+        /// A tracker URL to add (repeatable)
+        #[arg(long, value_name = "URL")]
+        add: Vec<String>,
+        /// A tracker URL to remove (repeatable)
+        #[arg(long, value_name = "URL")]
+        remove: Vec<String>,
+    },
+    /// Print a torrent's magnet link (info-hash, name and trackers)
+    Magnet {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
     /// Stop the running trove (a daemon, or a dashboard that holds the session): it saves
     /// everything and exits
     Stop,
@@ -144,6 +178,29 @@ pub enum CommandArgs {
     /// info-hash, and that the config file here declares each storage root token the
     /// torrents use. A torrent already in the session is refused unless --replace.
     Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// The torrents to change (info-hashes or unique prefixes)
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "session",
+        conflicts_with = "session"
+    )]
+    pub ids: Vec<String>,
+    /// Change the session's limits instead of a torrent's
+    #[arg(long)]
+    pub session: bool,
+    /// Download limit, like 500KiB or 2MiB (per second); 0 = none (a torrent then follows the session's)
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
+    pub download_limit: Option<RateArg>,
+    /// Upload limit, like 500KiB or 2MiB (per second); 0 = none (a torrent then follows the session's)
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_arg)]
+    pub upload_limit: Option<RateArg>,
+    /// Connected peers at most; 0 = none (a torrent then follows the session's)
+    #[arg(long, value_name = "N")]
+    pub peer_limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -237,6 +294,19 @@ mod tests {
         );
         assert_eq!(a.limits.peer_limit, Some(4));
         assert!(a.paused);
+    }
+
+    #[test]
+    fn limit_takes_ids_or_session() {
+        let cli =
+            Cli::try_parse_from(["trove", "limit", "ab", "cd", "--upload-limit", "1KiB"]).unwrap();
+        let Some(CommandArgs::Limit(l)) = cli.command else {
+            panic!("not limit")
+        };
+        assert_eq!(l.ids, ["ab", "cd"]);
+        assert_eq!(l.upload_limit, Some(RateArg(Some(1024))));
+        assert!(Cli::try_parse_from(["trove", "limit", "--session", "--peer-limit", "3"]).is_ok());
+        assert!(Cli::try_parse_from(["trove", "limit", "ab", "--session"]).is_err());
     }
 
     #[test]

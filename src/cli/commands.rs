@@ -13,13 +13,38 @@ use serde::Serialize;
 
 use super::AppContext;
 use super::args::{AddArgs, Cli, CommandArgs};
+use super::edit;
 use super::reach::{self, Reach, reach};
 use trove_engine::saved::{ReadyTorrent, SavedSession};
 use trove_engine::source;
-use trove_engine::torrents::resolve_prefix;
+use trove_engine::torrents::{Current, ignored_options, resolve_prefix};
 use trove_proto::{
     AddOptions, Client, Command, EngineError, Limits, TorrentSource, TorrentState, TorrentSummary,
 };
+
+/// `println!` that returns the write's error instead of panicking: a reader that closed
+/// the pipe (`trove list | head -1`) ends the command quietly (see [`run`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+pub(super) use outln;
+
+/// The exit status of a command whose output's reader went away: what a Unix tool killed
+/// by SIGPIPE reports (128 + 13), so `set -o pipefail` scripts see what they see of `cat`.
+const CLOSED_PIPE_EXIT: i32 = 141;
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
 
 /// Reads one SOURCE argument; `-` reads a .torrent from stdin.
 pub(super) fn read_source(text: &str) -> anyhow::Result<TorrentSource> {
@@ -34,6 +59,16 @@ pub(super) fn read_source(text: &str) -> anyhow::Result<TorrentSource> {
 }
 
 pub(crate) async fn run(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i32> {
+    // Rust ignores SIGPIPE, so a closed stdout is a write error: not worth a word. (Putting
+    // SIGPIPE back to its default would end the process silently too, but also kill a
+    // session whenever a peer's socket closes under a write.)
+    match run_command(cli, ctx, cmd).await {
+        Err(e) if is_broken_pipe(&e) => Ok(CLOSED_PIPE_EXIT),
+        other => other,
+    }
+}
+
+async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i32> {
     match cmd {
         CommandArgs::Export { file } => {
             if reach::running(ctx, cli).await?.is_some() {
@@ -67,24 +102,46 @@ pub(crate) async fn run(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyho
             }
         }
         CommandArgs::List { json } => {
-            let torrents = match reach(ctx, cli).await? {
+            let listed: Vec<Listed> = match reach(ctx, cli).await? {
                 Reach::Running(client) => {
                     let mut torrents = client.snapshot().torrents.clone();
                     torrents.sort_by_key(|t| t.added_at);
                     torrents
+                        .into_iter()
+                        .map(|summary| {
+                            let root = ctx.roots.by_token(&summary.root_token);
+                            Listed {
+                                running: !summary.paused && summary.state != TorrentState::Error,
+                                data_missing: None,
+                                save_path: root.map(|r| r.path.clone()),
+                                root_declared: root.is_some(),
+                                summary,
+                            }
+                        })
+                        .collect()
                 }
-                Reach::Saved(saved) => saved.summaries(&ctx.roots)?,
+                Reach::Saved(saved) => saved
+                    .saved_torrents(&ctx.roots)?
+                    .into_iter()
+                    .map(|t| Listed {
+                        summary: t.summary(&ctx.roots),
+                        running: false,
+                        data_missing: t.data_missing,
+                        root_declared: ctx.roots.by_token(&t.record.root_token).is_some(),
+                        save_path: t.save_path,
+                    })
+                    .collect(),
             };
-            list(ctx, &torrents, *json)
+            list(&listed, *json)
         }
         CommandArgs::Pause { ids } => set_paused(cli, ctx, ids, true).await,
         CommandArgs::Resume { ids } => set_paused(cli, ctx, ids, false).await,
         CommandArgs::Remove { ids, delete_data } => {
-            let done = |hash: &str, name: &str| {
-                println!(
+            let line = |hash: &str, name: &str| {
+                format!(
                     "{hash}  removed{}  {name}",
                     if *delete_data { " with data" } else { "" },
-                );
+                )
             };
             match reach(ctx, cli).await? {
                 Reach::Running(client) => {
@@ -96,15 +153,42 @@ pub(crate) async fn run(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyho
                             })
                             .await
                             .map_err(engine_err)?;
-                        done(&hash, &name);
+                        outln!("{}", line(&hash, &name))?;
                     }
                 }
-                Reach::Saved(saved) => saved.remove(&ctx.roots, ids, *delete_data, |r| {
-                    done(&r.info_hash, &r.name)
-                })?,
+                Reach::Saved(saved) => {
+                    // Printed after: a closed stdout must not stop a removal half-way.
+                    let mut lines = Vec::new();
+                    saved.remove(&ctx.roots, ids, *delete_data, |r| {
+                        lines.push(line(&r.info_hash, &r.name))
+                    })?;
+                    for l in lines {
+                        outln!("{l}")?;
+                    }
+                }
             }
             Ok(0)
         }
+        CommandArgs::Recheck { ids } => match reach(ctx, cli).await? {
+            Reach::Running(client) => edit::recheck_running(&client, ids).await,
+            Reach::Saved(saved) => edit::recheck(&saved, ids),
+        },
+        CommandArgs::Select { id, files } => match reach(ctx, cli).await? {
+            Reach::Running(client) => edit::select_running(&client, id, files).await,
+            Reach::Saved(saved) => edit::select(ctx, &saved, id, files),
+        },
+        CommandArgs::Limit(args) => match reach(ctx, cli).await? {
+            Reach::Running(client) => edit::limit_running(&client, args).await,
+            Reach::Saved(saved) => edit::limit(ctx, &saved, args),
+        },
+        CommandArgs::Trackers { id, add, remove } => match reach(ctx, cli).await? {
+            Reach::Running(client) => edit::trackers_running(&client, id, add, remove).await,
+            Reach::Saved(saved) => edit::trackers(ctx, &saved, id, add, remove),
+        },
+        CommandArgs::Magnet { id } => match reach(ctx, cli).await? {
+            Reach::Running(client) => edit::magnet_running(&client, id).await,
+            Reach::Saved(saved) => edit::magnet(ctx, &saved, id),
+        },
         CommandArgs::Stop => {
             let Some(client) = reach::running(ctx, cli).await? else {
                 bail!(
@@ -130,7 +214,7 @@ pub(crate) async fn run(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyho
                     STOP_WAIT.as_secs()
                 );
             }
-            println!("stopped {which}");
+            outln!("stopped {which}")?;
             Ok(0)
         }
         CommandArgs::Daemon { .. } | CommandArgs::Download(_) | CommandArgs::Token => {
@@ -142,13 +226,13 @@ pub(crate) async fn run(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyho
 /// How long `trove stop` waits for the session to save and go.
 const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-fn engine_err(e: EngineError) -> anyhow::Error {
+pub(super) fn engine_err(e: EngineError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
 /// The torrents `ids` name in a running session, with their names; one unknown or
 /// ambiguous id is an error before anything is done.
-fn resolve(client: &Client, ids: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) fn resolve(client: &Client, ids: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     let snapshot = client.snapshot();
     ids.iter()
         .map(|id| {
@@ -196,7 +280,7 @@ async fn check_sources(ctx: &AppContext, args: &AddArgs) -> anyhow::Result<Vec<R
 
 fn add_saved(saved: &SavedSession, ready: Vec<ReadyTorrent>) -> anyhow::Result<i32> {
     for added in saved.add(ready)? {
-        added_line(&added.info_hash, &added.name, added.new);
+        added_line(&added.info_hash, &added.name, added.new, &added.ignored)?;
     }
     Ok(0)
 }
@@ -210,20 +294,37 @@ async fn add_running(
 ) -> anyhow::Result<i32> {
     let opts = add_options(args);
     for torrent in ready {
+        let wanted_root = torrent.root_token().to_string();
         let added = client
             .add(torrent.into_source(), opts.clone())
             .await
             .map_err(engine_err)?;
-        added_line(&added.info_hash, &added.name, added.new);
+        let ignored = if added.new {
+            Vec::new()
+        } else {
+            let snapshot = client.snapshot();
+            snapshot
+                .torrents
+                .iter()
+                .find(|t| t.info_hash == added.info_hash)
+                .map(|t| ignored_options(&Current::of_summary(t), &wanted_root, &opts))
+                .unwrap_or_default()
+        };
+        added_line(&added.info_hash, &added.name, added.new, &ignored)?;
     }
     Ok(0)
 }
 
-fn added_line(hash: &str, name: &str, new: bool) {
+/// What `add` prints of one torrent: its info-hash, and on stderr what was not done when
+/// it was in the session already.
+fn added_line(hash: &str, name: &str, new: bool, ignored: &[String]) -> std::io::Result<()> {
     if !new {
         eprintln!("{hash} is already in the session ({name})");
+        for note in ignored {
+            eprintln!("  {note}");
+        }
     }
-    println!("{hash}");
+    outln!("{hash}")
 }
 
 async fn set_paused(
@@ -232,11 +333,11 @@ async fn set_paused(
     ids: &[String],
     paused: bool,
 ) -> anyhow::Result<i32> {
-    let done = |hash: &str, name: &str| {
-        println!(
+    let line = |hash: &str, name: &str| {
+        format!(
             "{hash}  {}  {name}",
             if paused { "paused" } else { "resumed" }
-        );
+        )
     };
     match reach(ctx, cli).await? {
         Reach::Running(client) => {
@@ -247,12 +348,36 @@ async fn set_paused(
                     Command::Resume(hash.clone())
                 };
                 client.run(command).await.map_err(engine_err)?;
-                done(&hash, &name);
+                outln!("{}", line(&hash, &name))?;
             }
         }
-        Reach::Saved(saved) => saved.set_paused(ids, paused, |r| done(&r.info_hash, &r.name))?,
+        Reach::Saved(saved) => {
+            let mut lines = Vec::new();
+            saved.set_paused(ids, paused, |r| lines.push(line(&r.info_hash, &r.name)))?;
+            for l in lines {
+                outln!("{l}")?;
+            }
+        }
     }
     Ok(0)
+}
+
+/// One torrent to list, from a running session or the saved one.
+struct Listed {
+    summary: TorrentSummary,
+    /// A session is running it now.
+    running: bool,
+    /// Files it had data in are gone or cut short (looked at only with no session running).
+    data_missing: Option<bool>,
+    /// The folder its data is in: its root's, from the config or as recorded.
+    save_path: Option<PathBuf>,
+    /// The config file still declares its root.
+    root_declared: bool,
+}
+
+/// One size format everywhere `trove list` prints one: binary units, one decimal.
+pub(super) fn size(bytes: u64) -> String {
+    format_size(bytes, BINARY.decimal_places(1).decimal_zeroes(1))
 }
 
 /// One torrent as `trove list --json` prints it.
@@ -260,13 +385,14 @@ async fn set_paused(
 struct ListEntry<'a> {
     info_hash: &'a str,
     name: &'a str,
+    /// The state it is in (with no session running: the last state it was seen in).
     state: TorrentState,
     progress: f64,
     size: u64,
     have_bytes: u64,
-    root_label: String,
+    root_label: &'a str,
     root_token: &'a str,
-    save_path: Option<PathBuf>,
+    save_path: &'a Option<PathBuf>,
     added_at: i64,
     completed_at: Option<i64>,
     uploaded_total: u64,
@@ -276,41 +402,55 @@ struct ListEntry<'a> {
     limits: Limits,
     only_files: &'a Option<Vec<usize>>,
     error: &'a Option<String>,
+    /// Whether a session is running the torrent now.
+    running: bool,
+    /// True when files the torrent had data in are gone or cut short on disk; null when
+    /// not looked at (a session is running, no data yet, no metadata, root unknown).
+    data_missing: Option<bool>,
+    /// Whether the config file still declares the torrent's root.
+    root_declared: bool,
 }
 
-fn list(ctx: &AppContext, torrents: &[TorrentSummary], json: bool) -> anyhow::Result<i32> {
-    let entries: Vec<ListEntry> = torrents
+fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
+    let entries: Vec<ListEntry> = listed
         .iter()
-        .map(|t| ListEntry {
-            info_hash: &t.info_hash,
-            name: &t.name,
-            state: t.state,
-            progress: t.progress,
-            size: t.size,
-            have_bytes: t.have_bytes,
-            root_label: t.root_label.clone(),
-            root_token: &t.root_token,
-            save_path: ctx.roots.by_token(&t.root_token).map(|r| r.path.clone()),
-            added_at: t.added_at,
-            completed_at: t.completed_at,
-            uploaded_total: t.uploaded_total,
-            downloaded_total: t.downloaded_total,
-            ratio: t.ratio,
-            paused: t.paused,
-            limits: t.limits,
-            only_files: &t.only_files,
-            error: &t.error,
+        .map(|l| {
+            let t = &l.summary;
+            ListEntry {
+                info_hash: &t.info_hash,
+                name: &t.name,
+                state: t.state,
+                progress: t.progress,
+                size: t.size,
+                have_bytes: t.have_bytes,
+                root_label: &t.root_label,
+                root_token: &t.root_token,
+                save_path: &l.save_path,
+                added_at: t.added_at,
+                completed_at: t.completed_at,
+                uploaded_total: t.uploaded_total,
+                downloaded_total: t.downloaded_total,
+                ratio: t.ratio,
+                paused: t.paused,
+                limits: t.limits,
+                only_files: &t.only_files,
+                error: &t.error,
+                running: l.running,
+                data_missing: l.data_missing,
+                root_declared: l.root_declared,
+            }
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        serde_json::to_writer_pretty(std::io::stdout().lock(), &entries)?;
+        outln!()?;
         return Ok(0);
     }
     if entries.is_empty() {
-        println!("no torrents yet: add one with `trove add MAGNET|FILE|URL`");
+        outln!("no torrents yet: add one with `trove add MAGNET|FILE|URL`")?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<40}  {:<11} {:>6} {:>10}  {:<10} {:>10} {:>10} {:>6}  {:<16} {:<16}  NAME",
         "INFO-HASH",
         "STATE",
@@ -322,7 +462,7 @@ fn list(ctx: &AppContext, torrents: &[TorrentSummary], json: bool) -> anyhow::Re
         "RATIO",
         "ADDED",
         "COMPLETED"
-    );
+    )?;
     let time = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
             .map(|d| {
@@ -333,22 +473,51 @@ fn list(ctx: &AppContext, torrents: &[TorrentSummary], json: bool) -> anyhow::Re
             .unwrap_or_else(|| "-".into())
     };
     for e in &entries {
-        println!(
-            "{:<40}  {:<11} {:>5.1}% {:>10}  {:<10} {:>10} {:>10} {:>6.2}  {:<16} {:<16}  {}",
+        // Nothing transfers or checks while no session runs: a torrent last seen doing so
+        // is shown stopped (`--json` keeps the last state, with `running: false`).
+        let state = match e.state {
+            TorrentState::Downloading | TorrentState::Seeding | TorrentState::Checking
+                if !e.running =>
+            {
+                "stopped"
+            }
+            other => other.label(),
+        };
+        let done = if e.data_missing == Some(true) {
+            "     ?".to_string()
+        } else {
+            format!("{:>5.1}%", e.progress * 100.0)
+        };
+        outln!(
+            "{:<40}  {:<11} {done} {:>10}  {:<10} {:>10} {:>10} {:>6.2}  {:<16} {:<16}  {}",
             e.info_hash,
-            e.state.label(),
-            e.progress * 100.0,
-            format_size(e.size, BINARY),
+            state,
+            size(e.size),
             e.root_label,
-            format_size(e.uploaded_total, BINARY),
-            format_size(e.downloaded_total, BINARY),
+            size(e.uploaded_total),
+            size(e.downloaded_total),
             e.ratio,
             time(e.added_at),
             e.completed_at.map(time).unwrap_or_else(|| "-".into()),
             source::sanitize_display(e.name),
-        );
+        )?;
+        if !e.root_declared {
+            outln!(
+                "    root '{}' is not in the config file; its data is in {}",
+                e.root_token,
+                e.save_path
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "an unknown folder".into())
+            )?;
+        }
+        if e.data_missing == Some(true) {
+            outln!(
+                "    files are missing or cut short on disk: its data is checked again when it starts"
+            )?;
+        }
         if let Some(err) = e.error {
-            println!("    error: {err}");
+            outln!("    error: {err}")?;
         }
     }
     Ok(0)

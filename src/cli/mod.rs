@@ -3,6 +3,7 @@
 
 pub mod args;
 mod commands;
+mod edit;
 mod reach;
 mod serve;
 mod transfer;
@@ -252,6 +253,7 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     // A trove already runs (a daemon, or another dashboard holding the session): attach
     // to it. Quitting then leaves it running.
     if let Some(client) = reach::running(ctx, cli).await? {
+        need_terminal()?;
         trove_ui::run(client, options).await?;
         return Ok(0);
     }
@@ -260,6 +262,11 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     // its dashboard is what `trove daemon` is for.
     let (ring, _guard) = init_logging(cli, ctx, LogTo::FileOnly)?;
     let (client, session) = start_persistent(ctx, &ring, &cli.session).await?;
+    // Checked once the store is open, so a damaged store is still reported as such.
+    if let Err(e) = need_terminal() {
+        session.shutdown().await;
+        return Err(e);
+    }
     let api = serve::ApiServer::start(ctx, &client).await?;
     let mut stop = session.stop_requested();
     let result = tokio::select! {
@@ -272,6 +279,15 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     session.shutdown().await;
     api.stop().await;
     result.map(|_| 0)
+}
+
+fn need_terminal() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!(
+            "the dashboard needs a terminal: run `trove` in one, or `trove daemon` to run the session without it"
+        );
+    }
+    Ok(())
 }
 
 /// Where the dashboard keeps its preferences: in the data dir the user chose, else in the
@@ -451,7 +467,14 @@ async fn download_all(handle: &Client, args: &DownloadArgs) -> anyhow::Result<i3
         }
         tokio::select! {
             r = snapshots.changed() => { if r.is_err() { bail!("the engine stopped"); } }
-            _ = &mut interrupted => { bail!("interrupted"); }
+            _ = &mut interrupted => {
+                // Cleared, not left: the terminal's `^C` echo has already moved the cursor,
+                // and a bar left behind would be drawn a second time above the message.
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                bail!("interrupted");
+            }
         }
     }
 }

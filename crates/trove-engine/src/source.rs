@@ -617,6 +617,18 @@ pub fn check_torrent(bytes: &[u8], what: &str) -> Result<CheckedTorrent, EngineE
     })
 }
 
+/// The .torrent reduced to its info dict (same info-hash, no announce list), for a torrent
+/// whose trackers the user chose: librqbit adds its own list to the one it is given.
+pub fn info_only(t: &CheckedTorrent) -> Result<Vec<u8>, EngineError> {
+    let meta = torrent_from_bytes(&t.bytes)
+        .map_err(|e| EngineError::BadSource(format!("the stored .torrent cannot be read: {e}")))?;
+    let info: &[u8] = meta.info.raw_bytes.as_ref();
+    let mut out = b"d4:info".to_vec();
+    out.extend_from_slice(info);
+    out.push(b'e');
+    Ok(out)
+}
+
 fn info_hash_name(hash: &str) -> String {
     format!("torrent-{}", &hash[..hash.len().min(12)])
 }

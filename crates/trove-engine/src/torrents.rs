@@ -3,14 +3,16 @@
 //! torrent's files. The engine uses them, and so do the offline commands that edit the
 //! store while no engine runs.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
+use librqbit_core::magnet::Magnet;
 use tracing::warn;
 use trove_proto::command::{AddOptions, EngineError, EngineResult};
-use trove_proto::snapshot::{InfoHash, TorrentState};
+use trove_proto::snapshot::{InfoHash, Limits, TorrentState};
 
-use crate::roots::RootManager;
-use crate::source::{self, CheckedTorrent, Loaded};
+use crate::roots::{RootManager, StorageRoot};
+use crate::source::{self, CheckedTorrent, Loaded, MAX_FILES};
 use crate::store::TorrentRecord;
 
 /// The current time in Unix seconds, as records store it.
@@ -48,6 +50,272 @@ pub fn check_file_indices(files: &[usize], count: usize) -> EngineResult<()> {
     Ok(())
 }
 
+/// What can be said of a file selection before the file list is known (a magnet): no
+/// index twice, none past the most files any torrent trove accepts may have.
+pub fn check_selection_shape(files: &[usize]) -> EngineResult<()> {
+    if let Some(bad) = files.iter().find(|&&i| i >= MAX_FILES) {
+        return Err(EngineError::BadSource(format!(
+            "file index {bad} cannot exist: trove accepts torrents of at most {MAX_FILES} files"
+        )));
+    }
+    let mut seen = HashSet::new();
+    if let Some(dup) = files.iter().find(|&&i| !seen.insert(i)) {
+        return Err(EngineError::BadSource(format!(
+            "file index {dup} is given twice"
+        )));
+    }
+    Ok(())
+}
+
+/// The error of a torrent whose stored selection does not fit the file list its metadata
+/// brought, saying how to choose again.
+pub fn selection_error(files: &[usize], count: usize, hash: &str) -> Option<EngineError> {
+    let e = check_file_indices(files, count).err()?;
+    Some(EngineError::BadSource(format!(
+        "{e}; choose the files again with `trove select {} FILES` or in the Files tab",
+        &hash[..hash.len().min(8)]
+    )))
+}
+
+/// Where a torrent's root is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RootPlace<'a> {
+    /// A root of the config file.
+    Config(&'a StorageRoot),
+    /// A root gone from the config file whose recorded folder still exists.
+    Recorded(PathBuf),
+}
+
+impl RootPlace<'_> {
+    pub fn path(&self) -> &Path {
+        match self {
+            RootPlace::Config(r) => &r.path,
+            RootPlace::Recorded(p) => p,
+        }
+    }
+}
+
+/// How to declare a root again, for messages about a root the config file lost.
+pub fn declare_hint(token: &str, path: Option<&Path>) -> String {
+    format!(
+        "declare it under [[roots]] with label = \"{token}\", path = \"{}\", token = \"{token}\"",
+        path.map(|p| p.display().to_string())
+            .unwrap_or_else(|| "/its/folder".into())
+    )
+}
+
+/// The root a torrent's data lives in: its config root, or the folder recorded when it was
+/// added if the config file no longer declares the root but the folder is still there.
+pub fn torrent_root<'a>(
+    roots: &'a RootManager,
+    record: &TorrentRecord,
+) -> EngineResult<RootPlace<'a>> {
+    if let Some(r) = roots.by_token(&record.root_token) {
+        return Ok(RootPlace::Config(r));
+    }
+    let token = &record.root_token;
+    match &record.root_path {
+        Some(p) if p.is_dir() => Ok(RootPlace::Recorded(p.clone())),
+        Some(p) => Err(EngineError::Root(format!(
+            "the torrent's storage root '{token}' is no longer in the config file and its folder {} does not exist: {}",
+            p.display(),
+            declare_hint(token, Some(p))
+        ))),
+        None => Err(EngineError::Root(format!(
+            "the torrent's storage root '{token}' is no longer in the config file: {}",
+            declare_hint(token, None)
+        ))),
+    }
+}
+
+/// The folder a torrent's data is in, when it can be told (its root's, or the recorded one).
+pub fn save_path(
+    roots: &RootManager,
+    record: &TorrentRecord,
+    torrent: Option<&CheckedTorrent>,
+) -> Option<PathBuf> {
+    let root = roots
+        .by_token(&record.root_token)
+        .map(|r| r.path.clone())
+        .or_else(|| record.root_path.clone())?;
+    Some(match torrent {
+        Some(t) => t.output_folder(&root),
+        None => root,
+    })
+}
+
+/// Why the torrent cannot start now (its root, its selection), if anything; None for a
+/// torrent whose metadata is not known (nothing can be checked).
+pub fn start_problem(
+    roots: &RootManager,
+    record: &TorrentRecord,
+    torrent: Option<&CheckedTorrent>,
+) -> Option<EngineError> {
+    let t = torrent?;
+    let root = match torrent_root(roots, record) {
+        Ok(r) => r,
+        Err(e) => return Some(e),
+    };
+    if let RootPlace::Config(r) = &root
+        && let Err(e) = roots.check_usable(r)
+    {
+        return Some(e);
+    }
+    if let Err(e) = source::check_no_symlinks(t, root.path()) {
+        return Some(e);
+    }
+    record
+        .only_files
+        .as_deref()
+        .and_then(|o| selection_error(o, t.files.len(), &record.info_hash))
+}
+
+/// Whether a selected file is missing or shorter than the torrent says, under the
+/// torrent's root folder: pieces a bitfield claims are then no longer on disk.
+pub fn data_missing(t: &CheckedTorrent, root: &Path, only_files: Option<&[usize]>) -> bool {
+    t.file_paths(root)
+        .iter()
+        .zip(&t.files)
+        .enumerate()
+        .filter(|(i, _)| only_files.is_none_or(|o| o.contains(i)))
+        .any(|(_, (p, f))| f.len > 0 && std::fs::metadata(p).map_or(true, |m| m.len() < f.len))
+}
+
+/// The trackers a torrent announces to: the user's list if one was set, else the
+/// .torrent's, else the magnet link's `tr=`.
+pub fn effective_trackers(record: &TorrentRecord, torrent: Option<&CheckedTorrent>) -> Vec<String> {
+    if let Some(list) = &record.trackers {
+        return list.clone();
+    }
+    if let Some(t) = torrent {
+        return t.trackers.clone();
+    }
+    record
+        .magnet
+        .as_deref()
+        .and_then(|m| Magnet::parse(m).ok())
+        .map(|m| m.trackers)
+        .unwrap_or_default()
+}
+
+/// Checks a tracker URL a user typed: http, https or udp, with a host.
+pub fn check_tracker_url(url: &str) -> EngineResult<String> {
+    let u = url.trim();
+    let host = ["http://", "https://", "udp://"]
+        .iter()
+        .find_map(|scheme| u.strip_prefix(scheme))
+        .and_then(|rest| rest.split(['/', '?']).next());
+    let ok = host.is_some_and(|h| !h.is_empty() && !h.starts_with(':'))
+        && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !ok {
+        return Err(EngineError::BadSource(format!(
+            "'{}' is not a tracker URL: it needs http://, https:// or udp://, a host and usually a port (udp://tracker.example:6969/announce)",
+            source::sanitize_display(u)
+        )));
+    }
+    Ok(u.to_string())
+}
+
+/// Each URL checked, duplicates dropped, in the order given.
+pub fn checked_tracker_list(trackers: &[String]) -> EngineResult<Vec<String>> {
+    let mut list: Vec<String> = Vec::new();
+    for t in trackers {
+        let url = check_tracker_url(t)?;
+        if !list.contains(&url) {
+            list.push(url);
+        }
+    }
+    Ok(list)
+}
+
+/// A torrent's magnet link: its info-hash, its name as `dn` and each tracker as `tr`,
+/// percent-encoded.
+pub fn magnet_for(info_hash: &str, name: &str, trackers: &[String]) -> String {
+    let mut link = format!(
+        "magnet:?xt=urn:btih:{info_hash}&dn={}",
+        percent_encode(name)
+    );
+    for t in trackers {
+        link.push_str("&tr=");
+        link.push_str(&percent_encode(t));
+    }
+    link
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A torrent's settings an add of it again may ask to change (from its record, or from a
+/// running session's snapshot).
+pub struct Current<'a> {
+    pub info_hash: &'a str,
+    pub root_token: &'a str,
+    pub paused: bool,
+    pub limits: Limits,
+    pub only_files: Option<&'a [usize]>,
+}
+
+impl<'a> Current<'a> {
+    pub fn of(r: &'a TorrentRecord) -> Self {
+        Current {
+            info_hash: &r.info_hash,
+            root_token: &r.root_token,
+            paused: r.paused,
+            limits: r.limits,
+            only_files: r.only_files.as_deref(),
+        }
+    }
+
+    /// The same, from a running session's snapshot.
+    pub fn of_summary(t: &'a trove_proto::TorrentSummary) -> Self {
+        Current {
+            info_hash: &t.info_hash,
+            root_token: &t.root_token,
+            paused: t.paused,
+            limits: t.limits,
+            only_files: t.only_files.as_deref(),
+        }
+    }
+}
+
+/// What an add of a torrent already in the session asked for and did not get, each as a
+/// sentence saying how to get it. `wanted_root` is the token of the root the add chose.
+pub fn ignored_options(existing: &Current, wanted_root: &str, opts: &AddOptions) -> Vec<String> {
+    let id = &existing.info_hash[..existing.info_hash.len().min(8)];
+    let mut notes = Vec::new();
+    if opts.root.is_some() && wanted_root != existing.root_token {
+        notes.push(format!(
+            "--root ignored: it stays in storage root '{}' (moving a torrent between roots is not possible yet)",
+            existing.root_token
+        ));
+    }
+    if opts.paused && !existing.paused {
+        notes.push(format!(
+            "--paused ignored: pause it with `trove pause {id}`"
+        ));
+    }
+    if opts.limits != Limits::default() && opts.limits != existing.limits {
+        notes.push(format!(
+            "limits ignored: change them with `trove limit {id} --download-limit R --upload-limit R --peer-limit N`"
+        ));
+    }
+    if opts.only_files.is_some() && opts.only_files.as_deref() != existing.only_files {
+        notes.push(format!(
+            "--only-files ignored: choose files with `trove select {id} FILES`"
+        ));
+    }
+    notes
+}
+
 /// Validates an add request and builds the record to store (shared by the engine and the
 /// offline `trove add`).
 pub fn prepare_record(
@@ -60,6 +328,7 @@ pub fn prepare_record(
     let (hash, name, magnet, size) = match loaded {
         Loaded::Torrent(t) => {
             if let Some(files) = &opts.only_files {
+                check_selection_shape(files)?;
                 check_file_indices(files, t.files.len())?;
             }
             source::check_no_symlinks(t, &root.path)?;
@@ -70,12 +339,17 @@ pub fn prepare_record(
             name,
             link,
             ..
-        } => (
-            info_hash.clone(),
-            name.clone().unwrap_or_else(|| info_hash.clone()),
-            Some(link.clone()),
-            0,
-        ),
+        } => {
+            if let Some(files) = &opts.only_files {
+                check_selection_shape(files)?;
+            }
+            (
+                info_hash.clone(),
+                name.clone().unwrap_or_else(|| info_hash.clone()),
+                Some(link.clone()),
+                0,
+            )
+        }
     };
     Ok(TorrentRecord {
         info_hash: hash,
@@ -107,6 +381,8 @@ pub fn prepare_record(
         have_bytes: 0,
         selected_bytes: 0,
         error: None,
+        root_path: Some(root.path.clone()),
+        trackers: None,
     })
 }
 

@@ -75,6 +75,8 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         have_bytes: 1 << 24,
         selected_bytes: 1 << 24,
         error: None,
+        root_path: None,
+        trackers: None,
     }
 }
 

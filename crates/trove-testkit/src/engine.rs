@@ -96,6 +96,12 @@ impl Eng {
         }
     }
 
+    /// Leaves the root `label` out of the roots the next `boot` declares (its folder stays),
+    /// as a config file written without it would.
+    pub fn forget_root(&mut self, label: &str) {
+        self.roots.retain(|r| r.0 != label);
+    }
+
     pub fn h(&self) -> &Client {
         self.handle.as_ref().unwrap()
     }

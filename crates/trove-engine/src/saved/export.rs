@@ -42,7 +42,7 @@ use crate::source::{self, Loaded};
 use crate::store::{
     STORE_FORMAT, SessionSettings, SessionStore, SledStore, StoreError, TorrentRecord,
 };
-use crate::torrents::check_file_indices;
+use crate::torrents::{check_file_indices, magnet_for};
 
 /// The version of the export document this trove writes and reads.
 pub(super) const EXPORT_FORMAT: u64 = 1;
@@ -163,7 +163,7 @@ pub fn export(data_dir: &Path, roots: &RootManager) -> anyhow::Result<ExportOutc
             record.has_metadata = false;
             if record.magnet.is_none() {
                 // Its metadata can still come from peers.
-                record.magnet = Some(magnet_for(&record.info_hash, &record.name));
+                record.magnet = Some(magnet_for(&record.info_hash, &record.name, &[]));
                 problems.push(format!(
                     "{label}: exported as a magnet link instead, so its metadata will be fetched from peers"
                 ));
@@ -199,19 +199,6 @@ pub fn export(data_dir: &Path, roots: &RootManager) -> anyhow::Result<ExportOutc
         count: doc.torrents.len(),
         problems,
     })
-}
-
-/// A magnet link naming `info_hash`, with the torrent's name as `dn`.
-fn magnet_for(info_hash: &str, name: &str) -> String {
-    let mut dn = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            dn.push(b as char);
-        } else {
-            dn.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("magnet:?xt=urn:btih:{info_hash}&dn={dn}")
 }
 
 /// Writes a checked export into the session in `data_dir` (which must not be running),
@@ -515,8 +502,8 @@ mod tests {
 
     #[test]
     fn magnet_for_escapes_the_name() {
-        let m = magnet_for("ab", "a b/ü");
+        let m = magnet_for("ab", "a b/ü", &[]);
         assert_eq!(m, "magnet:?xt=urn:btih:ab&dn=a%20b%2F%C3%BC");
-        assert!(source::parse_magnet(&magnet_for(&"0".repeat(40), "x y")).is_ok());
+        assert!(source::parse_magnet(&magnet_for(&"0".repeat(40), "x y", &[])).is_ok());
     }
 }

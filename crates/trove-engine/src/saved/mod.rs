@@ -5,6 +5,7 @@
 //! A [`SavedSession`] holds the data-dir lock for as long as it lives, so it never writes
 //! under a running session, and it is the only way the command line reaches the store.
 
+mod edit;
 mod export;
 
 use std::path::Path;
@@ -21,14 +22,18 @@ use crate::roots::RootManager;
 use crate::session::{self, EngineOptions, EngineTask, NetworkOptions};
 use crate::source::{self, Loaded};
 use crate::store::{SessionStore, SledStore, StoreError, TorrentRecord};
-use crate::torrents::{delete_torrent_files, prepare_record, resolve_prefix};
+use crate::torrents::{
+    Current, delete_torrent_files, ignored_options, prepare_record, resolve_prefix, torrent_root,
+};
 
+pub use edit::SavedTorrent;
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
 
 /// A torrent checked and ready to be written by [`SavedSession::add`].
 pub struct ReadyTorrent {
     loaded: Loaded,
     record: TorrentRecord,
+    opts: AddOptions,
 }
 
 impl ReadyTorrent {
@@ -42,11 +47,20 @@ impl ReadyTorrent {
     ) -> Result<Self, EngineError> {
         let loaded = source::load(source).await?;
         let record = prepare_record(roots, &loaded, opts)?;
-        Ok(ReadyTorrent { loaded, record })
+        Ok(ReadyTorrent {
+            loaded,
+            record,
+            opts: opts.clone(),
+        })
     }
 }
 
 impl ReadyTorrent {
+    /// The token of the root it was checked for.
+    pub fn root_token(&self) -> &str {
+        &self.record.root_token
+    }
+
     /// The torrent as another process can take it: its .torrent bytes, or its magnet link.
     pub fn into_source(self) -> trove_proto::TorrentSource {
         match self.loaded {
@@ -62,6 +76,8 @@ pub struct AddOutcome {
     pub name: String,
     /// False when the torrent was in the session already (and nothing was written).
     pub new: bool,
+    /// For a torrent already there: each option that was not applied, and how to apply it.
+    pub ignored: Vec<String>,
 }
 
 /// The store of a data dir, locked against any other trove.
@@ -117,15 +133,6 @@ impl SavedSession {
         Ok((client, RunningSession { task, _lock }))
     }
 
-    /// Every torrent as a session would show it with nothing moving, oldest first.
-    pub fn summaries(&self, roots: &RootManager) -> anyhow::Result<Vec<TorrentSummary>> {
-        Ok(self
-            .records()?
-            .iter()
-            .map(|r| summary_at_rest(r, roots))
-            .collect())
-    }
-
     /// Every torrent's record, oldest first.
     pub fn records(&self) -> anyhow::Result<Vec<TorrentRecord>> {
         let mut records = self.store.list().map_err(store_err)?;
@@ -136,9 +143,18 @@ impl SavedSession {
     /// Writes each torrent not already in the session, in order.
     pub fn add(&self, ready: Vec<ReadyTorrent>) -> anyhow::Result<Vec<AddOutcome>> {
         let mut out = Vec::new();
-        for ReadyTorrent { loaded, record } in ready {
+        for ReadyTorrent {
+            loaded,
+            record,
+            opts,
+        } in ready
+        {
             let info_hash = record.info_hash.clone();
-            let new = self.store.get(&info_hash).map_err(store_err)?.is_none();
+            let existing = self.store.get(&info_hash).map_err(store_err)?;
+            let new = existing.is_none();
+            let ignored = existing
+                .map(|e| ignored_options(&Current::of(&e), &record.root_token, &opts))
+                .unwrap_or_default();
             if new {
                 if let Loaded::Torrent(t) = &loaded {
                     self.store
@@ -151,6 +167,7 @@ impl SavedSession {
                 info_hash,
                 name: record.name,
                 new,
+                ignored,
             });
         }
         Ok(out)
@@ -204,18 +221,14 @@ impl SavedSession {
     ) -> anyhow::Result<()> {
         for r in &self.find_all(ids)? {
             if delete_data {
-                let root = roots.by_token(&r.root_token);
+                let root = torrent_root(roots, r);
                 let bytes = self.store.torrent_bytes(&r.info_hash).map_err(store_err)?;
                 match (root, bytes) {
-                    (Some(root), Some(bytes)) => {
+                    (Ok(root), Some(bytes)) => {
                         let t = source::check_torrent(&bytes, &r.name).map_err(store_err)?;
-                        delete_torrent_files(&t, &root.path);
+                        delete_torrent_files(&t, root.path());
                     }
-                    (None, _) => anyhow::bail!(
-                        "cannot delete the data of {}: its storage root '{}' is not in the config file any more",
-                        r.name,
-                        r.root_token
-                    ),
+                    (Err(e), _) => anyhow::bail!("cannot delete the data of {}: {e}", r.name),
                     (_, None) => {} // a magnet never resolved has no data
                 }
             }
@@ -245,17 +258,33 @@ impl RunningSession {
     }
 }
 
-/// A torrent's record as a summary, with no session running: nothing moves, and its state
-/// is the one it was last seen in (paused when paused).
-fn summary_at_rest(r: &TorrentRecord, roots: &RootManager) -> TorrentSummary {
+impl SavedTorrent {
+    /// The torrent as a session would show it with nothing moving: its state is the one it
+    /// was last seen in (paused when paused; no longer in error once the error's cause is
+    /// gone), with the error that still holds.
+    pub fn summary(&self, roots: &RootManager) -> TorrentSummary {
+        let r = &self.record;
+        let state = if r.paused {
+            TorrentState::Paused
+        } else if self.error.is_none() && r.last_state == TorrentState::Error {
+            TorrentState::Queued
+        } else {
+            r.last_state
+        };
+        summary_at_rest(r, roots, state, self.error.clone())
+    }
+}
+
+fn summary_at_rest(
+    r: &TorrentRecord,
+    roots: &RootManager,
+    state: TorrentState,
+    error: Option<String>,
+) -> TorrentSummary {
     TorrentSummary {
         info_hash: r.info_hash.clone(),
         name: r.name.clone(),
-        state: if r.paused {
-            TorrentState::Paused
-        } else {
-            r.last_state
-        },
+        state,
         progress: if r.selected_bytes == 0 {
             0.0
         } else {
@@ -279,7 +308,7 @@ fn summary_at_rest(r: &TorrentRecord, roots: &RootManager) -> TorrentSummary {
         uploaded_total: r.uploaded_total,
         downloaded_total: r.downloaded_total,
         limits: r.limits,
-        error: r.error.clone(),
+        error,
         paused: r.paused,
         only_files: r.only_files.clone(),
     }

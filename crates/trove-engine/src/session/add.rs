@@ -4,14 +4,18 @@
 use std::net::SocketAddr;
 
 use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse};
-use tracing::info;
+use tracing::{info, warn};
 use trove_proto::command::{AddOptions, Added, EngineError, EngineResult};
 
 use super::engine::{Engine, Entry, Internal, store_err};
 use super::setup;
+use crate::bitfield;
 use crate::file_index;
 use crate::source::{self, Loaded};
-use crate::torrents::{check_file_indices, prepare_record};
+use crate::torrents::{
+    Current, RootPlace, data_missing, declare_hint, ignored_options, prepare_record,
+    selection_error, torrent_root,
+};
 
 impl Engine {
     pub(super) async fn finish_add(
@@ -23,6 +27,9 @@ impl Engine {
         // Bad options are reported even for a torrent already in the session.
         let record = prepare_record(&self.roots, &loaded, &opts)?;
         if let Some(e) = self.torrents.get(&hash) {
+            for note in ignored_options(&Current::of(&e.record), &record.root_token, &opts) {
+                info!(info_hash = %hash, "already in the session: {note}");
+            }
             return Ok(Added {
                 info_hash: hash,
                 name: e.record.name.clone(),
@@ -40,7 +47,12 @@ impl Engine {
         }
         self.store.put(&record).map_err(store_err)?;
         let name = record.name.clone();
-        info!(info_hash = %hash, root = %record.root_token, "added {name}");
+        info!(
+            info_hash = %hash,
+            root = %record.root_token,
+            path = %record.root_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+            "added {name}"
+        );
         self.torrents
             .insert(hash.clone(), Entry::new(record, torrent));
         if self.torrents[&hash].torrent.is_some() {
@@ -114,9 +126,6 @@ impl Engine {
                 "a peer sent metadata for another torrent".into(),
             ));
         }
-        if let Some(files) = &entry.record.only_files {
-            check_file_indices(files, t.files.len())?;
-        }
         entry.record.name = t.name.clone();
         entry.record.has_metadata = true;
         entry.record.size = t.total_len;
@@ -126,6 +135,8 @@ impl Engine {
         self.store.put(&entry.record).map_err(store_err)?;
         info!(info_hash = %hash, "metadata received: {}", t.name);
         entry.torrent = Some(t);
+        // A selection that does not fit the file list fails this start with an error that
+        // says how to choose again; the metadata stays, so `SelectFiles` can fix it.
         self.start_torrent(hash).await
     }
 
@@ -139,19 +150,48 @@ impl Engine {
             .torrent
             .as_ref()
             .ok_or_else(|| EngineError::Engine("metadata not known yet".into()))?;
-        let root = self
-            .roots
-            .by_token(&entry.record.root_token)
-            .ok_or_else(|| {
-                EngineError::Root(format!(
-                    "the torrent's storage root '{}' is no longer in the config file: add it back under [[roots]]",
-                    entry.record.root_token
-                ))
-            })?
-            .clone();
-        self.roots.check_usable(&root)?;
-        source::check_no_symlinks(t, &root.path)?;
-        let output = t.output_folder(&root.path);
+        let root = torrent_root(&self.roots, &entry.record)?;
+        match &root {
+            RootPlace::Config(r) => {
+                self.roots.check_usable(r)?;
+                if entry.record.root_path.is_none() {
+                    entry.record.root_path = Some(r.path.clone());
+                }
+            }
+            RootPlace::Recorded(p) => {
+                if self.warned_roots.insert(entry.record.root_token.clone()) {
+                    warn!(
+                        "storage root '{token}' is no longer in the config file; its torrents keep using its folder {}: {}",
+                        p.display(),
+                        declare_hint(&entry.record.root_token, Some(p)),
+                        token = entry.record.root_token,
+                    );
+                }
+            }
+        }
+        if let Some(e) = entry
+            .record
+            .only_files
+            .as_deref()
+            .and_then(|o| selection_error(o, t.files.len(), hash))
+        {
+            return Err(e);
+        }
+        source::check_no_symlinks(t, root.path())?;
+        let output = t.output_folder(root.path());
+        // A bitfield believed over files deleted or cut short behind trove's back would
+        // show pieces that are gone: let librqbit hash what is really there.
+        if let Some(dir) = &self.fastresume_dir
+            && bitfield::read(dir, hash).is_some()
+            && data_missing(t, root.path(), entry.record.only_files.as_deref())
+        {
+            info!(info_hash = %hash, "some of {}'s files are missing or shorter than they should be: checking its data again", entry.record.name);
+            bitfield::remove(dir, hash);
+        }
+        let bytes = match &entry.record.trackers {
+            Some(_) => source::info_only(t)?,
+            None => t.bytes.clone(),
+        };
         let peers: Vec<SocketAddr> = entry
             .record
             .initial_peers
@@ -177,11 +217,12 @@ impl Engine {
                 .or(self.global.peers)
                 .map(|p| p as usize),
             initial_peers: (!peers.is_empty()).then_some(peers),
+            trackers: entry.record.trackers.clone(),
             ..Default::default()
         };
         let resp = self
             .session
-            .add_torrent(AddTorrent::from_bytes(t.bytes.clone()), Some(opts))
+            .add_torrent(AddTorrent::from_bytes(bytes), Some(opts))
             .await
             .map_err(|e| EngineError::Engine(format!("librqbit refused the torrent: {e:#}")))?;
         let (id, handle) = match resp {
@@ -194,9 +235,8 @@ impl Engine {
         entry.handle = Some(handle);
         entry.live_up = 0;
         entry.live_down = 0;
-        if entry.record.error.take().is_some() {
-            let _ = self.store.put(&entry.record);
-        }
+        // Written when it changed: a cleared error, a root path recorded for the first time.
+        let _ = self.store.put(&entry.record);
         Ok(())
     }
 }

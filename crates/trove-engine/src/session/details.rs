@@ -2,14 +2,15 @@
 //! per-peer rates worked out from the byte counters of successive requests.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use librqbit::api::TorrentIdOrHash;
 use trove_proto::command::{EngineError, EngineResult};
-use trove_proto::snapshot::{FileEntry, PeerEntry, PieceMap, TorrentDetails, TrackerEntry};
+use trove_proto::snapshot::{FileEntry, PeerEntry, PieceMap, TorrentDetails};
 
 use super::engine::Engine;
+use super::trackers::tracker_entries;
+use crate::torrents;
 
 /// A peer's byte counters at a details request, and the rates they gave.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,12 +40,8 @@ impl Engine {
             .summary
             .clone()
             .ok_or_else(|| EngineError::Engine("no stats yet".into()))?;
-        let root = self.roots.by_token(&e.record.root_token);
-        let save_path = match (&e.torrent, root) {
-            (Some(t), Some(r)) => t.output_folder(&r.path),
-            (None, Some(r)) => r.path.clone(),
-            _ => PathBuf::new(),
-        };
+        let save_path =
+            torrents::save_path(&self.roots, &e.record, e.torrent.as_ref()).unwrap_or_default();
         let files = e
             .torrent
             .as_ref()
@@ -100,19 +97,9 @@ impl Engine {
             };
         }
         let live = e.handle.as_ref().is_some_and(|h| h.live().is_some());
-        let trackers = e
-            .torrent
-            .as_ref()
-            .map(|t| t.trackers.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|url| TrackerEntry {
-                url,
-                status: if live { "announcing" } else { "idle" }.to_string(),
-                last_error: None,
-                peers_received: None,
-            })
-            .collect();
+        let urls = torrents::effective_trackers(&e.record, e.torrent.as_ref());
+        let magnet = torrents::magnet_for(&hash, &e.record.name, &urls);
+        let trackers = tracker_entries(&self.log, &hash, urls, live);
         Ok(TorrentDetails {
             summary,
             save_path,
@@ -124,7 +111,7 @@ impl Engine {
             download_history: e.rates.download.history(),
             upload_history: e.rates.upload.history(),
             history_clock: e.rates.download.history_clock(),
-            magnet: String::new(),
+            magnet,
         })
     }
 }

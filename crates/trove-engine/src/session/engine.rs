@@ -2,7 +2,7 @@
 //! and its loop: commands from clients, messages from its own background tasks, the
 //! once-a-second tick and the stop request, each dispatched to the file that handles it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -138,6 +138,10 @@ pub(super) struct Engine {
     pub(super) to_restore: VecDeque<InfoHash>,
     /// Set when a client asks the session to stop; the process holding it watches this.
     pub(super) stop_requested: watch::Sender<bool>,
+    /// Root tokens gone from the config file already warned about (once per run each).
+    pub(super) warned_roots: HashSet<String>,
+    /// The periodic one-line summary in the log (see `summary`).
+    pub(super) summary_log: super::summary::SummaryLog,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -176,6 +180,8 @@ impl Engine {
             root_info,
             to_restore: Default::default(),
             stop_requested,
+            warned_roots: Default::default(),
+            summary_log: Default::default(),
         }
     }
 
@@ -228,6 +234,10 @@ impl Engine {
                 _ = tick.tick() => {
                     self.poll_with(PollScope::SkipSettledPaused);
                     self.publish();
+                    let line = self.summary_log.due(Instant::now(), &self.snapshot_tx.borrow());
+                    if let Some(line) = line {
+                        info!("{line}");
+                    }
                     if last_root_check.elapsed() >= ROOT_CHECK_INTERVAL {
                         self.check_roots().await;
                         last_root_check = Instant::now();
@@ -311,8 +321,9 @@ impl Engine {
             Command::SelectFiles { id, files } => {
                 self.select_files(&id, files).await.map(|_| Reply::Done)
             }
-            Command::Recheck(_) | Command::SetTrackers { .. } => {
-                Err(EngineError::Engine("this trove cannot do that yet".into()))
+            Command::Recheck(id) => self.recheck(&id).await.map(|_| Reply::Done),
+            Command::SetTrackers { id, trackers } => {
+                self.set_trackers(&id, trackers).await.map(|_| Reply::Done)
             }
             Command::Details(id) => self.details(&id).map(|d| Reply::Details(Box::new(d))),
             Command::ReadLog(filter) => Ok(Reply::Log(self.log.lines(&filter))),

@@ -10,7 +10,7 @@ use super::engine::{Engine, engine_err, store_err};
 use super::setup;
 use crate::file_index;
 use crate::store::SessionSettings;
-use crate::torrents::check_file_indices;
+use crate::torrents::{check_file_indices, check_selection_shape, start_problem};
 
 impl Engine {
     pub(super) async fn set_torrent_limits(
@@ -61,6 +61,7 @@ impl Engine {
         let t = entry.torrent.as_ref().ok_or_else(|| {
             EngineError::Engine("the file list is not known yet: wait for the metadata".into())
         })?;
+        check_selection_shape(&files)?;
         check_file_indices(&files, t.files.len())?;
         if files.is_empty() {
             return Err(EngineError::BadSource(
@@ -96,6 +97,23 @@ impl Engine {
             self.store.put(&entry.record).map_err(store_err)?;
         }
         info!(info_hash = %hash, "file selection changed");
+        // A torrent that failed (a selection that did not fit its files, say) gets another
+        // try with the new one; if it still cannot start, its error says why.
+        let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+        if entry.handle.is_none() && entry.record.error.take().is_some() {
+            let problem = start_problem(&self.roots, &entry.record, entry.torrent.as_ref());
+            let result = match problem {
+                Some(e) => Err(e),
+                None if entry.record.paused => Ok(()),
+                None => self.start_torrent(&hash).await,
+            };
+            if let Err(e) = result {
+                self.set_error(&hash, e.to_string());
+                return Err(e);
+            }
+            let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+            self.store.put(&entry.record).map_err(store_err)?;
+        }
         Ok(())
     }
 }

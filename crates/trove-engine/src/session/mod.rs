@@ -25,6 +25,8 @@ mod restore;
 mod roots;
 mod setup;
 mod status;
+mod summary;
+mod trackers;
 
 pub(crate) use status::ratio;
 

@@ -8,36 +8,109 @@ use trove_proto::command::{EngineError, EngineResult};
 
 use super::engine::{Engine, engine_err, store_err};
 use crate::bitfield;
+use crate::torrents::start_problem;
 
 impl Engine {
     pub(super) async fn pause(&mut self, id: &str, pause: bool) -> EngineResult<()> {
         let hash = self.resolve_id(id)?;
-        let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
         if !pause {
-            // Resuming onto a root that is still missing, full or read-only would only
-            // fail again: say so now.
-            if let Some(root) = self.roots.by_token(&entry.record.root_token) {
-                self.roots.check_usable(root)?;
-            }
-            entry.record.error = None;
+            return self.resume(&hash).await;
         }
-        entry.record.paused = pause;
+        let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
+        entry.record.paused = true;
         self.store.put(&entry.record).map_err(store_err)?;
         match entry.handle.clone() {
-            Some(_) if pause && self.fastresume_dir.is_some() => self.retire(&hash).await?,
+            Some(_) if self.fastresume_dir.is_some() => self.retire(&hash).await?,
             Some(h) => {
-                let is_paused = h.is_paused();
                 let errored = matches!(h.stats().state, TorrentStatsState::Error);
-                if pause && !is_paused && !errored {
+                if !h.is_paused() && !errored {
                     self.session.pause(&h).await.map_err(engine_err)?;
-                } else if !pause && (is_paused || errored) {
+                }
+            }
+            None => {}
+        }
+        info!(info_hash = %hash, "paused {}", self.torrents[&hash].record.name);
+        Ok(())
+    }
+
+    /// Starts a paused or failed torrent again. Its error is cleared first; if the cause is
+    /// still there the start fails and the error comes back, with its message.
+    async fn resume(&mut self, hash: &str) -> EngineResult<()> {
+        let result = self.try_resume(hash).await;
+        if let Err(e) = &result {
+            self.set_error(hash, e.to_string());
+        }
+        result
+    }
+
+    async fn try_resume(&mut self, hash: &str) -> EngineResult<()> {
+        let entry = self.torrents.get_mut(hash).ok_or(EngineError::Stopped)?;
+        let was_failed = entry.record.error.take().is_some();
+        entry.record.paused = false;
+        self.store.put(&entry.record).map_err(store_err)?;
+        let entry = &self.torrents[hash];
+        // Resuming onto a root that is still missing, full or read-only, or with a
+        // selection that does not fit, would only fail again: say so now.
+        if let Some(e) = start_problem(&self.roots, &entry.record, entry.torrent.as_ref()) {
+            return Err(e);
+        }
+        match entry.handle.clone() {
+            Some(h) => {
+                let errored = matches!(h.stats().state, TorrentStatsState::Error);
+                if h.is_paused() || errored {
                     self.session.unpause(&h).await.map_err(engine_err)?;
                 }
             }
-            None if !pause && entry.torrent.is_some() => self.start_torrent(&hash).await?,
+            None if entry.torrent.is_some() => self.start_torrent(hash).await?,
+            // A magnet whose metadata fetch failed: fetch it again.
+            None if entry.resolver.is_none() => self.resolve_metadata(hash),
             None => {}
         }
-        info!(info_hash = %hash, "{}", if pause { "paused" } else { "resumed" });
+        let name = &self.torrents[hash].record.name;
+        if was_failed {
+            info!(info_hash = %hash, "retrying {name} after its error");
+        } else {
+            info!(info_hash = %hash, "resumed {name}");
+        }
+        Ok(())
+    }
+
+    /// Verifies the torrent's data against its piece hashes: its bitfield is forgotten and
+    /// librqbit given the torrent again, which then hashes every file. A paused torrent is
+    /// checked now too (librqbit checks a torrent added paused, then leaves it paused); a
+    /// failed one is retried. A magnet without metadata has nothing to check: its metadata
+    /// is fetched again if that had failed.
+    pub(super) async fn recheck(&mut self, id: &str) -> EngineResult<()> {
+        let hash = self.resolve_id(id)?;
+        let result = self.try_recheck(&hash).await;
+        if let Err(e) = &result {
+            self.set_error(&hash, e.to_string());
+        }
+        result
+    }
+
+    async fn try_recheck(&mut self, hash: &str) -> EngineResult<()> {
+        let entry = self.torrents.get_mut(hash).ok_or(EngineError::Stopped)?;
+        entry.record.error = None;
+        self.store.put(&entry.record).map_err(store_err)?;
+        if entry.torrent.is_none() {
+            if entry.resolver.is_none() && !entry.record.paused {
+                self.resolve_metadata(hash);
+            }
+            return Ok(());
+        }
+        if let Some(e) = start_problem(&self.roots, &entry.record, entry.torrent.as_ref()) {
+            return Err(e);
+        }
+        self.retire(hash).await?;
+        if let Some(dir) = &self.fastresume_dir {
+            bitfield::remove(dir, hash);
+        }
+        if let Some(e) = self.torrents.get_mut(hash) {
+            e.file_progress.clear();
+        }
+        self.start_torrent(hash).await?;
+        info!(info_hash = %hash, "checking {}'s data against its piece hashes", self.torrents[hash].record.name);
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use trove_proto::command::{EngineError, EngineResult};
 
 use super::engine::{Engine, store_err};
 use crate::bitfield;
-use crate::torrents::delete_torrent_files;
+use crate::torrents::{delete_torrent_files, torrent_root};
 
 impl Engine {
     pub(super) async fn remove(&mut self, id: &str, delete_data: bool) -> EngineResult<()> {
@@ -18,6 +18,9 @@ impl Engine {
             r.abort();
         }
         let root = self.roots.by_token(&entry.record.root_token).cloned();
+        let data_root = torrent_root(&self.roots, &entry.record)
+            .ok()
+            .map(|r| r.path().to_path_buf());
         if let Some(h) = entry.handle.take() {
             let result = self
                 .session
@@ -33,8 +36,8 @@ impl Engine {
             if let Some(dir) = &self.fastresume_dir {
                 bitfield::remove(dir, &hash);
             }
-            if delete_data && let (Some(t), Some(root)) = (&entry.torrent, &root) {
-                delete_torrent_files(t, &root.path);
+            if delete_data && let (Some(t), Some(root)) = (&entry.torrent, &data_root) {
+                delete_torrent_files(t, root);
             }
         }
         // librqbit removes a torrent's folder when it is empty; a root must survive that.

@@ -7,6 +7,8 @@ use tracing::{info, warn};
 use super::engine::{Engine, Entry};
 use crate::bitfield;
 use crate::source;
+use crate::torrents::start_problem;
+use trove_proto::snapshot::TorrentState;
 
 impl Engine {
     /// Brings back every torrent in the store. After a crash, an unfinished torrent's
@@ -37,6 +39,27 @@ impl Engine {
                 && let Some(dir) = &self.fastresume_dir
             {
                 bitfield::remove(dir, &hash);
+            }
+            let mut record = record;
+            if record.root_path.is_none()
+                && let Some(root) = self.roots.by_token(&record.root_token)
+            {
+                // Recorded by troves from before root paths were kept: taken from the
+                // config while it still declares the root.
+                record.root_path = Some(root.path.clone());
+                let _ = self.store.put(&record);
+            }
+            // A paused torrent's error stands only while its cause does (a root declared
+            // again, a folder back): nothing else would clear it before it is resumed.
+            if record.paused
+                && record.error.is_some()
+                && torrent.is_some()
+                && start_problem(&self.roots, &record, torrent.as_ref()).is_none()
+            {
+                info!(info_hash = %hash, "{}: the cause of its error is gone", record.name);
+                record.error = None;
+                record.last_state = TorrentState::Paused;
+                let _ = self.store.put(&record);
             }
             let has_torrent = torrent.is_some();
             let dormant = record.paused && self.fastresume_dir.is_some();

@@ -277,6 +277,8 @@ mod tests {
             have_bytes: 0,
             selected_bytes: 1000,
             error: None,
+            root_path: None,
+            trackers: None,
         }
     }
 

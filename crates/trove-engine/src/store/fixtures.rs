@@ -33,6 +33,8 @@ pub(super) fn record(hash: &str) -> TorrentRecord {
         have_bytes: 50,
         selected_bytes: 100,
         error: None,
+        root_path: None,
+        trackers: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! how a record is written as JSON (readable by `trove export` and by a person).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +51,14 @@ pub struct TorrentRecord {
     pub have_bytes: u64,
     pub selected_bytes: u64,
     pub error: Option<String>,
+    /// The root's folder when the torrent was added (or first started), so the torrent can
+    /// still be found after its root leaves the config file.
+    #[serde(default)]
+    pub root_path: Option<PathBuf>,
+    /// The tracker list chosen by the user; None = the torrent's own (its .torrent's
+    /// announce list, or a magnet's `tr=`).
+    #[serde(default)]
+    pub trackers: Option<Vec<String>>,
 }
 
 impl TorrentRecord {
