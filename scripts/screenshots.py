@@ -196,7 +196,7 @@ def main():
         tmux.keys("1", "L")
         time.sleep(1.5)
         render(tmux, "log-pane")
-        tmux.keys("L", "L", "R")
+        tmux.keys("L", "R")
         time.sleep(1)
         render(tmux, "roots")
         tmux.keys("Escape", "?")
