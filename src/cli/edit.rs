@@ -53,7 +53,18 @@ pub(super) fn select(
     files: &str,
 ) -> anyhow::Result<i32> {
     let r = saved.select_files(&ctx.roots, id, parse_selection(files)?)?;
-    let what = match &r.only_files {
+    let what = describe_selection(r.only_files.as_deref());
+    outln!(
+        "{}  selected {what}  {}",
+        r.info_hash,
+        source::sanitize_display(&r.name)
+    )?;
+    Ok(0)
+}
+
+/// `all files` or `files 0,2,5`.
+fn describe_selection(files: Option<&[usize]>) -> String {
+    match files {
         None => "all files".to_string(),
         Some(f) => format!(
             "files {}",
@@ -62,13 +73,7 @@ pub(super) fn select(
                 .collect::<Vec<_>>()
                 .join(",")
         ),
-    };
-    outln!(
-        "{}  selected {what}  {}",
-        r.info_hash,
-        source::sanitize_display(&r.name)
-    )?;
-    Ok(0)
+    }
 }
 
 /// `args`' limits applied over `current`; a limit not given is kept, 0 removes it.
@@ -212,16 +217,7 @@ pub(super) async fn select_running(client: &Client, id: &str, files: &str) -> an
         })
         .await
         .map_err(engine_err)?;
-    let what = match &selection {
-        None => "all files".to_string(),
-        Some(f) => format!(
-            "files {}",
-            f.iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-    };
+    let what = describe_selection(selection.as_deref());
     outln!(
         "{hash}  selected {what}  {}",
         source::sanitize_display(&name)
