@@ -12,6 +12,7 @@ use super::setup;
 use crate::bitfield;
 use crate::file_index;
 use crate::source::{self, Loaded};
+use crate::store::TorrentRecord;
 use crate::torrents::{
     Current, RootPlace, data_missing, declare_hint, ignored_options, prepare_record,
     selection_error, torrent_root,
@@ -81,13 +82,7 @@ impl Engine {
             entry.record.error = Some("the torrent's metadata is missing from the store".into());
             return;
         };
-        let peers: Vec<SocketAddr> = entry
-            .record
-            .initial_peers
-            .iter()
-            .copied()
-            .chain(entry.record.seen_peers.iter().map(|p| p.addr))
-            .collect();
+        let peers = peers_to_dial(&entry.record);
         let session = self.session.clone();
         let tx = self.internal_tx.clone();
         let hash = hash.to_string();
@@ -192,13 +187,7 @@ impl Engine {
             Some(_) => source::info_only(t)?,
             None => t.bytes.clone(),
         };
-        let peers: Vec<SocketAddr> = entry
-            .record
-            .initial_peers
-            .iter()
-            .copied()
-            .chain(entry.record.seen_peers.iter().map(|p| p.addr))
-            .collect();
+        let peers = peers_to_dial(&entry.record);
         let opts = AddTorrentOptions {
             paused: entry.record.paused,
             only_files: entry
@@ -239,4 +228,14 @@ impl Engine {
         let _ = self.store.put(&entry.record);
         Ok(())
     }
+}
+
+/// The peers a torrent dials first: the ones it was given, then the ones it last saw.
+fn peers_to_dial(record: &TorrentRecord) -> Vec<SocketAddr> {
+    record
+        .initial_peers
+        .iter()
+        .copied()
+        .chain(record.seen_peers.iter().map(|p| p.addr))
+        .collect()
 }

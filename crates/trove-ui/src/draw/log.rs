@@ -73,19 +73,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let text: Vec<Line> = lines[top..(top + height).min(lines.len())]
         .iter()
         .map(|l| {
-            let mut spans = vec![
-                Span::styled(l.time.format("%H:%M:%S ").to_string(), theme.dim),
-                Span::styled(
-                    format!("{:<5} ", l.level.label().to_uppercase()),
-                    theme.level(l.level),
-                ),
-            ];
-            if show_target {
-                spans.push(Span::styled(
-                    format!("{} ", format::truncate(&format::sanitize(&l.target), 28)),
-                    theme.dim,
-                ));
-            }
+            let mut spans = prefix(l, show_target, theme);
             let used: usize = spans.iter().map(|s| s.width()).sum();
             spans.push(Span::styled(
                 format::truncate(&format::sanitize(&l.message), width.saturating_sub(used)),
