@@ -12,8 +12,7 @@ use librqbit_core::torrent_metainfo::torrent_from_bytes;
 
 use trove_proto::command::{EngineError, TorrentSource};
 
-/// Larger .torrent files are refused before parsing.
-pub const MAX_TORRENT_FILE_BYTES: usize = 64 << 20;
+pub use trove_proto::MAX_TORRENT_FILE_BYTES;
 /// More files than this in one torrent is refused (a million-file torrent would exhaust
 /// memory and inodes long before it is useful).
 pub const MAX_FILES: usize = 100_000;

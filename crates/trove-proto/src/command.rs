@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::log::{LogFilter, LogLine};
 use crate::snapshot::{InfoHash, Limits, TorrentDetails};
 
+/// The largest .torrent any part of trove reads: a larger "torrent" is someone's data given
+/// by mistake, or an attack.
+pub const MAX_TORRENT_FILE_BYTES: usize = 64 << 20;
+
 /// Where a torrent comes from, as the user gave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TorrentSource {

@@ -17,7 +17,10 @@ pub mod snapshot;
 pub const PROTOCOL_VERSION: u32 = 1;
 
 pub use client::{Client, Link, Request, Server};
-pub use command::{AddOptions, Added, Command, EngineError, EngineResult, Reply, TorrentSource};
+pub use command::{
+    AddOptions, Added, Command, EngineError, EngineResult, MAX_TORRENT_FILE_BYTES, Reply,
+    TorrentSource,
+};
 pub use log::{LogFilter, LogLevel, LogLine};
 pub use snapshot::{
     FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, SessionSnapshot, TorrentDetails,

@@ -235,6 +235,20 @@ impl App {
             .collect()
     }
 
+    /// The index in `lines` (the shown log) of the top line of a pane `height` lines tall:
+    /// the anchored line while scrolled, else the last full page.
+    pub(crate) fn log_top(&self, lines: &[&LogLine], height: usize) -> usize {
+        let max_top = lines.len().saturating_sub(height);
+        match self.log_anchor {
+            None => max_top,
+            Some(seq) => lines
+                .iter()
+                .position(|l| l.seq >= seq)
+                .unwrap_or(max_top)
+                .min(max_top),
+        }
+    }
+
     pub(crate) fn file_rows(&self) -> Vec<files::TreeRow> {
         self.details
             .as_ref()
@@ -888,14 +902,7 @@ impl App {
                 let lines = self.shown_log();
                 let len = lines.len();
                 let max_top = len.saturating_sub(height);
-                let top = match self.log_anchor {
-                    None => max_top,
-                    Some(seq) => lines
-                        .iter()
-                        .position(|l| l.seq >= seq)
-                        .unwrap_or(max_top)
-                        .min(max_top),
-                };
+                let top = self.log_top(&lines, height);
                 let to = f(len, top, height);
                 // "Bottom" lands past the last full page: that is following again.
                 self.log_anchor = if to >= max_top {

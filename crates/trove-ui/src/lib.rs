@@ -46,7 +46,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use trove_proto::{Client, EngineError, LogFilter, TorrentSource};
+use trove_proto::{Client, EngineError, LogFilter, MAX_TORRENT_FILE_BYTES, TorrentSource};
 
 pub use app::App;
 pub use draw::draw;
@@ -293,9 +293,6 @@ impl Runner {
     }
 }
 
-/// The largest .torrent the dashboard reads from disk; the session refuses larger ones too.
-const MAX_TORRENT_FILE: u64 = 64 << 20;
-
 /// A .torrent named by its path is read here and sent as bytes: the session may run in
 /// another process, as another user or on another machine, where the path means nothing.
 async fn local_file_as_bytes(source: TorrentSource) -> Result<TorrentSource, EngineError> {
@@ -309,7 +306,7 @@ async fn local_file_as_bytes(source: TorrentSource) -> Result<TorrentSource, Eng
         ))
     };
     let meta = tokio::fs::metadata(&path).await.map_err(unreadable)?;
-    if meta.len() > MAX_TORRENT_FILE {
+    if meta.len() > MAX_TORRENT_FILE_BYTES as u64 {
         return Err(EngineError::BadSource(format!(
             "{} is {} bytes, too large for a .torrent file: give the .torrent, not the data",
             path.display(),

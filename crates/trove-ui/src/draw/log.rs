@@ -46,15 +46,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let height = inner.height as usize;
-    let max_top = lines.len().saturating_sub(height);
-    let top = match app.log_anchor {
-        None => max_top,
-        Some(seq) => lines
-            .iter()
-            .position(|l| l.seq >= seq)
-            .unwrap_or(max_top)
-            .min(max_top),
-    };
+    let top = app.log_top(&lines, height);
     let width = inner.width as usize;
     let show_target = width >= 100;
     if app.log_mode == LogMode::Full {
