@@ -261,6 +261,7 @@ fn add_options(args: &AddArgs) -> AddOptions {
             upload_bps: args.limits.upload_limit.and_then(|r| r.0),
             peers: args.limits.peer_limit,
         },
+        tags: Vec::new(),
     }
 }
 

@@ -289,6 +289,7 @@ mod tests {
             error: None,
             paused: false,
             only_files: None,
+            tags: Vec::new(),
         }
     }
 
@@ -418,6 +419,7 @@ mod tests {
                         listen_addr: port.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
                         download_history: down,
                         upload_history: up.into_iter().map(f64::from).collect(),
+                        tags: Vec::new(),
                     }
                 },
             )

@@ -50,6 +50,7 @@ fn torrent(hash: &str) -> TorrentSummary {
         error: None,
         paused: false,
         only_files: None,
+        tags: Vec::new(),
     }
 }
 

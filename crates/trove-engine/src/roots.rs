@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use trove_proto::command::EngineError;
-use trove_proto::snapshot::RootInfo;
+use trove_proto::snapshot::{RootInfo, RootOrigin};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageRoot {
@@ -120,6 +120,11 @@ impl RootManager {
                     None
                 } else {
                     root_problem(r)
+                },
+                origin: if r.implicit {
+                    RootOrigin::Implicit
+                } else {
+                    RootOrigin::Config
                 },
             })
             .collect()

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::command::{AddOptions, Added, Command, EngineError, EngineResult, Reply, TorrentSource};
+use crate::command::{
+    AddOptions, Added, Command, EngineError, EngineResult, Exported, Reply, TorrentSource,
+};
 use crate::log::{LogFilter, LogLine};
 use crate::snapshot::{SessionSnapshot, TorrentDetails};
 
@@ -123,6 +125,14 @@ impl Client {
         }
     }
 
+    /// The whole session as an export document.
+    pub async fn export(&self) -> EngineResult<Exported> {
+        match self.call(Command::Export).await? {
+            Reply::Exported(e) => Ok(e),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Runs a command whose only answer is success or an error.
     pub async fn run(&self, command: Command) -> EngineResult<()> {
         self.call(command).await.map(|_| ())
@@ -156,6 +166,7 @@ fn unexpected(reply: &Reply) -> EngineError {
         Reply::Added(_) => "added",
         Reply::Details(_) => "details",
         Reply::Log(_) => "log",
+        Reply::Exported(_) => "exported",
     };
     EngineError::Engine(format!("the session answered with '{kind}' out of turn"))
 }

@@ -51,6 +51,9 @@ pub struct AddOptions {
     /// File indices to download; None = all.
     pub only_files: Option<Vec<usize>>,
     pub limits: Limits,
+    /// Free labels put on the torrent (created in the session if new).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +90,37 @@ pub enum Command {
         id: String,
         trackers: Vec<String>,
     },
+    /// Put tags on torrents and take others off; tags new to the session are created.
+    EditTags {
+        ids: Vec<String>,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    /// Make tags known to the session without putting them on any torrent.
+    CreateTags(Vec<String>),
+    /// Forget tags: from the session and from every torrent that has them.
+    DeleteTags(Vec<String>),
+    /// Declare a storage root kept in the store, beside the config file's roots.
+    CreateRoot {
+        label: String,
+        path: PathBuf,
+    },
+    /// Change the folder of a root kept in the store.
+    EditRoot {
+        label: String,
+        path: PathBuf,
+    },
+    /// Forget roots kept in the store; refused for a root a torrent still uses, and for
+    /// the config file's roots.
+    RemoveRoots(Vec<String>),
+    /// Put a torrent in another root. Refused while the torrent has data on disk that would
+    /// have to move.
+    SetRoot {
+        id: String,
+        root: String,
+    },
+    /// The whole session as an export document.
+    Export,
     Details(String),
     /// The log lines kept in memory that pass the filter, oldest first.
     ReadLog(LogFilter),
@@ -102,7 +136,11 @@ impl Command {
     pub fn changes_state(&self) -> bool {
         !matches!(
             self,
-            Command::Details(_) | Command::ReadLog(_) | Command::Flush | Command::Shutdown
+            Command::Details(_)
+                | Command::ReadLog(_)
+                | Command::Flush
+                | Command::Shutdown
+                | Command::Export
         )
     }
 }
@@ -113,6 +151,18 @@ pub enum Reply {
     Added(Added),
     Details(Box<TorrentDetails>),
     Log(Vec<LogLine>),
+    Exported(Exported),
+}
+
+/// An export document and what could not be put in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exported {
+    /// The document (JSON), as `trove export` writes it.
+    pub json: String,
+    /// Torrents in the document.
+    pub count: usize,
+    /// One sentence per record that could not be read and was left out.
+    pub problems: Vec<String>,
 }
 
 /// Every failure a session reports. A client matches on the variant (its kind); `Display`

@@ -14,15 +14,15 @@ pub mod snapshot;
 /// socket (the shapes of these types as JSON, and the API's endpoints). Raise it whenever a
 /// change here would make an older trove misread a newer one; both ends refuse to talk
 /// across versions rather than guess.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 pub use client::{Client, Link, Request, Server};
 pub use command::{
-    AddOptions, Added, Command, EngineError, EngineResult, MAX_TORRENT_FILE_BYTES, Reply,
+    AddOptions, Added, Command, EngineError, EngineResult, Exported, MAX_TORRENT_FILE_BYTES, Reply,
     TorrentSource,
 };
 pub use log::{LogFilter, LogLevel, LogLine};
 pub use snapshot::{
-    FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, SessionSnapshot, TorrentDetails,
-    TorrentState, TorrentSummary, TrackerEntry,
+    FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, RootOrigin, SessionSnapshot,
+    TorrentDetails, TorrentState, TorrentSummary, TrackerEntry,
 };

@@ -111,6 +111,9 @@ pub struct TorrentSummary {
     /// The files chosen for download (indices as trove shows them); `None` = all.
     #[serde(default)]
     pub only_files: Option<Vec<usize>>,
+    /// Free labels, sorted.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// A storage root as the UI shows it.
@@ -124,6 +127,22 @@ pub struct RootInfo {
     pub total_bytes: Option<u64>,
     /// Why the root cannot be used right now (missing, not writable...).
     pub problem: Option<String>,
+    /// Where the root was declared.
+    #[serde(default)]
+    pub origin: RootOrigin,
+}
+
+/// Where a storage root comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RootOrigin {
+    /// A `[[roots]]` table of the config file.
+    #[default]
+    Config,
+    /// Created at run time (a qBittorrent category, `trove root add`) and kept in the store.
+    Store,
+    /// The `downloads` root trove uses when the config declares none.
+    Implicit,
 }
 
 /// Everything the header and the torrent table need, refreshed once per tick.
@@ -142,6 +161,9 @@ pub struct SessionSnapshot {
     /// Per-second session rates for the last five minutes, oldest first.
     pub download_history: Vec<f64>,
     pub upload_history: Vec<f64>,
+    /// Every tag the session knows (on a torrent or created on its own), sorted.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

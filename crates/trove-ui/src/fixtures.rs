@@ -16,7 +16,7 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 
 use trove_proto::log::{LogLevel, LogLine};
 use trove_proto::snapshot::{
-    FileEntry, Limits, PeerEntry, PieceMap, RootInfo, SessionSnapshot, TorrentDetails,
+    FileEntry, Limits, PeerEntry, PieceMap, RootInfo, RootOrigin, SessionSnapshot, TorrentDetails,
     TorrentState, TorrentSummary, TrackerEntry,
 };
 
@@ -78,6 +78,7 @@ fn torrent(
         error: None,
         paused: state == TorrentState::Paused,
         only_files: None,
+        tags: Vec::new(),
     }
 }
 
@@ -214,6 +215,7 @@ pub fn snapshot() -> SessionSnapshot {
                 free_bytes: Some(1240 * GIB),
                 total_bytes: Some(3726 * GIB),
                 problem: None,
+                origin: RootOrigin::Config,
             },
             RootInfo {
                 token: "r-media".into(),
@@ -223,6 +225,7 @@ pub fn snapshot() -> SessionSnapshot {
                 free_bytes: Some(94 * GIB + 200 * MIB),
                 total_bytes: Some(1863 * GIB),
                 problem: None,
+                origin: RootOrigin::Config,
             },
             RootInfo {
                 token: "r-usb".into(),
@@ -232,6 +235,7 @@ pub fn snapshot() -> SessionSnapshot {
                 free_bytes: None,
                 total_bytes: None,
                 problem: Some("not mounted".into()),
+                origin: RootOrigin::Config,
             },
         ],
         listen_addr: Some(
@@ -242,6 +246,7 @@ pub fn snapshot() -> SessionSnapshot {
         download_history: history(14.0 * MIB as f64, 0.0),
         upload_history: history(1.5 * MIB as f64, 2.0),
         torrents,
+        tags: Vec::new(),
     }
 }
 
@@ -724,6 +729,7 @@ fn big_summary(rng: &mut Rng, i: usize) -> TorrentSummary {
             .then(|| "tracker said: torrent not registered with this tracker".into()),
         paused: state == TorrentState::Paused,
         only_files: None,
+        tags: Vec::new(),
     }
 }
 
@@ -751,6 +757,7 @@ pub fn big_session(n: usize, variant: u64) -> SessionSnapshot {
         free_bytes: Some(free),
         total_bytes: Some(3726 * GIB),
         problem: None,
+        origin: RootOrigin::Config,
     };
     SessionSnapshot {
         download_rate: down,
@@ -776,6 +783,7 @@ pub fn big_session(n: usize, variant: u64) -> SessionSnapshot {
         download_history: history(down.max(1.0), variant as f64),
         upload_history: history(up.max(1.0), 2.0 + variant as f64),
         torrents,
+        tags: Vec::new(),
     }
 }
 

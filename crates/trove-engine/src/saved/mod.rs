@@ -308,6 +308,7 @@ fn summary_at_rest(
         uploaded_total: r.uploaded_total,
         downloaded_total: r.downloaded_total,
         limits: r.limits,
+        tags: Vec::new(),
         error,
         paused: r.paused,
         only_files: r.only_files.clone(),

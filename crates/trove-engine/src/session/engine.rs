@@ -325,6 +325,14 @@ impl Engine {
             Command::SetTrackers { id, trackers } => {
                 self.set_trackers(&id, trackers).await.map(|_| Reply::Done)
             }
+            Command::EditTags { .. }
+            | Command::CreateTags(_)
+            | Command::DeleteTags(_)
+            | Command::CreateRoot { .. }
+            | Command::EditRoot { .. }
+            | Command::RemoveRoots(_)
+            | Command::SetRoot { .. }
+            | Command::Export => Err(EngineError::Engine("not built yet".into())),
             Command::Details(id) => self.details(&id).map(|d| Reply::Details(Box::new(d))),
             Command::ReadLog(filter) => Ok(Reply::Log(self.log.lines(&filter))),
             Command::Shutdown => {

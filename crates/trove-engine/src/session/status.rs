@@ -208,6 +208,7 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         uploaded_total: record.uploaded_total,
         downloaded_total: record.downloaded_total,
         limits: record.limits,
+        tags: Vec::new(),
         error: if polled.state == TorrentState::Error {
             polled.error.clone()
         } else {

@@ -115,6 +115,7 @@ mod tests {
             error: None,
             paused: false,
             only_files: None,
+            tags: Vec::new(),
         }
     }
 
