@@ -763,6 +763,70 @@ async fn reported_rate_matches_the_rate_measured_on_disk() {
     assert!(snap.download_rate > 0.0 && !snap.download_history.is_empty());
 }
 
+/// A row's rate is what arrives: with one seeder capped, no snapshot (including the first
+/// seconds, when the rate window is still short) and no peer row in the details shows more
+/// than the cap, beyond the slack of the seeder's own token bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rates_shown_never_exceed_what_a_capped_seeder_sends() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let cap: u64 = 512 * 1024;
+    let size = 5 * MIB;
+    let t = seeder.make_torrent(
+        payload.path(),
+        "capped.bin",
+        &[("capped.bin", size)],
+        64 * 1024,
+    );
+    seeder.seed_with_limit(&t, cap);
+    let eng = Eng::start(&["main"]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    let mut rows = Vec::new();
+    let mut peer_rows = Vec::new();
+    let mut details_asked = 0;
+    let mut rx = eng.h().watch();
+    let deadline = tokio::time::Instant::now() + LONG;
+    loop {
+        let snap = rx.borrow_and_update().clone();
+        let Some(s) = torrent(&snap, &h) else {
+            panic!("the torrent left the session")
+        };
+        rows.push((s.have_bytes, s.download_rate));
+        // The Peers tab's figures, sampled on every other snapshot (details cost a call).
+        if details_asked % 2 == 0 {
+            let d = eng.h().details(&h).await.unwrap();
+            peer_rows.extend(d.peers.iter().map(|p| p.download_rate));
+        }
+        details_asked += 1;
+        if s.state == TorrentState::Seeding {
+            break;
+        }
+        tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .expect("the download finished in time")
+            .expect("the engine kept running");
+    }
+    let shown_max = rows.iter().map(|r| r.1).fold(0.0, f64::max);
+    let peer_max = peer_rows.iter().copied().fold(0.0, f64::max);
+    println!(
+        "cap {cap} B/s: highest row rate {shown_max:.0} B/s, highest peer rate {peer_max:.0} B/s over {} snapshots",
+        rows.len()
+    );
+    let slack = cap as f64 * 1.2;
+    assert!(
+        shown_max <= slack,
+        "a row showed {shown_max:.0} B/s from a seeder capped at {cap} B/s: {rows:?}"
+    );
+    assert!(
+        peer_max <= slack,
+        "the Peers tab showed {peer_max:.0} B/s from a seeder capped at {cap} B/s: {peer_rows:?}"
+    );
+    assert!(
+        shown_max >= cap as f64 * 0.5 && rows.len() >= 5,
+        "the download was watched while it ran: {rows:?}"
+    );
+}
+
 /// The dashboard asks for details on every snapshot; if answering published a snapshot,
 /// the two would spin at full CPU (as a benchmark once found). Queries must not publish.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
