@@ -57,6 +57,8 @@ pub(crate) enum Action {
     /// Remove and delete the data (asks first, naming the torrent and its size).
     Purge,
     Limits,
+    /// Edit the selected torrent's tags.
+    Tags,
     Filter,
     StateFilter,
     Sort,
@@ -106,6 +108,7 @@ const NAMES: &[(&str, Action)] = &[
     ("remove", Action::Remove),
     ("purge", Action::Purge),
     ("limits", Action::Limits),
+    ("tags", Action::Tags),
     ("filter", Action::Filter),
     ("state_filter", Action::StateFilter),
     ("sort", Action::Sort),

@@ -21,6 +21,7 @@ use trove_proto::snapshot::{
 use super::action::{Action, DetailTab};
 use super::dialogs::{
     AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, RemoveDialog, StopDialog,
+    TagsDialog,
 };
 use super::event::{Effect, Event, Outcome, Redraw};
 use super::files;
@@ -407,7 +408,7 @@ impl App {
                             self.tab = DetailTab::Files;
                         }
                         self.pending_select = Some(added.info_hash);
-                        self.table.filter.clear();
+                        self.table.clear_filter();
                         self.table.state = None;
                         effects = self.refresh_rows();
                     }
@@ -655,12 +656,12 @@ impl App {
                 vec![Effect::Add { source, options }]
             }
             DialogOutcome::Filter(text) => {
-                self.table.filter = text;
+                self.table.set_filter(text);
                 self.refresh_rows()
             }
             DialogOutcome::ClearFilter => {
                 self.modal = None;
-                self.table.filter.clear();
+                self.table.clear_filter();
                 self.refresh_rows()
             }
             DialogOutcome::CursorUp => self.move_cursor(self.cursor.saturating_sub(1)),
@@ -722,8 +723,18 @@ impl App {
                 self.modal = Some(Modal::Limits(dialog));
                 Vec::new()
             }
+            Action::Tags => {
+                match self.selected_summary() {
+                    Some(t) => {
+                        let dialog = TagsDialog::new(t, &self.snapshot.tags);
+                        self.modal = Some(Modal::Tags(dialog));
+                    }
+                    None => self.set_status(StatusKind::Info, "No torrent selected."),
+                }
+                Vec::new()
+            }
             Action::Filter => {
-                self.modal = Some(Modal::Filter(FilterPrompt::new(&self.table.filter)));
+                self.modal = Some(Modal::Filter(FilterPrompt::new(self.table.filter())));
                 Vec::new()
             }
             Action::StateFilter => {
@@ -831,8 +842,8 @@ impl App {
                 } else if self.log_mode == LogMode::Full {
                     self.log_mode = LogMode::Shown;
                     self.after_layout_change()
-                } else if !self.table.filter.is_empty() || self.table.state.is_some() {
-                    self.table.filter.clear();
+                } else if !self.table.filter().is_empty() || self.table.state.is_some() {
+                    self.table.clear_filter();
                     self.table.state = None;
                     self.refresh_rows()
                 } else {

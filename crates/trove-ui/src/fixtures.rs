@@ -195,6 +195,8 @@ pub fn snapshot() -> SessionSnapshot {
         peers: None,
     };
     torrents[1].peer_limit = None;
+    torrents[0].tags = vec!["iso".into(), "linux".into()];
+    torrents[1].tags = vec!["movies".into()];
     SessionSnapshot {
         download_rate: 14.4 * MIB as f64,
         upload_rate: 1.55 * MIB as f64,
@@ -246,7 +248,7 @@ pub fn snapshot() -> SessionSnapshot {
         download_history: history(14.0 * MIB as f64, 0.0),
         upload_history: history(1.5 * MIB as f64, 2.0),
         torrents,
-        tags: Vec::new(),
+        tags: vec!["iso".into(), "linux".into(), "movies".into(), "keep".into()],
     }
 }
 

@@ -22,6 +22,7 @@ mod input;
 mod keymap;
 mod layout;
 mod prefs;
+mod query;
 mod scroll;
 mod spans;
 mod steady;

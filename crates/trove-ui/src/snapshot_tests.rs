@@ -175,6 +175,23 @@ fn filter_prompt() {
 }
 
 #[test]
+fn filter_by_tag_and_state() {
+    let keys: Vec<Event> = std::iter::once(ch('/'))
+        .chain("tag:movies -state:down".chars().map(ch))
+        .collect();
+    snap("filter_tag", BOTH, &keys);
+}
+
+#[test]
+fn tags_dialog() {
+    snap(
+        "tags",
+        ALL,
+        &[ch('T'), ch(','), ch(' '), ch('k'), key(KeyCode::Tab)],
+    );
+}
+
+#[test]
 fn sorted_and_state_filtered() {
     snap(
         "sorted",

@@ -1,8 +1,10 @@
-//! Which torrents the table shows and in what order: sort key, text filter, state filter.
+//! Which torrents the table shows and in what order: sort key, filter, state filter.
 
 use std::cmp::Ordering;
 
 use trove_proto::snapshot::{TorrentState, TorrentSummary};
+
+use crate::query::Query;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -76,8 +78,10 @@ impl SortKey {
 pub(crate) struct TableView {
     pub(crate) sort: SortKey,
     pub(crate) descending: bool,
-    /// Case-insensitive text matched against the name and the info-hash.
-    pub(crate) filter: String,
+    /// The filter as typed (see [`Query`] for what it means).
+    filter: String,
+    /// `filter`, parsed.
+    query: Query,
     pub(crate) state: Option<TorrentState>,
 }
 
@@ -86,12 +90,21 @@ impl TableView {
         if self.state.is_some_and(|s| s != t.state) {
             return false;
         }
-        let f = self.filter.trim();
-        if f.is_empty() {
-            return true;
-        }
-        let f = f.to_lowercase();
-        t.name.to_lowercase().contains(&f) || t.info_hash.starts_with(&f)
+        self.query.matches(t)
+    }
+
+    /// The filter as the user typed it.
+    pub(crate) fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub(crate) fn set_filter(&mut self, text: String) {
+        self.query = Query::parse(&text);
+        self.filter = text;
+    }
+
+    pub(crate) fn clear_filter(&mut self) {
+        self.set_filter(String::new());
     }
 
     /// `names` holds the lower-cased names when sorting by name (computed once, not per

@@ -1,4 +1,4 @@
-//! The modal dialogs: add, limits, the remove questions and the filter prompt. Each file holds
+//! The modal dialogs: add, limits, tags, the remove questions and the filter prompt. Each file holds
 //! one dialog's state, what its keys do and how it is drawn. A dialog never touches the rest
 //! of the app: a key or a paste gives a [`DialogOutcome`], which the app carries out.
 //!
@@ -11,6 +11,7 @@ mod filter;
 mod limits;
 mod remove;
 mod stop;
+mod tags;
 
 use std::path::Path;
 
@@ -39,6 +40,7 @@ pub(crate) use filter::FilterPrompt;
 pub(crate) use limits::LimitsDialog;
 pub(crate) use remove::RemoveDialog;
 pub(crate) use stop::StopDialog;
+pub(crate) use tags::TagsDialog;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Modal {
@@ -47,6 +49,7 @@ pub(crate) enum Modal {
     Confirm(RemoveDialog),
     /// Stop the session for every client.
     Stop(StopDialog),
+    Tags(TagsDialog),
     /// The `/` prompt in the status line; the table filters as it is typed.
     Filter(FilterPrompt),
 }
@@ -99,6 +102,7 @@ impl Modal {
             Modal::Limits(d) => d.handle_key(key, env.keymap),
             Modal::Confirm(d) => d.handle_key(key, env.keymap),
             Modal::Stop(d) => d.handle_key(key, env.keymap),
+            Modal::Tags(d) => d.handle_key(key, env.keymap),
             Modal::Filter(d) => d.handle_key(key, env.keymap),
         }
     }
@@ -110,6 +114,7 @@ impl Modal {
             Modal::Limits(d) => d.paste(text),
             Modal::Confirm(_) | Modal::Stop(_) => DialogOutcome::Stay,
             Modal::Filter(d) => d.paste(text),
+            Modal::Tags(d) => d.paste(text),
         }
     }
 
@@ -120,6 +125,7 @@ impl Modal {
             Modal::Limits(d) => d.draw(frame, area, env.keymap, theme),
             Modal::Confirm(d) => d.draw(frame, area, env.keymap, theme),
             Modal::Stop(d) => d.draw(frame, area, env.keymap, theme),
+            Modal::Tags(d) => d.draw(frame, area, env.keymap, theme),
             // Drawn in the status line, by the status line.
             Modal::Filter(_) => {}
         }

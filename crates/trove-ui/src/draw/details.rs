@@ -276,6 +276,16 @@ fn overview(
         theme,
     ));
     lines.push(kv("Limits", vec![Span::raw(limits_text(t.limits))], theme));
+    if !t.tags.is_empty() {
+        let tags = format::sanitize(&t.tags.join(", "));
+        lines.extend(kv_wrapped(
+            "Tags",
+            &tags,
+            Style::default(),
+            text_w as usize,
+            theme,
+        ));
+    }
 
     let (text_area, graph_area) = if wide {
         (

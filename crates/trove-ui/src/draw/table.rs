@@ -229,11 +229,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.warn,
         ));
     }
-    if !app.table.filter.is_empty() {
+    if !app.table.filter().is_empty() {
         right_title.push(Span::styled(
             format!(
                 " filter '{}' ",
-                format::truncate(&format::sanitize(&app.table.filter), 20)
+                format::truncate(&format::sanitize(app.table.filter()), 20)
             ),
             theme.warn,
         ));
