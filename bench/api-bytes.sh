@@ -56,7 +56,7 @@ measure() {
   fi
   sleep "$SETTLE"
   say "$scenario: reading the event stream for ${SECONDS_W}s"
-  timeout "$SECONDS_W" curl -sN --unix-socket "$sock" -H 'X-Trove-Protocol: 1' \
+  timeout "$SECONDS_W" curl -sN --unix-socket "$sock" -H 'X-Trove-Protocol: 2' \
     http://localhost/api/trove/v1/events >"$WORK/$scenario.events" || true
   local first total
   first=$(head -1 "$WORK/$scenario.events" | wc -c)
