@@ -163,6 +163,7 @@ impl SavedSession {
                         .put_torrent_bytes(&info_hash, &t.bytes)
                         .map_err(store_err)?;
                 }
+                self.learn_tags(&record.tags)?;
                 self.store.put(&record).map_err(store_err)?;
             }
             out.push(AddOutcome {

@@ -27,6 +27,19 @@ impl SavedSession {
         self.store.put_settings(&settings).map_err(store_err)
     }
 
+    /// Adds tags to the session's own list (as a running session does with every tag put
+    /// on a torrent).
+    pub(super) fn learn_tags(&self, tags: &[String]) -> anyhow::Result<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.edit_settings(|s| {
+            let mut known: BTreeSet<String> = s.tags.drain(..).collect();
+            known.extend(tags.iter().cloned());
+            s.tags = known.into_iter().collect();
+        })
+    }
+
     /// Puts `add` on and takes `remove` off the torrents `ids` name, telling `done` of
     /// each; a bad name or an unknown id changes nothing.
     pub fn edit_tags(
@@ -39,13 +52,7 @@ impl SavedSession {
         let add = check_tags(add).map_err(store_err)?;
         let remove = names_to_remove(remove);
         let records = self.find_all(ids)?;
-        if !add.is_empty() {
-            self.edit_settings(|s| {
-                let mut known: BTreeSet<String> = s.tags.drain(..).collect();
-                known.extend(add.iter().cloned());
-                s.tags = known.into_iter().collect();
-            })?;
-        }
+        self.learn_tags(&add)?;
         for mut r in records {
             let tags = edited(&r.tags, &add, &remove);
             if tags != r.tags {
