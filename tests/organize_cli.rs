@@ -100,7 +100,16 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
     let extra = scratch.path().join("extra root");
     let extra_s = extra.to_string_lossy().into_owned();
     let script: Vec<Vec<&str>> = vec![
-        vec!["tag", &a[..10], "--add", "linux", "--add", " big iso ", "--remove", "first"],
+        vec![
+            "tag",
+            &a[..10],
+            "--add",
+            "linux",
+            "--add",
+            " big iso ",
+            "--remove",
+            "first",
+        ],
         vec!["tag", &a],
         vec!["root", "add", "extra", &extra_s],
         vec!["root", "set", &a[..10], "extra"],
@@ -109,7 +118,9 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
     let undo: Vec<Vec<&str>> = vec![
         vec!["root", "set", &a, "main"],
         vec!["root", "remove", "extra"],
-        vec!["tag", &a, "--remove", "linux", "--remove", "big iso", "--add", "first"],
+        vec![
+            "tag", &a, "--remove", "linux", "--remove", "big iso", "--add", "first",
+        ],
     ];
 
     let offline: Vec<String> = script.iter().map(|c| env.run_ok(c)).collect();
@@ -127,8 +138,8 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
     let listed = entry(&env, &a);
     assert_eq!(listed["tags"], serde_json::json!(["big iso", "linux"]));
     assert_eq!(listed["root_label"], "extra");
-    let only: Value = serde_json::from_str(&env.run_ok(&["list", "--json", "--tag", "linux"]))
-        .unwrap();
+    let only: Value =
+        serde_json::from_str(&env.run_ok(&["list", "--json", "--tag", "linux"])).unwrap();
     assert_eq!(only.as_array().unwrap().len(), 1);
     let none: Value =
         serde_json::from_str(&env.run_ok(&["list", "--json", "--tag", "other"])).unwrap();
@@ -222,7 +233,10 @@ fn export_through_a_daemon_equals_the_offline_one_and_import_restores_tags_and_r
         doc["settings"]["roots"],
         serde_json::json!([{ "label": "isos", "path": extra_s }])
     );
-    assert_eq!(doc["settings"]["tags"], serde_json::json!(["keep", "linux"]));
+    assert_eq!(
+        doc["settings"]["tags"],
+        serde_json::json!(["keep", "linux"])
+    );
 
     // Imported where the config does not know 'isos': the root is created again.
     let fresh = TroveEnv::new(TROVE, &["main"]);
@@ -233,7 +247,10 @@ fn export_through_a_daemon_equals_the_offline_one_and_import_restores_tags_and_r
     let t = fresh.torrent_json(&a).unwrap();
     assert_eq!(t["tags"], serde_json::json!(["linux"]));
     assert_eq!(t["root_label"], "isos");
-    assert_eq!(fresh.torrent_json(&b).unwrap()["tags"], serde_json::json!(["keep"]));
+    assert_eq!(
+        fresh.torrent_json(&b).unwrap()["tags"],
+        serde_json::json!(["keep"])
+    );
     let e = refused(&fresh, &["root", "remove", "isos"]);
     assert!(e.contains("used by 1 torrent"), "{e}");
     // And a session started on it has them.

@@ -417,7 +417,8 @@ async fn a_protocol_mismatch_is_one_clear_line() {
         let _ = stream.read(&mut buf).await;
         let body = r#"{"error":"versions differ"}"#;
         let answer = format!(
-            "HTTP/1.1 400 Bad Request\r\nX-Trove-Protocol: 2\r\nContent-Length: {}\r\n\r\n{body}",
+            "HTTP/1.1 400 Bad Request\r\nX-Trove-Protocol: {}\r\nContent-Length: {}\r\n\r\n{body}",
+            PROTOCOL_VERSION + 1,
             body.len()
         );
         let _ = stream.write_all(answer.as_bytes()).await;
@@ -426,8 +427,9 @@ async fn a_protocol_mismatch_is_one_clear_line() {
         Err(e @ ApiError::ProtocolMismatch { .. }) => assert_eq!(
             e.to_string(),
             format!(
-                "this trove speaks protocol {PROTOCOL_VERSION} and the session speaks 2: use \
-                 the same version of trove on both ends"
+                "this trove speaks protocol {PROTOCOL_VERSION} and the session speaks {}: use \
+                 the same version of trove on both ends",
+                PROTOCOL_VERSION + 1
             )
         ),
         Err(e) => panic!("wrong error: {e}"),

@@ -46,6 +46,10 @@ pub struct RootManager {
     /// Tokens of stored roots the config declares under the same label: the torrents
     /// recorded with them belong to the config's root of that label (its token).
     aliases: Vec<(String, String)>,
+    /// Stored roots left out because the config declares their label or token: kept, so
+    /// writing the stored roots back does not lose them, and they return if the config
+    /// stops declaring the label.
+    shadowed: Vec<StoredRoot>,
 }
 
 impl RootManager {
@@ -63,6 +67,7 @@ impl RootManager {
                     origin: RootOrigin::Implicit,
                 }],
                 aliases: Vec::new(),
+                shadowed: Vec::new(),
             };
         }
         let any_default = specs.iter().any(|s| s.default);
@@ -80,6 +85,7 @@ impl RootManager {
         RootManager {
             roots,
             aliases: Vec::new(),
+            shadowed: Vec::new(),
         }
     }
 
@@ -99,6 +105,7 @@ impl RootManager {
                 if r.token != s.label {
                     self.aliases.push((s.label.clone(), r.token.clone()));
                 }
+                self.shadowed.push(s.clone());
                 continue;
             }
             if let Some(r) = self.roots.iter().find(|r| r.token == s.label) {
@@ -106,6 +113,7 @@ impl RootManager {
                     "storage root '{}' kept in the store is left out: the config file's root '{}' has the token '{}'",
                     s.label, r.label, s.label
                 ));
+                self.shadowed.push(s.clone());
                 continue;
             }
             self.roots.push(StorageRoot {
@@ -119,7 +127,8 @@ impl RootManager {
         (self, notes)
     }
 
-    /// The roots kept in the store, as the store keeps them.
+    /// The roots kept in the store, as the store keeps them (with those the config's
+    /// roots hide).
     pub fn stored(&self) -> Vec<StoredRoot> {
         self.roots
             .iter()
@@ -128,6 +137,7 @@ impl RootManager {
                 label: r.label.clone(),
                 path: r.path.clone(),
             })
+            .chain(self.shadowed.iter().cloned())
             .collect()
     }
 
@@ -423,5 +433,64 @@ mod tests {
         assert!(e.contains("not a directory"), "{e}");
         let info = m.info();
         assert!(info[0].problem.is_some());
+    }
+
+    fn stored(label: &str, path: &Path) -> StoredRoot {
+        StoredRoot {
+            label: label.into(),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn stored_roots_join_the_configs_and_the_config_wins_a_clash() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut movies = spec("movies", &dir.path().join("m"), true);
+        movies.token = Some("tok-m".into());
+        let config = RootManager::new(&[movies, spec("a", dir.path(), false)], dir.path().into());
+        let (m, notes) = config.with_stored(&[
+            stored("isos", &dir.path().join("i")),
+            stored("movies", &dir.path().join("old-m")),
+            stored("tok-m", &dir.path().join("t")),
+        ]);
+        let labels: Vec<&str> = m.roots().iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["movies", "a", "isos"]);
+        let isos = m.by_token("isos").unwrap();
+        assert_eq!(isos.origin, RootOrigin::Store);
+        assert!(!isos.is_default);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("config's wins"), "{}", notes[0]);
+        // Torrents recorded in the stored 'movies' go to the config's 'movies'.
+        assert_eq!(m.by_token("movies").unwrap().token, "tok-m");
+        // The hidden ones are still written back.
+        assert_eq!(m.stored().len(), 3);
+    }
+
+    #[test]
+    fn a_new_stored_root_needs_a_free_label_and_an_absolute_writable_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = RootManager::new(&[spec("main", dir.path(), true)], dir.path().into());
+        let e = m
+            .check_new_stored("main", &dir.path().join("x"))
+            .unwrap_err();
+        assert!(e.to_string().contains("config file"), "{e}");
+        let e = m.check_new_stored(" ", &dir.path().join("x")).unwrap_err();
+        assert!(e.to_string().contains("needs a label"), "{e}");
+        let e = m.check_new_stored("x", Path::new("rel/dir")).unwrap_err();
+        assert!(e.to_string().contains("absolute"), "{e}");
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = m.check_new_stored("x", &file.join("sub")).unwrap_err();
+        assert!(e.to_string().contains("could not be created"), "{e}");
+        let r = m
+            .check_new_stored(" new ", &dir.path().join("a/b"))
+            .unwrap();
+        assert_eq!(r.label, "new");
+        assert!(dir.path().join("a/b").is_dir());
+        let implicit = RootManager::new(&[], dir.path().join("dl"));
+        let e = implicit
+            .check_new_stored("downloads", &dir.path().join("y"))
+            .unwrap_err();
+        assert!(e.to_string().contains("declares none"), "{e}");
     }
 }
