@@ -271,3 +271,53 @@ fn export_through_a_daemon_equals_the_offline_one_and_import_restores_tags_and_r
         Value::String(mapped.root_path("isos").to_string_lossy().into_owned())
     );
 }
+
+/// A record whose .torrent is missing from the store: an export (offline, or through a
+/// running daemon) exports it as a magnet link, names it, and exits 2, with the same
+/// output both ways.
+#[test]
+fn an_export_with_problems_exits_2_through_a_daemon_as_offline() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let hash = "5a".repeat(20);
+    env.add(&[
+        format!("magnet:?xt=urn:btih:{hash}&dn=lost"),
+        "--paused".into(),
+    ]);
+    // Its record, as the store keeps it, claiming metadata whose bytes are not there.
+    let doc: Value = serde_json::from_str(&env.run_ok(&["export", "-"])).unwrap();
+    let mut record = doc["torrents"][0].clone();
+    record["has_metadata"] = Value::Bool(true);
+    record["magnet"] = Value::Null;
+    trove_engine::store::testing::put_raw_record(
+        &env.data_dir.join("store"),
+        &hash,
+        &serde_json::to_vec(&record).unwrap(),
+    )
+    .unwrap();
+
+    let scratch = tempfile::tempdir().unwrap();
+    let export = |name: &str| {
+        let file = scratch.path().join(name);
+        let out = env.run(&[OsStr::new("export"), file.as_os_str()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let magnet = doc["torrents"][0]["magnet"].as_str().unwrap().to_string();
+        (
+            text(&out.stdout).replace(&file.display().to_string(), "FILE"),
+            text(&out.stderr),
+            magnet,
+        )
+    };
+    let offline = export("offline.json");
+    assert!(offline.1.contains(&hash), "{}", offline.1);
+    assert!(
+        offline.1.contains("exported as a magnet link"),
+        "{}",
+        offline.1
+    );
+    assert!(offline.2.contains(&hash), "{}", offline.2);
+    let d = daemon(&env);
+    let running = export("running.json");
+    stop(d);
+    assert_eq!(running, offline, "the same output and exit code both ways");
+}
