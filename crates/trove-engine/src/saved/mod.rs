@@ -1,5 +1,6 @@
 //! The saved session, worked on while no session runs: what `trove add`, `list`, `pause`,
-//! `resume`, `remove`, `export` and `import` use when nothing holds the data dir. The next
+//! `resume`, `remove`, `tag`, `root`, `export` and `import` use when nothing holds the data
+//! dir. The next
 //! session picks their changes up from the store.
 //!
 //! A [`SavedSession`] holds the data-dir lock for as long as it lives, so it never writes
@@ -7,6 +8,7 @@
 
 mod edit;
 mod export;
+mod organize;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use crate::torrents::{
 };
 
 pub use edit::SavedTorrent;
+pub(crate) use export::build as build_export;
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
 
 /// A torrent checked and ready to be written by [`SavedSession::add`].
@@ -161,6 +164,7 @@ impl SavedSession {
                         .put_torrent_bytes(&info_hash, &t.bytes)
                         .map_err(store_err)?;
                 }
+                self.learn_tags(&record.tags)?;
                 self.store.put(&record).map_err(store_err)?;
             }
             out.push(AddOutcome {
@@ -308,7 +312,7 @@ fn summary_at_rest(
         uploaded_total: r.uploaded_total,
         downloaded_total: r.downloaded_total,
         limits: r.limits,
-        tags: Vec::new(),
+        tags: r.tags.clone(),
         error,
         paused: r.paused,
         only_files: r.only_files.clone(),

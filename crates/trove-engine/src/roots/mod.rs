@@ -1,12 +1,22 @@
 //! Storage roots: the folders torrents land in (the seed's StorageRootManager).
 //!
 //! The config declares roots by label, path and a stable token; torrents record the token,
-//! so a root can be renamed or moved in the config without losing its torrents.
+//! so a root can be renamed or moved in the config without losing its torrents. More roots
+//! can be created at run time and kept in the store ([`StoredRoot`]: a label and a path,
+//! whose token is its label, as for a config root declared without a token); they join
+//! the config's here. The config wins a clash: a stored root whose label or token the
+//! config also declares is left out, and its torrents go to the config's root.
 
 use std::path::{Path, PathBuf};
 
 use trove_proto::command::EngineError;
 use trove_proto::snapshot::{RootInfo, RootOrigin};
+
+use crate::store::StoredRoot;
+
+mod stored;
+
+pub use stored::{MAX_ROOT_LABEL_CHARS, check_root_label};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageRoot {
@@ -14,8 +24,15 @@ pub struct StorageRoot {
     pub label: String,
     pub path: PathBuf,
     pub is_default: bool,
-    /// The implicit root used when the config declares none; created on first use.
-    pub implicit: bool,
+    /// Where it was declared. The implicit root (used when the config declares none) is
+    /// created on first use.
+    pub origin: RootOrigin,
+}
+
+impl StorageRoot {
+    fn implicit(&self) -> bool {
+        self.origin == RootOrigin::Implicit
+    }
 }
 
 /// A root as the config declares it (kept free of the config module's serde types).
@@ -30,6 +47,13 @@ pub struct RootSpec {
 #[derive(Debug, Clone)]
 pub struct RootManager {
     roots: Vec<StorageRoot>,
+    /// Tokens of stored roots the config declares under the same label: the torrents
+    /// recorded with them belong to the config's root of that label (its token).
+    aliases: Vec<(String, String)>,
+    /// Stored roots left out because the config declares their label or token: kept, so
+    /// writing the stored roots back does not lose them, and they return if the config
+    /// stops declaring the label.
+    shadowed: Vec<StoredRoot>,
 }
 
 impl RootManager {
@@ -44,8 +68,10 @@ impl RootManager {
                     label: "downloads".into(),
                     path: fallback_dir,
                     is_default: true,
-                    implicit: true,
+                    origin: RootOrigin::Implicit,
                 }],
+                aliases: Vec::new(),
+                shadowed: Vec::new(),
             };
         }
         let any_default = specs.iter().any(|s| s.default);
@@ -57,10 +83,14 @@ impl RootManager {
                 label: s.label.clone(),
                 path: s.path.clone(),
                 is_default: if any_default { s.default } else { i == 0 },
-                implicit: false,
+                origin: RootOrigin::Config,
             })
             .collect();
-        RootManager { roots }
+        RootManager {
+            roots,
+            aliases: Vec::new(),
+            shadowed: Vec::new(),
+        }
     }
 
     pub fn roots(&self) -> &[StorageRoot] {
@@ -75,6 +105,11 @@ impl RootManager {
     }
 
     pub fn by_token(&self, token: &str) -> Option<&StorageRoot> {
+        let token = self
+            .aliases
+            .iter()
+            .find(|(from, _)| from == token)
+            .map_or(token, |(_, to)| to.as_str());
         self.roots.iter().find(|r| r.token == token)
     }
 
@@ -90,7 +125,7 @@ impl RootManager {
             .ok_or_else(|| {
                 let known: Vec<&str> = self.roots.iter().map(|r| r.label.as_str()).collect();
                 EngineError::Root(format!(
-                    "there is no storage root '{name}': the roots are {} (declare more in the config file's [[roots]])",
+                    "there is no storage root '{name}': the roots are {} (declare more in the config file's [[roots]], or create one with `trove root add LABEL PATH`)",
                     known.join(", ")
                 ))
             })
@@ -99,7 +134,7 @@ impl RootManager {
     /// Checks a root can take data now: it exists, is a folder and is writable.
     /// The implicit default root is created when missing.
     pub fn check_usable(&self, root: &StorageRoot) -> Result<(), EngineError> {
-        if root.implicit && !root.path.exists() {
+        if root.implicit() && !root.path.exists() {
             std::fs::create_dir_all(&root.path)
                 .map_err(|e| root_error(root, &format!("could not be created ({e})")))?;
         }
@@ -116,16 +151,12 @@ impl RootManager {
                 is_default: r.is_default,
                 free_bytes: fs4::available_space(&r.path).ok(),
                 total_bytes: fs4::total_space(&r.path).ok(),
-                problem: if r.implicit && !r.path.exists() {
+                problem: if r.implicit() && !r.path.exists() {
                     None
                 } else {
                     root_problem(r)
                 },
-                origin: if r.implicit {
-                    RootOrigin::Implicit
-                } else {
-                    RootOrigin::Config
-                },
+                origin: r.origin,
             })
             .collect()
     }
@@ -139,15 +170,23 @@ fn root_error(root: &StorageRoot, problem: &str) -> EngineError {
     ))
 }
 
+/// How to point a root at another folder, by where it was declared.
+fn fix_path(root: &StorageRoot) -> &'static str {
+    match root.origin {
+        RootOrigin::Store => "point the root at another folder with `trove root move LABEL PATH`",
+        RootOrigin::Config | RootOrigin::Implicit => "fix the path in the config file",
+    }
+}
+
 /// Why a root cannot take data, in words that finish "storage root 'x' at /p ...".
 fn root_problem(root: &StorageRoot) -> Option<String> {
     let path: &Path = &root.path;
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Some("does not exist: create it or fix the path in the config file".into())
+            Some(format!("does not exist: create it or {}", fix_path(root)))
         }
         Err(e) => Some(format!("cannot be read ({e})")),
-        Ok(m) if !m.is_dir() => Some("is not a directory: fix the path in the config file".into()),
+        Ok(m) if !m.is_dir() => Some(format!("is not a directory: {}", fix_path(root))),
         Ok(_) => {
             let probe = path.join(format!(".trove-write-test-{}", std::process::id()));
             match std::fs::OpenOptions::new()
