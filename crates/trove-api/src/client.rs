@@ -355,6 +355,20 @@ async fn forward(
         let remote = remote.clone();
         let mut state = state.clone();
         tokio::spawn(async move {
+            // Asked to stop, the session closes its event stream as it goes, which may be
+            // seen before the answer arrives: the stop waits for its own answer instead.
+            if command == Command::Shutdown {
+                let answer = tokio::time::timeout(SILENCE, remote.command(command))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(remote.not_answering(&format!(
+                            "no answer to the stop for {} s",
+                            SILENCE.as_secs()
+                        )))
+                    });
+                let _ = reply.send(answer);
+                return;
+            }
             let answer = tokio::select! {
                 answer = remote.command(command) => answer,
                 lost = state.wait_for(|s| matches!(s, ConnectionState::Lost(_))) => {

@@ -677,3 +677,40 @@ async fn a_stopped_session_is_no_stream_to_follow() {
     assert_eq!((status, body.trim()), (200, r#"{"Err":"Stopped"}"#));
     server.shut_down().await;
 }
+
+/// A session asked to stop closes its event stream as it goes; the stop must still get its
+/// answer, even when the client sees the stream end first.
+#[tokio::test]
+async fn a_stop_is_answered_though_the_event_stream_ends_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("trove.sock");
+    let (session, engine) = Client::pair(SessionSnapshot::default());
+    let server = start_unix(&path, session).await;
+    let (client, connection) = connect(Endpoint::Unix(path.clone()), None)
+        .await
+        .expect("connects");
+    let mut state = connection.state();
+    let trove_proto::Server {
+        mut requests,
+        snapshots,
+        log_seq,
+        ..
+    } = engine;
+    let stopping = tokio::spawn(async move {
+        let (command, reply) = requests.recv().await.expect("a command");
+        assert_eq!(command, Command::Shutdown);
+        // The session goes: its event stream ends before the answer leaves.
+        drop((snapshots, log_seq));
+        until(&mut state, "the end of the event stream", |s| {
+            matches!(s, ConnectionState::Lost(_))
+        })
+        .await;
+        let _ = reply.send(Ok(Reply::Done));
+    });
+    client
+        .run(Command::Shutdown)
+        .await
+        .expect("the stop is answered");
+    stopping.await.expect("the session side ran");
+    server.shut_down().await;
+}
