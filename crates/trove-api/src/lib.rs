@@ -70,9 +70,12 @@
 //! - `subtle`: constant-time token comparison. `getrandom`: the token's randomness, from
 //!   the operating system.
 
+#![recursion_limit = "256"]
+
 mod auth;
 mod client;
 mod diff;
+mod qbit;
 mod server;
 mod wire;
 
