@@ -39,6 +39,22 @@ pub struct ApiConfig {
     /// Must be true for a `listen` address other than loopback: the API then answers the
     /// network, and its token is the only thing between a stranger and the session.
     pub allow_remote: bool,
+    /// The login qBittorrent clients (Sonarr, Radarr...) give at `/api/v2/auth/login`.
+    /// Both or neither; without them only the token lets a client in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl ApiConfig {
+    /// The qBittorrent login, when both halves are set.
+    pub fn login(&self) -> Option<(&str, &str)> {
+        match (&self.username, &self.password) {
+            (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
+            _ => None,
+        }
+    }
 }
 
 /// A directory torrents are saved under, as `[[roots]]`.
@@ -416,6 +432,34 @@ fn validate(config: &Config) -> Result<(), (usize, String)> {
             ),
         ));
     }
+    match (&config.api.username, &config.api.password) {
+        (Some(_), None) => {
+            return Err((
+                usize::MAX,
+                "[api] has a username but no password: qBittorrent clients log in with both, so set password too (or remove username)".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err((
+                usize::MAX,
+                "[api] has a password but no username: qBittorrent clients log in with both, so set username too (or remove password)".into(),
+            ));
+        }
+        (Some(u), Some(p)) if u.trim().is_empty() || p.is_empty() => {
+            return Err((
+                usize::MAX,
+                "[api] username and password must not be empty".into(),
+            ));
+        }
+        (Some(u), Some(_)) if u.chars().any(char::is_control) => {
+            return Err((
+                usize::MAX,
+                "[api] username has control characters: use letters, digits and punctuation"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
     // Earlier roots by label, token, and the one marked default, with how to name them.
     let mut labels: HashMap<&str, usize> = HashMap::new();
     let mut tokens: HashMap<&str, String> = HashMap::new();
@@ -606,6 +650,17 @@ peers = 200
                 .expect_err("tiny")
                 .contains("less than one byte")
         );
+    }
+
+    #[test]
+    fn the_api_login_needs_both_halves() {
+        let path = Path::new("t.toml");
+        let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
+        assert!(err("[api]\nusername = \"u\"\n").contains("no password"));
+        assert!(err("[api]\npassword = \"p\"\n").contains("no username"));
+        assert!(err("[api]\nusername = \"\"\npassword = \"p\"\n").contains("must not be empty"));
+        let config = parse_str("[api]\nusername = \"u\"\npassword = \"p\"\n", path).expect("valid");
+        assert_eq!(config.api.login(), Some(("u", "p")));
     }
 
     #[test]

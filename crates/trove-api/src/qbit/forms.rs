@@ -266,4 +266,33 @@ mod tests {
         let err = Params::read(None, &headers, cut).await.expect_err("truncated");
         assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
     }
+
+    proptest::proptest! {
+        /// Any query or form text decodes, and every value reader either reads it or
+        /// gives a 400 with one line naming the parameter.
+        #[test]
+        fn arbitrary_forms_decode_or_give_a_400(query in ".{0,120}", body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
+            let p = Params::from_query_and_form(Some(&query), &body);
+            for name in ["hashes", "limit", "offset", "rid", "paused", "filter", "category", "tags"] {
+                let value = p.get(name).unwrap_or(&query).to_string();
+                let results = [
+                    parse_hashes(&value).err(),
+                    parse_hash(&value).err(),
+                    parse_int(name, &value).err(),
+                    parse_flag(name, &value).err(),
+                    p.int(name).err(),
+                    p.flag(name).err(),
+                    crate::qbit::info::Filter::parse(&value).err(),
+                    crate::qbit::categories::check_name(&value).err(),
+                    check_tag(&value).err(),
+                ];
+                for refusal in results.into_iter().flatten() {
+                    proptest::prop_assert_eq!(refusal.status, axum::http::StatusCode::BAD_REQUEST);
+                    proptest::prop_assert!(!refusal.message.is_empty() && !refusal.message.contains('\n'));
+                }
+            }
+            let _ = crate::qbit::info::InfoQuery::parse(&p);
+            let _ = crate::qbit::sync::parse_rid(&p);
+        }
+    }
 }
