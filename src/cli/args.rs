@@ -93,6 +93,9 @@ pub enum CommandArgs {
         /// Print JSON (one array) instead of a table
         #[arg(long)]
         json: bool,
+        /// Only the torrents that have this tag
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
     },
     /// Pause torrents (ID: an info-hash or a unique prefix of one)
     Pause {
@@ -141,6 +144,21 @@ pub enum CommandArgs {
         #[arg(long, value_name = "URL")]
         remove: Vec<String>,
     },
+    /// Show torrents' tags, or put tags on (--add) and take them off (--remove)
+    Tag {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// A tag to put on (repeatable); tags new to the session are created
+        #[arg(long, value_name = "TAG")]
+        add: Vec<String>,
+        /// A tag to take off (repeatable)
+        #[arg(long, value_name = "TAG")]
+        remove: Vec<String>,
+    },
+    /// Storage roots kept in the store, beside the config file's: create, remove, or put a
+    /// torrent in another root
+    #[command(subcommand)]
+    Root(RootArgs),
     /// Print a torrent's magnet link (info-hash, name and trackers)
     Magnet {
         #[arg(value_name = "ID")]
@@ -178,6 +196,31 @@ pub enum CommandArgs {
     /// info-hash, and that the config file here declares each storage root token the
     /// torrents use. A torrent already in the session is refused unless --replace.
     Import(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RootArgs {
+    /// Create a storage root kept in the store (its folder is created if missing)
+    Add {
+        #[arg(value_name = "LABEL")]
+        label: String,
+        /// An absolute path
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
+    /// Forget storage roots kept in the store (refused while a torrent uses one)
+    Remove {
+        #[arg(required = true, value_name = "LABEL")]
+        labels: Vec<String>,
+    },
+    /// Put a torrent in another storage root; only a torrent with no data on disk yet can
+    /// move
+    Set {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_name = "LABEL")]
+        root: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -221,9 +264,13 @@ pub struct AddArgs {
     /// Magnet link, path to a .torrent, `-` to read a .torrent from stdin, or an http(s) URL
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
-    /// Storage root label (from the config file); default: the default root
+    /// Storage root label (from the config file, or `trove root add`); default: the
+    /// default root
     #[arg(long, value_name = "LABEL")]
     pub root: Option<String>,
+    /// A tag to put on the torrent (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
     /// Add without starting
     #[arg(long)]
     pub paused: bool,

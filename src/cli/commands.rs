@@ -14,12 +14,16 @@ use serde::Serialize;
 use super::AppContext;
 use super::args::{AddArgs, Cli, CommandArgs};
 use super::edit;
+use super::organize;
 use super::reach::{self, Reach, reach};
+use trove_engine::roots::RootManager;
 use trove_engine::saved::{ReadyTorrent, SavedSession};
 use trove_engine::source;
+use trove_engine::store::StoredRoot;
 use trove_engine::torrents::{Current, ignored_options, resolve_prefix};
 use trove_proto::{
-    AddOptions, Client, Command, EngineError, Limits, TorrentSource, TorrentState, TorrentSummary,
+    AddOptions, Client, Command, EngineError, Limits, RootOrigin, TorrentSource, TorrentState,
+    TorrentSummary,
 };
 
 /// `println!` that returns the write's error instead of panicking: a reader that closed
@@ -71,13 +75,11 @@ pub(crate) async fn run(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyho
 async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::Result<i32> {
     match cmd {
         CommandArgs::Export { file } => {
-            if reach::running(ctx, cli).await?.is_some() {
-                bail!(
-                    "trove export reads the saved session, and a trove is running on {}: stop it first (`trove stop`), then export",
-                    ctx.data_dir.display()
-                );
+            // A running session writes its counters and answers with the same document.
+            if let Some(client) = reach::running(ctx, cli).await? {
+                return super::transfer::export_running(&client, file).await;
             }
-            // Export reads a scratch copy (so it works on a damaged store); it takes the
+            // Offline, export reads a scratch copy (so it works on a damaged store); it takes the
             // data-dir lock itself.
             super::transfer::export(ctx, file)
         }
@@ -95,21 +97,25 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
             // Check every source before anything is written (and, offline, before the store
             // is opened: sled rewrites some of its files on every open, and a refused add
             // must leave the store byte-identical). One bad source adds nothing.
-            let ready = check_sources(ctx, args).await?;
+            let ready = check_sources(ctx, cli, args).await?;
             match reach(ctx, cli).await? {
                 Reach::Running(client) => add_running(&client, ready, args).await,
                 Reach::Saved(saved) => add_saved(&saved, ready),
             }
         }
-        CommandArgs::List { json } => {
-            let listed: Vec<Listed> = match reach(ctx, cli).await? {
+        CommandArgs::List { json, tag } => {
+            let mut listed: Vec<Listed> = match reach(ctx, cli).await? {
                 Reach::Running(client) => {
-                    let mut torrents = client.snapshot().torrents.clone();
+                    let snapshot = client.snapshot();
+                    let mut torrents = snapshot.torrents.clone();
                     torrents.sort_by_key(|t| t.added_at);
                     torrents
                         .into_iter()
                         .map(|summary| {
-                            let root = ctx.roots.by_token(&summary.root_token);
+                            let root = snapshot
+                                .roots
+                                .iter()
+                                .find(|r| r.token == summary.root_token);
                             Listed {
                                 running: !summary.paused && summary.state != TorrentState::Error,
                                 data_missing: None,
@@ -120,18 +126,25 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
                         })
                         .collect()
                 }
-                Reach::Saved(saved) => saved
-                    .saved_torrents(&ctx.roots)?
-                    .into_iter()
-                    .map(|t| Listed {
-                        summary: t.summary(&ctx.roots),
-                        running: false,
-                        data_missing: t.data_missing,
-                        root_declared: ctx.roots.by_token(&t.record.root_token).is_some(),
-                        save_path: t.save_path,
-                    })
-                    .collect(),
+                Reach::Saved(saved) => {
+                    let roots = saved.roots(&ctx.roots)?;
+                    saved
+                        .saved_torrents(&roots)?
+                        .into_iter()
+                        .map(|t| Listed {
+                            summary: t.summary(&roots),
+                            running: false,
+                            data_missing: t.data_missing,
+                            root_declared: roots.by_token(&t.record.root_token).is_some(),
+                            save_path: t.save_path,
+                        })
+                        .collect()
+                }
             };
+            if let Some(tag) = tag {
+                let tag = tag.trim();
+                listed.retain(|l| l.summary.tags.iter().any(|t| t == tag));
+            }
             list(&listed, *json)
         }
         CommandArgs::Pause { ids } => set_paused(cli, ctx, ids, true).await,
@@ -159,7 +172,8 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
                 Reach::Saved(saved) => {
                     // Printed after: a closed stdout must not stop a removal half-way.
                     let mut lines = Vec::new();
-                    saved.remove(&ctx.roots, ids, *delete_data, |r| {
+                    let roots = saved.roots(&ctx.roots)?;
+                    saved.remove(&roots, ids, *delete_data, |r| {
                         lines.push(line(&r.info_hash, &r.name))
                     })?;
                     for l in lines {
@@ -184,6 +198,14 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
         CommandArgs::Trackers { id, add, remove } => match reach(ctx, cli).await? {
             Reach::Running(client) => edit::trackers_running(&client, id, add, remove).await,
             Reach::Saved(saved) => edit::trackers(ctx, &saved, id, add, remove),
+        },
+        CommandArgs::Tag { ids, add, remove } => match reach(ctx, cli).await? {
+            Reach::Running(client) => organize::tag_running(&client, ids, add, remove).await,
+            Reach::Saved(saved) => organize::tag(&saved, ids, add, remove),
+        },
+        CommandArgs::Root(args) => match reach(ctx, cli).await? {
+            Reach::Running(client) => organize::root_running(&client, args).await,
+            Reach::Saved(saved) => organize::root(ctx, &saved, args),
         },
         CommandArgs::Magnet { id } => match reach(ctx, cli).await? {
             Reach::Running(client) => edit::magnet_running(&client, id).await,
@@ -261,22 +283,52 @@ fn add_options(args: &AddArgs) -> AddOptions {
             upload_bps: args.limits.upload_limit.and_then(|r| r.0),
             peers: args.limits.peer_limit,
         },
-        tags: Vec::new(),
+        tags: args.tags.clone(),
     }
 }
 
-async fn check_sources(ctx: &AppContext, args: &AddArgs) -> anyhow::Result<Vec<ReadyTorrent>> {
+async fn check_sources(
+    ctx: &AppContext,
+    cli: &Cli,
+    args: &AddArgs,
+) -> anyhow::Result<Vec<ReadyTorrent>> {
     let opts = add_options(args);
+    // A root the config does not declare may be one kept in the store: only then is the
+    // session asked for its roots.
+    let roots = match ctx.roots.choose(args.root.as_deref()) {
+        Ok(_) => ctx.roots.clone(),
+        Err(_) => session_roots(ctx, cli).await?,
+    };
     let mut ready = Vec::new();
     for text in &args.sources {
         let source = read_source(text)?;
         ready.push(
-            ReadyTorrent::check(&ctx.roots, &source, &opts)
+            ReadyTorrent::check(&roots, &source, &opts)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         );
     }
     Ok(ready)
+}
+
+/// The config's roots and the ones the session keeps in its store.
+async fn session_roots(ctx: &AppContext, cli: &Cli) -> anyhow::Result<RootManager> {
+    match reach(ctx, cli).await? {
+        Reach::Running(client) => {
+            let stored: Vec<StoredRoot> = client
+                .snapshot()
+                .roots
+                .iter()
+                .filter(|r| r.origin == RootOrigin::Store)
+                .map(|r| StoredRoot {
+                    label: r.label.clone(),
+                    path: r.path.clone(),
+                })
+                .collect();
+            Ok(ctx.roots.clone().with_stored(&stored).0)
+        }
+        Reach::Saved(saved) => saved.roots(&ctx.roots),
+    }
 }
 
 fn add_saved(saved: &SavedSession, ready: Vec<ReadyTorrent>) -> anyhow::Result<i32> {
@@ -376,6 +428,17 @@ struct Listed {
     root_declared: bool,
 }
 
+/// A torrent's tags as the commands print them: `a, b`, or `none`.
+pub(super) fn describe_tags(tags: &[String]) -> String {
+    if tags.is_empty() {
+        return "none".into();
+    }
+    tags.iter()
+        .map(|t| source::sanitize_display(t))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One size format everywhere `trove list` prints one: binary units, one decimal.
 pub(super) fn size(bytes: u64) -> String {
     format_size(bytes, BINARY.decimal_places(1).decimal_zeroes(1))
@@ -402,6 +465,8 @@ struct ListEntry<'a> {
     paused: bool,
     limits: Limits,
     only_files: &'a Option<Vec<usize>>,
+    /// Its tags, sorted.
+    tags: &'a [String],
     error: &'a Option<String>,
     /// Whether a session is running the torrent now.
     running: bool,
@@ -435,6 +500,7 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
                 paused: t.paused,
                 limits: t.limits,
                 only_files: &t.only_files,
+                tags: &t.tags,
                 error: &t.error,
                 running: l.running,
                 data_missing: l.data_missing,
@@ -511,6 +577,9 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| "an unknown folder".into())
             )?;
+        }
+        if !e.tags.is_empty() {
+            outln!("    tags: {}", describe_tags(e.tags))?;
         }
         if e.data_missing == Some(true) {
             outln!(

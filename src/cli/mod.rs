@@ -4,6 +4,7 @@
 pub mod args;
 mod commands;
 mod edit;
+mod organize;
 mod reach;
 mod serve;
 mod transfer;

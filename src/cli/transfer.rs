@@ -10,6 +10,7 @@ use super::AppContext;
 use super::args::ImportArgs;
 use trove_engine::saved::{self, ImportPlan};
 use trove_engine::source;
+use trove_proto::Client;
 
 /// Exit code of `trove export` when some records could not be read and were left out.
 pub(super) const EXIT_PARTIAL_EXPORT: i32 = 2;
@@ -26,12 +27,25 @@ fn shown(file: &Path) -> String {
     }
 }
 
+/// Exports the saved session (no trove running).
 pub(crate) fn export(ctx: &AppContext, file: &Path) -> anyhow::Result<i32> {
     let saved::ExportOutcome {
-        json: text,
+        json,
         count,
         problems,
     } = saved::export(&ctx.data_dir, &ctx.roots)?;
+    write_export(file, &json, count, &problems)
+}
+
+/// Exports a running session: it writes its counters and answers with the same document.
+pub(crate) async fn export_running(client: &Client, file: &Path) -> anyhow::Result<i32> {
+    let out = client.export().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_export(file, &out.json, out.count, &out.problems)
+}
+
+/// Writes an export where `file` says and tells how it went; the exit code is
+/// [`EXIT_PARTIAL_EXPORT`] when records were left out.
+fn write_export(file: &Path, text: &str, count: usize, problems: &[String]) -> anyhow::Result<i32> {
     if is_stdio(file) {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())
@@ -57,7 +71,7 @@ pub(crate) fn export(ctx: &AppContext, file: &Path) -> anyhow::Result<i32> {
     if problems.is_empty() {
         return Ok(0);
     }
-    for p in &problems {
+    for p in problems {
         eprintln!("trove: warning: {p}");
     }
     eprintln!(
@@ -110,6 +124,9 @@ pub(crate) fn import(ctx: &AppContext, args: &ImportArgs) -> anyhow::Result<i32>
             if t.replaced { "replaced" } else { "imported" },
             source::sanitize_display(&t.name)
         );
+    }
+    for label in &outcome.roots_created {
+        println!("storage root '{}' created", source::sanitize_display(label));
     }
     if outcome.settings_imported {
         println!("session limits imported");

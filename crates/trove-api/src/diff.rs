@@ -53,6 +53,8 @@ pub(crate) enum SessionChange {
     ListenAddr(Option<SocketAddr>),
     DownloadHistory(HistoryChange),
     UploadHistory(HistoryChange),
+    /// Every tag the session knows (sent whole: a short list that rarely changes).
+    Tags(Vec<String>),
 }
 
 /// A rate history slides: each second one sample joins at the newest end and the oldest
@@ -98,6 +100,9 @@ pub(crate) fn diff(old: &SessionSnapshot, new: &SessionSnapshot) -> SnapshotDelt
     if let Some(h) = diff_history(&old.upload_history, &new.upload_history) {
         s.push(SessionChange::UploadHistory(h));
     }
+    if old.tags != new.tags {
+        s.push(SessionChange::Tags(new.tags.clone()));
+    }
     delta
 }
 
@@ -125,6 +130,7 @@ pub(crate) fn apply(snapshot: &mut SessionSnapshot, delta: SnapshotDelta) {
             SessionChange::ListenAddr(v) => snapshot.listen_addr = v,
             SessionChange::DownloadHistory(h) => apply_history(&mut snapshot.download_history, h),
             SessionChange::UploadHistory(h) => apply_history(&mut snapshot.upload_history, h),
+            SessionChange::Tags(v) => snapshot.tags = v,
         }
     }
 }
@@ -378,13 +384,25 @@ mod tests {
     }
 
     fn arb_torrent() -> impl Strategy<Value = TorrentSummary> {
-        (0u8..12, arb_f64(), 0u32..3, prop::option::of("[a-z]{0,3}")).prop_map(
-            |(h, rate, peers, error)| TorrentSummary {
+        (
+            0u8..12,
+            arb_f64(),
+            0u32..3,
+            prop::option::of("[a-z]{0,3}"),
+            arb_tags(),
+        )
+            .prop_map(|(h, rate, peers, error, tags)| TorrentSummary {
                 peers_connected: peers,
                 error,
+                tags,
                 ..torrent(&format!("{h:02x}"), rate)
-            },
-        )
+            })
+    }
+
+    /// A few tags from a small set, sorted as the session keeps them.
+    fn arb_tags() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::btree_set(prop_oneof![Just("a"), Just("b c"), Just("é")], 0..3)
+            .prop_map(|set| set.into_iter().map(String::from).collect())
     }
 
     fn arb_snapshot() -> impl Strategy<Value = SessionSnapshot> {
@@ -397,9 +415,10 @@ mod tests {
             prop::collection::vec(arb_f64(), 0..8),
             prop::collection::vec(0u8..3, 0..8),
             prop::option::of(1u16..3),
+            arb_tags(),
         )
             .prop_map(
-                |(mut torrents, unique, rate, moved, limit, down, up, port)| {
+                |(mut torrents, unique, rate, moved, limit, down, up, port, tags)| {
                     if unique {
                         let mut seen = HashSet::new();
                         torrents.retain(|t| seen.insert(t.info_hash.clone()));
@@ -419,7 +438,7 @@ mod tests {
                         listen_addr: port.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
                         download_history: down,
                         upload_history: up.into_iter().map(f64::from).collect(),
-                        tags: Vec::new(),
+                        tags,
                     }
                 },
             )

@@ -13,4 +13,5 @@ pub mod saved;
 pub mod session;
 pub mod source;
 pub mod store;
+pub mod tags;
 pub mod torrents;

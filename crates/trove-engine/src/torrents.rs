@@ -262,6 +262,7 @@ pub struct Current<'a> {
     pub paused: bool,
     pub limits: Limits,
     pub only_files: Option<&'a [usize]>,
+    pub tags: &'a [String],
 }
 
 impl<'a> Current<'a> {
@@ -272,6 +273,7 @@ impl<'a> Current<'a> {
             paused: r.paused,
             limits: r.limits,
             only_files: r.only_files.as_deref(),
+            tags: &r.tags,
         }
     }
 
@@ -283,6 +285,7 @@ impl<'a> Current<'a> {
             paused: t.paused,
             limits: t.limits,
             only_files: t.only_files.as_deref(),
+            tags: &t.tags,
         }
     }
 }
@@ -313,6 +316,12 @@ pub fn ignored_options(existing: &Current, wanted_root: &str, opts: &AddOptions)
             "--only-files ignored: choose files with `trove select {id} FILES`"
         ));
     }
+    let tags = crate::tags::names_to_remove(&opts.tags);
+    if tags.iter().any(|t| !existing.tags.contains(t)) {
+        notes.push(format!(
+            "--tag ignored: put tags on it with `trove tag {id} --add TAG`"
+        ));
+    }
     notes
 }
 
@@ -325,6 +334,7 @@ pub fn prepare_record(
 ) -> EngineResult<TorrentRecord> {
     let root = roots.choose(opts.root.as_deref())?;
     roots.check_usable(root)?;
+    crate::tags::check_tags(&opts.tags)?;
     let (hash, name, magnet, size) = match loaded {
         Loaded::Torrent(t) => {
             if let Some(files) = &opts.only_files {
@@ -383,6 +393,7 @@ pub fn prepare_record(
         error: None,
         root_path: Some(root.path.clone()),
         trackers: None,
+        tags: crate::tags::check_tags(&opts.tags)?,
     })
 }
 

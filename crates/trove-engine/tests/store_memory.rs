@@ -77,6 +77,7 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         error: None,
         root_path: None,
         trackers: None,
+        tags: Vec::new(),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::bitfield;
 use crate::file_index;
 use crate::roots::RootManager;
 use crate::source::{self, CheckedTorrent};
-use crate::store::{SessionSettings, SessionStore, TorrentRecord};
+use crate::store::{SessionStore, TorrentRecord};
 use crate::torrents::{
     check_file_indices, check_selection_shape, checked_tracker_list, data_missing,
     effective_trackers, magnet_for, save_path, start_problem, torrent_root,
@@ -34,12 +34,12 @@ pub struct SavedTorrent {
 }
 
 impl SavedSession {
-    fn torrent_of(&self, r: &TorrentRecord) -> Option<CheckedTorrent> {
+    pub(super) fn torrent_of(&self, r: &TorrentRecord) -> Option<CheckedTorrent> {
         let bytes = self.store.torrent_bytes(&r.info_hash).ok()??;
         source::check_torrent(&bytes, &r.name).ok()
     }
 
-    fn one(&self, id: &str) -> anyhow::Result<TorrentRecord> {
+    pub(super) fn one(&self, id: &str) -> anyhow::Result<TorrentRecord> {
         Ok(self.find_all(&[id.to_string()])?.remove(0))
     }
 
@@ -101,11 +101,9 @@ impl SavedSession {
 
     /// Stores session limits, as the dashboard does (they then win over the config file's).
     pub fn set_session_limits(&self, limits: Limits) -> anyhow::Result<()> {
-        self.store
-            .put_settings(&SessionSettings {
-                limits: Some(limits),
-            })
-            .map_err(store_err)
+        let mut settings = self.store.settings().map_err(store_err)?;
+        settings.limits = Some(limits);
+        self.store.put_settings(&settings).map_err(store_err)
     }
 
     /// Chooses the files to download (None = all). A torrent whose metadata is not known

@@ -7,8 +7,9 @@
 //!   "exported_at": "2025-01-31T12:00:00Z",
 //!   "store_format": 1,
 //!   "trove_version": "0.1.0",
-//!   "roots": [ { "token": "movies", "label": "movies", "path": "/srv/movies", "default": true } ],
-//!   "settings": { "limits": null },
+//!   "roots": [ { "token": "movies", "label": "movies", "path": "/srv/movies", "default": true,
+//!                "origin": "config" } ],
+//!   "settings": { "limits": null, "tags": ["linux"], "roots": [ { "label": "isos", "path": "/srv/isos" } ] },
 //!   "torrents": [ { "info_hash": "…", "name": "…", "root_token": "movies", "paused": false,
 //!                   "uploaded_total": 123, …every field of a store record…,
 //!                   "torrent_file": "ZDg6YW5ub3VuY2U…" } ]
@@ -21,7 +22,13 @@
 //! files reach megabytes and hex doubles them where base64 adds a third; the `base64` crate
 //! was already in the build through librqbit. A torrent still waiting for its metadata has
 //! no `torrent_file`, only its `magnet`. `roots` is information only: torrents name their
-//! root by token, and import maps tokens to the roots of the config it runs with.
+//! root by token, and import maps tokens to the roots of the config it runs with. The
+//! roots kept in the store (`settings.roots`) are created again by an import, unless the
+//! config there declares the same label (its root then takes their torrents); the
+//! session's tags (`settings.tags`, and each torrent's `tags`) join the importing session's.
+//!
+//! A running session answers `Command::Export` with the same document, built by [`build`]
+//! from its store after writing its counters.
 //!
 //! Export never writes to the store: it reads a scratch copy (see `SledStore::salvage`), so
 //! it also saves what is readable from a damaged store. Import checks everything before it
@@ -35,13 +42,16 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use trove_proto::snapshot::RootOrigin;
+
 use crate::data_dir::DataDir;
 use crate::lock::DataDirLock;
-use crate::roots::{RootManager, StorageRoot};
+use crate::roots::{RootManager, StorageRoot, check_root_label};
 use crate::source::{self, Loaded};
 use crate::store::{
-    STORE_FORMAT, SessionSettings, SessionStore, SledStore, StoreError, TorrentRecord,
+    STORE_FORMAT, SessionSettings, SessionStore, SledStore, StoreError, StoredRoot, TorrentRecord,
 };
+use crate::tags::check_tags;
 use crate::torrents::{check_file_indices, magnet_for};
 
 /// The version of the export document this trove writes and reads.
@@ -72,6 +82,10 @@ struct ExportedRoot {
     path: PathBuf,
     #[serde(default)]
     default: bool,
+    /// Where the root was declared; a root kept in the store is also in `settings.roots`,
+    /// which is what import re-creates.
+    #[serde(default)]
+    origin: RootOrigin,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,6 +111,8 @@ pub struct ExportOutcome {
 pub struct ImportPlan {
     torrents: Vec<(TorrentRecord, Option<Vec<u8>>)>,
     settings: SessionSettings,
+    /// The export's stored roots the config here does not declare: created by the import.
+    roots: Vec<StoredRoot>,
 }
 
 /// What an import did.
@@ -106,6 +122,8 @@ pub struct ImportOutcome {
     pub settings_imported: bool,
     /// The export had other session limits, and this session's own were kept.
     pub kept_own_limits: bool,
+    /// Storage roots of the export now kept in this session's store, by label.
+    pub roots_created: Vec<String>,
 }
 
 pub struct ImportedTorrent {
@@ -128,9 +146,29 @@ pub fn export(data_dir: &Path, roots: &RootManager) -> anyhow::Result<ExportOutc
         ),
         other => anyhow::anyhow!("{other}"),
     })?;
-    let mut problems = salvaged.problems;
+    // The roots kept in the store are exported with the config's, as a session has them.
+    let (roots, _) = roots.clone().with_stored(&salvaged.settings.roots);
+    build(
+        salvaged.torrents,
+        salvaged.settings,
+        salvaged.store_format.unwrap_or(STORE_FORMAT),
+        salvaged.problems,
+        &roots,
+    )
+}
+
+/// The document for these records (each with its .torrent bytes, if stored) and settings:
+/// what `export` writes from a stopped session's store and a running session answers to
+/// `Command::Export`. A record whose .torrent is missing or wrong is exported as a magnet
+/// link, and said so in `problems`.
+pub(crate) fn build(
+    mut records: Vec<(TorrentRecord, Option<Vec<u8>>)>,
+    settings: SessionSettings,
+    store_format: u32,
+    mut problems: Vec<String>,
+    roots: &RootManager,
+) -> anyhow::Result<ExportOutcome> {
     let mut torrents = Vec::new();
-    let mut records = salvaged.torrents;
     records.sort_by(|a, b| (a.0.added_at, &a.0.info_hash).cmp(&(b.0.added_at, &b.0.info_hash)));
     for (mut record, bytes) in records {
         let label = format!(
@@ -177,7 +215,7 @@ pub fn export(data_dir: &Path, roots: &RootManager) -> anyhow::Result<ExportOutc
     let doc = ExportDoc {
         trove_export: EXPORT_FORMAT,
         exported_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        store_format: salvaged.store_format.unwrap_or(STORE_FORMAT),
+        store_format,
         trove_version: Some(env!("CARGO_PKG_VERSION").to_string()),
         roots: roots
             .roots()
@@ -187,9 +225,10 @@ pub fn export(data_dir: &Path, roots: &RootManager) -> anyhow::Result<ExportOutc
                 label: r.label.clone(),
                 path: r.path.clone(),
                 default: r.is_default,
+                origin: r.origin,
             })
             .collect(),
-        settings: salvaged.settings,
+        settings,
         torrents,
     };
     let mut json = serde_json::to_string_pretty(&doc)?;
@@ -255,18 +294,42 @@ pub fn import(
             what
         );
     }
-    let mut kept_own_limits = false;
     let current = store.settings().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let settings = if plan.settings == current || plan.settings == SessionSettings::default() {
-        None
-    } else if current == SessionSettings::default() || replace {
-        Some(&plan.settings)
-    } else {
-        kept_own_limits = true;
-        None
-    };
+    let mut settings = current.clone();
+    // Session limits: the export's replace none set here, or any with --replace.
+    let mut kept_own_limits = false;
+    let mut settings_imported = false;
+    if plan.settings.limits.is_some() && plan.settings.limits != current.limits {
+        if current.limits.is_none() || replace {
+            settings.limits = plan.settings.limits;
+            settings_imported = true;
+        } else {
+            kept_own_limits = true;
+        }
+    }
+    // Tags join this session's; the export's stored roots are created unless one with
+    // the same label is kept here already (that one is used).
+    let mut tags: BTreeSet<String> = current.tags.iter().cloned().collect();
+    tags.extend(plan.settings.tags.iter().cloned());
+    settings.tags = tags.into_iter().collect();
+    let mut roots_created = Vec::new();
+    for r in &plan.roots {
+        if settings.roots.iter().any(|have| have.label == r.label) {
+            continue;
+        }
+        std::fs::create_dir_all(&r.path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the folder {} of storage root '{}' from {what} ({e}); nothing was imported",
+                r.path.display(),
+                r.label
+            )
+        })?;
+        settings.roots.push(r.clone());
+        roots_created.push(r.label.clone());
+    }
+    let new_settings = (settings != current).then_some(&settings);
     store
-        .import(&plan.torrents, settings)
+        .import(&plan.torrents, new_settings)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     // A replaced torrent may now live in another root: its old piece bitfield must not be
     // trusted there.
@@ -283,8 +346,9 @@ pub fn import(
                 replaced: present.contains(&r.info_hash),
             })
             .collect(),
-        settings_imported: settings.is_some(),
+        settings_imported,
         kept_own_limits,
+        roots_created,
     })
 }
 
@@ -323,6 +387,32 @@ fn check_export(
     }
     let doc: ExportDoc<Value> = serde_json::from_value(value)
         .map_err(|e| anyhow::anyhow!("{what} is not a valid trove export: {e}"))?;
+    // The export's stored roots join the config's (the config wins a label both have, and
+    // its root then takes their torrents); the ones it does not declare are created.
+    let mut new_roots = Vec::new();
+    for r in &doc.settings.roots {
+        let label = check_root_label(&r.label).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+        if !r.path.is_absolute() {
+            bail!(
+                "{what}: the folder of storage root '{label}' is not an absolute path ({}); nothing was imported",
+                r.path.display()
+            );
+        }
+        if roots
+            .roots()
+            .iter()
+            .all(|have| have.label != label && have.token != label)
+        {
+            new_roots.push(StoredRoot {
+                label,
+                path: r.path.clone(),
+            });
+        }
+    }
+    let (merged, _) = roots.clone().with_stored(&doc.settings.roots);
+    let roots = &merged;
+    let mut settings = doc.settings.clone();
+    settings.tags = check_tags(&settings.tags).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
     let forced: Option<&StorageRoot> = match root {
         Some(label) => Some(
             roots
@@ -354,6 +444,13 @@ fn check_export(
         };
         let mut record = entry.record;
         record.info_hash = record.info_hash.trim().to_ascii_lowercase();
+        record.tags = match check_tags(&record.tags) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(format!("{hint} in {what}: {e}"));
+                continue;
+            }
+        };
         let hash = record.info_hash.clone();
         let label = format!(
             "torrent {hash} ({})",
@@ -476,6 +573,10 @@ fn check_export(
         );
     }
     for r in used_roots.values() {
+        // A stored root of the export is created when the import writes.
+        if r.origin == RootOrigin::Store && !r.path.exists() {
+            continue;
+        }
         if let Err(e) = roots.check_usable(r) {
             problems.push(e.to_string());
         }
@@ -492,7 +593,8 @@ fn check_export(
     }
     Ok(ImportPlan {
         torrents,
-        settings: doc.settings,
+        settings,
+        roots: new_roots,
     })
 }
 

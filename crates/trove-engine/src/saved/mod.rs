@@ -7,6 +7,7 @@
 
 mod edit;
 mod export;
+mod organize;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use crate::torrents::{
 };
 
 pub use edit::SavedTorrent;
+pub(crate) use export::build as build_export;
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
 
 /// A torrent checked and ready to be written by [`SavedSession::add`].
@@ -161,6 +163,7 @@ impl SavedSession {
                         .put_torrent_bytes(&info_hash, &t.bytes)
                         .map_err(store_err)?;
                 }
+                self.learn_tags(&record.tags)?;
                 self.store.put(&record).map_err(store_err)?;
             }
             out.push(AddOutcome {
@@ -308,7 +311,7 @@ fn summary_at_rest(
         uploaded_total: r.uploaded_total,
         downloaded_total: r.downloaded_total,
         limits: r.limits,
-        tags: Vec::new(),
+        tags: r.tags.clone(),
         error,
         paused: r.paused,
         only_files: r.only_files.clone(),

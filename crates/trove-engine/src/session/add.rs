@@ -46,6 +46,7 @@ impl Engine {
                 .put_torrent_bytes(&hash, &t.bytes)
                 .map_err(store_err)?;
         }
+        self.learn_tags(&record.tags)?;
         self.store.put(&record).map_err(store_err)?;
         let name = record.name.clone();
         info!(

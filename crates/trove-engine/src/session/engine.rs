@@ -2,7 +2,7 @@
 //! and its loop: commands from clients, messages from its own background tasks, the
 //! once-a-second tick and the stop request, each dispatched to the file that handles it.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -142,6 +142,8 @@ pub(super) struct Engine {
     pub(super) warned_roots: HashSet<String>,
     /// The periodic one-line summary in the log (see `summary`).
     pub(super) summary_log: super::summary::SummaryLog,
+    /// The session's own tags, as kept in the store (see `tags`).
+    pub(super) known_tags: BTreeSet<String>,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -182,6 +184,7 @@ impl Engine {
             stop_requested,
             warned_roots: Default::default(),
             summary_log: Default::default(),
+            known_tags: Default::default(),
         }
     }
 
@@ -325,14 +328,20 @@ impl Engine {
             Command::SetTrackers { id, trackers } => {
                 self.set_trackers(&id, trackers).await.map(|_| Reply::Done)
             }
-            Command::EditTags { .. }
-            | Command::CreateTags(_)
-            | Command::DeleteTags(_)
-            | Command::CreateRoot { .. }
-            | Command::EditRoot { .. }
-            | Command::RemoveRoots(_)
-            | Command::SetRoot { .. }
-            | Command::Export => Err(EngineError::Engine("not built yet".into())),
+            Command::EditTags { ids, add, remove } => {
+                self.edit_tags(&ids, &add, &remove).map(|_| Reply::Done)
+            }
+            Command::CreateTags(tags) => self.create_tags(&tags).map(|_| Reply::Done),
+            Command::DeleteTags(tags) => self.delete_tags(&tags).map(|_| Reply::Done),
+            Command::CreateRoot { label, path } => {
+                self.create_root(&label, &path).map(|_| Reply::Done)
+            }
+            Command::EditRoot { label, path } => {
+                self.edit_root(&label, &path).await.map(|_| Reply::Done)
+            }
+            Command::RemoveRoots(labels) => self.remove_roots(&labels).map(|_| Reply::Done),
+            Command::SetRoot { id, root } => self.set_root(&id, &root).await.map(|_| Reply::Done),
+            Command::Export => self.export().map(Reply::Exported),
             Command::Details(id) => self.details(&id).map(|d| Reply::Details(Box::new(d))),
             Command::ReadLog(filter) => Ok(Reply::Log(self.log.lines(&filter))),
             Command::Shutdown => {

@@ -9,7 +9,6 @@ use trove_proto::snapshot::Limits;
 use super::engine::{Engine, engine_err, store_err};
 use super::setup;
 use crate::file_index;
-use crate::store::SessionSettings;
 use crate::torrents::{check_file_indices, check_selection_shape, start_problem};
 
 impl Engine {
@@ -35,11 +34,9 @@ impl Engine {
         let l = setup::to_librqbit_limits(&limits);
         self.session.ratelimits.set_download_bps(l.download_bps);
         self.session.ratelimits.set_upload_bps(l.upload_bps);
-        self.store
-            .put_settings(&SessionSettings {
-                limits: Some(limits),
-            })
-            .map_err(store_err)?;
+        let mut settings = self.store.settings().map_err(store_err)?;
+        settings.limits = Some(limits);
+        self.store.put_settings(&settings).map_err(store_err)?;
         info!(?limits, "session limits set");
         if old.peers != limits.peers {
             let inheriting: Vec<String> = self

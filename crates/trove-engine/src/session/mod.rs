@@ -10,12 +10,14 @@
 //! Layout: `setup` turns trove's options into librqbit's; `engine` holds the task's state,
 //! its loop and the command dispatch; `poll` reads librqbit into records and snapshots
 //! through the pure rules of `status`; one file per group of commands (`add`, `pause`,
-//! `remove`, `limits`, `details`), plus `restore` (bringing the store back at start),
+//! `remove`, `limits`, `details`, `trackers`, `tags`, `stored_roots`, `set_root`,
+//! `export`), plus `restore` (bringing the store back at start),
 //! `roots` (the storage-root watchdog) and `persist` (what is written in the background).
 
 mod add;
 mod details;
 mod engine;
+mod export;
 mod limits;
 mod pause;
 mod persist;
@@ -23,12 +25,16 @@ mod poll;
 mod remove;
 mod restore;
 mod roots;
+mod set_root;
 mod setup;
 mod status;
+mod stored_roots;
 mod summary;
+mod tags;
 mod trackers;
 
 pub(crate) use status::ratio;
+pub(crate) use stored_roots::removable as removable_roots;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -38,7 +44,7 @@ use anyhow::Context;
 use librqbit::Session;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::logring::LogRing;
 use crate::roots::RootManager;
@@ -112,7 +118,17 @@ impl EngineTask {
 }
 
 /// Starts librqbit and brings back every torrent in the store.
-pub async fn start(opts: EngineOptions) -> anyhow::Result<(Client, EngineTask)> {
+pub async fn start(mut opts: EngineOptions) -> anyhow::Result<(Client, EngineTask)> {
+    // The roots and tags kept in the store join the config's roots.
+    let settings = opts
+        .store
+        .settings()
+        .context("reading the session settings")?;
+    let (roots, notes) = opts.roots.with_stored(&settings.roots);
+    for note in notes {
+        warn!("{note}");
+    }
+    opts.roots = roots;
     let crashed = match &opts.fastresume_dir {
         Some(dir) => setup::prepare_fastresume_dir(dir)?,
         None => false,
@@ -137,6 +153,7 @@ pub async fn start(opts: EngineOptions) -> anyhow::Result<(Client, EngineTask)> 
     let (stop_requested_tx, stop_requested) = watch::channel(false);
     let log = opts.log.clone();
     let mut engine = Engine::new(session, opts, snapshot_tx, internal_tx, stop_requested_tx);
+    engine.known_tags = settings.tags.into_iter().collect();
     engine.restore(crashed).await?;
     // Poll first: a snapshot published before it would list no torrents at all, and a
     // watcher (`trove daemon --exit-when-complete`) would take that as "all complete".

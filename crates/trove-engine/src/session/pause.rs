@@ -126,7 +126,7 @@ impl Engine {
 
     /// Takes a torrent out of librqbit, keeping its data, its counters and its fast-resume
     /// bitfield, so that `start_torrent` brings it back without a re-check.
-    async fn retire(&mut self, hash: &str) -> EngineResult<()> {
+    pub(super) async fn retire(&mut self, hash: &str) -> EngineResult<()> {
         let Some(h) = self.torrents.get(hash).and_then(|e| e.handle.clone()) else {
             return Ok(());
         };

@@ -138,7 +138,7 @@ impl Engine {
             listen_addr: self.session.listen_addr(),
             download_history: self.session_rates.download.history(),
             upload_history: self.session_rates.upload.history(),
-            tags: Vec::new(),
+            tags: self.all_tags(),
         };
         self.snapshot_tx.send_replace(Arc::new(snap));
     }

@@ -208,7 +208,7 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         uploaded_total: record.uploaded_total,
         downloaded_total: record.downloaded_total,
         limits: record.limits,
-        tags: Vec::new(),
+        tags: record.tags.clone(),
         error: if polled.state == TorrentState::Error {
             polled.error.clone()
         } else {
@@ -280,6 +280,7 @@ mod tests {
             error: None,
             root_path: None,
             trackers: None,
+            tags: Vec::new(),
         }
     }
 

@@ -35,6 +35,7 @@ pub(super) fn record(hash: &str) -> TorrentRecord {
         error: None,
         root_path: None,
         trackers: None,
+        tags: Vec::new(),
     }
 }
 
@@ -61,6 +62,11 @@ pub(super) fn exercise(store: &dyn SessionStore) {
     assert_eq!(store.torrent_bytes("aa").unwrap(), None);
     let s = SessionSettings {
         limits: Some(Limits::default()),
+        tags: vec!["t".into()],
+        roots: vec![crate::store::StoredRoot {
+            label: "r".into(),
+            path: "/r".into(),
+        }],
     };
     store.put_settings(&s).unwrap();
     assert_eq!(store.settings().unwrap(), s);

@@ -31,7 +31,7 @@ mod fixtures;
 pub use damage::Salvaged;
 pub use error::{StoreError, StoreResult};
 pub use memory::MemoryStore;
-pub use record::{STORE_FORMAT, SeenPeer, SessionSettings, TorrentRecord};
+pub use record::{STORE_FORMAT, SeenPeer, SessionSettings, StoredRoot, TorrentRecord};
 pub use sled_store::SledStore;
 
 /// Where the engine keeps its state. Every write is durable when the call returns unless

@@ -59,6 +59,9 @@ pub struct TorrentRecord {
     /// announce list, or a magnet's `tr=`).
     #[serde(default)]
     pub trackers: Option<Vec<String>>,
+    /// Free labels put on the torrent, sorted, each at most once (see `tags`).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 impl TorrentRecord {
@@ -84,6 +87,22 @@ impl TorrentRecord {
 pub struct SessionSettings {
     /// Global limits set from the UI; None = take the config file's.
     pub limits: Option<Limits>,
+    /// Tags created on their own (`CreateTags`, a qBittorrent client's "new tag"), kept
+    /// even while no torrent has them; sorted.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Storage roots created at run time (`trove root add`, a qBittorrent category),
+    /// beside the config file's `[[roots]]`.
+    #[serde(default)]
+    pub roots: Vec<StoredRoot>,
+}
+
+/// A storage root kept in the store: a label and a folder. Its token is its label, as for
+/// a config root declared without a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRoot {
+    pub label: String,
+    pub path: PathBuf,
 }
 
 /// Decodes the record stored under `key`; the error is a sentence naming the torrent.

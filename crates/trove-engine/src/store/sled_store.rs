@@ -417,6 +417,7 @@ mod tests {
                 upload_bps: None,
                 peers: None,
             }),
+            ..Default::default()
         };
         s.import(
             &[
@@ -496,6 +497,7 @@ mod tests {
                             upload_bps: None,
                             peers: None,
                         }),
+                        ..Default::default()
                     })
                     .unwrap(),
                 _ => s.put(&r).unwrap(),
