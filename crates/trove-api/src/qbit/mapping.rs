@@ -16,6 +16,13 @@ pub(crate) const ETA_UNKNOWN: u64 = 8_640_000;
 /// qBittorrent's name for what a torrent is doing.
 pub(crate) fn state(t: &TorrentSummary) -> &'static str {
     let complete = t.size > 0 && t.have_bytes >= t.selected_bytes;
+    // Paused by the user wins over an error: that is what a client asked for and checks.
+    if t.paused && complete {
+        return "pausedUP";
+    }
+    if t.paused {
+        return "pausedDL";
+    }
     match t.state {
         TorrentState::Error => "error",
         TorrentState::Paused if complete => "pausedUP",
@@ -204,6 +211,9 @@ pub(crate) mod tests {
         assert_eq!(state(&t), "uploading");
         t.state = TorrentState::Error;
         assert_eq!(state(&t), "error");
+        t.paused = true;
+        assert_eq!(state(&t), "pausedUP", "paused by the user wins over an error");
+        t.paused = false;
         t.state = TorrentState::Queued;
         t.size = 0;
         assert_eq!(state(&t), "metaDL");

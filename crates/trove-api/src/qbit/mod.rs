@@ -51,6 +51,7 @@ pub(crate) const PREFIX: &str = "/api/v2/";
 pub(crate) struct QbitState {
     sessions: sessions::Sessions,
     history: sync::History,
+    trackers: sync::TrackerCache,
 }
 
 /// What one request is answered with.
@@ -170,7 +171,7 @@ async fn answer(
         "transfer/uploadLimit" => transfer::limit(ctx, true),
         "transfer/setDownloadLimit" => transfer::set_limit(ctx, &params, false).await,
         "transfer/setUploadLimit" => transfer::set_limit(ctx, &params, true).await,
-        "sync/maindata" => sync::maindata(ctx, &params),
+        "sync/maindata" => sync::maindata(ctx, &params).await,
         _ => Err(Refusal::not_found(format!(
             "trove does not answer /api/v2/{}",
             one_line(path)

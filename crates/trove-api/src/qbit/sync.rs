@@ -6,8 +6,12 @@
 //! same clock); a `rid` older than those, or never given out, gets a full update, as
 //! qBittorrent gives one for a rid it does not know. Unchanged parts share memory between
 //! kept states.
+//!
+//! The `trackers` part (each tracker URL and the torrents that use it) needs each
+//! torrent's details; a torrent's trackers are asked for once, when it first appears, and
+//! remembered while it stays in the session.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
@@ -28,6 +32,8 @@ pub(crate) struct State {
     categories: Map<String, Value>,
     tags: Vec<String>,
     server_state: Map<String, Value>,
+    /// Tracker URL → the hashes of the torrents announcing to it.
+    trackers: Map<String, Value>,
 }
 
 impl State {
@@ -45,7 +51,57 @@ impl State {
             categories: categories::listing(snapshot),
             tags: snapshot.tags.clone(),
             server_state: transfer::server_state(snapshot),
+            trackers: Map::new(),
         }
+    }
+
+    fn with_trackers(mut self, by_torrent: &HashMap<String, Vec<String>>) -> State {
+        let mut by_url: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (hash, urls) in by_torrent {
+            for url in urls {
+                by_url.entry(url).or_default().push(hash);
+            }
+        }
+        self.trackers = by_url
+            .into_iter()
+            .map(|(url, mut hashes)| {
+                hashes.sort_unstable();
+                (url.to_string(), Value::from_iter(hashes))
+            })
+            .collect();
+        self
+    }
+}
+
+/// Each torrent's tracker URLs, asked for once per torrent.
+#[derive(Default)]
+pub(crate) struct TrackerCache {
+    known: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl TrackerCache {
+    /// The tracker URLs of every torrent in `snapshot` (those whose details cannot be read
+    /// now are left out, and asked for again next time).
+    async fn refresh(&self, ctx: &Ctx<'_>, snapshot: &SessionSnapshot) -> HashMap<String, Vec<String>> {
+        let missing: Vec<String> = {
+            let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            known.retain(|h, _| snapshot.torrents.iter().any(|t| &t.info_hash == h));
+            snapshot
+                .torrents
+                .iter()
+                .filter(|t| !known.contains_key(&t.info_hash))
+                .map(|t| t.info_hash.clone())
+                .collect()
+        };
+        let mut found = Vec::new();
+        for hash in missing {
+            if let Ok(details) = ctx.session.details(&hash).await {
+                found.push((hash, details.trackers.into_iter().map(|t| t.url).collect()));
+            }
+        }
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.extend(found);
+        known.clone()
     }
 }
 
@@ -100,6 +156,7 @@ fn full(state: &State) -> Map<String, Value> {
         "server_state".into(),
         Value::Object(state.server_state.clone()),
     );
+    out.insert("trackers".into(), Value::Object(state.trackers.clone()));
     out
 }
 
@@ -157,6 +214,19 @@ fn delta(old: &State, new: &State) -> Map<String, Value> {
     if !dropped.is_empty() {
         out.insert("tags_removed".into(), Value::from(dropped));
     }
+    let trackers = changed(&old.trackers, &new.trackers);
+    if !trackers.is_empty() {
+        out.insert("trackers".into(), Value::Object(trackers));
+    }
+    let unused: Vec<String> = old
+        .trackers
+        .keys()
+        .filter(|u| !new.trackers.contains_key(*u))
+        .cloned()
+        .collect();
+    if !unused.is_empty() {
+        out.insert("trackers_removed".into(), Value::from(unused));
+    }
     let server = changed(&old.server_state, &new.server_state);
     if !server.is_empty() {
         out.insert("server_state".into(), Value::Object(server));
@@ -169,9 +239,11 @@ pub(crate) fn parse_rid(params: &Params) -> Result<i64, Refusal> {
     Ok(params.int("rid")?.unwrap_or(0).max(0))
 }
 
-pub(crate) fn maindata(ctx: &Ctx<'_>, params: &Params) -> Answer {
+pub(crate) async fn maindata(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let rid = parse_rid(params)?;
-    let now = State::of(&ctx.session.snapshot(), mapping::now());
+    let snapshot = ctx.session.snapshot();
+    let trackers = ctx.state.trackers.refresh(ctx, &snapshot).await;
+    let now = State::of(&snapshot, mapping::now()).with_trackers(&trackers);
     json(&ctx.state.history.answer(rid, now))
 }
 
@@ -192,7 +264,11 @@ mod tests {
             ..SessionSnapshot::default()
         };
         let history = History::default();
-        let first = history.answer(0, State::of(&snapshot, 10));
+        let first = history.answer(
+            0,
+            State::of(&snapshot, 10).with_trackers(&HashMap::from([(a.clone(), vec!["http://t/a".to_string()])])),
+        );
+        assert_eq!(first["trackers"]["http://t/a"], serde_json::json!([a]));
         assert_eq!(first["full_update"], true);
         assert_eq!(first["rid"], 1);
         assert!(first["torrents"][&a].get("hash").is_none(), "the hash is the key");
@@ -211,6 +287,7 @@ mod tests {
         assert_eq!(second["torrents_removed"], serde_json::json!([b]));
         assert_eq!(second["tags"], serde_json::json!(["y"]));
         assert_eq!(second["categories_removed"], serde_json::json!(["tv"]));
+        assert_eq!(second["trackers_removed"], serde_json::json!(["http://t/a"]));
 
         let same = history.answer(2, State::of(&snapshot, 10));
         assert_eq!(same.len(), 1, "nothing changed but the rid: {same:?}");
