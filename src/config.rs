@@ -30,7 +30,7 @@ pub struct Config {
 
 /// `[api]`: trove's API over TCP, beside the Unix socket every session serves in its data
 /// dir. Off unless `listen` is set; every request over TCP needs the token.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     /// Address and port to serve on, like "127.0.0.1:8765".
@@ -45,6 +45,18 @@ pub struct ApiConfig {
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("allow_remote", &self.allow_remote)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .finish()
+    }
 }
 
 impl ApiConfig {
@@ -454,8 +466,7 @@ fn validate(config: &Config) -> Result<(), (usize, String)> {
         (Some(u), Some(_)) if u.chars().any(char::is_control) => {
             return Err((
                 usize::MAX,
-                "[api] username has control characters: use letters, digits and punctuation"
-                    .into(),
+                "[api] username has control characters: use letters, digits and punctuation".into(),
             ));
         }
         _ => {}

@@ -468,14 +468,19 @@ fn a_symlink_in_the_root_is_never_written_through() {
 /// One HTTP/1.1 request to 127.0.0.1:`port`: (status, headers, body).
 fn http(port: u16, request: &[u8]) -> (u16, String, String) {
     let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     conn.write_all(request).unwrap();
     let _ = conn.shutdown(std::net::Shutdown::Write);
     let mut answer = Vec::new();
     std::io::Read::read_to_end(&mut conn, &mut answer).unwrap();
     let text = String::from_utf8_lossy(&answer).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     (status, head.to_string(), body.to_string())
 }
 
@@ -515,7 +520,12 @@ fn the_qbittorrent_api_refuses_hostile_requests_and_loses_nothing() {
     let form = "application/x-www-form-urlencoded";
 
     // Without a login: 403 whatever the cookie says.
-    for cookie in ["", "Cookie: SID=x\r\n", "Cookie: SID=../../etc\r\n", "Cookie: SID\r\n"] {
+    for cookie in [
+        "",
+        "Cookie: SID=x\r\n",
+        "Cookie: SID=../../etc\r\n",
+        "Cookie: SID\r\n",
+    ] {
         let (status, _, body) = http(port, &v2_request("torrents/info", cookie, form, b""));
         assert_eq!((status, body.as_str()), (403, "Forbidden"), "{cookie:?}");
     }
@@ -541,11 +551,20 @@ fn the_qbittorrent_api_refuses_hostile_requests_and_loses_nothing() {
             let bytes = fs::read(&path).unwrap();
             cases.push((
                 case.label.clone(),
-                v2_request("torrents/add", &cookie, multipart, &multipart_torrent("bad.torrent", &bytes)),
+                v2_request(
+                    "torrents/add",
+                    &cookie,
+                    multipart,
+                    &multipart_torrent("bad.torrent", &bytes),
+                ),
             ));
         }
     }
-    assert!(cases.len() >= 10, "the corpus has bad .torrent files: {}", cases.len());
+    assert!(
+        cases.len() >= 10,
+        "the corpus has bad .torrent files: {}",
+        cases.len()
+    );
     let unknown = "ee".repeat(20);
     let more: Vec<(&str, Vec<u8>)> = vec![
         ("a non-torrent file", v2_request("torrents/add", &cookie, multipart, &multipart_torrent("notes.txt", b"just some text"))),
@@ -563,7 +582,10 @@ fn the_qbittorrent_api_refuses_hostile_requests_and_loses_nothing() {
     cases.extend(more.into_iter().map(|(l, r)| (l.to_string(), r)));
     for (label, request) in &cases {
         let (status, _, body) = http(port, request);
-        assert!((400..500).contains(&status), "{status} for {label}: {body:?}");
+        assert!(
+            (400..500).contains(&status),
+            "{status} for {label}: {body:?}"
+        );
         let line = body.trim();
         assert!(
             !line.is_empty() && !line.contains('\n') && !line.chars().any(char::is_control),

@@ -66,7 +66,11 @@ fn trove_answers_the_qbittorrent_web_api_as_qbittorrent_does() {
             .args([nox.url().as_str(), QBIT_USER, QBIT_PASSWORD])
             .arg(qbit_base.path())
             .arg("--trove")
-            .args([format!("http://127.0.0.1:{port}").as_str(), "sonarr", "s3cret pass"])
+            .args([
+                format!("http://127.0.0.1:{port}").as_str(),
+                "sonarr",
+                "s3cret pass",
+            ])
             .arg(&trove_base),
         DEADLINE,
     );
@@ -79,5 +83,8 @@ fn trove_answers_the_qbittorrent_web_api_as_qbittorrent_does() {
         out.status,
         nox.log_tail()
     );
-    assert!(stdout.contains("trove answers as qBittorrent does"), "{stdout}");
+    assert!(
+        stdout.contains("trove answers as qBittorrent does"),
+        "{stdout}"
+    );
 }

@@ -42,11 +42,7 @@ impl fmt::Debug for Auth {
         } else {
             "none"
         };
-        let login = if self.login.is_some() {
-            " + login"
-        } else {
-            ""
-        };
+        let login = if self.login.is_some() { " + login" } else { "" };
         write!(f, "Auth({kind}{login})")
     }
 }

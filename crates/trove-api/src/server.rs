@@ -355,7 +355,10 @@ async fn qbit_endpoint(
         Err(rejection) => {
             return plain(
                 rejection.status(),
-                format!("cannot read the request body: {}", one_line(&rejection.body_text())),
+                format!(
+                    "cannot read the request body: {}",
+                    one_line(&rejection.body_text())
+                ),
             );
         }
     };

@@ -684,7 +684,11 @@ async fn start_tcp_with_login(session: Client) -> Running {
     let listener = Listener::tcp(([127, 0, 0, 1], 0).into())
         .await
         .expect("listens");
-    start(session, listener, Auth::token(TOKEN).with_login("sonarr", "pa55"))
+    start(
+        session,
+        listener,
+        Auth::token(TOKEN).with_login("sonarr", "pa55"),
+    )
 }
 
 fn v2(method: &str, path: &str, headers: &str, body: &[u8]) -> Vec<u8> {
@@ -735,21 +739,37 @@ async fn qbit_clients_log_in_with_a_sid_cookie_and_wrong_passwords_are_braked() 
     let server = start_tcp_with_login(fake_session(&[A])).await;
     let addr = server.addr();
     // Nothing without a login: qBittorrent's 403 "Forbidden".
-    for cookie in ["", "Cookie: SID=\r\n", "Cookie: SID=deadbeef\r\n", "Cookie: ;;==;SID\r\n", "Cookie: SID=%00\r\n"] {
+    for cookie in [
+        "",
+        "Cookie: SID=\r\n",
+        "Cookie: SID=deadbeef\r\n",
+        "Cookie: ;;==;SID\r\n",
+        "Cookie: SID=%00\r\n",
+    ] {
         let (status, _, body) = raw_full(addr, &v2("GET", "app/version", cookie, b"")).await;
         assert_eq!((status, body.as_str()), (403, "Forbidden"), "{cookie:?}");
     }
     let (status, _, body) = raw_full(addr, &v2("GET", "torrents/nothing", "", b"")).await;
-    assert_eq!((status, body.as_str()), (403, "Forbidden"), "no path is told before a login");
+    assert_eq!(
+        (status, body.as_str()),
+        (403, "Forbidden"),
+        "no path is told before a login"
+    );
     // The right login gives Ok. and a cookie that works.
-    let (status, head, body) =
-        raw_full(addr, &form("auth/login", "", "username=sonarr&password=pa55")).await;
+    let (status, head, body) = raw_full(
+        addr,
+        &form("auth/login", "", "username=sonarr&password=pa55"),
+    )
+    .await;
     assert_eq!((status, body.as_str()), (200, "Ok."));
     let cookie_line = head
         .lines()
         .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
         .expect("a cookie");
-    assert!(cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Strict"), "{cookie_line}");
+    assert!(
+        cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Strict"),
+        "{cookie_line}"
+    );
     let sid = cookie_line
         .split_once("SID=")
         .and_then(|(_, rest)| rest.split(';').next())
@@ -769,12 +789,18 @@ async fn qbit_clients_log_in_with_a_sid_cookie_and_wrong_passwords_are_braked() 
     // Wrong passwords: Fails. (200, as qBittorrent), then the address is banned as by
     // qBittorrent (403 and its message), even with the right password.
     for _ in 0..5 {
-        let (status, _, body) =
-            raw_full(addr, &form("auth/login", "", "username=sonarr&password=guess")).await;
+        let (status, _, body) = raw_full(
+            addr,
+            &form("auth/login", "", "username=sonarr&password=guess"),
+        )
+        .await;
         assert_eq!((status, body.as_str()), (200, "Fails."));
     }
-    let (status, _, body) =
-        raw_full(addr, &form("auth/login", "", "username=sonarr&password=pa55")).await;
+    let (status, _, body) = raw_full(
+        addr,
+        &form("auth/login", "", "username=sonarr&password=pa55"),
+    )
+    .await;
     assert_eq!(status, 403);
     assert!(body.contains("banned"), "{body}");
     server.shut_down().await;
@@ -844,7 +870,10 @@ async fn malformed_qbit_requests_get_a_4xx_with_a_one_line_message() {
         let (status, _, body) = raw_full(addr, request).await;
         let shown = String::from_utf8_lossy(request);
         assert!((400..500).contains(&status), "{status} for {shown}");
-        assert!(!body.trim().is_empty() && !body.trim().contains('\n'), "one line: {body:?} for {shown}");
+        assert!(
+            !body.trim().is_empty() && !body.trim().contains('\n'),
+            "one line: {body:?} for {shown}"
+        );
         assert!(body.len() > 8, "{body:?} for {shown}");
     }
     // Still serving.

@@ -25,7 +25,10 @@ pub struct QbitNox {
 impl QbitNox {
     /// Starts qbittorrent-nox and waits (30 s at most) until its Web UI answers.
     pub fn start() -> QbitNox {
-        let profile = tempfile::Builder::new().prefix("qbit-nox").tempdir().unwrap();
+        let profile = tempfile::Builder::new()
+            .prefix("qbit-nox")
+            .tempdir()
+            .unwrap();
         let config = profile.path().join("qBittorrent/config");
         fs::create_dir_all(&config).unwrap();
         let port = free_port();
@@ -54,10 +57,14 @@ impl QbitNox {
             .arg(format!("--webui-port={port}"))
             .stdin(Stdio::null())
             .stdout(fs::File::create(&log).unwrap())
-            .stderr(Stdio::from(fs::File::create(profile.path().join("nox.err")).unwrap()));
+            .stderr(Stdio::from(
+                fs::File::create(profile.path().join("nox.err")).unwrap(),
+            ));
         die_with_parent(&mut cmd);
         let child = cmd.spawn().unwrap_or_else(|e| {
-            panic!("cannot start qbittorrent-nox ({e}): install it (apt-get install qbittorrent-nox)")
+            panic!(
+                "cannot start qbittorrent-nox ({e}): install it (apt-get install qbittorrent-nox)"
+            )
         });
         let nox = QbitNox {
             child,

@@ -9,7 +9,10 @@
 use std::path::Path;
 
 use axum::http::StatusCode;
-use trove_proto::{AddOptions, Command, EngineError, Limits, MAX_TORRENT_FILE_BYTES, SessionSnapshot, TorrentSource};
+use trove_proto::{
+    AddOptions, Command, EngineError, Limits, MAX_TORRENT_FILE_BYTES, SessionSnapshot,
+    TorrentSource,
+};
 
 use super::Ctx;
 use super::categories::{check_name, check_path};
@@ -55,7 +58,10 @@ fn sources(params: &Params) -> Result<Vec<Item>, Refusal> {
         if file.bytes.len() > MAX_TORRENT_FILE_BYTES {
             return Err(Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("'{}' is larger than a .torrent may be", one_line(&file.name)),
+                format!(
+                    "'{}' is larger than a .torrent may be",
+                    one_line(&file.name)
+                ),
             ));
         }
         if !looks_like_torrent(&file.bytes) {
@@ -93,27 +99,35 @@ fn looks_like_torrent(bytes: &[u8]) -> bool {
 
 /// The root label the request's `category` and `savepath` name (None: the default root),
 /// and whether the category must be made first.
-fn root(snapshot: &SessionSnapshot, params: &Params) -> Result<(Option<String>, Option<Command>), Refusal> {
+fn root(
+    snapshot: &SessionSnapshot,
+    params: &Params,
+) -> Result<(Option<String>, Option<Command>), Refusal> {
     let category = params.get("category").unwrap_or("").trim();
     let savepath = params.get("savepath").unwrap_or("").trim();
-    let by_path = if savepath.is_empty() {
-        None
-    } else {
-        let wanted = Path::new(savepath.trim_end_matches('/'));
-        let found = snapshot.roots.iter().find(|r| r.path == wanted).ok_or_else(|| {
+    let by_path =
+        if savepath.is_empty() {
+            None
+        } else {
+            let wanted = Path::new(savepath.trim_end_matches('/'));
+            let found = snapshot.roots.iter().find(|r| r.path == wanted).ok_or_else(|| {
             Refusal::bad(format!(
                 "trove saves only into its roots, and no root is at '{}': create a category \
                  with that savePath (torrents/createCategory) and add with that category",
                 one_line(savepath)
             ))
         })?;
-        Some(found)
-    };
+            Some(found)
+        };
     if category.is_empty() {
         return Ok((by_path.map(|r| r.label.clone()), None));
     }
     check_name(category)?;
-    match snapshot.roots.iter().find(|r| r.label == category && !r.is_default) {
+    match snapshot
+        .roots
+        .iter()
+        .find(|r| r.label == category && !r.is_default)
+    {
         Some(root) => {
             if let Some(p) = by_path
                 && p.label != root.label
@@ -141,9 +155,15 @@ fn root(snapshot: &SessionSnapshot, params: &Params) -> Result<(Option<String>, 
 }
 
 /// Everything `torrents/add` asks besides the sources.
-fn options(snapshot: &SessionSnapshot, params: &Params) -> Result<(AddOptions, Option<Command>), Refusal> {
+fn options(
+    snapshot: &SessionSnapshot,
+    params: &Params,
+) -> Result<(AddOptions, Option<Command>), Refusal> {
     let (root, create) = root(snapshot, params)?;
-    let paused = params.flag("paused")?.or(params.flag("stopped")?).unwrap_or(false);
+    let paused = params
+        .flag("paused")?
+        .or(params.flag("stopped")?)
+        .unwrap_or(false);
     let tags = comma_list(params.get("tags").unwrap_or(""));
     for tag in &tags {
         check_tag(tag)?;
@@ -181,7 +201,11 @@ pub(crate) async fn add(ctx: &Ctx<'_>, params: &Params) -> Answer {
             Err(EngineError::BadSource(why)) if item.is_file => {
                 return Err(Refusal::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("Error: '{}' is not a valid torrent file: {}", item.label, one_line(&why)),
+                    format!(
+                        "Error: '{}' is not a valid torrent file: {}",
+                        item.label,
+                        one_line(&why)
+                    ),
                 ));
             }
             Err(e) => {
@@ -222,10 +246,17 @@ mod tests {
     #[test]
     fn savepath_must_be_a_roots_folder_and_a_new_category_is_made() {
         let snapshot = SessionSnapshot {
-            roots: vec![root_info("downloads", "/d", true), root_info("tv", "/srv/tv", false)],
+            roots: vec![
+                root_info("downloads", "/d", true),
+                root_info("tv", "/srv/tv", false),
+            ],
             ..SessionSnapshot::default()
         };
-        let (o, c) = options(&snapshot, &params("savepath=/srv/tv/&tags=a,b&paused=true&upLimit=100")).expect("ok");
+        let (o, c) = options(
+            &snapshot,
+            &params("savepath=/srv/tv/&tags=a,b&paused=true&upLimit=100"),
+        )
+        .expect("ok");
         assert_eq!(o.root.as_deref(), Some("tv"));
         assert!(c.is_none());
         assert!(o.paused);

@@ -61,8 +61,16 @@ pub(crate) fn preferences(ctx: &Ctx<'_>) -> Answer {
         prefs.insert(k.to_string(), v);
     };
     put(&mut prefs, "save_path", json!(default_root_path(ctx)));
-    put(&mut prefs, "dl_limit", json!(s.limits.download_bps.unwrap_or(0)));
-    put(&mut prefs, "up_limit", json!(s.limits.upload_bps.unwrap_or(0)));
+    put(
+        &mut prefs,
+        "dl_limit",
+        json!(s.limits.download_bps.unwrap_or(0)),
+    );
+    put(
+        &mut prefs,
+        "up_limit",
+        json!(s.limits.upload_bps.unwrap_or(0)),
+    );
     put(
         &mut prefs,
         "max_connec_per_torrent",
@@ -76,7 +84,12 @@ pub(crate) fn preferences(ctx: &Ctx<'_>) -> Answer {
     put(
         &mut prefs,
         "web_ui_username",
-        json!(ctx.auth.login().map(|l| l.username.clone()).unwrap_or_default()),
+        json!(
+            ctx.auth
+                .login()
+                .map(|l| l.username.clone())
+                .unwrap_or_default()
+        ),
     );
     for off in ["dht", "pex", "lsd", "upnp", "queueing_enabled"] {
         put(&mut prefs, off, json!(false));
@@ -100,10 +113,9 @@ pub(crate) async fn set_preferences(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let number = |key: &str| -> Result<Option<i64>, Refusal> {
         match prefs.get(key) {
             None => Ok(None),
-            Some(v) => v
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| Refusal::bad(format!("the preference '{key}' must be a whole number"))),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+                Refusal::bad(format!("the preference '{key}' must be a whole number"))
+            }),
         }
     };
     if let Some(v) = number("dl_limit")? {

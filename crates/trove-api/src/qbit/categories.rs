@@ -60,14 +60,22 @@ pub(crate) fn check_name(name: &str) -> Result<(), Refusal> {
 /// A category's folder: absolute, without `..`, without NUL. An empty one means a folder
 /// named after the category inside the default root, as qBittorrent puts it under its
 /// default save path.
-pub(crate) fn check_path(snapshot: &SessionSnapshot, name: &str, text: &str) -> Result<PathBuf, Refusal> {
+pub(crate) fn check_path(
+    snapshot: &SessionSnapshot,
+    name: &str,
+    text: &str,
+) -> Result<PathBuf, Refusal> {
     if text.trim().is_empty() {
         let base = snapshot
             .roots
             .iter()
             .find(|r| r.is_default)
             .map(|r| r.path.clone())
-            .ok_or_else(|| Refusal::conflict("the session has no default root to put the category under: give a savePath"))?;
+            .ok_or_else(|| {
+                Refusal::conflict(
+                    "the session has no default root to put the category under: give a savePath",
+                )
+            })?;
         return Ok(base.join(name));
     }
     let path = Path::new(text.trim());
@@ -101,10 +109,13 @@ pub(crate) async fn create(ctx: &Ctx<'_>, params: &Params) -> Answer {
         )));
     }
     let path = check_path(&snapshot, name, params.get("savePath").unwrap_or(""))?;
-    run_root(ctx, Command::CreateRoot {
-        label: name.to_string(),
-        path,
-    })
+    run_root(
+        ctx,
+        Command::CreateRoot {
+            label: name.to_string(),
+            path,
+        },
+    )
     .await
 }
 
@@ -113,17 +124,24 @@ pub(crate) async fn edit(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let name = params.get("category").unwrap_or("");
     check_name(name)?;
     let snapshot = ctx.session.snapshot();
-    if !snapshot.roots.iter().any(|r| r.label == name && !r.is_default) {
+    if !snapshot
+        .roots
+        .iter()
+        .any(|r| r.label == name && !r.is_default)
+    {
         return Err(Refusal::conflict(format!(
             "there is no category '{}' to edit",
             one_line(name)
         )));
     }
     let path = check_path(&snapshot, name, params.get("savePath").unwrap_or(""))?;
-    run_root(ctx, Command::EditRoot {
-        label: name.to_string(),
-        path,
-    })
+    run_root(
+        ctx,
+        Command::EditRoot {
+            label: name.to_string(),
+            path,
+        },
+    )
     .await
 }
 
@@ -135,7 +153,12 @@ pub(crate) async fn remove(ctx: &Ctx<'_>, params: &Params) -> Answer {
         .unwrap_or("")
         .split('\n')
         .map(str::trim)
-        .filter(|n| snapshot.roots.iter().any(|r| r.label == *n && !r.is_default))
+        .filter(|n| {
+            snapshot
+                .roots
+                .iter()
+                .any(|r| r.label == *n && !r.is_default)
+        })
         .map(str::to_string)
         .collect();
     if names.is_empty() {
@@ -152,7 +175,10 @@ pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let root = if name.is_empty() {
         snapshot.roots.iter().find(|r| r.is_default)
     } else {
-        snapshot.roots.iter().find(|r| r.label == name && !r.is_default)
+        snapshot
+            .roots
+            .iter()
+            .find(|r| r.label == name && !r.is_default)
     };
     let Some(root) = root else {
         return Err(Refusal::conflict(format!(
@@ -203,7 +229,10 @@ mod tests {
             ..SessionSnapshot::default()
         };
         assert_eq!(check_path(&snapshot, "tv", ""), Ok(PathBuf::from("/d/tv")));
-        assert_eq!(check_path(&snapshot, "tv", "/srv/tv"), Ok(PathBuf::from("/srv/tv")));
+        assert_eq!(
+            check_path(&snapshot, "tv", "/srv/tv"),
+            Ok(PathBuf::from("/srv/tv"))
+        );
         for bad in ["relative", "/srv/../etc", "/a\0b"] {
             assert!(check_path(&snapshot, "tv", bad).is_err(), "{bad:?}");
         }

@@ -88,13 +88,18 @@ impl Params {
     }
 }
 
-async fn read_multipart(content_type: &str, body: Bytes, params: &mut Params) -> Result<(), Refusal> {
+async fn read_multipart(
+    content_type: &str,
+    body: Bytes,
+    params: &mut Params,
+) -> Result<(), Refusal> {
     let boundary = multer::parse_boundary(content_type).map_err(|e| {
-        Refusal::bad(format!("the multipart body's Content-Type has no usable boundary: {e}"))
+        Refusal::bad(format!(
+            "the multipart body's Content-Type has no usable boundary: {e}"
+        ))
     })?;
-    let limits = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new().per_field(MAX_TORRENT_FILE_BYTES as u64),
-    );
+    let limits = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().per_field(MAX_TORRENT_FILE_BYTES as u64));
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, limits);
     let broken = |e: multer::Error| {
@@ -263,7 +268,9 @@ mod tests {
         assert_eq!(p.files.len(), 1);
         assert_eq!(&p.files[0].bytes[..], b"d4:infoe");
         let cut = Bytes::from(body[..body.len() / 2].to_string());
-        let err = Params::read(None, &headers, cut).await.expect_err("truncated");
+        let err = Params::read(None, &headers, cut)
+            .await
+            .expect_err("truncated");
         assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
     }
 

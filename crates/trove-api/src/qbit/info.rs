@@ -143,9 +143,10 @@ pub(crate) fn list(ctx: &Ctx<'_>, query: &InfoQuery) -> Vec<Map<String, Value>> 
             Some(tag) => t.tags.iter().any(|x| x == tag),
         })
         .filter(|t| {
-            query
-                .filter
-                .passes(mapping::state(t), t.download_rate > 0.0 || t.upload_rate > 0.0)
+            query.filter.passes(
+                mapping::state(t),
+                t.download_rate > 0.0 || t.upload_rate > 0.0,
+            )
         })
         .map(|t| mapping::torrent(&snapshot, t, now))
         .collect();
@@ -190,10 +191,14 @@ pub(crate) async fn details(ctx: &Ctx<'_>, params: &Params) -> Result<TorrentDet
         .iter()
         .any(|t| t.info_hash == hash)
     {
-        return Err(Refusal::not_found(format!("no torrent has the info-hash {hash}")));
+        return Err(Refusal::not_found(format!(
+            "no torrent has the info-hash {hash}"
+        )));
     }
     ctx.session.details(&hash).await.map_err(|e| match e {
-        EngineError::UnknownId(_) => Refusal::not_found(format!("no torrent has the info-hash {hash}")),
+        EngineError::UnknownId(_) => {
+            Refusal::not_found(format!("no torrent has the info-hash {hash}"))
+        }
         other => Refusal::engine(other),
     })
 }

@@ -41,7 +41,10 @@ pub(crate) fn state(t: &TorrentSummary) -> &'static str {
 }
 
 /// The root a torrent is in, from the snapshot's list.
-pub(crate) fn root_of<'a>(snapshot: &'a SessionSnapshot, t: &TorrentSummary) -> Option<&'a RootInfo> {
+pub(crate) fn root_of<'a>(
+    snapshot: &'a SessionSnapshot,
+    t: &TorrentSummary,
+) -> Option<&'a RootInfo> {
     snapshot.roots.iter().find(|r| r.token == t.root_token)
 }
 
@@ -79,7 +82,11 @@ fn limit(bps: Option<u64>) -> u64 {
 
 /// The `torrents/info` object of one torrent, keyed as qBittorrent 4.5 keys it (the
 /// `hash` field included; `sync/maindata` drops it, the hash being the key there).
-pub(crate) fn torrent(snapshot: &SessionSnapshot, t: &TorrentSummary, now: i64) -> Map<String, Value> {
+pub(crate) fn torrent(
+    snapshot: &SessionSnapshot,
+    t: &TorrentSummary,
+    now: i64,
+) -> Map<String, Value> {
     let save_path = save_path(snapshot, t);
     let content_path = if save_path.is_empty() {
         String::new()
@@ -212,7 +219,11 @@ pub(crate) mod tests {
         t.state = TorrentState::Error;
         assert_eq!(state(&t), "error");
         t.paused = true;
-        assert_eq!(state(&t), "pausedUP", "paused by the user wins over an error");
+        assert_eq!(
+            state(&t),
+            "pausedUP",
+            "paused by the user wins over an error"
+        );
         t.paused = false;
         t.state = TorrentState::Queued;
         t.size = 0;
@@ -241,6 +252,9 @@ pub(crate) mod tests {
         t.root_token = "downloads".into();
         let m = torrent(&snapshot, &t, 2_000);
         assert_eq!(m["eta"], 42);
-        assert_eq!(m["category"], "", "the default root is qBittorrent's no-category");
+        assert_eq!(
+            m["category"], "",
+            "the default root is qBittorrent's no-category"
+        );
     }
 }

@@ -42,7 +42,6 @@ use crate::auth::{Auth, Brake};
 use errors::{Answer, Refusal, one_line};
 use forms::Params;
 
-
 /// Where the qBittorrent endpoints live.
 pub(crate) const PREFIX: &str = "/api/v2/";
 
@@ -95,17 +94,41 @@ async fn answer(
 ) -> Answer {
     let verb = match path {
         "auth/login" | "auth/logout" => Verb::Change,
-        "app/version" | "app/webapiVersion" | "app/buildInfo" | "app/preferences"
-        | "app/defaultSavePath" | "torrents/info" | "torrents/properties" | "torrents/files"
-        | "torrents/trackers" | "torrents/pieceStates" | "torrents/categories"
-        | "torrents/tags" | "transfer/info" | "transfer/downloadLimit"
-        | "transfer/uploadLimit" | "sync/maindata" => Verb::Read,
-        "app/setPreferences" | "torrents/add" | "torrents/pause" | "torrents/resume"
-        | "torrents/stop" | "torrents/start" | "torrents/delete" | "torrents/recheck"
-        | "torrents/setUploadLimit" | "torrents/setDownloadLimit"
-        | "torrents/createCategory" | "torrents/editCategory" | "torrents/removeCategories"
-        | "torrents/setCategory" | "torrents/addTags" | "torrents/removeTags"
-        | "torrents/createTags" | "torrents/deleteTags" | "transfer/setDownloadLimit"
+        "app/version"
+        | "app/webapiVersion"
+        | "app/buildInfo"
+        | "app/preferences"
+        | "app/defaultSavePath"
+        | "torrents/info"
+        | "torrents/properties"
+        | "torrents/files"
+        | "torrents/trackers"
+        | "torrents/pieceStates"
+        | "torrents/categories"
+        | "torrents/tags"
+        | "transfer/info"
+        | "transfer/downloadLimit"
+        | "transfer/uploadLimit"
+        | "sync/maindata" => Verb::Read,
+        "app/setPreferences"
+        | "torrents/add"
+        | "torrents/pause"
+        | "torrents/resume"
+        | "torrents/stop"
+        | "torrents/start"
+        | "torrents/delete"
+        | "torrents/recheck"
+        | "torrents/setUploadLimit"
+        | "torrents/setDownloadLimit"
+        | "torrents/createCategory"
+        | "torrents/editCategory"
+        | "torrents/removeCategories"
+        | "torrents/setCategory"
+        | "torrents/addTags"
+        | "torrents/removeTags"
+        | "torrents/createTags"
+        | "torrents/deleteTags"
+        | "transfer/setDownloadLimit"
         | "transfer/setUploadLimit" => Verb::Change,
         _ => {
             // Before logging in, a client learns nothing, not even which paths exist.
@@ -150,9 +173,7 @@ async fn answer(
         "torrents/resume" | "torrents/start" => actions::resume(ctx, &params).await,
         "torrents/delete" => actions::delete(ctx, &params).await,
         "torrents/recheck" => actions::recheck(ctx, &params).await,
-        "torrents/setUploadLimit" => {
-            actions::set_limit(ctx, &params, actions::Direction::Up).await
-        }
+        "torrents/setUploadLimit" => actions::set_limit(ctx, &params, actions::Direction::Up).await,
         "torrents/setDownloadLimit" => {
             actions::set_limit(ctx, &params, actions::Direction::Down).await
         }

@@ -236,7 +236,10 @@ mod tests {
     #[test]
     fn the_sid_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "a=1; SID=abc ; b=2".parse().expect("header"));
+        headers.insert(
+            header::COOKIE,
+            "a=1; SID=abc ; b=2".parse().expect("header"),
+        );
         assert_eq!(cookie_sid(&headers), Some("abc"));
         let mut none = HeaderMap::new();
         none.insert(header::COOKIE, "garbage;;=;SIDx=1".parse().expect("header"));

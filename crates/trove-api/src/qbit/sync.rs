@@ -82,7 +82,11 @@ pub(crate) struct TrackerCache {
 impl TrackerCache {
     /// The tracker URLs of every torrent in `snapshot` (those whose details cannot be read
     /// now are left out, and asked for again next time).
-    async fn refresh(&self, ctx: &Ctx<'_>, snapshot: &SessionSnapshot) -> HashMap<String, Vec<String>> {
+    async fn refresh(
+        &self,
+        ctx: &Ctx<'_>,
+        snapshot: &SessionSnapshot,
+    ) -> HashMap<String, Vec<String>> {
         let missing: Vec<String> = {
             let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
             known.retain(|h, _| snapshot.torrents.iter().any(|t| &t.info_hash == h));
@@ -191,7 +195,10 @@ fn delta(old: &State, new: &State) -> Map<String, Value> {
         .filter(|h| !new.torrents.contains_key(*h))
         .collect();
     if !removed.is_empty() {
-        out.insert("torrents_removed".into(), Value::from_iter(removed.into_iter().cloned()));
+        out.insert(
+            "torrents_removed".into(),
+            Value::from_iter(removed.into_iter().cloned()),
+        );
     }
     let categories = changed(&old.categories, &new.categories);
     if !categories.is_empty() {
@@ -206,11 +213,21 @@ fn delta(old: &State, new: &State) -> Map<String, Value> {
     if !gone.is_empty() {
         out.insert("categories_removed".into(), Value::from(gone));
     }
-    let added: Vec<String> = new.tags.iter().filter(|t| !old.tags.contains(t)).cloned().collect();
+    let added: Vec<String> = new
+        .tags
+        .iter()
+        .filter(|t| !old.tags.contains(t))
+        .cloned()
+        .collect();
     if !added.is_empty() {
         out.insert("tags".into(), Value::from(added));
     }
-    let dropped: Vec<String> = old.tags.iter().filter(|t| !new.tags.contains(t)).cloned().collect();
+    let dropped: Vec<String> = old
+        .tags
+        .iter()
+        .filter(|t| !new.tags.contains(t))
+        .cloned()
+        .collect();
     if !dropped.is_empty() {
         out.insert("tags_removed".into(), Value::from(dropped));
     }
@@ -258,7 +275,10 @@ mod tests {
         let a = "a".repeat(40);
         let b = "b".repeat(40);
         let mut snapshot = SessionSnapshot {
-            torrents: vec![summary(&a, TorrentState::Paused), summary(&b, TorrentState::Paused)],
+            torrents: vec![
+                summary(&a, TorrentState::Paused),
+                summary(&b, TorrentState::Paused),
+            ],
             roots: vec![root("downloads", "/d", true), root("tv", "/tv", false)],
             tags: vec!["x".into()],
             ..SessionSnapshot::default()
@@ -266,12 +286,18 @@ mod tests {
         let history = History::default();
         let first = history.answer(
             0,
-            State::of(&snapshot, 10).with_trackers(&HashMap::from([(a.clone(), vec!["http://t/a".to_string()])])),
+            State::of(&snapshot, 10).with_trackers(&HashMap::from([(
+                a.clone(),
+                vec!["http://t/a".to_string()],
+            )])),
         );
         assert_eq!(first["trackers"]["http://t/a"], serde_json::json!([a]));
         assert_eq!(first["full_update"], true);
         assert_eq!(first["rid"], 1);
-        assert!(first["torrents"][&a].get("hash").is_none(), "the hash is the key");
+        assert!(
+            first["torrents"][&a].get("hash").is_none(),
+            "the hash is the key"
+        );
         assert_eq!(first["categories"]["tv"]["savePath"], "/tv");
 
         snapshot.torrents[0].tags = vec!["x".into(), "y".into()];
@@ -287,7 +313,10 @@ mod tests {
         assert_eq!(second["torrents_removed"], serde_json::json!([b]));
         assert_eq!(second["tags"], serde_json::json!(["y"]));
         assert_eq!(second["categories_removed"], serde_json::json!(["tv"]));
-        assert_eq!(second["trackers_removed"], serde_json::json!(["http://t/a"]));
+        assert_eq!(
+            second["trackers_removed"],
+            serde_json::json!(["http://t/a"])
+        );
 
         let same = history.answer(2, State::of(&snapshot, 10));
         assert_eq!(same.len(), 1, "nothing changed but the rid: {same:?}");
@@ -296,7 +325,11 @@ mod tests {
         for _ in 0..HISTORY + 1 {
             history.answer(0, State::of(&snapshot, 10));
         }
-        assert_eq!(history.answer(2, State::of(&snapshot, 10))["full_update"], true, "forgotten");
+        assert_eq!(
+            history.answer(2, State::of(&snapshot, 10))["full_update"],
+            true,
+            "forgotten"
+        );
         assert!(history.inner.lock().expect("lock").states.len() <= HISTORY);
     }
 }
