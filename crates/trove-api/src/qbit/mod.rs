@@ -29,6 +29,8 @@ mod mapping;
 mod sessions;
 mod sync;
 mod tags;
+#[cfg(test)]
+mod tests;
 mod transfer;
 
 use std::net::IpAddr;
@@ -118,6 +120,11 @@ async fn answer(
         | "torrents/start"
         | "torrents/delete"
         | "torrents/recheck"
+        | "torrents/setForceStart"
+        | "torrents/topPrio"
+        | "torrents/bottomPrio"
+        | "torrents/increasePrio"
+        | "torrents/decreasePrio"
         | "torrents/setUploadLimit"
         | "torrents/setDownloadLimit"
         | "torrents/createCategory"
@@ -173,6 +180,11 @@ async fn answer(
         "torrents/resume" | "torrents/start" => actions::resume(ctx, &params).await,
         "torrents/delete" => actions::delete(ctx, &params).await,
         "torrents/recheck" => actions::recheck(ctx, &params).await,
+        "torrents/setForceStart" => actions::force_start(ctx, &params).await,
+        "torrents/topPrio"
+        | "torrents/bottomPrio"
+        | "torrents/increasePrio"
+        | "torrents/decreasePrio" => actions::priority(ctx, &params),
         "torrents/setUploadLimit" => actions::set_limit(ctx, &params, actions::Direction::Up).await,
         "torrents/setDownloadLimit" => {
             actions::set_limit(ctx, &params, actions::Direction::Down).await
