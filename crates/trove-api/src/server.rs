@@ -270,6 +270,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(COMMAND_PATH, post(command))
         .route(EVENTS_PATH, get(events))
         .route_layer(middleware::from_fn(check_protocol))
+        .route("/api/v2/", any(qbit_endpoint))
         .route("/api/v2/{*rest}", any(qbit_endpoint))
         .fallback(not_found)
         .method_not_allowed_fallback(wrong_method)

@@ -807,6 +807,45 @@ async fn qbit_clients_log_in_with_a_sid_cookie_and_wrong_passwords_are_braked() 
 }
 
 #[tokio::test]
+async fn without_a_configured_login_qbit_logins_fail_and_the_token_still_works() {
+    let server = start_tcp(fake_session(&[A])).await;
+    let addr = server.addr();
+    let (status, head, body) = raw_full(
+        addr,
+        &form("auth/login", "", "username=admin&password=adminadmin"),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "Fails."));
+    assert!(!head.to_ascii_lowercase().contains("set-cookie"), "{head}");
+    let (status, _, body) = raw_full(addr, &v2("GET", "torrents/info", &bearer(), b"")).await;
+    assert_eq!(status, 200, "{body}");
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn over_the_unix_socket_qbit_calls_need_no_login() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("api.sock");
+    let server = start_unix(&path, fake_session(&[A])).await;
+    let mut stream = tokio::net::UnixStream::connect(&path)
+        .await
+        .expect("connects");
+    stream
+        .write_all(&v2("GET", "torrents/info?filter=downloading", "", b""))
+        .await
+        .expect("sends");
+    stream.shutdown().await.expect("half-closes");
+    let mut answer = String::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_string(&mut answer))
+        .await
+        .expect("answers")
+        .expect("reads");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(A), "{answer}");
+    server.shut_down().await;
+}
+
+#[tokio::test]
 async fn malformed_qbit_requests_get_a_4xx_with_a_one_line_message() {
     let server = start_tcp(fake_session(&[A])).await;
     let addr = server.addr();
