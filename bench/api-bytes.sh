@@ -33,6 +33,9 @@ tb_need curl flock
 tb_need_libtorrent
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/trove-bench-api-bytes.XXXXXX")
 tb_build
+# The protocol version the API asks of every request.
+PROTOCOL=$(sed -n 's/^pub const PROTOCOL_VERSION: u32 = \([0-9]*\);/\1/p' "$REPO/crates/trove-proto/src/lib.rs")
+[[ -n $PROTOCOL ]] || die "cannot read PROTOCOL_VERSION from crates/trove-proto/src/lib.rs"
 
 say "making $NTORRENTS tiny torrents and $ACTIVE of $ACTIVE_SIZE bytes"
 tb_make_torrents "$WORK/tiny" "$NTORRENTS" 16384
@@ -44,7 +47,8 @@ tb_make_torrents "$WORK/active" "$ACTIVE" "$ACTIVE_SIZE"
 measure() {
   local scenario=$1 env=$2 port pid sock
   port=$(sed -n 's/^listen_port = //p' "$env/config.toml")
-  tb_trove "$env" daemon >"$WORK/$scenario-daemon.log" 2>&1 &
+  # The binary itself in the background (not the tb_trove function), so $! is its pid.
+  "$TROVE" --data-dir "$env/data" --config "$env/config.toml" daemon >"$WORK/$scenario-daemon.log" 2>&1 &
   pid=$!
   CLEANUP_PIDS+=("$pid")
   sock=$env/data/trove.sock
@@ -56,7 +60,7 @@ measure() {
   fi
   sleep "$SETTLE"
   say "$scenario: reading the event stream for ${SECONDS_W}s"
-  timeout "$SECONDS_W" curl -sN --unix-socket "$sock" -H 'X-Trove-Protocol: 2' \
+  timeout "$SECONDS_W" curl -sN --unix-socket "$sock" -H "X-Trove-Protocol: $PROTOCOL" \
     http://localhost/api/trove/v1/events >"$WORK/$scenario.events" || true
   local first total
   first=$(head -1 "$WORK/$scenario.events" | wc -c)

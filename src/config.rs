@@ -80,6 +80,9 @@ pub struct RootConfig {
     pub token: Option<String>,
     #[serde(default)]
     pub default: bool,
+    /// A watch folder: a `.torrent` or `.magnet` file put there is added to this root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<PathBuf>,
 }
 
 /// `[limits]`: session-wide caps. Absent or 0 means unlimited.
@@ -475,6 +478,7 @@ fn validate(config: &Config) -> Result<(), (usize, String)> {
     let mut labels: HashMap<&str, usize> = HashMap::new();
     let mut tokens: HashMap<&str, String> = HashMap::new();
     let mut default_root: Option<String> = None;
+    let mut watch_dirs: HashMap<&Path, String> = HashMap::new();
     for (i, root) in config.roots.iter().enumerate() {
         let n = i + 1;
         if root.label.trim().is_empty() {
@@ -506,6 +510,26 @@ fn validate(config: &Config) -> Result<(), (usize, String)> {
                     root.path.display()
                 ),
             ));
+        }
+        if let Some(watch) = &root.watch {
+            if watch.is_relative() {
+                return Err((
+                    i,
+                    format!(
+                        "{name}: watch = \"{}\" is relative: use an absolute path, like /srv/watch/movies",
+                        watch.display()
+                    ),
+                ));
+            }
+            if let Some(first) = watch_dirs.insert(watch, name.clone()) {
+                return Err((
+                    i,
+                    format!(
+                        "{first} and {name} both watch \"{}\": a folder can feed one root only",
+                        watch.display()
+                    ),
+                ));
+            }
         }
         if let Some(token) = &root.token {
             if token.trim().is_empty() {
@@ -734,6 +758,28 @@ peers = 200
             err.to_string(),
             "config file t.toml: root \"a\" (#1): path \"rel\" is relative: use an absolute path, like /srv/media"
         );
+    }
+
+    #[test]
+    fn watch_folders_are_absolute_and_feed_one_root() {
+        let err = |text: &str| {
+            parse_str(text, Path::new("t.toml"))
+                .expect_err(text)
+                .to_string()
+        };
+        assert!(
+            err("[[roots]]\nlabel = \"a\"\npath = \"/a\"\nwatch = \"w\"\n")
+                .contains("watch = \"w\" is relative: use an absolute path"),
+        );
+        let twice = "[[roots]]\nlabel = \"a\"\npath = \"/a\"\nwatch = \"/w\"\n\
+                     [[roots]]\nlabel = \"b\"\npath = \"/b\"\nwatch = \"/w\"\n";
+        assert!(err(twice).contains("both watch \"/w\": a folder can feed one root only"));
+        let ok = parse_str(
+            "[[roots]]\nlabel = \"a\"\npath = \"/a\"\nwatch = \"/w\"\n",
+            Path::new("t.toml"),
+        )
+        .expect("valid");
+        assert_eq!(ok.roots[0].watch.as_deref(), Some(Path::new("/w")));
     }
 
     #[test]

@@ -763,6 +763,38 @@ async fn reported_rate_matches_the_rate_measured_on_disk() {
     assert!(snap.download_rate > 0.0 && !snap.download_history.is_empty());
 }
 
+/// Data already in the root (copied there, or adopted) is checked and seeded, and only
+/// what is missing is downloaded: the seeder sends the missing file and nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_already_in_the_root_is_checked_and_only_the_rest_downloaded() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let (have, missing) = (6 * MIB, 2 * MIB);
+    let t = seeder.make_torrent(
+        payload.path(),
+        "Adopted Album",
+        &[("a.bin", have), ("b.bin", missing)],
+        64 * 1024,
+    );
+    seeder.seed(&t);
+    let eng = Eng::start(&["main"]).await;
+    let into = eng.root("main").join("Adopted Album");
+    std::fs::create_dir_all(&into).unwrap();
+    std::fs::copy(t.content_path().join("a.bin"), into.join("a.bin")).unwrap();
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    trees_identical(&t.content_path(), &into).unwrap();
+    let sent = trove_testkit::wait_until("seeder counters", Duration::from_secs(10), || {
+        let s = seeder.status(&t.info_hash).total_payload_upload;
+        (s >= missing).then_some(s)
+    });
+    println!("the seeder sent {sent} bytes for the {missing}-byte missing file");
+    assert!(
+        sent as f64 <= missing as f64 * 1.15,
+        "the seeder sent {sent} bytes: data already in the root was downloaded again"
+    );
+}
+
 /// A row's rate is what arrives: with one seeder capped, no snapshot (including the first
 /// seconds, when the rate window is still short) and no peer row in the details shows more
 /// than the cap, beyond the slack of the seeder's own token bucket.

@@ -84,6 +84,15 @@ fn entry(env: &TroveEnv, hash: &str) -> Value {
         .unwrap_or_else(|| panic!("{hash} not listed"))
 }
 
+/// Runs `f` while the torrent 'alpha' has a file in `root`.
+fn with_data<T>(root: &Path, f: impl FnOnce() -> T) -> T {
+    let file = root.join("alpha");
+    std::fs::write(&file, b"partial").unwrap();
+    let out = f();
+    std::fs::remove_file(&file).unwrap();
+    out
+}
+
 /// Every command of `trove tag` and `trove root`, run once on the saved session and once
 /// through a daemon from the same starting point: the outputs are identical.
 #[test]
@@ -99,6 +108,10 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
         .clone();
     let extra = scratch.path().join("extra root");
     let extra_s = extra.to_string_lossy().into_owned();
+    let moved = scratch.path().join("moved");
+    let moved_s = moved.to_string_lossy().into_owned();
+    let elsewhere = scratch.path().join("elsewhere");
+    let elsewhere_s = elsewhere.to_string_lossy().into_owned();
     let script: Vec<Vec<&str>> = vec![
         vec![
             "tag",
@@ -113,6 +126,7 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
         vec!["tag", &a],
         vec!["root", "add", "extra", &extra_s],
         vec!["root", "set", &a[..10], "extra"],
+        vec!["root", "move", "extra", &moved_s],
     ];
     // Back to the start, offline, before the daemon runs the script again.
     let undo: Vec<Vec<&str>> = vec![
@@ -135,6 +149,11 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
         format!("storage root 'extra' created at {extra_s}\n")
     );
     assert_eq!(offline[3], format!("{a}  in storage root 'extra'  alpha\n"));
+    assert_eq!(
+        offline[4],
+        format!("storage root 'extra' now at {moved_s}\n")
+    );
+    assert!(moved.is_dir());
     let listed = entry(&env, &a);
     assert_eq!(listed["tags"], serde_json::json!(["big iso", "linux"]));
     assert_eq!(listed["root_label"], "extra");
@@ -152,6 +171,13 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
     assert!(e.contains("config file"), "{e}");
     let e = refused(&env, &["tag", &a, "--add", "a,b"]);
     assert!(e.contains("commas"), "{e}");
+    let e = with_data(&moved, || {
+        refused(&env, &["root", "move", "extra", &elsewhere_s])
+    });
+    assert!(e.contains("1 torrent in it has data"), "{e}");
+    let e = with_data(&moved, || refused(&env, &["root", "set", &a, "main"]));
+    assert!(e.contains("stays in storage root 'extra'"), "{e}");
+    assert!(!elsewhere.exists());
 
     for c in &undo {
         env.run_ok(c);
@@ -172,6 +198,13 @@ fn tag_and_root_commands_print_the_same_offline_and_through_a_daemon() {
     assert!(e.contains("config file"), "{e}");
     let e = refused(&env, &["tag", &a, "--add", "a,b"]);
     assert!(e.contains("commas"), "{e}");
+    let e = with_data(&moved, || {
+        refused(&env, &["root", "move", "extra", &elsewhere_s])
+    });
+    assert!(e.contains("1 torrent in it has data"), "{e}");
+    let e = with_data(&moved, || refused(&env, &["root", "set", &a, "main"]));
+    assert!(e.contains("stays in storage root 'extra'"), "{e}");
+    assert!(!elsewhere.exists());
     stop(d);
 
     // What the daemon did is in the saved session.
@@ -270,4 +303,54 @@ fn export_through_a_daemon_equals_the_offline_one_and_import_restores_tags_and_r
         t["save_path"],
         Value::String(mapped.root_path("isos").to_string_lossy().into_owned())
     );
+}
+
+/// A record whose .torrent is missing from the store: an export (offline, or through a
+/// running daemon) exports it as a magnet link, names it, and exits 2, with the same
+/// output both ways.
+#[test]
+fn an_export_with_problems_exits_2_through_a_daemon_as_offline() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let hash = "5a".repeat(20);
+    env.add(&[
+        format!("magnet:?xt=urn:btih:{hash}&dn=lost"),
+        "--paused".into(),
+    ]);
+    // Its record, as the store keeps it, claiming metadata whose bytes are not there.
+    let doc: Value = serde_json::from_str(&env.run_ok(&["export", "-"])).unwrap();
+    let mut record = doc["torrents"][0].clone();
+    record["has_metadata"] = Value::Bool(true);
+    record["magnet"] = Value::Null;
+    trove_engine::store::testing::put_raw_record(
+        &env.data_dir.join("store"),
+        &hash,
+        &serde_json::to_vec(&record).unwrap(),
+    )
+    .unwrap();
+
+    let scratch = tempfile::tempdir().unwrap();
+    let export = |name: &str| {
+        let file = scratch.path().join(name);
+        let out = env.run(&[OsStr::new("export"), file.as_os_str()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let magnet = doc["torrents"][0]["magnet"].as_str().unwrap().to_string();
+        (
+            text(&out.stdout).replace(&file.display().to_string(), "FILE"),
+            text(&out.stderr),
+            magnet,
+        )
+    };
+    let offline = export("offline.json");
+    assert!(offline.1.contains(&hash), "{}", offline.1);
+    assert!(
+        offline.1.contains("exported as a magnet link"),
+        "{}",
+        offline.1
+    );
+    assert!(offline.2.contains(&hash), "{}", offline.2);
+    let d = daemon(&env);
+    let running = export("running.json");
+    stop(d);
+    assert_eq!(running, offline, "the same output and exit code both ways");
 }

@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
+use tracing_subscriber::layer::SubscriberExt;
+use trove_engine::logring::LogRing;
 use trove_proto::command::{AddOptions, Command, EngineError, TorrentSource};
+use trove_proto::log::{LogFilter, LogLevel};
 use trove_proto::snapshot::{RootOrigin, SessionSnapshot, TorrentSummary};
 use trove_testkit::engine::{Eng, torrent};
 
@@ -350,5 +353,68 @@ async fn set_root_moves_a_torrent_without_data_and_refuses_one_with_data() {
     eng.restart().await;
     assert_eq!(summary(&eng, &m).root_token, "other");
     assert_eq!(summary(&eng, &t).root_token, "other");
+    eng.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_root_declared_later_wins_over_the_stored_one_and_the_log_says_so() {
+    let mut eng = Eng::start(&["main"]).await;
+    let scratch = tempfile::tempdir().unwrap();
+    eng.h()
+        .run(Command::CreateRoot {
+            label: "later".into(),
+            path: scratch.path().join("stored"),
+        })
+        .await
+        .unwrap();
+    let m = add(
+        &eng,
+        TorrentSource::Magnet(magnet(9)),
+        AddOptions {
+            root: Some("later".into()),
+            ..paused()
+        },
+    )
+    .await;
+    eng.stop().await;
+    eng.declare_root("later");
+    // The engine logs through `tracing`; collect this thread's lines (the test's body, and
+    // so the engine's start, runs on it).
+    let ring = LogRing::new(100);
+    let collect =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(ring.layer()));
+    eng.boot().await;
+    drop(collect);
+    let later = snapshot(&eng)
+        .roots
+        .iter()
+        .find(|r| r.label == "later")
+        .cloned()
+        .unwrap();
+    assert_eq!(later.origin, RootOrigin::Config);
+    assert_eq!(later.path, eng.root("later"));
+    assert_eq!(snapshot(&eng).roots.len(), 2, "one 'later', the config's");
+    assert_eq!(summary(&eng, &m).root_label, "later");
+    let log = ring.lines(&LogFilter {
+        min_level: LogLevel::Warn,
+        info_hash: None,
+    });
+    assert!(
+        log.iter()
+            .any(|l| l.message.contains("'later'") && l.message.contains("config's wins")),
+        "{log:#?}"
+    );
+    // The stored one is not forgotten: it is back once the config drops the label.
+    eng.stop().await;
+    eng.forget_root("later");
+    eng.boot().await;
+    let later = snapshot(&eng)
+        .roots
+        .iter()
+        .find(|r| r.label == "later")
+        .cloned()
+        .unwrap();
+    assert_eq!(later.origin, RootOrigin::Store);
+    assert_eq!(later.path, scratch.path().join("stored"));
     eng.stop().await;
 }

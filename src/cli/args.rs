@@ -208,6 +208,15 @@ pub enum RootArgs {
         #[arg(value_name = "PATH")]
         path: PathBuf,
     },
+    /// Point a storage root kept in the store at another folder (refused while a torrent
+    /// has data in it; the data is not moved)
+    Move {
+        #[arg(value_name = "LABEL")]
+        label: String,
+        /// An absolute path
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
     /// Forget storage roots kept in the store (refused while a torrent uses one)
     Remove {
         #[arg(required = true, value_name = "LABEL")]

@@ -22,6 +22,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{self, Config};
 use crate::paths;
+use crate::watch::Watchers;
 use args::{Cli, CommandArgs, DownloadArgs, SessionArgs};
 use trove_engine::logring::{DEFAULT_LOG_CAPACITY, LogRing, RingFilter};
 use trove_engine::roots::{RootManager, RootSpec};
@@ -269,6 +270,7 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         return Err(e);
     }
     let api = serve::ApiServer::start(ctx, &client).await?;
+    let watchers = Watchers::start(&ctx.config, &client);
     let mut stop = session.stop_requested();
     let result = tokio::select! {
         result = trove_ui::run(client, options) => result,
@@ -276,6 +278,7 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         // dashboard is dropped).
         _ = stop.wait_for(|s| *s) => Ok(()),
     };
+    watchers.stop().await;
     // The API goes last: its clients see the session go once everything is saved.
     session.shutdown().await;
     api.stop().await;
@@ -315,6 +318,7 @@ async fn run_daemon(
     let mut hup = signal(SignalKind::hangup())?;
     let (handle, session) = start_persistent(ctx, ring, args).await?;
     let api = serve::ApiServer::start(ctx, &handle).await?;
+    let watchers = Watchers::start(&ctx.config, &handle);
     let mut stop = session.stop_requested();
     let mut snapshots = handle.watch();
     let code = loop {
@@ -342,6 +346,7 @@ async fn run_daemon(
             }
         }
     };
+    watchers.stop().await;
     session.shutdown().await;
     api.stop().await;
     Ok(code)

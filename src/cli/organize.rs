@@ -84,6 +84,14 @@ fn created_line(label: &str, path: &std::path::Path) -> String {
     )
 }
 
+fn moved_line(label: &str, path: &std::path::Path) -> String {
+    format!(
+        "storage root '{}' now at {}",
+        source::sanitize_display(label.trim()),
+        path.display()
+    )
+}
+
 fn removed_line(label: &str) -> String {
     format!(
         "storage root '{}' removed",
@@ -104,6 +112,10 @@ pub(super) fn root(ctx: &AppContext, saved: &SavedSession, args: &RootArgs) -> a
         RootArgs::Add { label, path } => {
             saved.create_root(&ctx.roots, label, path)?;
             outln!("{}", created_line(label, path))?;
+        }
+        RootArgs::Move { label, path } => {
+            saved.move_root(&ctx.roots, label, path)?;
+            outln!("{}", moved_line(label, path))?;
         }
         RootArgs::Remove { labels } => {
             saved.remove_roots(&ctx.roots, labels)?;
@@ -134,6 +146,16 @@ pub(super) async fn root_running(client: &Client, args: &RootArgs) -> anyhow::Re
                 .await
                 .map_err(engine_err)?;
             outln!("{}", created_line(label, path))?;
+        }
+        RootArgs::Move { label, path } => {
+            client
+                .run(Command::EditRoot {
+                    label: label.clone(),
+                    path: path.clone(),
+                })
+                .await
+                .map_err(engine_err)?;
+            outln!("{}", moved_line(label, path))?;
         }
         RootArgs::Remove { labels } => {
             client

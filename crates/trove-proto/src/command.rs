@@ -90,7 +90,10 @@ pub enum Command {
         id: String,
         trackers: Vec<String>,
     },
-    /// Put tags on torrents and take others off; tags new to the session are created.
+    /// Put tags on torrents and take others off; tags new to the session are created. A
+    /// name is trimmed and must be non-empty, at most 64 characters, without commas or
+    /// control characters (else `BadSource`); an unknown id is `UnknownId`, and then
+    /// nothing changes. Taking off a tag a torrent does not have does nothing.
     EditTags {
         ids: Vec<String>,
         add: Vec<String>,
@@ -98,23 +101,30 @@ pub enum Command {
     },
     /// Make tags known to the session without putting them on any torrent.
     CreateTags(Vec<String>),
-    /// Forget tags: from the session and from every torrent that has them.
+    /// Forget tags: from the session and from every torrent that has them (unknown names
+    /// are ignored).
     DeleteTags(Vec<String>),
-    /// Declare a storage root kept in the store, beside the config file's roots.
+    /// Declare a storage root kept in the store, beside the config file's roots; its token
+    /// is its label. The label (trimmed, non-empty, at most 64 characters) must not be a
+    /// root's label or token already; the path must be absolute, and is created if missing
+    /// and must be writable. Refusals are `Root` errors.
     CreateRoot {
         label: String,
         path: PathBuf,
     },
-    /// Change the folder of a root kept in the store.
+    /// Change the folder of a root kept in the store (checked as for `CreateRoot`). Refused
+    /// for the config file's roots, and while a torrent in the root has data on disk; its
+    /// torrents without data follow it.
     EditRoot {
         label: String,
         path: PathBuf,
     },
     /// Forget roots kept in the store; refused for a root a torrent still uses, and for
-    /// the config file's roots.
+    /// the config file's roots. All or nothing.
     RemoveRoots(Vec<String>),
-    /// Put a torrent in another root. Refused while the torrent has data on disk that would
-    /// have to move.
+    /// Put a torrent in another root (named by label or token). Refused while the torrent
+    /// has data on disk that would have to move (bytes counted, or any of its files present
+    /// in its current root); already there is success.
     SetRoot {
         id: String,
         root: String,

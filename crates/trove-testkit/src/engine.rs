@@ -102,6 +102,14 @@ impl Eng {
         self.roots.retain(|r| r.0 != label);
     }
 
+    /// Adds the root `label` (a folder under this engine's temp dir) to the roots the next
+    /// `boot` declares, as a config file edited to declare it would.
+    pub fn declare_root(&mut self, label: &str) {
+        let p = self.dir.path().join("roots").join(label);
+        std::fs::create_dir_all(&p).unwrap();
+        self.roots.push((label.to_string(), p));
+    }
+
     pub fn h(&self) -> &Client {
         self.handle.as_ref().unwrap()
     }

@@ -1,5 +1,6 @@
 //! The saved session, worked on while no session runs: what `trove add`, `list`, `pause`,
-//! `resume`, `remove`, `export` and `import` use when nothing holds the data dir. The next
+//! `resume`, `remove`, `tag`, `root`, `export` and `import` use when nothing holds the data
+//! dir. The next
 //! session picks their changes up from the store.
 //!
 //! A [`SavedSession`] holds the data-dir lock for as long as it lives, so it never writes

@@ -9,7 +9,7 @@ use trove_proto::command::EngineError;
 
 use super::{SavedSession, store_err};
 use crate::roots::RootManager;
-use crate::session::removable_roots;
+use crate::session::{move_refused, removable_roots};
 use crate::store::{SessionSettings, SessionStore, TorrentRecord};
 use crate::tags::{check_tags, edited, names_to_remove};
 use crate::torrents::torrent_root;
@@ -77,6 +77,51 @@ impl SavedSession {
         self.edit_settings(|s| s.roots.push(root))
     }
 
+    /// Points a stored root at another folder, as the running engine does: refused while a
+    /// torrent has data in it; the torrents without data follow it. Returns the new path.
+    pub fn move_root(
+        &self,
+        config: &RootManager,
+        label: &str,
+        path: &Path,
+    ) -> anyhow::Result<std::path::PathBuf> {
+        let mut roots = self.roots(config)?;
+        let root = roots.stored_root(label).map_err(store_err)?.clone();
+        let users: Vec<TorrentRecord> = self
+            .store
+            .list()
+            .map_err(store_err)?
+            .into_iter()
+            .filter(|r| r.root_token == root.token)
+            .collect();
+        let with_data = users.iter().filter(|r| self.has_data(&roots, r)).count();
+        if with_data > 0 {
+            return Err(store_err(move_refused(&root, path, with_data)));
+        }
+        let new_path = roots
+            .set_stored_path(&root.label, path)
+            .map_err(store_err)?;
+        let stored = roots.stored();
+        self.edit_settings(|s| s.roots = stored)?;
+        for mut r in users {
+            r.root_path = Some(new_path.clone());
+            self.store.put(&r).map_err(store_err)?;
+        }
+        Ok(new_path)
+    }
+
+    /// Whether a torrent has data on disk: bytes counted, or one of its files present
+    /// under its root (the running engine's rule).
+    fn has_data(&self, roots: &RootManager, r: &TorrentRecord) -> bool {
+        if r.have_bytes > 0 {
+            return true;
+        }
+        match (self.torrent_of(r), torrent_root(roots, r)) {
+            (Some(t), Ok(place)) => t.file_paths(place.path()).iter().any(|p| p.exists()),
+            _ => false,
+        }
+    }
+
     /// Forgets stored roots, all or none, as the running engine does.
     pub fn remove_roots(&self, config: &RootManager, labels: &[String]) -> anyhow::Result<()> {
         let roots = self.roots(config)?;
@@ -105,17 +150,13 @@ impl SavedSession {
         if current == target.token {
             return Ok(r);
         }
-        let t = self.torrent_of(&r);
-        let has_files = match (&t, torrent_root(&roots, &r)) {
-            (Some(t), Ok(place)) => t.file_paths(place.path()).iter().any(|p| p.exists()),
-            _ => false,
-        };
-        if r.have_bytes > 0 || has_files {
+        if self.has_data(&roots, &r) {
             return Err(store_err(EngineError::Root(format!(
                 "{} has data on disk, and moving data between storage roots is not available yet: it stays in storage root '{}'",
                 r.name, r.root_token
             ))));
         }
+        let t = self.torrent_of(&r);
         roots.check_usable(target).map_err(store_err)?;
         if let Some(t) = &t {
             crate::source::check_no_symlinks(t, &target.path).map_err(store_err)?;

@@ -34,7 +34,7 @@ mod tags;
 mod trackers;
 
 pub(crate) use status::ratio;
-pub(crate) use stored_roots::removable as removable_roots;
+pub(crate) use stored_roots::{move_refused, removable as removable_roots};
 
 use std::net::IpAddr;
 use std::path::PathBuf;

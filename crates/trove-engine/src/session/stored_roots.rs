@@ -8,7 +8,7 @@ use tracing::info;
 use trove_proto::command::{EngineError, EngineResult};
 
 use super::engine::{Engine, store_err};
-use crate::roots::RootManager;
+use crate::roots::{RootManager, StorageRoot};
 
 impl Engine {
     /// Writes the stored roots to the store and probes every root again for the snapshot.
@@ -42,15 +42,7 @@ impl Engine {
             .collect();
         let with_data = users.iter().filter(|h| self.has_data(h)).count();
         if with_data > 0 {
-            return Err(EngineError::Root(format!(
-                "storage root '{}' cannot move to {}: {with_data} torrent{} in it {} data in {} (moving data is not available yet); remove {} (`trove remove ID`), or create another root with `trove root add LABEL PATH` and use that",
-                root.label,
-                path.display(),
-                plural(with_data),
-                if with_data == 1 { "has" } else { "have" },
-                root.path.display(),
-                if with_data == 1 { "it" } else { "them" },
-            )));
+            return Err(move_refused(&root, path, with_data));
         }
         let new_path = self.roots.set_stored_path(&root.label, path)?;
         if new_path == root.path {
@@ -86,6 +78,19 @@ impl Engine {
         info!(roots = ?tokens, "storage roots removed");
         Ok(())
     }
+}
+
+/// Why a stored root cannot move to `path`: `with_data` torrents have data in it.
+pub(crate) fn move_refused(root: &StorageRoot, path: &Path, with_data: usize) -> EngineError {
+    EngineError::Root(format!(
+        "storage root '{}' cannot move to {}: {with_data} torrent{} in it {} data in {} (moving data is not available yet); remove {} (`trove remove ID`), or create another root with `trove root add LABEL PATH` and use that",
+        root.label,
+        path.display(),
+        plural(with_data),
+        if with_data == 1 { "has" } else { "have" },
+        root.path.display(),
+        if with_data == 1 { "it" } else { "them" },
+    ))
 }
 
 fn plural(n: usize) -> &'static str {
