@@ -293,8 +293,8 @@ pub(crate) fn file_rows(d: &TorrentDetails) -> Vec<Value> {
         .collect()
 }
 
-/// `torrents/trackers`. Status as qBittorrent numbers it: 1 not contacted yet, 2 working,
-/// 4 not working.
+/// `torrents/trackers`. Status as qBittorrent numbers it: 1 not contacted yet, 2 working
+/// (it gave peers), 3 updating (an announce under way), 4 not working (it gave an error).
 pub(crate) async fn trackers(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let d = details(ctx, params).await?;
     let rows: Vec<Value> = d
@@ -306,6 +306,8 @@ pub(crate) async fn trackers(ctx: &Ctx<'_>, params: &Params) -> Answer {
                 4
             } else if t.peers_received.is_some() {
                 2
+            } else if t.status == "announcing" {
+                3
             } else {
                 1
             };
