@@ -30,7 +30,7 @@ pub struct Config {
 
 /// `[api]`: trove's API over TCP, beside the Unix socket every session serves in its data
 /// dir. Off unless `listen` is set; every request over TCP needs the token.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     /// Address and port to serve on, like "127.0.0.1:8765".
@@ -39,6 +39,34 @@ pub struct ApiConfig {
     /// Must be true for a `listen` address other than loopback: the API then answers the
     /// network, and its token is the only thing between a stranger and the session.
     pub allow_remote: bool,
+    /// The login qBittorrent clients (Sonarr, Radarr...) give at `/api/v2/auth/login`.
+    /// Both or neither; without them only the token lets a client in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("allow_remote", &self.allow_remote)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .finish()
+    }
+}
+
+impl ApiConfig {
+    /// The qBittorrent login, when both halves are set.
+    pub fn login(&self) -> Option<(&str, &str)> {
+        match (&self.username, &self.password) {
+            (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
+            _ => None,
+        }
+    }
 }
 
 /// A directory torrents are saved under, as `[[roots]]`.
@@ -419,6 +447,33 @@ fn validate(config: &Config) -> Result<(), (usize, String)> {
             ),
         ));
     }
+    match (&config.api.username, &config.api.password) {
+        (Some(_), None) => {
+            return Err((
+                usize::MAX,
+                "[api] has a username but no password: qBittorrent clients log in with both, so set password too (or remove username)".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err((
+                usize::MAX,
+                "[api] has a password but no username: qBittorrent clients log in with both, so set username too (or remove password)".into(),
+            ));
+        }
+        (Some(u), Some(p)) if u.trim().is_empty() || p.is_empty() => {
+            return Err((
+                usize::MAX,
+                "[api] username and password must not be empty".into(),
+            ));
+        }
+        (Some(u), Some(_)) if u.chars().any(char::is_control) => {
+            return Err((
+                usize::MAX,
+                "[api] username has control characters: use letters, digits and punctuation".into(),
+            ));
+        }
+        _ => {}
+    }
     // Earlier roots by label, token, and the one marked default, with how to name them.
     let mut labels: HashMap<&str, usize> = HashMap::new();
     let mut tokens: HashMap<&str, String> = HashMap::new();
@@ -630,6 +685,17 @@ peers = 200
                 .expect_err("tiny")
                 .contains("less than one byte")
         );
+    }
+
+    #[test]
+    fn the_api_login_needs_both_halves() {
+        let path = Path::new("t.toml");
+        let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
+        assert!(err("[api]\nusername = \"u\"\n").contains("no password"));
+        assert!(err("[api]\npassword = \"p\"\n").contains("no username"));
+        assert!(err("[api]\nusername = \"\"\npassword = \"p\"\n").contains("must not be empty"));
+        let config = parse_str("[api]\nusername = \"u\"\npassword = \"p\"\n", path).expect("valid");
+        assert_eq!(config.api.login(), Some(("u", "p")));
     }
 
     #[test]

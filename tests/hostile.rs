@@ -462,3 +462,147 @@ fn a_symlink_in_the_root_is_never_written_through() {
     );
     assert_eq!(fs::read(&target).unwrap(), b"precious");
 }
+
+// ------------------------------------------------------------ qBittorrent's Web API
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`: (status, headers, body).
+fn http(port: u16, request: &[u8]) -> (u16, String, String) {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    conn.write_all(request).unwrap();
+    let _ = conn.shutdown(std::net::Shutdown::Write);
+    let mut answer = Vec::new();
+    std::io::Read::read_to_end(&mut conn, &mut answer).unwrap();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+fn v2_request(path: &str, headers: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "POST /api/v2/{path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{headers}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+fn multipart_torrent(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--BOUNDARY\r\nContent-Disposition: form-data; name=\"torrents\"; filename=\"{name}\"\r\nContent-Type: application/x-bittorrent\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--BOUNDARY--\r\n");
+    body
+}
+
+#[test]
+fn the_qbittorrent_api_refuses_hostile_requests_and_loses_nothing() {
+    let (env, hashes) = env_with_controls();
+    let port = free_port();
+    fs::write(
+        &env.config_path,
+        env.config_text(&format!(
+            "[api]\nlisten = \"127.0.0.1:{port}\"\nusername = \"radarr\"\npassword = \"hunter2\""
+        )),
+    )
+    .unwrap();
+    let mut daemon = env.spawn_daemon::<&str>(&[]);
+    daemon.wait_for_stderr("trove's API listens on", Duration::from_secs(60));
+    let form = "application/x-www-form-urlencoded";
+
+    // Without a login: 403 whatever the cookie says.
+    for cookie in [
+        "",
+        "Cookie: SID=x\r\n",
+        "Cookie: SID=../../etc\r\n",
+        "Cookie: SID\r\n",
+    ] {
+        let (status, _, body) = http(port, &v2_request("torrents/info", cookie, form, b""));
+        assert_eq!((status, body.as_str()), (403, "Forbidden"), "{cookie:?}");
+    }
+    let (status, head, body) = http(
+        port,
+        &v2_request("auth/login", "", form, b"username=radarr&password=hunter2"),
+    );
+    assert_eq!((status, body.as_str()), (200, "Ok."), "{head}");
+    let sid = head
+        .split("SID=")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .unwrap()
+        .to_string();
+    let cookie = format!("Cookie: SID={sid}\r\n");
+    let multipart = "multipart/form-data; boundary=BOUNDARY";
+
+    // Every bad .torrent of the corpus, uploaded as qBittorrent clients upload them.
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for case in manifest() {
+        let path = PathBuf::from(&case.arg);
+        if case.label.contains(".torrent") && path.is_file() {
+            let bytes = fs::read(&path).unwrap();
+            cases.push((
+                case.label.clone(),
+                v2_request(
+                    "torrents/add",
+                    &cookie,
+                    multipart,
+                    &multipart_torrent("bad.torrent", &bytes),
+                ),
+            ));
+        }
+    }
+    assert!(
+        cases.len() >= 10,
+        "the corpus has bad .torrent files: {}",
+        cases.len()
+    );
+    let unknown = "ee".repeat(20);
+    let more: Vec<(&str, Vec<u8>)> = vec![
+        ("a non-torrent file", v2_request("torrents/add", &cookie, multipart, &multipart_torrent("notes.txt", b"just some text"))),
+        ("a truncated multipart body", v2_request("torrents/add", &cookie, multipart, &multipart_torrent("x.torrent", b"d4:info")[..30])),
+        ("a category that climbs out", v2_request("torrents/createCategory", &cookie, form, b"category=..%2F..%2Fetc&savePath=%2Ftmp")),
+        ("a NUL in a category", v2_request("torrents/createCategory", &cookie, form, b"category=a%00b&savePath=%2Ftmp")),
+        ("a savePath with ..", v2_request("torrents/createCategory", &cookie, form, b"category=x&savePath=%2Ftmp%2F..%2Fetc")),
+        ("a savepath that is no root", v2_request("torrents/add", &cookie, form, b"urls=magnet%3A%3Fxt%3Durn%3Abtih%3Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&savepath=%2Fetc")),
+        ("an unknown hash", v2_request(&format!("torrents/properties?hash={unknown}"), &cookie, form, b"")),
+        ("a bad rid", v2_request("sync/maindata?rid=-x", &cookie, form, b"")),
+        ("a bad filter", v2_request("torrents/info?filter=%00", &cookie, form, b"")),
+        ("a bad offset", v2_request("torrents/info?offset=1.5", &cookie, form, b"")),
+        ("a huge body", format!("POST /api/v2/torrents/add HTTP/1.1\r\nHost: t\r\n{cookie}Content-Length: 999999999\r\n\r\n").into_bytes()),
+    ];
+    cases.extend(more.into_iter().map(|(l, r)| (l.to_string(), r)));
+    for (label, request) in &cases {
+        let (status, _, body) = http(port, request);
+        assert!(
+            (400..500).contains(&status),
+            "{status} for {label}: {body:?}"
+        );
+        let line = body.trim();
+        assert!(
+            !line.is_empty() && !line.contains('\n') && !line.chars().any(char::is_control),
+            "one clean line for {label}: {body:?}"
+        );
+        assert!(daemon.is_running(), "the daemon died on {label}");
+    }
+
+    // Still serving, and nothing lost.
+    let (status, _, body) = http(port, &v2_request("torrents/info", &cookie, form, b""));
+    assert_eq!(status, 200, "{body}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let mut listed: Vec<&str> = rows.iter().map(|r| r["hash"].as_str().unwrap()).collect();
+    listed.sort_unstable();
+    let mut expected: Vec<&str> = hashes.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    let (status, _, body) = http(port, &v2_request("torrents/categories", &cookie, form, b""));
+    assert_eq!((status, body.as_str()), (200, "{}"), "no category was made");
+}

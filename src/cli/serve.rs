@@ -27,12 +27,16 @@ impl ApiServer {
         })?;
         tasks.push(spawn(session.clone(), unix, Auth::none(), stopped.clone()));
         if let Some(addr) = ctx.config.api.listen {
-            let auth = Auth::token_file(&ctx.data_dir).map_err(|e| {
+            let mut auth = Auth::token_file(&ctx.data_dir).map_err(|e| {
                 anyhow::anyhow!(
                     "cannot read or create the API token in {}: {e}",
                     ctx.data_dir.display()
                 )
             })?;
+            // qBittorrent clients (Sonarr, Radarr...) log in at /api/v2 with these.
+            if let Some((username, password)) = ctx.config.api.login() {
+                auth = auth.with_login(username, password);
+            }
             let tcp = Listener::tcp(addr)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot serve trove's API on {addr}: {e}"))?;

@@ -23,6 +23,15 @@ const TOKEN_BYTES: usize = 32;
 #[derive(Clone)]
 pub struct Auth {
     token: Option<String>,
+    /// The username and password qBittorrent clients log in with (`/api/v2/auth/login`).
+    login: Option<Login>,
+}
+
+/// A username and password for the qBittorrent-compatible login.
+#[derive(Clone)]
+pub(crate) struct Login {
+    pub(crate) username: String,
+    pub(crate) password: String,
 }
 
 impl fmt::Debug for Auth {
@@ -33,21 +42,41 @@ impl fmt::Debug for Auth {
         } else {
             "none"
         };
-        write!(f, "Auth({kind})")
+        let login = if self.login.is_some() { " + login" } else { "" };
+        write!(f, "Auth({kind}{login})")
     }
 }
 
 impl Auth {
     /// No token: only for a Unix socket, whose file mode (0600) is the protection.
     pub fn none() -> Auth {
-        Auth { token: None }
+        Auth {
+            token: None,
+            login: None,
+        }
     }
 
     /// Every request must carry `Authorization: Bearer <token>`.
     pub fn token(token: impl Into<String>) -> Auth {
         Auth {
             token: Some(token.into()),
+            login: None,
         }
+    }
+
+    /// Also lets qBittorrent clients in with this username and password: they log in at
+    /// `/api/v2/auth/login` and carry the session cookie it sets. Meaningful beside a
+    /// token (over TCP); over a Unix socket everyone who can connect is let in anyway.
+    pub fn with_login(mut self, username: impl Into<String>, password: impl Into<String>) -> Auth {
+        self.login = Some(Login {
+            username: username.into(),
+            password: password.into(),
+        });
+        self
+    }
+
+    pub(crate) fn login(&self) -> Option<&Login> {
+        self.login.as_ref()
     }
 
     /// The token stored in `data_dir`, made on first use (see [`load_or_create_token`]).

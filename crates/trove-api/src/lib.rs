@@ -30,6 +30,9 @@
 //!   session from a vanished one. JSON has no NaN or infinity, so a snapshot carrying one
 //!   cannot cross; the engine produces none. A session that has stopped answers `503`.
 //!
+//! Under `/api/v2/`, the subset of qBittorrent's Web API v2 that seedbox tools use, with
+//! its own login (see `src/qbit/mod.rs`).
+//!
 //! Anything else is `404` (or `405`) with the same one-line error body. The server never
 //! serves files.
 //!
@@ -67,12 +70,17 @@
 //!   service types those two speak.
 //! - `serde_json` (with exact float parsing, so a client's copy of a rate is the session's
 //!   to the bit) and `serde_path_to_error` (a 400 names the field that is wrong).
+//! - `multer` and `form_urlencoded`: the multipart uploads and form bodies of the
+//!   qBittorrent-compatible endpoints (`src/qbit/`).
 //! - `subtle`: constant-time token comparison. `getrandom`: the token's randomness, from
 //!   the operating system.
+
+#![recursion_limit = "256"]
 
 mod auth;
 mod client;
 mod diff;
+mod qbit;
 mod server;
 mod wire;
 

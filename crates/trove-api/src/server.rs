@@ -17,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, Extension, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -29,6 +29,7 @@ use trove_proto::{Client, Command, PROTOCOL_VERSION, SessionSnapshot, TorrentSou
 
 use crate::auth::{Auth, Brake, token_matches};
 use crate::diff::diff;
+use crate::qbit::{self, QbitState};
 use crate::wire::{
     COMMAND_PATH, EVENTS_PATH, ErrorBody, Event, KEEPALIVE, MAX_COMMAND_BYTES, PROTOCOL_HEADER,
     mismatch_message,
@@ -161,6 +162,8 @@ struct Shared {
     auth: Auth,
     brake: Brake,
     stop: watch::Receiver<bool>,
+    /// Sessions and sync history of the qBittorrent-compatible endpoints.
+    qbit: QbitState,
 }
 
 /// Serves `session` on `listener` until `shutdown` completes, then lets the requests in
@@ -181,6 +184,7 @@ pub async fn serve(
         auth,
         brake: Brake::default(),
         stop: stop.clone(),
+        qbit: QbitState::default(),
     });
     let router = router(shared);
     let mut connections = JoinSet::new();
@@ -266,6 +270,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(COMMAND_PATH, post(command))
         .route(EVENTS_PATH, get(events))
         .route_layer(middleware::from_fn(check_protocol))
+        .route("/api/v2/", any(qbit_endpoint))
+        .route("/api/v2/{*rest}", any(qbit_endpoint))
         .fallback(not_found)
         .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
@@ -276,6 +282,11 @@ fn router(shared: Arc<Shared>) -> Router {
 /// Token and brake, before anything else: a client without the token learns nothing, not
 /// even which paths exist.
 async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    // The qBittorrent endpoints check the token or their login cookie themselves, and
+    // answer as qBittorrent does (403) to a client that has neither.
+    if request.uri().path().starts_with(qbit::PREFIX) {
+        return next.run(request).await;
+    }
     if let Some(expected) = shared.auth.expected() {
         let ip = match request.extensions().get::<Peer>() {
             Some(Peer::Tcp(addr)) => Some(addr.ip()),
@@ -314,12 +325,67 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
     response
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
+}
+
+/// Everything under `/api/v2/`: qBittorrent's Web API (see [`crate::qbit`]).
+async fn qbit_endpoint(
+    State(shared): State<Arc<Shared>>,
+    Extension(peer): Extension<Peer>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request is larger than the {} MiB trove reads",
+                    MAX_COMMAND_BYTES / (1024 * 1024)
+                ),
+            );
+        }
+        Err(rejection) => {
+            return plain(
+                rejection.status(),
+                format!(
+                    "cannot read the request body: {}",
+                    one_line(&rejection.body_text())
+                ),
+            );
+        }
+    };
+    let ip = match peer {
+        Peer::Tcp(addr) => Some(addr.ip()),
+        Peer::Unix => None,
+    };
+    let ctx = qbit::Ctx {
+        session: &shared.session,
+        auth: &shared.auth,
+        brake: &shared.brake,
+        state: &shared.qbit,
+        ip,
+    };
+    let path = uri.path().strip_prefix(qbit::PREFIX).unwrap_or("");
+    qbit::handle(ctx, &method, path, uri.query(), &headers, body).await
+}
+
+/// A one-line plain-text answer, as the qBittorrent endpoints give them.
+fn plain(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=UTF-8")],
+        message,
+    )
+        .into_response()
 }
 
 async fn check_protocol(request: Request, next: Next) -> Response {

@@ -714,3 +714,275 @@ async fn a_stop_is_answered_though_the_event_stream_ends_first() {
     stopping.await.expect("the session side ran");
     server.shut_down().await;
 }
+
+// ------------------------------------------------------------ qBittorrent's Web API (/api/v2)
+
+async fn start_tcp_with_login(session: Client) -> Running {
+    let listener = Listener::tcp(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("listens");
+    start(
+        session,
+        listener,
+        Auth::token(TOKEN).with_login("sonarr", "pa55"),
+    )
+}
+
+fn v2(method: &str, path: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "{method} /api/v2/{path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n{headers}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+fn form(path: &str, headers: &str, body: &str) -> Vec<u8> {
+    v2(
+        "POST",
+        path,
+        &format!("{headers}Content-Type: application/x-www-form-urlencoded\r\n"),
+        body.as_bytes(),
+    )
+}
+
+/// Sends `request` and returns (status, headers, body).
+async fn raw_full(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(request).await.expect("sends");
+    stream.shutdown().await.expect("half-closes");
+    let mut answer = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers")
+        .expect("reads");
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text:?}"));
+    (status, head.to_string(), body.to_string())
+}
+
+fn bearer() -> String {
+    format!("Authorization: Bearer {TOKEN}\r\n")
+}
+
+#[tokio::test]
+async fn qbit_clients_log_in_with_a_sid_cookie_and_wrong_passwords_are_braked() {
+    let server = start_tcp_with_login(fake_session(&[A])).await;
+    let addr = server.addr();
+    // Nothing without a login: qBittorrent's 403 "Forbidden".
+    for cookie in [
+        "",
+        "Cookie: SID=\r\n",
+        "Cookie: SID=deadbeef\r\n",
+        "Cookie: ;;==;SID\r\n",
+        "Cookie: SID=%00\r\n",
+    ] {
+        let (status, _, body) = raw_full(addr, &v2("GET", "app/version", cookie, b"")).await;
+        assert_eq!((status, body.as_str()), (403, "Forbidden"), "{cookie:?}");
+    }
+    let (status, _, body) = raw_full(addr, &v2("GET", "torrents/nothing", "", b"")).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (403, "Forbidden"),
+        "no path is told before a login"
+    );
+    // The right login gives Ok. and a cookie that works.
+    let (status, head, body) = raw_full(
+        addr,
+        &form("auth/login", "", "username=sonarr&password=pa55"),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "Ok."));
+    let cookie_line = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .expect("a cookie");
+    assert!(
+        cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Strict"),
+        "{cookie_line}"
+    );
+    let sid = cookie_line
+        .split_once("SID=")
+        .and_then(|(_, rest)| rest.split(';').next())
+        .expect("a SID")
+        .to_string();
+    let with_sid = format!("Cookie: SID={sid}\r\n");
+    let (status, _, body) = raw_full(addr, &v2("GET", "app/version", &with_sid, b"")).await;
+    assert_eq!((status, body.as_str()), (200, "v4.5.2"));
+    // trove's token works too.
+    let (status, _, body) = raw_full(addr, &v2("GET", "app/webapiVersion", &bearer(), b"")).await;
+    assert_eq!((status, body.as_str()), (200, "2.8.19"));
+    // Logging out ends the SID.
+    let (status, _, _) = raw_full(addr, &form("auth/logout", &with_sid, "")).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = raw_full(addr, &v2("GET", "app/version", &with_sid, b"")).await;
+    assert_eq!(status, 403);
+    // Wrong passwords: Fails. (200, as qBittorrent), then the address is banned as by
+    // qBittorrent (403 and its message), even with the right password.
+    for _ in 0..5 {
+        let (status, _, body) = raw_full(
+            addr,
+            &form("auth/login", "", "username=sonarr&password=guess"),
+        )
+        .await;
+        assert_eq!((status, body.as_str()), (200, "Fails."));
+    }
+    let (status, _, body) = raw_full(
+        addr,
+        &form("auth/login", "", "username=sonarr&password=pa55"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(body.contains("banned"), "{body}");
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn without_a_configured_login_qbit_logins_fail_and_the_token_still_works() {
+    let server = start_tcp(fake_session(&[A])).await;
+    let addr = server.addr();
+    let (status, head, body) = raw_full(
+        addr,
+        &form("auth/login", "", "username=admin&password=adminadmin"),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "Fails."));
+    assert!(!head.to_ascii_lowercase().contains("set-cookie"), "{head}");
+    let (status, _, body) = raw_full(addr, &v2("GET", "torrents/info", &bearer(), b"")).await;
+    assert_eq!(status, 200, "{body}");
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn over_the_unix_socket_qbit_calls_need_no_login() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("api.sock");
+    let server = start_unix(&path, fake_session(&[A])).await;
+    let mut stream = tokio::net::UnixStream::connect(&path)
+        .await
+        .expect("connects");
+    stream
+        .write_all(&v2("GET", "torrents/info?filter=downloading", "", b""))
+        .await
+        .expect("sends");
+    stream.shutdown().await.expect("half-closes");
+    let mut answer = String::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_string(&mut answer))
+        .await
+        .expect("answers")
+        .expect("reads");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(A), "{answer}");
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn malformed_qbit_requests_get_a_4xx_with_a_one_line_message() {
+    let server = start_tcp(fake_session(&[A])).await;
+    let addr = server.addr();
+    let auth = bearer();
+    let multipart = |parts: &str| {
+        v2(
+            "POST",
+            "torrents/add",
+            &format!("{auth}Content-Type: multipart/form-data; boundary=XX\r\n"),
+            parts.as_bytes(),
+        )
+    };
+    let unknown = "ff".repeat(20);
+    let corpus: Vec<Vec<u8>> = vec![
+        v2("GET", &format!("torrents/properties?hash={unknown}"), &auth, b""),
+        v2("GET", &format!("torrents/files?hash={A}"), &auth, b""),
+        v2("GET", "torrents/properties?hash=../../etc/passwd", &auth, b""),
+        v2("GET", "torrents/properties", &auth, b""),
+        v2("GET", "torrents/trackers?hash=%00", &auth, b""),
+        v2("GET", "torrents/info?filter=everything", &auth, b""),
+        v2("GET", "torrents/info?limit=ten", &auth, b""),
+        v2("GET", "torrents/info?offset=1e9", &auth, b""),
+        v2("GET", "torrents/info?reverse=maybe", &auth, b""),
+        v2("GET", "torrents/info?hashes=zz|yy", &auth, b""),
+        v2("GET", "sync/maindata?rid=abc", &auth, b""),
+        v2("GET", "sync/maindata?rid=99999999999999999999999", &auth, b""),
+        v2("GET", "torrents/pause", &auth, b""),
+        v2("GET", "torrents/nothing", &auth, b""),
+        v2("GET", "../../etc/passwd", &auth, b""),
+        form("torrents/pause", &auth, "hashes=../etc"),
+        form("torrents/pause", &auth, ""),
+        form("torrents/delete", &auth, &format!("hashes={A}&deleteFiles=perhaps")),
+        form("torrents/setUploadLimit", &auth, &format!("hashes={A}&limit=fast")),
+        form("torrents/createCategory", &auth, "category=../evil&savePath=/tmp/x"),
+        form("torrents/createCategory", &auth, "category=a%00b&savePath=/tmp/x"),
+        form("torrents/createCategory", &auth, "category=&savePath=/tmp/x"),
+        form("torrents/createCategory", &auth, "category=tv&savePath=relative/dir"),
+        form("torrents/createCategory", &auth, "category=tv&savePath=/srv/../etc"),
+        form("torrents/createCategory", &auth, "category=tv&savePath=/srv/a%00b"),
+        form("torrents/editCategory", &auth, "category=nope&savePath=/tmp/x"),
+        form("torrents/setCategory", &auth, &format!("hashes={A}&category=nope")),
+        form("torrents/addTags", &auth, &format!("hashes={A}&tags=a%01b")),
+        form("torrents/add", &auth, "urls=notaurl"),
+        form("torrents/add", &auth, ""),
+        form("torrents/add", &auth, "urls=magnet:?xt=urn:btih:aa&savepath=/not/a/root"),
+        form("torrents/add", &auth, "urls=magnet:?xt=urn:btih:aa&category=../x"),
+        form("torrents/add", &auth, "urls=magnet:?xt=urn:btih:aa&paused=sometimes"),
+        form("app/setPreferences", &auth, "json={not json"),
+        form("app/setPreferences", &auth, "json={\"dl_limit\":\"fast\"}"),
+        form("transfer/setDownloadLimit", &auth, "limit="),
+        // A .torrent that is not one.
+        multipart("--XX\r\nContent-Disposition: form-data; name=\"torrents\"; filename=\"x.torrent\"\r\n\r\nhello\r\n--XX--\r\n"),
+        // A multipart body cut short.
+        multipart("--XX\r\nContent-Disposition: form-data; name=\"torrents\"; filename=\"x.torrent\"\r\n\r\nd4:info"),
+        // A multipart type without a boundary.
+        v2("POST", "torrents/add", &format!("{auth}Content-Type: multipart/form-data\r\n"), b"--XX--"),
+        // Larger than any request may be, by its header alone.
+        format!("POST /api/v2/torrents/add HTTP/1.1\r\nHost: t\r\n{auth}Content-Length: 100000000\r\n\r\nurls=").into_bytes(),
+    ];
+    for request in &corpus {
+        let (status, _, body) = raw_full(addr, request).await;
+        let shown = String::from_utf8_lossy(request);
+        assert!((400..500).contains(&status), "{status} for {shown}");
+        assert!(
+            !body.trim().is_empty() && !body.trim().contains('\n'),
+            "one line: {body:?} for {shown}"
+        );
+        assert!(body.len() > 8, "{body:?} for {shown}");
+    }
+    // Still serving.
+    let (status, _, body) = raw_full(addr, &v2("GET", "torrents/info", &auth, b"")).await;
+    assert_eq!(status, 200);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(rows[0]["hash"], A);
+    server.shut_down().await;
+}
+
+#[test]
+fn random_qbit_queries_never_break_the_server() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let _in_runtime = runtime.enter();
+    let server = runtime.block_on(start_tcp(fake_session(&[A, B])));
+    let addr = server.addr();
+    let paths = prop::sample::select(vec![
+        "torrents/info",
+        "torrents/properties",
+        "torrents/pause",
+        "torrents/setCategory",
+        "torrents/createCategory",
+        "torrents/addTags",
+        "torrents/add",
+        "sync/maindata",
+        "app/setPreferences",
+    ]);
+    proptest!(ProptestConfig::with_cases(150), |(path in paths, body in "[ -~]{0,80}")| {
+        let (status, _, answer) = runtime.block_on(raw_full(addr, &form(path, &bearer(), &body)));
+        prop_assert!(status == 200 || (400..500).contains(&status), "status {status} for {path} {body:?}");
+        if status != 200 {
+            prop_assert!(!answer.trim().is_empty() && !answer.contains('\n'), "{answer:?}");
+        }
+    });
+    runtime.block_on(server.shut_down());
+}
