@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use trove_testkit::{
-    MadeTorrent, Peer, TroveEnv, free_port, port_open, run_with_timeout, trees_identical,
-    wait_until,
+    MadeTorrent, Peer, TroveEnv, fake_torrent, free_port, port_open, run_with_timeout,
+    trees_identical, wait_until, write_fake,
 };
 
 /// The binary under test (only the root package's tests know its path).
@@ -26,41 +26,6 @@ const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-fn bstr(s: &[u8]) -> Vec<u8> {
-    let mut v = format!("{}:", s.len()).into_bytes();
-    v.extend_from_slice(s);
-    v
-}
-
-/// A syntactically valid single-file .torrent (all-zero piece hashes) for offline tests:
-/// no payload exists, nothing ever downloads it.
-fn fake_torrent(name: &str, len: u64) -> Vec<u8> {
-    const PIECE: u64 = 16 * 1024;
-    let pieces = len.div_ceil(PIECE).max(1) as usize;
-    let mut info = b"d".to_vec();
-    info.extend(bstr(b"length"));
-    info.extend(format!("i{len}e").as_bytes());
-    info.extend(bstr(b"name"));
-    info.extend(bstr(name.as_bytes()));
-    info.extend(bstr(b"piece length"));
-    info.extend(format!("i{PIECE}e").as_bytes());
-    info.extend(bstr(b"pieces"));
-    info.extend(bstr(&vec![0u8; 20 * pieces]));
-    info.push(b'e');
-    let mut t = b"d".to_vec();
-    t.extend(bstr(b"info"));
-    t.extend(info);
-    t.push(b'e');
-    t
-}
-
-/// Writes [`fake_torrent`] to `dir/name.torrent`.
-fn write_fake(dir: &Path, name: &str, len: u64) -> PathBuf {
-    let p = dir.join(format!("{name}.torrent"));
-    fs::write(&p, fake_torrent(name, len)).unwrap();
-    p
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

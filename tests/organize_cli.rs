@@ -7,46 +7,17 @@
 #![allow(clippy::unwrap_used)]
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
-use trove_testkit::{Daemon, TroveEnv};
+use trove_testkit::{Daemon, TroveEnv, write_fake};
 
 /// The binary under test (only the root package's tests know its path).
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
 const START: Duration = Duration::from_secs(60);
-
-fn bstr(s: &[u8]) -> Vec<u8> {
-    let mut v = format!("{}:", s.len()).into_bytes();
-    v.extend_from_slice(s);
-    v
-}
-
-/// A valid single-file .torrent (all-zero piece hashes) that nothing ever downloads.
-fn write_fake(dir: &Path, name: &str, len: u64) -> PathBuf {
-    const PIECE: u64 = 16 * 1024;
-    let pieces = len.div_ceil(PIECE).max(1) as usize;
-    let mut info = b"d".to_vec();
-    info.extend(bstr(b"length"));
-    info.extend(format!("i{len}e").as_bytes());
-    info.extend(bstr(b"name"));
-    info.extend(bstr(name.as_bytes()));
-    info.extend(bstr(b"piece length"));
-    info.extend(format!("i{PIECE}e").as_bytes());
-    info.extend(bstr(b"pieces"));
-    info.extend(bstr(&vec![0u8; 20 * pieces]));
-    info.push(b'e');
-    let mut t = b"d".to_vec();
-    t.extend(bstr(b"info"));
-    t.extend(info);
-    t.push(b'e');
-    let p = dir.join(format!("{name}.torrent"));
-    std::fs::write(&p, t).unwrap();
-    p
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

@@ -12,34 +12,7 @@ use trove_proto::command::{AddOptions, Command, EngineError, TorrentSource};
 use trove_proto::log::{LogFilter, LogLevel};
 use trove_proto::snapshot::{RootOrigin, SessionSnapshot, TorrentSummary};
 use trove_testkit::engine::{Eng, torrent};
-
-fn bstr(s: &[u8]) -> Vec<u8> {
-    let mut v = format!("{}:", s.len()).into_bytes();
-    v.extend_from_slice(s);
-    v
-}
-
-/// A valid single-file .torrent (all-zero piece hashes): nothing ever downloads it, but it
-/// has metadata, so its file's place on disk is known.
-fn fake_torrent(name: &str, len: u64) -> Vec<u8> {
-    const PIECE: u64 = 16 * 1024;
-    let pieces = len.div_ceil(PIECE).max(1) as usize;
-    let mut info = b"d".to_vec();
-    info.extend(bstr(b"length"));
-    info.extend(format!("i{len}e").as_bytes());
-    info.extend(bstr(b"name"));
-    info.extend(bstr(name.as_bytes()));
-    info.extend(bstr(b"piece length"));
-    info.extend(format!("i{PIECE}e").as_bytes());
-    info.extend(bstr(b"pieces"));
-    info.extend(bstr(&vec![0u8; 20 * pieces]));
-    info.push(b'e');
-    let mut t = b"d".to_vec();
-    t.extend(bstr(b"info"));
-    t.extend(info);
-    t.push(b'e');
-    t
-}
+use trove_testkit::fake_torrent;
 
 fn magnet(n: u8) -> String {
     format!("magnet:?xt=urn:btih:{}", format!("{n:02x}").repeat(20))

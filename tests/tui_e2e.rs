@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use trove_testkit::{Peer, Tmux, TroveEnv, trees_identical, wait_until};
+use trove_testkit::{Peer, Tmux, TroveEnv, fake_torrent_raw, trees_identical, wait_until};
 
 /// The binary under test (only the root package's tests know its path).
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
@@ -125,32 +125,6 @@ fn dashboard_survives_tiny_sizes_and_a_resize_storm() {
     tmux.wait_screen("a clean exit", |s| s.contains("TROVE-EXITED 0"));
 }
 
-/// A minimal single-file .torrent with raw name bytes (possibly not UTF-8).
-fn raw_torrent(name: &[u8], len: u64) -> Vec<u8> {
-    fn bstr(b: &[u8]) -> Vec<u8> {
-        let mut v = format!("{}:", b.len()).into_bytes();
-        v.extend_from_slice(b);
-        v
-    }
-    let piece = 16384u64;
-    let pieces = len.div_ceil(piece) as usize;
-    let mut info = b"d".to_vec();
-    info.extend(bstr(b"length"));
-    info.extend(format!("i{len}e").into_bytes());
-    info.extend(bstr(b"name"));
-    info.extend(bstr(name));
-    info.extend(bstr(b"piece length"));
-    info.extend(format!("i{piece}e").into_bytes());
-    info.extend(bstr(b"pieces"));
-    info.extend(bstr(&vec![7u8; 20 * pieces]));
-    info.push(b'e');
-    let mut t = b"d".to_vec();
-    t.extend(bstr(b"info"));
-    t.extend(info);
-    t.push(b'e');
-    t
-}
-
 #[test]
 fn hostile_names_keep_the_layout_and_sighup_saves_the_session() {
     let env = TroveEnv::new(TROVE, &["main"]);
@@ -166,7 +140,7 @@ fn hostile_names_keep_the_layout_and_sighup_saves_the_session() {
     let mut hashes = Vec::new();
     for (i, n) in names.iter().enumerate() {
         let p = dir.path().join(format!("{i}.torrent"));
-        std::fs::write(&p, raw_torrent(n, 100_000 + i as u64)).unwrap();
+        std::fs::write(&p, fake_torrent_raw(n, 100_000 + i as u64)).unwrap();
         hashes.push(env.add(&[p.to_str().unwrap(), "--paused"])[0].clone());
     }
     let tmux = Tmux::start(TROVE, &env, &[], 80, 24);

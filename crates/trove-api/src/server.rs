@@ -32,7 +32,7 @@ use crate::diff::diff;
 use crate::qbit::{self, QbitState};
 use crate::wire::{
     COMMAND_PATH, EVENTS_PATH, ErrorBody, Event, KEEPALIVE, MAX_COMMAND_BYTES, PROTOCOL_HEADER,
-    mismatch_message,
+    mismatch_message, one_line,
 };
 use crate::{ApiError, Endpoint};
 
@@ -638,21 +638,6 @@ fn error(status: StatusCode, message: String) -> Response {
         .unwrap_or_else(|_| b"{\"error\":\"bad request\"}".to_vec());
     body.push(b'\n');
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// What a client sent, made safe to quote in a one-line message: no control characters,
-/// and not too long.
-fn one_line(text: &str) -> String {
-    const MAX: usize = 200;
-    let mut out: String = text
-        .chars()
-        .take(MAX)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(MAX).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]

@@ -52,3 +52,18 @@ pub(crate) fn mismatch_message(client: &str, session: &str) -> String {
          version of trove on both ends"
     )
 }
+
+/// What a client sent, made safe to quote in a one-line message: no control characters,
+/// and not too long.
+pub(crate) fn one_line(text: &str) -> String {
+    const MAX: usize = 200;
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    out
+}

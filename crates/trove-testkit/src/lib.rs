@@ -25,6 +25,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod engine;
+mod fake;
 mod files;
 mod peer;
 mod ports;
@@ -34,6 +35,7 @@ mod tmux;
 mod tracker;
 mod trove;
 
+pub use fake::{fake_torrent, fake_torrent_raw, write_fake};
 pub use files::{files_identical, trees_identical};
 pub use nix::sys::signal::Signal;
 pub use peer::{MadeTorrent, Peer, PeerStatus};

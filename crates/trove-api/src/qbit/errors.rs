@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use trove_proto::EngineError;
 
+pub(crate) use crate::wire::one_line;
+
 /// A refusal: the status qBittorrent would give and one line saying what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -91,19 +93,4 @@ pub(crate) fn json(value: &impl Serialize) -> Answer {
         body,
     )
         .into_response())
-}
-
-/// What a client sent, made safe to quote in a one-line message: no control characters,
-/// and not too long.
-pub(crate) fn one_line(text: &str) -> String {
-    const MAX: usize = 200;
-    let mut out: String = text
-        .chars()
-        .take(MAX)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(MAX).is_some() {
-        out.push('…');
-    }
-    out
 }

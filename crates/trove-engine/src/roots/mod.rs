@@ -214,10 +214,11 @@ fn root_problem(root: &StorageRoot) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn spec(label: &str, path: &Path, default: bool) -> RootSpec {
+    /// A root declared with `label` at `path`, without a token.
+    pub(crate) fn spec(label: &str, path: &Path, default: bool) -> RootSpec {
         RootSpec {
             label: label.into(),
             path: path.into(),

@@ -185,16 +185,7 @@ fn check_root_path(label: &str, path: &Path) -> Result<PathBuf, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::roots::RootSpec;
-
-    fn spec(label: &str, path: &Path, default: bool) -> RootSpec {
-        RootSpec {
-            label: label.into(),
-            path: path.into(),
-            token: None,
-            default,
-        }
-    }
+    use crate::roots::tests::spec;
 
     fn stored(label: &str, path: &Path) -> StoredRoot {
         StoredRoot {
