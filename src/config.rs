@@ -26,6 +26,8 @@ pub struct Config {
     pub network: NetworkConfig,
     pub ui: UiConfig,
     pub api: ApiConfig,
+    pub queue: crate::queue_config::QueueConfig,
+    pub seeding: crate::queue_config::SeedingConfig,
 }
 
 /// `[api]`: trove's API over TCP, beside the Unix socket every session serves in its data
@@ -735,7 +737,7 @@ peers = 200
         let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
         assert_eq!(
             err("colour = 1\n"),
-            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`"
+            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`, `queue`, `seeding`"
         );
         assert_eq!(
             err("[network]\ndht = \"yes\"\n"),

@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod config;
 pub mod paths;
+pub mod queue_config;
 mod watch;

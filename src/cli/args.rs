@@ -196,6 +196,68 @@ pub enum CommandArgs {
     /// info-hash, and that the config file here declares each storage root token the
     /// torrents use. A torrent already in the session is refused unless --replace.
     Import(ImportArgs),
+    /// Move a torrent in the queue: to the top, up one place, down one, or to the bottom
+    /// (the queue decides which torrents start when `[queue]` limits are set)
+    Queue {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(value_name = "top|up|down|bottom")]
+        to: String,
+    },
+    /// Start torrents now regardless of the queue's limits (--off gives them back to it)
+    Force {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Give the torrents back to the queue
+        #[arg(long)]
+        off: bool,
+    },
+    /// Show or change how many torrents may be active at once (0 = no limit); with no
+    /// option, show them
+    QueueLimits(QueueLimitArgs),
+    /// Show or set seeding goals: the session's, or one torrent's own (which override the
+    /// session's); the first goal reached pauses or removes the torrent (its data is kept)
+    Goals(GoalArgs),
+}
+
+/// `trove queue-limits`.
+#[derive(Debug, Args)]
+pub struct QueueLimitArgs {
+    /// Torrents downloading at once at most; 0 = no limit
+    #[arg(long, value_name = "N")]
+    pub downloads: Option<u32>,
+    /// Complete torrents seeding at once at most; 0 = no limit
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u32>,
+    /// Active torrents (downloading or seeding) at once at most; 0 = no limit
+    #[arg(long, value_name = "N")]
+    pub torrents: Option<u32>,
+    /// A torrent that moved nothing for this long holds no slot: seconds or like 5m; 0 = off
+    #[arg(long, value_name = "DURATION")]
+    pub slow_after: Option<String>,
+}
+
+/// `trove goals`.
+#[derive(Debug, Args)]
+pub struct GoalArgs {
+    /// The torrent whose own goals to show or set; none = the session's
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// Stop at this ratio (uploaded over downloaded), like 1.5; none = no ratio goal
+    #[arg(long, value_name = "RATIO")]
+    pub ratio: Option<String>,
+    /// Stop after seeding this long: seconds or like 2h, 7d; none = no such goal
+    #[arg(long, value_name = "DURATION")]
+    pub seeding_time: Option<String>,
+    /// Stop after seeding this long without uploading: seconds or like 30m; none = no such goal
+    #[arg(long, value_name = "DURATION")]
+    pub idle_time: Option<String>,
+    /// What happens when a goal is reached: pause, or remove (the data is kept)
+    #[arg(long, value_name = "pause|remove")]
+    pub action: Option<String>,
+    /// Clear the goals: a torrent then follows the session's; the session then has none
+    #[arg(long, conflicts_with_all = ["ratio", "seeding_time", "idle_time", "action"])]
+    pub clear: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,8 +22,8 @@ use trove_engine::source;
 use trove_engine::store::StoredRoot;
 use trove_engine::torrents::{Current, ignored_options, resolve_prefix};
 use trove_proto::{
-    AddOptions, Client, Command, EngineError, Limits, RootOrigin, TorrentSource, TorrentState,
-    TorrentSummary,
+    AddOptions, Client, Command, EngineError, Limits, QueueStatus, RootOrigin, TorrentSource,
+    TorrentState, TorrentSummary,
 };
 
 /// `println!` that returns the write's error instead of panicking: a reader that closed
@@ -239,6 +239,14 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
             outln!("stopped {which}")?;
             Ok(0)
         }
+        CommandArgs::Queue { id, to } => super::queue::queue(reach(ctx, cli).await?, id, to).await,
+        CommandArgs::Force { ids, off } => {
+            super::queue::force(reach(ctx, cli).await?, ids, !*off).await
+        }
+        CommandArgs::QueueLimits(args) => {
+            super::queue::queue_limits(ctx, reach(ctx, cli).await?, args).await
+        }
+        CommandArgs::Goals(args) => super::queue::goals(ctx, reach(ctx, cli).await?, args).await,
         CommandArgs::Daemon { .. } | CommandArgs::Download(_) | CommandArgs::Token => {
             unreachable!("handled by the caller")
         }
@@ -475,6 +483,13 @@ struct ListEntry<'a> {
     data_missing: Option<bool>,
     /// Whether the config file still declares the torrent's root.
     root_declared: bool,
+    /// Its place in the queue, whether it waits for a slot or is forced, and its seeding
+    /// goals with how far each is (null for a magnet waiting for metadata, and with no
+    /// session running).
+    queue: &'a Option<QueueStatus>,
+    /// The state as a word: `metadata` for a magnet waiting for its metadata.
+    #[serde(skip)]
+    label: &'static str,
 }
 
 fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
@@ -505,6 +520,8 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
                 running: l.running,
                 data_missing: l.data_missing,
                 root_declared: l.root_declared,
+                queue: &t.queue,
+                label: t.state_label(),
             }
         })
         .collect();
@@ -548,8 +565,13 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
             {
                 "stopped"
             }
-            other => other.label(),
+            TorrentState::Queued => match e.queue {
+                Some(q) if q.waiting => &format!("queued #{}", q.position),
+                _ => e.label,
+            },
+            _ => e.label,
         };
+
         let done = if e.data_missing == Some(true) {
             "     ?".to_string()
         } else {
@@ -580,6 +602,9 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         }
         if !e.tags.is_empty() {
             outln!("    tags: {}", describe_tags(e.tags))?;
+        }
+        if e.queue.as_ref().is_some_and(|q| q.forced) {
+            outln!("    forced: runs regardless of the queue's limits")?;
         }
         if e.data_missing == Some(true) {
             outln!(

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 mod edit;
 mod organize;
+mod queue;
 mod reach;
 mod serve;
 mod transfer;
@@ -193,6 +194,7 @@ async fn start_persistent(
             limits,
             network(&ctx.config),
             ring.clone(),
+            (ctx.config.queue.to_limits(), ctx.config.seeding.to_goals()),
         )
         .await
 }
@@ -393,6 +395,9 @@ async fn run_download(
         fastresume_dir: None,
         dht_state_file: None,
         log: ring.clone(),
+        // A one-shot download fetches everything at once and seeds no further.
+        queue: Default::default(),
+        goals: None,
     })
     .await?;
     let result = download_all(&handle, args).await;

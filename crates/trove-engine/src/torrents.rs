@@ -394,6 +394,11 @@ pub fn prepare_record(
         root_path: Some(root.path.clone()),
         trackers: None,
         tags: crate::tags::check_tags(&opts.tags)?,
+        // Placed at the end of the queue by the session that takes it in.
+        queue_position: 0,
+        forced: false,
+        goals: None,
+        seeding_ms: 0,
     })
 }
 

@@ -78,6 +78,10 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         root_path: None,
         trackers: None,
         tags: Vec::new(),
+        queue_position: 0,
+        forced: false,
+        goals: None,
+        seeding_ms: 0,
     }
 }
 

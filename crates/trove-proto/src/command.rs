@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::log::{LogFilter, LogLine};
+use crate::queue::{QueueLimits, QueueMove, SeedingGoals};
 use crate::snapshot::{InfoHash, Limits, TorrentDetails};
 
 /// The largest .torrent any part of trove reads: a larger "torrent" is someone's data given
@@ -138,6 +139,25 @@ pub enum Command {
     Flush,
     /// Stop the session: save everything and let the process that holds it exit.
     Shutdown,
+    /// Move torrents in the queue (in the order given; an unknown id changes nothing).
+    Queue {
+        ids: Vec<String>,
+        to: QueueMove,
+    },
+    /// Start torrents regardless of the queue's limits (`on`), or give them back to it.
+    Force {
+        ids: Vec<String>,
+        on: bool,
+    },
+    /// Change the queue's limits (kept in the store).
+    SetQueueLimits(QueueLimits),
+    /// Set seeding goals: a torrent's own (`id`), or the session's default (`None`).
+    /// `goals: None` clears a torrent's own goals (it then follows the session's), or the
+    /// session's (then torrents without their own seed forever).
+    SetGoals {
+        id: Option<String>,
+        goals: Option<SeedingGoals>,
+    },
 }
 
 impl Command {

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod command;
 pub mod log;
+pub mod queue;
 pub mod snapshot;
 
 /// The version of the wire protocol a client and a session speak to each other over a
@@ -22,6 +23,9 @@ pub use command::{
     TorrentSource,
 };
 pub use log::{LogFilter, LogLevel, LogLine};
+pub use queue::{
+    GoalAction, GoalKind, GoalProgress, QueueLimits, QueueMove, QueueStatus, SeedingGoals,
+};
 pub use snapshot::{
     FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, RootOrigin, SessionSnapshot,
     TorrentDetails, TorrentState, TorrentSummary, TrackerEntry,

@@ -114,6 +114,22 @@ pub struct TorrentSummary {
     /// Free labels, sorted.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Its place in the queue and its seeding goals; None for a torrent the queue does
+    /// not order (a magnet waiting for metadata).
+    #[serde(default)]
+    pub queue: Option<crate::queue::QueueStatus>,
+}
+
+impl TorrentSummary {
+    /// The state as a word for a person: `metadata` for a magnet waiting for its metadata,
+    /// so it is not mistaken for a torrent waiting for a queue slot.
+    pub fn state_label(&self) -> &'static str {
+        if self.state == TorrentState::Queued && self.size == 0 && self.queue.is_none() {
+            "metadata"
+        } else {
+            self.state.label()
+        }
+    }
 }
 
 /// A storage root as the UI shows it.
@@ -164,6 +180,12 @@ pub struct SessionSnapshot {
     /// Every tag the session knows (on a torrent or created on its own), sorted.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The queue's limits in force.
+    #[serde(default)]
+    pub queue_limits: crate::queue::QueueLimits,
+    /// The session's default seeding goals; None = torrents without their own seed forever.
+    #[serde(default)]
+    pub goals: Option<crate::queue::SeedingGoals>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -77,6 +77,8 @@ impl Eng {
             ),
             dht_state_file: None,
             log: LogRing::new(1000),
+            queue: Default::default(),
+            goals: None,
         })
         .await
         .unwrap();

@@ -307,6 +307,14 @@ pub fn import(
             kept_own_limits = true;
         }
     }
+    // The queue's limits and the session's seeding goals: as for the limits.
+    if plan.settings.queue.is_some() && (current.queue.is_none() || replace) {
+        settings.queue = plan.settings.queue;
+    }
+    if plan.settings.goals_set && (!current.goals_set || replace) {
+        settings.goals = plan.settings.goals;
+        settings.goals_set = true;
+    }
     // Tags join this session's; the export's stored roots are created unless one with
     // the same label is kept here already (that one is used).
     let mut tags: BTreeSet<String> = current.tags.iter().cloned().collect();

@@ -9,12 +9,14 @@
 mod edit;
 mod export;
 mod organize;
+pub(crate) mod queue;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use trove_proto::Client;
 use trove_proto::command::{AddOptions, EngineError};
+use trove_proto::queue::{QueueLimits, SeedingGoals};
 use trove_proto::snapshot::{Limits, TorrentState, TorrentSummary};
 
 use crate::data_dir::DataDir;
@@ -121,6 +123,7 @@ impl SavedSession {
         limits: Limits,
         network: NetworkOptions,
         log: LogRing,
+        queue: (QueueLimits, Option<SeedingGoals>),
     ) -> anyhow::Result<(Client, RunningSession)> {
         let SavedSession { dir, store, _lock } = self;
         let (client, task) = session::start(EngineOptions {
@@ -131,6 +134,8 @@ impl SavedSession {
             fastresume_dir: Some(dir.fastresume()),
             dht_state_file: Some(dir.dht_state()),
             log,
+            queue: queue.0,
+            goals: queue.1,
         })
         .await?;
         Ok((client, RunningSession { task, _lock }))
@@ -316,5 +321,7 @@ fn summary_at_rest(
         error,
         paused: r.paused,
         only_files: r.only_files.clone(),
+        // No session orders the queue while none runs.
+        queue: None,
     }
 }

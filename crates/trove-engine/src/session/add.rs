@@ -47,6 +47,8 @@ impl Engine {
                 .map_err(store_err)?;
         }
         self.learn_tags(&record.tags)?;
+        let mut record = record;
+        record.queue_position = self.next_queue_position();
         self.store.put(&record).map_err(store_err)?;
         let name = record.name.clone();
         info!(
@@ -138,6 +140,10 @@ impl Engine {
 
     /// Hands a torrent with known metadata to librqbit, as its record says.
     pub(super) async fn start_torrent(&mut self, hash: &str) -> EngineResult<()> {
+        // Beyond the queue's limits it waits out of librqbit, as a paused torrent does.
+        if self.held_by_queue(hash) {
+            return Ok(());
+        }
         let entry = self
             .torrents
             .get_mut(hash)

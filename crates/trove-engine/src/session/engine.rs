@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 use trove_proto::Request;
 use trove_proto::command::{AddOptions, Command, EngineError, EngineResult, Reply};
+use trove_proto::queue::{QueueLimits, SeedingGoals};
 use trove_proto::snapshot::{
     InfoHash, Limits, RootInfo, SessionSnapshot, TorrentState, TorrentSummary,
 };
@@ -74,6 +75,13 @@ pub(super) struct Entry {
     /// since is written again (a thousand idle torrents cost no writes, no fsyncs).
     pub(super) flushed_record: Option<TorrentRecord>,
     pub(super) flushed_bitfield: Option<Vec<u8>>,
+    /// When it last moved a byte (or was started): a running torrent idle for long
+    /// enough does not hold a queue slot.
+    pub(super) last_moved: Option<Instant>,
+    /// The last poll that saw it seeding, to count its seeding time.
+    pub(super) seeding_polled: Option<Instant>,
+    /// Since when it has seeded without uploading a byte.
+    pub(super) idle_since: Option<Instant>,
 }
 
 impl Entry {
@@ -91,6 +99,9 @@ impl Entry {
             peer_counters: Default::default(),
             flushed_record: None,
             flushed_bitfield: None,
+            last_moved: None,
+            seeding_polled: None,
+            idle_since: None,
         }
     }
 
@@ -144,6 +155,12 @@ pub(super) struct Engine {
     pub(super) summary_log: super::summary::SummaryLog,
     /// The session's own tags, as kept in the store (see `tags`).
     pub(super) known_tags: BTreeSet<String>,
+    /// How many torrents may run at once (see `queue`).
+    pub(super) queue_limits: QueueLimits,
+    /// The session's seeding goals; a torrent's own override them (see `goals`).
+    pub(super) goals: Option<SeedingGoals>,
+    /// Torrents the queue holds back, as its last application left them.
+    pub(super) waiting: HashSet<InfoHash>,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -185,6 +202,9 @@ impl Engine {
             warned_roots: Default::default(),
             summary_log: Default::default(),
             known_tags: Default::default(),
+            queue_limits: opts.queue,
+            goals: opts.goals,
+            waiting: Default::default(),
         }
     }
 
@@ -214,6 +234,7 @@ impl Engine {
                     let changes_state = cmd.changes_state();
                     let answer = self.handle_command(cmd, reply).await;
                     if changes_state {
+                        self.apply_queue().await;
                         self.poll();
                         self.publish();
                     }
@@ -222,6 +243,7 @@ impl Engine {
                 }
                 Some(msg) = internal.recv() => {
                     let answer = self.handle_internal(msg).await;
+                    self.apply_queue().await;
                     self.poll();
                     self.publish();
                     if let Some((reply, result)) = answer { let _ = reply.send(result); }
@@ -231,11 +253,15 @@ impl Engine {
                     // at the next once-a-second tick.
                     if self.finished_since_poll() {
                         self.poll();
+                        // A finished download frees its slot for the next in the queue.
+                        self.apply_queue().await;
                         self.publish();
                     }
                 }
                 _ = tick.tick() => {
                     self.poll_with(PollScope::SkipSettledPaused);
+                    self.check_goals().await;
+                    self.apply_queue().await;
                     self.publish();
                     let line = self.summary_log.due(Instant::now(), &self.snapshot_tx.borrow());
                     if let Some(line) = line {
@@ -352,6 +378,12 @@ impl Engine {
             Command::Flush => {
                 self.flush_counters();
                 Ok(Reply::Done)
+            }
+            Command::Queue { ids, to } => self.move_in_queue(&ids, to).map(|_| Reply::Done),
+            Command::Force { ids, on } => self.force(&ids, on).map(|_| Reply::Done),
+            Command::SetQueueLimits(limits) => self.set_queue_limits(limits).map(|_| Reply::Done),
+            Command::SetGoals { id, goals } => {
+                self.set_goals(id.as_deref(), goals).map(|_| Reply::Done)
             }
         };
         // A failed query is the asker's to show; logging it would fill the log once a second.

@@ -18,10 +18,12 @@ mod add;
 mod details;
 mod engine;
 mod export;
+mod goals;
 mod limits;
 mod pause;
 mod persist;
 mod poll;
+mod queue;
 mod remove;
 mod restore;
 mod roots;
@@ -50,6 +52,7 @@ use crate::logring::LogRing;
 use crate::roots::RootManager;
 use crate::store::SessionStore;
 use engine::Engine;
+use trove_proto::queue::{QueueLimits, SeedingGoals};
 use trove_proto::snapshot::{Limits, SessionSnapshot};
 use trove_proto::{Client, Request};
 
@@ -91,6 +94,11 @@ pub struct EngineOptions {
     /// Where DHT keeps its routing table; None = not kept.
     pub dht_state_file: Option<PathBuf>,
     pub log: LogRing,
+    /// The queue's limits from the config file (the ones set at run time, kept in the
+    /// store, win).
+    pub queue: QueueLimits,
+    /// The session's seeding goals from the config file (the ones set at run time win).
+    pub goals: Option<SeedingGoals>,
 }
 
 /// The running engine task; dropping it does not stop the engine, `shutdown` does.
@@ -129,6 +137,12 @@ pub async fn start(mut opts: EngineOptions) -> anyhow::Result<(Client, EngineTas
         warn!("{note}");
     }
     opts.roots = roots;
+    if let Some(queue) = settings.queue {
+        opts.queue = queue;
+    }
+    if settings.goals_set {
+        opts.goals = settings.goals;
+    }
     let crashed = match &opts.fastresume_dir {
         Some(dir) => setup::prepare_fastresume_dir(dir)?,
         None => false,

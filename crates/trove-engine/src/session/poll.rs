@@ -10,9 +10,11 @@ use trove_proto::snapshot::{SessionSnapshot, TorrentState, TorrentSummary};
 
 use super::engine::Engine;
 use super::status::{self, Known, Shown};
+use super::{goals, queue};
 use crate::file_index;
 use crate::roots::RootManager;
 use crate::torrents::now_unix;
+use trove_proto::queue::QueueStatus;
 
 /// Which torrents a poll asks librqbit about.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,6 +42,12 @@ impl Engine {
     pub(super) fn poll_with(&mut self, scope: PollScope) {
         let now = Instant::now();
         let unix_now = now_unix();
+        let places: std::collections::HashMap<String, u32> =
+            queue::queue_order(self.torrents.iter())
+                .into_iter()
+                .enumerate()
+                .map(|(i, h)| (h, i as u32 + 1))
+                .collect();
         let roots = &self.roots;
         let mut dirty: Vec<String> = Vec::new();
         let (mut down_delta_total, mut up_delta_total) = (0u64, 0u64);
@@ -84,12 +92,21 @@ impl Engine {
             down_delta_total += polled.down_delta;
             up_delta_total += polled.up_delta;
             polled.apply(&mut e.record);
+            if polled.down_delta + polled.up_delta > 0 {
+                e.last_moved = Some(now);
+            }
+            goals::account(
+                e,
+                polled.state == TorrentState::Seeding,
+                polled.up_delta,
+                now,
+            );
             e.rates
                 .record(now, e.record.downloaded_total, e.record.uploaded_total);
             let root_label = roots
                 .by_token(&e.record.root_token)
                 .map(|r| r.label.as_str());
-            e.summary = Some(status::summary(
+            let mut summary = status::summary(
                 &e.record,
                 &polled,
                 &Shown {
@@ -98,7 +115,21 @@ impl Engine {
                     root_label,
                     global_peer_limit: self.global.peers,
                 },
-            ));
+            );
+            summary.queue = e.torrent.as_ref().map(|_| {
+                let goals = goals::goals_for(e, self.goals.as_ref());
+                QueueStatus {
+                    position: places.get(hash).copied().unwrap_or(0),
+                    forced: e.record.forced,
+                    waiting: self.waiting.contains(hash) && e.handle.is_none(),
+                    goals,
+                    own_goals: e.record.goals.is_some(),
+                    progress: goals
+                        .map(|g| goals::progress(&g, &goals::seeded(e, now)))
+                        .unwrap_or_default(),
+                }
+            });
+            e.summary = Some(summary);
         }
         self.session_down += down_delta_total;
         self.session_up += up_delta_total;
@@ -139,6 +170,8 @@ impl Engine {
             download_history: self.session_rates.download.history(),
             upload_history: self.session_rates.upload.history(),
             tags: self.all_tags(),
+            queue_limits: self.queue_limits,
+            goals: self.goals,
         };
         self.snapshot_tx.send_replace(Arc::new(snap));
     }

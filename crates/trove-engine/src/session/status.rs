@@ -216,6 +216,7 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         },
         paused: record.paused,
         only_files: record.only_files.clone(),
+        queue: None,
     }
 }
 
@@ -281,6 +282,10 @@ mod tests {
             root_path: None,
             trackers: None,
             tags: Vec::new(),
+            queue_position: 0,
+            forced: false,
+            goals: None,
+            seeding_ms: 0,
         }
     }
 

@@ -36,6 +36,15 @@ pub(super) fn record(hash: &str) -> TorrentRecord {
         root_path: None,
         trackers: None,
         tags: Vec::new(),
+        queue_position: 3,
+        forced: true,
+        goals: Some(trove_proto::queue::SeedingGoals {
+            ratio: Some(1.5),
+            seeding_secs: Some(60),
+            idle_secs: None,
+            action: trove_proto::queue::GoalAction::Remove,
+        }),
+        seeding_ms: 5,
     }
 }
 

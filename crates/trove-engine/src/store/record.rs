@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{StoreError, StoreResult};
 use crate::source;
+use trove_proto::queue::{QueueLimits, SeedingGoals};
 use trove_proto::snapshot::{InfoHash, Limits, TorrentState};
 
 /// The on-disk format this trove writes. A store from a newer trove is refused, never rewritten.
@@ -62,6 +63,19 @@ pub struct TorrentRecord {
     /// Free labels put on the torrent, sorted, each at most once (see `tags`).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Its place in the queue: lower starts first. Records from before the queue all
+    /// read 0 and are then ordered by when they were added (see `queue`).
+    #[serde(default)]
+    pub queue_position: u64,
+    /// Started regardless of the queue's limits.
+    #[serde(default)]
+    pub forced: bool,
+    /// Its own seeding goals; None = the session's.
+    #[serde(default)]
+    pub goals: Option<SeedingGoals>,
+    /// Milliseconds spent seeding, summed over every run (for the seeding-time goal).
+    #[serde(default)]
+    pub seeding_ms: u64,
 }
 
 impl TorrentRecord {
@@ -95,6 +109,16 @@ pub struct SessionSettings {
     /// beside the config file's `[[roots]]`.
     #[serde(default)]
     pub roots: Vec<StoredRoot>,
+    /// The queue's limits set at run time; None = take the config file's.
+    #[serde(default)]
+    pub queue: Option<QueueLimits>,
+    /// The session's seeding goals set at run time; None = take the config file's.
+    #[serde(default)]
+    pub goals: Option<SeedingGoals>,
+    /// True once the session's goals were set at run time, so that "no goals" set then
+    /// wins over the config file's.
+    #[serde(default)]
+    pub goals_set: bool,
 }
 
 /// A storage root kept in the store: a label and a folder. Its token is its label, as for
