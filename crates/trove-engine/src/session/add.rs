@@ -142,6 +142,7 @@ impl Engine {
     pub(super) async fn start_torrent(&mut self, hash: &str) -> EngineResult<()> {
         // Beyond the queue's limits it waits out of librqbit, as a paused torrent does.
         if self.held_by_queue(hash) {
+            self.waiting.insert(hash.to_string());
             return Ok(());
         }
         let entry = self
