@@ -119,7 +119,12 @@ async fn five_torrents_with_two_download_slots_never_run_more_than_two_and_all_c
 async fn moving_a_torrent_up_makes_it_the_next_to_start() {
     let payload = payload_dir();
     let seeder = Peer::start();
-    let first = seeder.make_torrent(payload.path(), "first.bin", &[("first.bin", 4 * MIB)], 64 * 1024);
+    let first = seeder.make_torrent(
+        payload.path(),
+        "first.bin",
+        &[("first.bin", 4 * MIB)],
+        64 * 1024,
+    );
     let b = seeder.make_torrent(payload.path(), "b.bin", &[("b.bin", MIB)], 64 * 1024);
     let c = seeder.make_torrent(payload.path(), "c.bin", &[("c.bin", MIB)], 64 * 1024);
     seeder.seed_with_limit(&first, 2 * MIB);
@@ -130,7 +135,9 @@ async fn moving_a_torrent_up_makes_it_the_next_to_start() {
         .run(Command::SetQueueLimits(downloads(1)))
         .await
         .unwrap();
-    let h1 = eng.add_file(&first, &[&seeder], AddOptions::default()).await;
+    let h1 = eng
+        .add_file(&first, &[&seeder], AddOptions::default())
+        .await;
     let hb = eng.add_file(&b, &[&seeder], AddOptions::default()).await;
     let hc = eng.add_file(&c, &[&seeder], AddOptions::default()).await;
     let s = eng.h().snapshot();
@@ -169,7 +176,12 @@ async fn a_ratio_goal_pauses_the_torrent_once_a_leecher_has_it_all() {
     let payload = payload_dir();
     let maker = Peer::start();
     let size = 8 * MIB;
-    let t = maker.make_torrent(payload.path(), "ratio.bin", &[("ratio.bin", size)], 64 * 1024);
+    let t = maker.make_torrent(
+        payload.path(),
+        "ratio.bin",
+        &[("ratio.bin", size)],
+        64 * 1024,
+    );
     let eng = Eng::start(&["main"]).await;
     preload(&eng, &t);
     let h = eng.add_file(&t, &[], AddOptions::default()).await;
@@ -235,7 +247,12 @@ async fn a_ratio_goal_pauses_the_torrent_once_a_leecher_has_it_all() {
 async fn a_seeding_time_goal_removes_the_torrent_and_keeps_its_data() {
     let payload = payload_dir();
     let maker = Peer::start();
-    let t = maker.make_torrent(payload.path(), "timed.bin", &[("timed.bin", MIB)], 64 * 1024);
+    let t = maker.make_torrent(
+        payload.path(),
+        "timed.bin",
+        &[("timed.bin", MIB)],
+        64 * 1024,
+    );
     let eng = Eng::start(&["main"]).await;
     eng.h()
         .run(Command::SetGoals {
@@ -281,7 +298,10 @@ async fn a_forced_torrent_runs_beyond_the_limit() {
     eng.wait_state(&a, TorrentState::Downloading, LONG).await;
     let s = eng.h().snapshot();
     assert_eq!(torrent(&s, &b).unwrap().state, TorrentState::Queued);
-    assert!(!eng.librqbit_holds(&b), "a queued torrent stays out of librqbit");
+    assert!(
+        !eng.librqbit_holds(&b),
+        "a queued torrent stays out of librqbit"
+    );
     eng.h()
         .run(Command::Force {
             ids: vec![b.clone()],
@@ -293,7 +313,11 @@ async fn a_forced_torrent_runs_beyond_the_limit() {
     assert!(forced.queue.unwrap().forced);
     assert!(eng.librqbit_holds(&b));
     let s = eng.h().snapshot();
-    assert_eq!(downloading(&s), 2, "the forced one runs beside the one with the slot");
+    assert_eq!(
+        downloading(&s),
+        2,
+        "the forced one runs beside the one with the slot"
+    );
     eng.h()
         .run(Command::Force {
             ids: vec![b.clone()],
@@ -365,11 +389,9 @@ async fn a_restart_keeps_the_queue_order_the_limits_the_goals_and_forced_starts(
     let after = eng
         .wait("every torrent back", LONG, |s| {
             (s.torrents.len() == 4
-                && s.torrents
-                    .iter()
-                    .all(|t| t.state != TorrentState::Checking)
+                && s.torrents.iter().all(|t| t.state != TorrentState::Checking)
                 && downloading(s) == 2)
-            .then(|| s.clone())
+                .then(|| s.clone())
         })
         .await;
     for h in [&a, &b, &c, &d] {
@@ -381,5 +403,8 @@ async fn a_restart_keeps_the_queue_order_the_limits_the_goals_and_forced_starts(
     assert_eq!(view(&after, &a).3, Some(session_goals));
     assert_eq!(after.queue_limits, before.queue_limits);
     assert_eq!(after.goals, Some(session_goals));
-    assert!(!eng.librqbit_holds(&a), "waiting torrents are not restored into librqbit");
+    assert!(
+        !eng.librqbit_holds(&a),
+        "waiting torrents are not restored into librqbit"
+    );
 }

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
-use trove_proto::{InfoHash, Limits, RootInfo, SessionSnapshot, TorrentSummary};
+use trove_proto::{
+    InfoHash, Limits, QueueLimits, RootInfo, SeedingGoals, SessionSnapshot, TorrentSummary,
+};
 
 /// The difference from one snapshot to the next. Empty fields are left out of the JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -55,6 +57,10 @@ pub(crate) enum SessionChange {
     UploadHistory(HistoryChange),
     /// Every tag the session knows (sent whole: a short list that rarely changes).
     Tags(Vec<String>),
+    /// The queue's limits.
+    QueueLimits(QueueLimits),
+    /// The session's seeding goals.
+    Goals(Option<SeedingGoals>),
 }
 
 /// A rate history slides: each second one sample joins at the newest end and the oldest
@@ -103,6 +109,12 @@ pub(crate) fn diff(old: &SessionSnapshot, new: &SessionSnapshot) -> SnapshotDelt
     if old.tags != new.tags {
         s.push(SessionChange::Tags(new.tags.clone()));
     }
+    if old.queue_limits != new.queue_limits {
+        s.push(SessionChange::QueueLimits(new.queue_limits));
+    }
+    if old.goals != new.goals {
+        s.push(SessionChange::Goals(new.goals));
+    }
     delta
 }
 
@@ -131,6 +143,8 @@ pub(crate) fn apply(snapshot: &mut SessionSnapshot, delta: SnapshotDelta) {
             SessionChange::DownloadHistory(h) => apply_history(&mut snapshot.download_history, h),
             SessionChange::UploadHistory(h) => apply_history(&mut snapshot.upload_history, h),
             SessionChange::Tags(v) => snapshot.tags = v,
+            SessionChange::QueueLimits(v) => snapshot.queue_limits = v,
+            SessionChange::Goals(v) => snapshot.goals = v,
         }
     }
 }
@@ -296,6 +310,7 @@ mod tests {
             paused: false,
             only_files: None,
             tags: Vec::new(),
+            queue: None,
         }
     }
 
@@ -439,6 +454,14 @@ mod tests {
                         download_history: down,
                         upload_history: up.into_iter().map(f64::from).collect(),
                         tags,
+                        queue_limits: QueueLimits {
+                            max_active_downloads: moved as u32,
+                            ..Default::default()
+                        },
+                        goals: limit.map(|l| SeedingGoals {
+                            ratio: Some(l as f64 + 1.0),
+                            ..Default::default()
+                        }),
                     }
                 },
             )

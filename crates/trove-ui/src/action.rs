@@ -94,6 +94,12 @@ pub(crate) enum Action {
     Toggle,
     /// Does nothing: binds a key to nothing in a user keymap, hiding a default.
     Noop,
+    QueueUp,
+    QueueDown,
+    QueueTop,
+    QueueBottom,
+    /// Start the selected torrent regardless of the queue, or give it back to it.
+    Force,
 }
 
 /// `run` names in keymap files, one per action (tabs are `tab 1` .. `tab 5`).
@@ -141,6 +147,11 @@ const NAMES: &[(&str, Action)] = &[
     ("prev_field", Action::PrevField),
     ("toggle", Action::Toggle),
     ("noop", Action::Noop),
+    ("queue_up", Action::QueueUp),
+    ("queue_down", Action::QueueDown),
+    ("queue_top", Action::QueueTop),
+    ("queue_bottom", Action::QueueBottom),
+    ("force", Action::Force),
 ];
 
 impl Action {

@@ -14,6 +14,7 @@ use ratatui::layout::Rect;
 use trove_proto::Link;
 use trove_proto::command::Command;
 use trove_proto::log::{LogFilter, LogLevel, LogLine};
+use trove_proto::queue::QueueMove;
 use trove_proto::snapshot::{
     InfoHash, SessionSnapshot, TorrentDetails, TorrentState, TorrentSummary,
 };
@@ -257,7 +258,7 @@ impl App {
             .unwrap_or_default()
     }
 
-    fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+    pub(crate) fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
         self.status = Some(Status {
             kind,
             text: format::sanitize(&text.into()),
@@ -857,6 +858,11 @@ impl App {
             | Action::PrevField
             | Action::Toggle
             | Action::Noop => Vec::new(),
+            Action::QueueUp => self.queue_move(QueueMove::Up),
+            Action::QueueDown => self.queue_move(QueueMove::Down),
+            Action::QueueTop => self.queue_move(QueueMove::Top),
+            Action::QueueBottom => self.queue_move(QueueMove::Bottom),
+            Action::Force => self.toggle_force(),
         }
     }
 

@@ -79,6 +79,7 @@ fn torrent(
         paused: state == TorrentState::Paused,
         only_files: None,
         tags: Vec::new(),
+        queue: None,
     }
 }
 
@@ -249,6 +250,8 @@ pub fn snapshot() -> SessionSnapshot {
         upload_history: history(1.5 * MIB as f64, 2.0),
         torrents,
         tags: vec!["iso".into(), "linux".into(), "movies".into(), "keep".into()],
+        queue_limits: Default::default(),
+        goals: None,
     }
 }
 
@@ -732,6 +735,7 @@ fn big_summary(rng: &mut Rng, i: usize) -> TorrentSummary {
         paused: state == TorrentState::Paused,
         only_files: None,
         tags: Vec::new(),
+        queue: None,
     }
 }
 
@@ -786,6 +790,8 @@ pub fn big_session(n: usize, variant: u64) -> SessionSnapshot {
         upload_history: history(up.max(1.0), 2.0 + variant as f64),
         torrents,
         tags: Vec::new(),
+        queue_limits: Default::default(),
+        goals: None,
     }
 }
 
@@ -878,5 +884,92 @@ pub fn big_app(snapshot: Arc<SessionSnapshot>, w: u16, h: u16) -> App {
             result: Ok(Box::new(big_details(t))),
         });
     }
+    app
+}
+
+/// The fixture session under a queue: one download slot, so the anime episode waits in
+/// the queue (third), the first download holds the slot, the Debian one (whose metadata
+/// is known here) is forced, and the seeding film has its own ratio and seeding-time goals.
+pub fn queue_snapshot() -> SessionSnapshot {
+    use trove_proto::queue::{
+        GoalAction, GoalKind, GoalProgress, QueueLimits, QueueStatus, SeedingGoals,
+    };
+    let mut s = snapshot();
+    s.queue_limits = QueueLimits {
+        max_active_downloads: 1,
+        ..Default::default()
+    };
+    let session_goals = SeedingGoals {
+        ratio: Some(2.0),
+        ..Default::default()
+    };
+    s.goals = Some(session_goals);
+    let own = SeedingGoals {
+        ratio: Some(3.0),
+        seeding_secs: Some(7 * 86_400),
+        idle_secs: None,
+        action: GoalAction::Remove,
+    };
+    for (i, t) in s.torrents.iter_mut().enumerate() {
+        t.queue = Some(QueueStatus {
+            position: i as u32 + 1,
+            goals: Some(session_goals),
+            progress: vec![GoalProgress {
+                kind: GoalKind::Ratio,
+                current: t.ratio,
+                target: 2.0,
+            }],
+            ..Default::default()
+        });
+    }
+    s.torrents[1].queue = Some(QueueStatus {
+        position: 2,
+        goals: Some(own),
+        own_goals: true,
+        progress: vec![
+            GoalProgress {
+                kind: GoalKind::Ratio,
+                current: 2.41,
+                target: 3.0,
+            },
+            GoalProgress {
+                kind: GoalKind::SeedingTime,
+                current: 2.0 * 86_400.0 + 5.0 * 3600.0,
+                target: 7.0 * 86_400.0,
+            },
+        ],
+        ..Default::default()
+    });
+    let anime = &mut s.torrents[2];
+    anime.state = TorrentState::Queued;
+    anime.download_rate = 0.0;
+    anime.peers_connected = 0;
+    anime.eta = None;
+    if let Some(q) = anime.queue.as_mut() {
+        q.waiting = true;
+    }
+    let debian = &mut s.torrents[5];
+    debian.state = TorrentState::Downloading;
+    debian.size = 630 * MIB;
+    debian.selected_bytes = debian.size;
+    if let Some(q) = debian.queue.as_mut() {
+        q.forced = true;
+    }
+    s
+}
+
+/// An app over [`queue_snapshot`] with the seeding film selected and its details.
+pub fn queue_app(w: u16, h: u16) -> App {
+    let snapshot = queue_snapshot();
+    let mut d = details();
+    d.summary = snapshot.torrents[1].clone();
+    let mut app = App::new(Keymap::default(), Arc::new(snapshot));
+    app.handle(Event::Input(TermEvent::Resize(w, h)));
+    app.handle(ch('j'));
+    app.handle(Event::Details {
+        id: BUNNY.into(),
+        result: Ok(Box::new(d)),
+    });
+    app.handle(Event::LogLines(log_lines()));
     app
 }

@@ -23,6 +23,7 @@ mod keymap;
 mod layout;
 mod prefs;
 mod query;
+mod queue;
 mod scroll;
 mod spans;
 mod steady;

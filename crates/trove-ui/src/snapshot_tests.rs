@@ -614,3 +614,56 @@ fn a_lost_session_is_said_on_the_status_line_until_it_is_back() {
     let (x, y) = find(buf, "✓ Attached to the session again.").unwrap();
     assert_eq!(buf[(x, y)].fg, theme.success.fg.unwrap());
 }
+
+#[test]
+fn queued_torrents_forced_ones_and_seeding_goals() {
+    let theme = Theme::default();
+    for &(w, h) in BOTH {
+        let app = fixtures::queue_app(w, h);
+        let terminal = render(&app, &theme, w, h);
+        let text = terminal.backend().to_string();
+        for word in [
+            "queued #3",
+            "forced",
+            "Queue",
+            "ratio 2.41 of 3.00",
+            "then remove",
+        ] {
+            assert!(text.contains(word), "{word} missing at {w}x{h} in\n{text}");
+        }
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("queue_{w}x{h}"), masked(&terminal));
+        });
+    }
+}
+
+#[test]
+fn queue_keys_send_queue_and_force_commands() {
+    use trove_proto::queue::QueueMove;
+    let mut app = fixtures::queue_app(160, 48);
+    for (c, to) in [
+        ('K', QueueMove::Up),
+        ('J', QueueMove::Down),
+        ('U', QueueMove::Top),
+        ('B', QueueMove::Bottom),
+    ] {
+        let effects = app.handle(ch(c)).effects;
+        assert!(
+            effects.iter().any(|e| matches!(e,
+                super::event::Effect::Run { command: Command::Queue { ids, to: t }, .. }
+                    if ids == &[fixtures::BUNNY.to_string()] && *t == to)),
+            "{c}: {effects:?}"
+        );
+    }
+    let effects = app.handle(ch('F')).effects;
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            super::event::Effect::Run {
+                command: Command::Force { on: true, .. },
+                ..
+            }
+        )),
+        "{effects:?}"
+    );
+}

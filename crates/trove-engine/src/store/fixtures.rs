@@ -76,6 +76,17 @@ pub(super) fn exercise(store: &dyn SessionStore) {
             label: "r".into(),
             path: "/r".into(),
         }],
+        queue: Some(trove_proto::queue::QueueLimits {
+            max_active_downloads: 2,
+            max_active_seeds: 3,
+            max_active_torrents: 4,
+            slow_after_secs: Some(60),
+        }),
+        goals: Some(trove_proto::queue::SeedingGoals {
+            ratio: Some(2.0),
+            ..Default::default()
+        }),
+        goals_set: true,
     };
     store.put_settings(&s).unwrap();
     assert_eq!(store.settings().unwrap(), s);

@@ -174,6 +174,19 @@ fn overview(
         state.push(Span::raw(format!(" · ETA {}", format::eta(t.eta))));
     }
     lines.push(kv("State", state, theme));
+    // Where it stands in the queue and how far its seeding goals are: near the top, so
+    // they show on a small terminal too.
+    if let Some(q) = &t.queue {
+        lines.push(kv(
+            "Queue",
+            vec![Span::raw(crate::queue::queue_text(q))],
+            theme,
+        ));
+        for (i, g) in crate::queue::goal_lines(q).into_iter().enumerate() {
+            let key = if i == 0 { "Goals" } else { "" };
+            lines.push(kv(key, vec![Span::raw(g)], theme));
+        }
+    }
     if let Some(e) = &t.error {
         let w = text_w as usize;
         lines.extend(kv_wrapped(

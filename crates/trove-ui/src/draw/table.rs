@@ -171,11 +171,7 @@ fn cell(t: &TorrentSummary, col: Col, width: u16, short: bool, theme: &Theme) ->
         ),
         Col::Progress => progress_bar(t.progress, w, theme),
         Col::State => {
-            let label = if short {
-                short_state(t.state)
-            } else {
-                t.state.label()
-            };
+            let label = crate::queue::state_text(t, short, short_state(t.state));
             Line::from(Span::styled(label, theme.state(t.state)))
         }
         Col::Down => right(
