@@ -239,6 +239,12 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
             outln!("stopped {which}")?;
             Ok(0)
         }
+        CommandArgs::Move { ids, root, cancel } => match reach(ctx, cli).await? {
+            Reach::Running(client) => {
+                super::relocate::move_running(&client, ids, root.as_deref(), *cancel).await
+            }
+            Reach::Saved(_) => Err(super::relocate::needs_session(&ctx.data_dir)),
+        },
         CommandArgs::Daemon { .. } | CommandArgs::Download(_) | CommandArgs::Token => {
             unreachable!("handled by the caller")
         }
@@ -475,6 +481,9 @@ struct ListEntry<'a> {
     data_missing: Option<bool>,
     /// Whether the config file still declares the torrent's root.
     root_declared: bool,
+    /// A move of its data to another storage root under way: the root's label and the
+    /// bytes copied so far, of the total.
+    moving: &'a Option<trove_proto::snapshot::MoveProgress>,
 }
 
 fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
@@ -505,6 +514,7 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
                 running: l.running,
                 data_missing: l.data_missing,
                 root_declared: l.root_declared,
+                moving: &l.summary.moving,
             }
         })
         .collect();
@@ -543,12 +553,15 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         // Nothing transfers or checks while no session runs: a torrent last seen doing so
         // is shown stopped (`--json` keeps the last state, with `running: false`).
         let state = match e.state {
+            _ if e.moving.is_some() => {
+                format!("moving {}%", e.moving.as_ref().map_or(0, |m| m.percent()))
+            }
             TorrentState::Downloading | TorrentState::Seeding | TorrentState::Checking
                 if !e.running =>
             {
-                "stopped"
+                "stopped".to_string()
             }
-            other => other.label(),
+            other => other.label().to_string(),
         };
         let done = if e.data_missing == Some(true) {
             "     ?".to_string()

@@ -6,6 +6,7 @@ mod commands;
 mod edit;
 mod organize;
 mod reach;
+mod relocate;
 mod serve;
 mod transfer;
 

@@ -79,6 +79,7 @@ fn torrent(
         paused: state == TorrentState::Paused,
         only_files: None,
         tags: Vec::new(),
+        moving: None,
     }
 }
 
@@ -732,6 +733,7 @@ fn big_summary(rng: &mut Rng, i: usize) -> TorrentSummary {
         paused: state == TorrentState::Paused,
         only_files: None,
         tags: Vec::new(),
+        moving: None,
     }
 }
 

@@ -316,5 +316,6 @@ fn summary_at_rest(
         error,
         paused: r.paused,
         only_files: r.only_files.clone(),
+        moving: None,
     }
 }

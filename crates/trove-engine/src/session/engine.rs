@@ -52,6 +52,10 @@ pub(super) enum Internal {
         oneshot::Sender<EngineResult<Reply>>,
     ),
     MetadataResolved(InfoHash, Result<Vec<u8>, String>),
+    /// A move's copy finished, failed or was cancelled (see `moves`).
+    MoveCopied(InfoHash, Result<(), crate::relocate::CopyFailure>),
+    /// A switched move's source is deleted (or could not be).
+    MoveSourceGone(InfoHash, Result<(), String>),
 }
 
 /// One torrent of the session.
@@ -144,6 +148,8 @@ pub(super) struct Engine {
     pub(super) summary_log: super::summary::SummaryLog,
     /// The session's own tags, as kept in the store (see `tags`).
     pub(super) known_tags: BTreeSet<String>,
+    /// Moves between storage roots whose copy is under way (see `moves`).
+    pub(super) moves: super::moves::ActiveMoves,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -185,6 +191,7 @@ impl Engine {
             warned_roots: Default::default(),
             summary_log: Default::default(),
             known_tags: Default::default(),
+            moves: Default::default(),
         }
     }
 
@@ -353,6 +360,10 @@ impl Engine {
                 self.flush_counters();
                 Ok(Reply::Done)
             }
+            Command::Move { ids, root } => {
+                self.move_torrents(&ids, &root).await.map(|_| Reply::Done)
+            }
+            Command::CancelMove(id) => self.cancel_move(&id).map(|_| Reply::Done),
         };
         // A failed query is the asker's to show; logging it would fill the log once a second.
         if let Err(e) = &result
@@ -379,6 +390,14 @@ impl Engine {
                 if let Err(e) = self.metadata_resolved(&hash, result).await {
                     self.set_error(&hash, e.to_string());
                 }
+                None
+            }
+            Internal::MoveCopied(hash, result) => {
+                self.move_copied(&hash, result).await;
+                None
+            }
+            Internal::MoveSourceGone(hash, result) => {
+                self.move_source_gone(&hash, result);
                 None
             }
         }

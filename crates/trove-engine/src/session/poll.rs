@@ -117,8 +117,8 @@ impl Engine {
     pub(super) fn publish(&self) {
         let torrents: Vec<TorrentSummary> = self
             .torrents
-            .values()
-            .filter_map(|e| e.summary.clone())
+            .iter()
+            .filter_map(|(h, e)| e.summary.clone().map(|s| self.with_move(h, s)))
             .collect();
         self.may_finish.set(torrents.iter().any(|t| {
             matches!(

@@ -216,6 +216,7 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         },
         paused: record.paused,
         only_files: record.only_files.clone(),
+        moving: None,
     }
 }
 
@@ -281,6 +282,7 @@ mod tests {
             root_path: None,
             trackers: None,
             tags: Vec::new(),
+            moving: None,
         }
     }
 

@@ -62,6 +62,9 @@ pub struct TorrentRecord {
     /// Free labels put on the torrent, sorted, each at most once (see `tags`).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// A move of its data to another storage root under way (see `journal`).
+    #[serde(default)]
+    pub moving: Option<super::journal::MoveJournal>,
 }
 
 impl TorrentRecord {

@@ -171,10 +171,17 @@ fn cell(t: &TorrentSummary, col: Col, width: u16, short: bool, theme: &Theme) ->
         ),
         Col::Progress => progress_bar(t.progress, w, theme),
         Col::State => {
-            let label = if short {
-                short_state(t.state)
+            let label = if let Some(m) = &t.moving {
+                // A move to another storage root under way.
+                if short {
+                    format!("mv{}%", m.percent())
+                } else {
+                    format!("moving {}%", m.percent())
+                }
+            } else if short {
+                short_state(t.state).to_string()
             } else {
-                t.state.label()
+                t.state.label().to_string()
             };
             Line::from(Span::styled(label, theme.state(t.state)))
         }
