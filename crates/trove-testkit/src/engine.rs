@@ -53,6 +53,27 @@ impl Eng {
         e
     }
 
+    /// An engine whose roots are the folders given (labels with paths anywhere, e.g. on
+    /// another filesystem), the first the default; the store stays in its own temp dir.
+    pub async fn start_at(roots: &[(&str, &Path)]) -> Eng {
+        let dir = tempfile::Builder::new()
+            .prefix("trove-eng")
+            .tempdir()
+            .unwrap();
+        let mut e = Eng {
+            dir,
+            roots: roots
+                .iter()
+                .map(|(l, p)| (l.to_string(), p.to_path_buf()))
+                .collect(),
+            handle: None,
+            task: None,
+            limits: Limits::default(),
+        };
+        e.boot().await;
+        e
+    }
+
     pub async fn boot(&mut self) {
         let specs: Vec<RootSpec> = self
             .roots
