@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -479,6 +479,127 @@ fn kill_9_during_a_move_leaves_exactly_one_complete_copy() {
     }
     println!(
         "tally: {landed} kills inside a move ({before_switch} before the switch, {after_switch} after it), {missed} outside; seed {seed}"
+    );
+    d.terminate_and_wait();
+}
+
+/// A python with qbittorrent-api (the venv `scripts/test.sh` makes, or TROVE_QBIT_PYTHON).
+fn qbit_python() -> PathBuf {
+    let path = std::env::var_os("TROVE_QBIT_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/qbit-venv/bin/python"
+            ))
+        });
+    let usable = Process::new(&path)
+        .args(["-c", "import qbittorrentapi"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        usable,
+        "no python with qbittorrent-api at {}: run scripts/test.sh, or point TROVE_QBIT_PYTHON at one",
+        path.display()
+    );
+    path
+}
+
+/// Runs qbittorrent-api calls (`c` is a logged-in client) against trove's API on `port`;
+/// returns what the script printed.
+fn qbit(python: &Path, port: u16, body: &str) -> String {
+    let script = format!(
+        "import qbittorrentapi, sys\nc = qbittorrentapi.Client(host='127.0.0.1', port={port}, username='sonarr', password='pw', REQUESTS_ARGS={{'timeout': 30}})\nc.auth_log_in()\n{body}\n"
+    );
+    let out = trove_testkit::run_with_timeout(
+        Process::new(python).args(["-c", &script]),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "qbittorrent-api script failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_category_change_through_the_qbittorrent_api_moves_the_data() {
+    let python = qbit_python();
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "show",
+        &[("e01.mkv", 6 * MIB), ("e02.mkv", 5 * MIB + 3)],
+        64 * 1024,
+    );
+    seeder.seed(&t);
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let port = trove_testkit::free_port();
+    std::fs::write(
+        &env.config_path,
+        env.config_text(&format!(
+            "[api]\nlisten = \"127.0.0.1:{port}\"\nusername = \"sonarr\"\npassword = \"pw\""
+        )),
+    )
+    .unwrap();
+    let peer = format!("127.0.0.1:{}", seeder.port());
+    let h = env.add(&[t.torrent_path.to_str().unwrap(), "--peer", &peer])[0].clone();
+    let mut d = env.spawn_daemon::<&str>(&[]);
+    d.wait_for_stderr("trove's API listens on", LONG);
+    let settled = |label: &str| {
+        wait_until(&format!("{h} to seed in '{label}'"), LONG, || {
+            env.torrent_json(&h).filter(|j| {
+                j["state"] == "seeding" && j["moving"].is_null() && j["root_label"] == label
+            })
+        })
+    };
+    settled("main");
+
+    // A category on another filesystem: the data is copied there, then the source goes.
+    let shows = shm_dir();
+    let shows_path = shows.path().to_str().unwrap();
+    qbit(
+        &python,
+        port,
+        &format!(
+            "c.torrents_create_category(name='shows', save_path='{shows_path}')\nc.torrents_set_category(category='shows', torrent_hashes='{h}')"
+        ),
+    );
+    settled("shows");
+    trees_identical(&t.content_path(), &shows.path().join("show")).unwrap();
+    assert!(!env.root_path("main").join("show").exists(), "source gone");
+    let info = qbit(
+        &python,
+        port,
+        &format!("t = c.torrents_info(torrent_hashes='{h}')[0]\nprint(t.category, t.save_path)"),
+    );
+    assert!(info.starts_with("shows "), "{info}");
+
+    // setLocation to a root's folder moves it there; any other folder is refused.
+    let main = env.root_path("main");
+    qbit(
+        &python,
+        port,
+        &format!(
+            "c.torrents_set_location(location='{}', torrent_hashes='{h}')",
+            main.display()
+        ),
+    );
+    settled("main");
+    trees_identical(&t.content_path(), &main.join("show")).unwrap();
+    assert!(!shows.path().join("show").exists(), "source gone");
+    let refused = qbit(
+        &python,
+        port,
+        &format!(
+            "try:\n    c.torrents_set_location(location='/srv/elsewhere', torrent_hashes='{h}')\n    print('accepted')\nexcept qbittorrentapi.Conflict409Error as e:\n    print('409', e)"
+        ),
+    );
+    assert!(
+        refused.starts_with("409") && refused.contains("storage roots"),
+        "{refused}"
     );
     d.terminate_and_wait();
 }
