@@ -603,3 +603,29 @@ fn a_category_change_through_the_qbittorrent_api_moves_the_data() {
     );
     d.terminate_and_wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_finishing_in_a_root_with_complete_to_moves_there() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "finished",
+        &[("x.bin", 2 * MIB), ("y.bin", 300_000)],
+        64 * 1024,
+    );
+    seeder.seed(&t);
+    let mut eng = Eng::start(&["incoming", "done"]).await;
+    eng.complete_to("incoming", "done");
+    eng.restart().await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    let s = eng
+        .wait(&format!("{h} to land in 'done'"), LONG, |s| {
+            torrent(s, &h).filter(|t| t.root_label == "done" && t.moving.is_none())
+        })
+        .await;
+    assert!(s.completed_at.is_some());
+    trees_identical(&t.content_path(), &eng.root("done").join("finished")).unwrap();
+    assert!(!eng.root("incoming").join("finished").exists());
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+}

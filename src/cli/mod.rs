@@ -56,6 +56,7 @@ fn load_context(cli: &Cli) -> anyhow::Result<AppContext> {
             path: r.path.clone(),
             token: r.token.clone(),
             default: r.default,
+            complete_to: r.complete_to.clone(),
         })
         .collect();
     let roots = RootManager::new(&specs, paths::default_download_dir());
@@ -369,6 +370,7 @@ async fn run_download(
                     path: dir,
                     token: None,
                     default: true,
+                    complete_to: None,
                 }],
                 PathBuf::new(),
             )

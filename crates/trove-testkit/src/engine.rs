@@ -22,6 +22,8 @@ pub struct Eng {
     handle: Option<Client>,
     task: Option<EngineTask>,
     limits: Limits,
+    /// (from, to) root labels: a torrent finishing in `from` moves to `to`.
+    complete_to: Vec<(String, String)>,
 }
 
 impl Eng {
@@ -48,6 +50,7 @@ impl Eng {
             handle: None,
             task: None,
             limits,
+            complete_to: Vec::new(),
         };
         e.boot().await;
         e
@@ -69,6 +72,7 @@ impl Eng {
             handle: None,
             task: None,
             limits: Limits::default(),
+            complete_to: Vec::new(),
         };
         e.boot().await;
         e
@@ -84,6 +88,11 @@ impl Eng {
                 path: p.clone(),
                 token: None,
                 default: i == 0,
+                complete_to: self
+                    .complete_to
+                    .iter()
+                    .find(|(from, _)| from == l)
+                    .map(|(_, to)| to.clone()),
             })
             .collect();
         let store: Arc<dyn SessionStore> =
@@ -115,6 +124,12 @@ impl Eng {
         if let Some(t) = self.task.take() {
             t.shutdown().await;
         }
+    }
+
+    /// Makes a torrent finishing in the root `from` move to the root `to` (the config's
+    /// `complete_to`), from the next `boot`.
+    pub fn complete_to(&mut self, from: &str, to: &str) {
+        self.complete_to.push((from.to_string(), to.to_string()));
     }
 
     /// Leaves the root `label` out of the roots the next `boot` declares (its folder stays),

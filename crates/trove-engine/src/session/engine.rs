@@ -56,6 +56,8 @@ pub(super) enum Internal {
     MoveCopied(InfoHash, Result<(), crate::relocate::CopyFailure>),
     /// A switched move's source is deleted (or could not be).
     MoveSourceGone(InfoHash, Result<(), String>),
+    /// A torrent just finished downloading.
+    Completed(InfoHash),
 }
 
 /// One torrent of the session.
@@ -398,6 +400,10 @@ impl Engine {
             }
             Internal::MoveSourceGone(hash, result) => {
                 self.move_source_gone(&hash, result);
+                None
+            }
+            Internal::Completed(hash) => {
+                self.move_on_completion(&hash).await;
                 None
             }
         }

@@ -242,6 +242,21 @@ impl Engine {
         Ok(())
     }
 
+    /// A torrent that finished in a root with `complete_to` moves to that root.
+    pub(super) async fn move_on_completion(&mut self, hash: &str) {
+        let Some(e) = self.torrents.get(hash) else {
+            return;
+        };
+        let Some(target) = self.roots.complete_to(&e.record.root_token).cloned() else {
+            return;
+        };
+        let name = e.record.name.clone();
+        info!(info_hash = %hash, "{name} finished: moving it to storage root '{}' (complete_to)", target.label);
+        if let Err(err) = self.start_move(hash, &target).await {
+            warn!(info_hash = %hash, "{name} finished but could not be moved to storage root '{}': {err}", target.label);
+        }
+    }
+
     /// Asks a copy under way to stop; its partial copy is removed before the torrent's
     /// move ends (see `move_copied`).
     pub(super) fn cancel_move(&mut self, id: &str) -> EngineResult<()> {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use tracing::{info, warn};
 use trove_proto::snapshot::{SessionSnapshot, TorrentState, TorrentSummary};
 
-use super::engine::Engine;
+use super::engine::{Engine, Internal};
 use super::status::{self, Known, Shown};
 use crate::file_index;
 use crate::roots::RootManager;
@@ -72,6 +72,8 @@ impl Engine {
             );
             if polled.completes(&e.record) {
                 info!(info_hash = %hash, "completed {}", e.record.name);
+                // Its root may send finished torrents on to another (`complete_to`).
+                let _ = self.internal_tx.send(Internal::Completed(hash.clone()));
             }
             if polled.changes_state(&e.record) {
                 if let Some(msg) = polled.new_error(&e.record) {
