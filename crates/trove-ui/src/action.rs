@@ -94,6 +94,8 @@ pub(crate) enum Action {
     Toggle,
     /// Does nothing: binds a key to nothing in a user keymap, hiding a default.
     Noop,
+    /// Move the selected torrent's data to another storage root (opens a root picker).
+    MoveRoot,
 }
 
 /// `run` names in keymap files, one per action (tabs are `tab 1` .. `tab 5`).
@@ -141,6 +143,7 @@ const NAMES: &[(&str, Action)] = &[
     ("prev_field", Action::PrevField),
     ("toggle", Action::Toggle),
     ("noop", Action::Noop),
+    ("move_root", Action::MoveRoot),
 ];
 
 impl Action {
