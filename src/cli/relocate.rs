@@ -46,25 +46,45 @@ pub(super) async fn move_running(
         })
         .await
         .map_err(engine_err)?;
-    // Each move ends when its torrent no longer shows one under way.
-    let hashes: BTreeSet<&str> = found.iter().map(|(h, _)| h.as_str()).collect();
+    // A move has ended once its torrent shows no move under way and is in the target, or
+    // showed one and no longer does. An attached client's snapshots may trail the answer,
+    // so a torrent seen in neither state is given a few seconds before counting as ended
+    // (a copy that failed at once is never seen moving).
+    let wanted = root.trim();
+    let mut seen_moving: BTreeSet<&str> = BTreeSet::new();
+    let grace = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     let mut snapshots = client.watch();
     let mut link = client.link();
     loop {
-        let moving = snapshots
-            .borrow_and_update()
-            .torrents
-            .iter()
-            .any(|t| hashes.contains(t.info_hash.as_str()) && t.moving.is_some());
-        if !moving {
+        let pending = {
+            let snapshot = snapshots.borrow_and_update();
+            let mut pending = false;
+            for (hash, _) in &found {
+                let Some(t) = snapshot.torrents.iter().find(|t| &t.info_hash == hash) else {
+                    continue;
+                };
+                if t.moving.is_some() {
+                    seen_moving.insert(hash.as_str());
+                    pending = true;
+                } else if !seen_moving.contains(hash.as_str())
+                    && t.root_label != wanted
+                    && t.root_token != wanted
+                    && tokio::time::Instant::now() < grace
+                {
+                    pending = true;
+                }
+            }
+            pending
+        };
+        if !pending {
             break;
         }
         tokio::select! {
             changed = snapshots.changed() => if changed.is_err() { bail!("the session went away during the move") },
             _ = link.wait_for(|l| matches!(l, Link::Lost(_))) => bail!("the session went away during the move"),
+            () = tokio::time::sleep_until(grace), if tokio::time::Instant::now() < grace => {}
         }
     }
-    let wanted = root.trim();
     let snapshot = client.snapshot();
     let mut failed = 0;
     for (hash, name) in &found {

@@ -257,6 +257,18 @@ impl Engine {
         }
     }
 
+    /// Refuses to start a torrent taken out of librqbit for its move's copy.
+    pub(super) fn check_not_held_by_move(&self, hash: &str) -> EngineResult<()> {
+        match (self.moves.get(hash), self.torrents.get(hash)) {
+            (Some(m), Some(e)) if m.restart_after => Err(EngineError::Root(format!(
+                "{} is paused while its data moves to storage root '{}': it resumes when the move is done (or cancel the move with `trove move --cancel {hash}`)",
+                e.record.name,
+                e.record.moving.as_ref().map_or("", |j| j.to_label.as_str())
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Asks a copy under way to stop; its partial copy is removed before the torrent's
     /// move ends (see `move_copied`).
     pub(super) fn cancel_move(&mut self, id: &str) -> EngineResult<()> {
