@@ -85,6 +85,10 @@ pub struct RootConfig {
     /// A watch folder: a `.torrent` or `.magnet` file put there is added to this root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch: Option<PathBuf>,
+    /// The label of another root: a torrent that finishes downloading in this one is moved
+    /// there (as `trove move` would).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete_to: Option<String>,
 }
 
 /// `[limits]`: session-wide caps. Absent or 0 means unlimited.
@@ -435,9 +439,37 @@ fn root_header_line(text: &str, index: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
+/// A root's `complete_to` must name another root by its label.
+fn validate_complete_to(config: &Config) -> Result<(), (usize, String)> {
+    for (i, root) in config.roots.iter().enumerate() {
+        let Some(to) = &root.complete_to else {
+            continue;
+        };
+        let name = format!("root \"{}\" (#{})", root.label, i + 1);
+        if *to == root.label {
+            return Err((
+                i,
+                format!("{name}: complete_to = \"{to}\" names the root itself: name another root, or remove complete_to"),
+            ));
+        }
+        if !config.roots.iter().any(|r| r.label == *to) {
+            let labels: Vec<&str> = config.roots.iter().map(|r| r.label.as_str()).collect();
+            return Err((
+                i,
+                format!(
+                    "{name}: complete_to = \"{to}\" names no root: the roots are {}",
+                    labels.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks what serde cannot: relations between roots and absolute paths. The error carries
 /// the index of the root at fault.
 fn validate(config: &Config) -> Result<(), (usize, String)> {
+    validate_complete_to(config)?;
     if let Some(addr) = config.api.listen
         && !addr.ip().is_loopback()
         && !config.api.allow_remote
@@ -760,6 +792,26 @@ peers = 200
             err.to_string(),
             "config file t.toml: root \"a\" (#1): path \"rel\" is relative: use an absolute path, like /srv/media"
         );
+    }
+
+    #[test]
+    fn complete_to_names_another_root() {
+        let err = |text: &str| {
+            parse_str(text, Path::new("t.toml"))
+                .expect_err(text)
+                .to_string()
+        };
+        let two = "[[roots]]\nlabel = \"a\"\npath = \"/a\"\ncomplete_to = \"TO\"\n\
+                   [[roots]]\nlabel = \"b\"\npath = \"/b\"\n";
+        let e = err(&two.replace("TO", "nope"));
+        assert!(
+            e.contains("root \"a\" (#1): complete_to = \"nope\" names no root: the roots are a, b"),
+            "{e}"
+        );
+        let e = err(&two.replace("TO", "a"));
+        assert!(e.contains("names the root itself"), "{e}");
+        let ok = parse_str(&two.replace("TO", "b"), Path::new("t.toml")).expect("valid");
+        assert_eq!(ok.roots[0].complete_to.as_deref(), Some("b"));
     }
 
     #[test]

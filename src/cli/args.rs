@@ -218,6 +218,19 @@ pub enum CommandArgs {
     /// Show or set seeding goals: the session's, or one torrent's own (which override the
     /// session's); the first goal reached pauses or removes the torrent (its data is kept)
     Goals(GoalArgs),
+    /// Move torrents' data to another storage root (needs a running session): a rename on
+    /// the same filesystem, else a copy verified against the piece hashes while the torrent
+    /// keeps seeding; waits until each move ends
+    Move {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// The storage root to move to (its label)
+        #[arg(long, value_name = "LABEL", required_unless_present = "cancel")]
+        root: Option<String>,
+        /// Stop the torrents' moves under way instead: the partial copies are removed
+        #[arg(long, conflicts_with = "root")]
+        cancel: bool,
+    },
 }
 
 /// `trove queue-limits`.

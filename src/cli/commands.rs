@@ -247,6 +247,12 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
             super::queue::queue_limits(ctx, reach(ctx, cli).await?, args).await
         }
         CommandArgs::Goals(args) => super::queue::goals(ctx, reach(ctx, cli).await?, args).await,
+        CommandArgs::Move { ids, root, cancel } => match reach(ctx, cli).await? {
+            Reach::Running(client) => {
+                super::relocate::move_running(&client, ids, root.as_deref(), *cancel).await
+            }
+            Reach::Saved(_) => Err(super::relocate::needs_session(&ctx.data_dir)),
+        },
         CommandArgs::Daemon { .. } | CommandArgs::Download(_) | CommandArgs::Token => {
             unreachable!("handled by the caller")
         }
@@ -490,6 +496,9 @@ struct ListEntry<'a> {
     /// The state as a word: `metadata` for a magnet waiting for its metadata.
     #[serde(skip)]
     label: &'static str,
+    /// A move of its data to another storage root under way: the root's label and the
+    /// bytes copied so far, of the total.
+    moving: &'a Option<trove_proto::snapshot::MoveProgress>,
 }
 
 fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
@@ -522,6 +531,7 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
                 root_declared: l.root_declared,
                 queue: &t.queue,
                 label: t.state_label(),
+                moving: &l.summary.moving,
             }
         })
         .collect();
@@ -560,16 +570,19 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         // Nothing transfers or checks while no session runs: a torrent last seen doing so
         // is shown stopped (`--json` keeps the last state, with `running: false`).
         let state = match e.state {
+            _ if e.moving.is_some() => {
+                format!("moving {}%", e.moving.as_ref().map_or(0, |m| m.percent()))
+            }
             TorrentState::Downloading | TorrentState::Seeding | TorrentState::Checking
                 if !e.running =>
             {
-                "stopped"
+                "stopped".to_string()
             }
             TorrentState::Queued => match e.queue {
-                Some(q) if q.waiting => &format!("queued #{}", q.position),
-                _ => e.label,
+                Some(q) if q.waiting => format!("queued #{}", q.position),
+                _ => e.label.to_string(),
             },
-            _ => e.label,
+            _ => e.label.to_string(),
         };
 
         let done = if e.data_missing == Some(true) {

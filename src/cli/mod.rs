@@ -7,6 +7,7 @@ mod edit;
 mod organize;
 mod queue;
 mod reach;
+mod relocate;
 mod serve;
 mod transfer;
 
@@ -56,6 +57,7 @@ fn load_context(cli: &Cli) -> anyhow::Result<AppContext> {
             path: r.path.clone(),
             token: r.token.clone(),
             default: r.default,
+            complete_to: r.complete_to.clone(),
         })
         .collect();
     let roots = RootManager::new(&specs, paths::default_download_dir());
@@ -370,6 +372,7 @@ async fn run_download(
                     path: dir,
                     token: None,
                     default: true,
+                    complete_to: None,
                 }],
                 PathBuf::new(),
             )

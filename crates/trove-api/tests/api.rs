@@ -52,6 +52,7 @@ fn torrent(hash: &str) -> TorrentSummary {
         only_files: None,
         tags: Vec::new(),
         queue: None,
+        moving: None,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod file_index;
 pub mod lock;
 pub mod logring;
 pub mod rates;
+pub mod relocate;
 pub mod roots;
 pub mod saved;
 pub mod session;

@@ -399,6 +399,7 @@ pub fn prepare_record(
         forced: false,
         goals: None,
         seeding_ms: 0,
+        moving: None,
     })
 }
 

@@ -82,6 +82,7 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         forced: false,
         goals: None,
         seeding_ms: 0,
+        moving: None,
     }
 }
 

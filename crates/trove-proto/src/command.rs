@@ -158,6 +158,15 @@ pub enum Command {
         id: Option<String>,
         goals: Option<SeedingGoals>,
     },
+    /// Move torrents' data to another storage root (label or token): a rename on the same
+    /// filesystem, else a verified copy while the torrent keeps seeding, then a switch.
+    /// Answered once each move has started (or, for a rename, is done).
+    Move {
+        ids: Vec<String>,
+        root: String,
+    },
+    /// Stop a torrent's move under way: its partial copy is removed, it stays where it was.
+    CancelMove(String),
 }
 
 impl Command {

@@ -118,6 +118,9 @@ pub struct TorrentSummary {
     /// not order (a magnet waiting for metadata).
     #[serde(default)]
     pub queue: Option<crate::queue::QueueStatus>,
+    /// A move of its data to another storage root under way.
+    #[serde(default)]
+    pub moving: Option<MoveProgress>,
 }
 
 impl TorrentSummary {
@@ -129,6 +132,26 @@ impl TorrentSummary {
         } else {
             self.state.label()
         }
+    }
+}
+
+/// How far a torrent's move to another storage root has come.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveProgress {
+    /// The label of the root it moves to.
+    pub to: String,
+    /// Bytes copied so far, of `total`.
+    pub done: u64,
+    pub total: u64,
+}
+
+impl MoveProgress {
+    /// Whole percent copied, 0 ..= 100.
+    pub fn percent(&self) -> u64 {
+        (self.done.saturating_mul(100))
+            .checked_div(self.total)
+            .unwrap_or(100)
+            .min(100)
     }
 }
 

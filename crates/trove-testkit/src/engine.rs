@@ -22,6 +22,8 @@ pub struct Eng {
     handle: Option<Client>,
     task: Option<EngineTask>,
     limits: Limits,
+    /// (from, to) root labels: a torrent finishing in `from` moves to `to`.
+    complete_to: Vec<(String, String)>,
 }
 
 impl Eng {
@@ -48,6 +50,29 @@ impl Eng {
             handle: None,
             task: None,
             limits,
+            complete_to: Vec::new(),
+        };
+        e.boot().await;
+        e
+    }
+
+    /// An engine whose roots are the folders given (labels with paths anywhere, e.g. on
+    /// another filesystem), the first the default; the store stays in its own temp dir.
+    pub async fn start_at(roots: &[(&str, &Path)]) -> Eng {
+        let dir = tempfile::Builder::new()
+            .prefix("trove-eng")
+            .tempdir()
+            .unwrap();
+        let mut e = Eng {
+            dir,
+            roots: roots
+                .iter()
+                .map(|(l, p)| (l.to_string(), p.to_path_buf()))
+                .collect(),
+            handle: None,
+            task: None,
+            limits: Limits::default(),
+            complete_to: Vec::new(),
         };
         e.boot().await;
         e
@@ -63,6 +88,11 @@ impl Eng {
                 path: p.clone(),
                 token: None,
                 default: i == 0,
+                complete_to: self
+                    .complete_to
+                    .iter()
+                    .find(|(from, _)| from == l)
+                    .map(|(_, to)| to.clone()),
             })
             .collect();
         let store: Arc<dyn SessionStore> =
@@ -96,6 +126,12 @@ impl Eng {
         if let Some(t) = self.task.take() {
             t.shutdown().await;
         }
+    }
+
+    /// Makes a torrent finishing in the root `from` move to the root `to` (the config's
+    /// `complete_to`), from the next `boot`.
+    pub fn complete_to(&mut self, from: &str, to: &str) {
+        self.complete_to.push((from.to_string(), to.to_string()));
     }
 
     /// Leaves the root `label` out of the roots the next `boot` declares (its folder stays),

@@ -100,6 +100,8 @@ pub(crate) enum Action {
     QueueBottom,
     /// Start the selected torrent regardless of the queue, or give it back to it.
     Force,
+    /// Move the selected torrent's data to another storage root (opens a root picker).
+    MoveRoot,
 }
 
 /// `run` names in keymap files, one per action (tabs are `tab 1` .. `tab 5`).
@@ -152,6 +154,7 @@ const NAMES: &[(&str, Action)] = &[
     ("queue_top", Action::QueueTop),
     ("queue_bottom", Action::QueueBottom),
     ("force", Action::Force),
+    ("move_root", Action::MoveRoot),
 ];
 
 impl Action {

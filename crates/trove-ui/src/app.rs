@@ -24,6 +24,7 @@ use super::dialogs::{
     AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, RemoveDialog, StopDialog,
     TagsDialog,
 };
+use super::dialogs::MoveDialog;
 use super::event::{Effect, Event, Outcome, Redraw};
 use super::files;
 use super::format;
@@ -729,6 +730,16 @@ impl App {
                     Some(t) => {
                         let dialog = TagsDialog::new(t, &self.snapshot.tags);
                         self.modal = Some(Modal::Tags(dialog));
+                    }
+                    None => self.set_status(StatusKind::Info, "No torrent selected."),
+                }
+                Vec::new()
+            }
+            Action::MoveRoot => {
+                match self.selected_summary() {
+                    Some(t) => {
+                        let dialog = MoveDialog::new(t, &self.snapshot.roots);
+                        self.modal = Some(Modal::Move(dialog));
                     }
                     None => self.set_status(StatusKind::Info, "No torrent selected."),
                 }

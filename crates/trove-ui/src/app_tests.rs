@@ -856,3 +856,25 @@ fn stopping_the_session_asks_first_and_leaves_once_it_stops() {
     });
     assert!(app.should_quit());
 }
+
+#[test]
+fn m_opens_a_root_picker_that_moves_the_selected_torrent() {
+    let mut app = fixtures::app(100, 30);
+    let own = app.snapshot.torrents[0].root_label.clone();
+    press(&mut app, &[ch('m')]);
+    assert!(matches!(app.modal, Some(Modal::Move(_))));
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    match &commands(&effects)[..] {
+        [Command::Move { ids, root }] => {
+            assert_eq!(ids, &[UBUNTU.to_string()]);
+            assert_ne!(root, &own, "preselects another root");
+        }
+        other => panic!("expected one Move, got {other:?}"),
+    }
+    assert!(app.modal.is_none());
+    // Esc closes it without moving anything.
+    press(&mut app, &[ch('m')]);
+    let effects = press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(commands(&effects).is_empty());
+    assert!(app.modal.is_none());
+}

@@ -80,6 +80,7 @@ fn torrent(
         only_files: None,
         tags: Vec::new(),
         queue: None,
+        moving: None,
     }
 }
 
@@ -736,6 +737,7 @@ fn big_summary(rng: &mut Rng, i: usize) -> TorrentSummary {
         only_files: None,
         tags: Vec::new(),
         queue: None,
+        moving: None,
     }
 }
 

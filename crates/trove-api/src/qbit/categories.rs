@@ -168,7 +168,8 @@ pub(crate) async fn remove(ctx: &Ctx<'_>, params: &Params) -> Answer {
 }
 
 /// `torrents/setCategory`: puts torrents in the category's root (the default root for an
-/// empty name). An unknown category is `409`, as in qBittorrent.
+/// empty name), moving the data of those that have some there. An unknown category is
+/// `409`, as in qBittorrent.
 pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let name = params.get("category").unwrap_or("");
     let snapshot = ctx.session.snapshot();
@@ -186,19 +187,21 @@ pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
             one_line(name)
         )));
     };
-    for hash in selected(ctx, params)? {
-        ctx.session
-            .run(Command::SetRoot {
-                id: hash,
-                root: root.label.clone(),
-            })
-            .await
-            .map_err(root_refusal)?;
+    let ids = selected(ctx, params)?;
+    if ids.is_empty() {
+        return done();
     }
-    done()
+    run_root(
+        ctx,
+        Command::Move {
+            ids,
+            root: root.label.clone(),
+        },
+    )
+    .await
 }
 
-async fn run_root(ctx: &Ctx<'_>, command: Command) -> Answer {
+pub(crate) async fn run_root(ctx: &Ctx<'_>, command: Command) -> Answer {
     ctx.session.run(command).await.map_err(root_refusal)?;
     done()
 }

@@ -187,6 +187,7 @@ pub(crate) mod tests {
             only_files: None,
             tags: vec!["a".into(), "b".into()],
             queue: None,
+            moving: None,
         }
     }
 

@@ -25,6 +25,7 @@ mod categories;
 mod errors;
 mod forms;
 mod info;
+mod location;
 mod mapping;
 mod sessions;
 mod sync;
@@ -131,6 +132,7 @@ async fn answer(
         | "torrents/editCategory"
         | "torrents/removeCategories"
         | "torrents/setCategory"
+        | "torrents/setLocation"
         | "torrents/addTags"
         | "torrents/removeTags"
         | "torrents/createTags"
@@ -194,6 +196,7 @@ async fn answer(
         "torrents/editCategory" => categories::edit(ctx, &params).await,
         "torrents/removeCategories" => categories::remove(ctx, &params).await,
         "torrents/setCategory" => categories::set(ctx, &params).await,
+        "torrents/setLocation" => location::set(ctx, &params).await,
         "torrents/tags" => tags::list(ctx),
         "torrents/addTags" => tags::add(ctx, &params).await,
         "torrents/removeTags" => tags::remove(ctx, &params).await,

@@ -154,16 +154,16 @@ async fn categories_are_roots_and_tags_are_tags() {
     let (_, _, commands) = post("torrents/setCategory", &format!("hashes={B}&category=tv")).await;
     assert_eq!(
         commands,
-        vec![Command::SetRoot {
-            id: B.into(),
+        vec![Command::Move {
+            ids: vec![B.into()],
             root: "tv".into()
         }]
     );
     let (_, _, commands) = post("torrents/setCategory", &format!("hashes={A}&category=")).await;
     assert_eq!(
         commands,
-        vec![Command::SetRoot {
-            id: A.into(),
+        vec![Command::Move {
+            ids: vec![A.into()],
             root: "downloads".into()
         }]
     );

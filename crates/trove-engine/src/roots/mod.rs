@@ -42,6 +42,8 @@ pub struct RootSpec {
     pub path: PathBuf,
     pub token: Option<String>,
     pub default: bool,
+    /// The label of the root a torrent finishing in this one is moved to.
+    pub complete_to: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +56,9 @@ pub struct RootManager {
     /// writing the stored roots back does not lose them, and they return if the config
     /// stops declaring the label.
     shadowed: Vec<StoredRoot>,
+    /// (token, label): a torrent finishing in the root of that token moves to the root of
+    /// that label (the config's `complete_to`).
+    complete_to: Vec<(String, String)>,
 }
 
 impl RootManager {
@@ -72,6 +77,7 @@ impl RootManager {
                 }],
                 aliases: Vec::new(),
                 shadowed: Vec::new(),
+                complete_to: Vec::new(),
             };
         }
         let any_default = specs.iter().any(|s| s.default);
@@ -86,11 +92,28 @@ impl RootManager {
                 origin: RootOrigin::Config,
             })
             .collect();
+        let complete_to = specs
+            .iter()
+            .filter_map(|s| {
+                let token = s.token.clone().unwrap_or_else(|| s.label.clone());
+                s.complete_to.clone().map(|to| (token, to))
+            })
+            .collect();
         RootManager {
             roots,
             aliases: Vec::new(),
             shadowed: Vec::new(),
+            complete_to,
         }
+    }
+
+    /// The root a torrent finishing in the root `token` moves to, if the config names one.
+    pub fn complete_to(&self, token: &str) -> Option<&StorageRoot> {
+        let root = self.by_token(token)?;
+        let (_, label) = self.complete_to.iter().find(|(t, _)| *t == root.token)?;
+        self.roots
+            .iter()
+            .find(|r| &r.label == label && r.token != root.token)
     }
 
     pub fn roots(&self) -> &[StorageRoot] {
@@ -224,6 +247,7 @@ pub(crate) mod tests {
             path: path.into(),
             token: None,
             default,
+            complete_to: None,
         }
     }
 

@@ -323,5 +323,6 @@ fn summary_at_rest(
         only_files: r.only_files.clone(),
         // No session orders the queue while none runs.
         queue: None,
+        moving: None,
     }
 }

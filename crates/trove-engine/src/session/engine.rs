@@ -53,6 +53,12 @@ pub(super) enum Internal {
         oneshot::Sender<EngineResult<Reply>>,
     ),
     MetadataResolved(InfoHash, Result<Vec<u8>, String>),
+    /// A move's copy finished, failed or was cancelled (see `moves`).
+    MoveCopied(InfoHash, Result<(), crate::relocate::CopyFailure>),
+    /// A switched move's source is deleted (or could not be).
+    MoveSourceGone(InfoHash, Result<(), String>),
+    /// A torrent just finished downloading.
+    Completed(InfoHash),
 }
 
 /// One torrent of the session.
@@ -161,6 +167,8 @@ pub(super) struct Engine {
     pub(super) goals: Option<SeedingGoals>,
     /// Torrents the queue holds back, as its last application left them.
     pub(super) waiting: HashSet<InfoHash>,
+    /// Moves between storage roots whose copy is under way (see `moves`).
+    pub(super) moves: super::moves::ActiveMoves,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -205,6 +213,7 @@ impl Engine {
             queue_limits: opts.queue,
             goals: opts.goals,
             waiting: Default::default(),
+            moves: Default::default(),
         }
     }
 
@@ -385,6 +394,10 @@ impl Engine {
             Command::SetGoals { id, goals } => {
                 self.set_goals(id.as_deref(), goals).map(|_| Reply::Done)
             }
+            Command::Move { ids, root } => {
+                self.move_torrents(&ids, &root).await.map(|_| Reply::Done)
+            }
+            Command::CancelMove(id) => self.cancel_move(&id).map(|_| Reply::Done),
         };
         // A failed query is the asker's to show; logging it would fill the log once a second.
         if let Err(e) = &result
@@ -411,6 +424,18 @@ impl Engine {
                 if let Err(e) = self.metadata_resolved(&hash, result).await {
                     self.set_error(&hash, e.to_string());
                 }
+                None
+            }
+            Internal::MoveCopied(hash, result) => {
+                self.move_copied(&hash, result).await;
+                None
+            }
+            Internal::MoveSourceGone(hash, result) => {
+                self.move_source_gone(&hash, result);
+                None
+            }
+            Internal::Completed(hash) => {
+                self.move_on_completion(&hash).await;
                 None
             }
         }

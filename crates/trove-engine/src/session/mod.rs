@@ -11,7 +11,7 @@
 //! its loop and the command dispatch; `poll` reads librqbit into records and snapshots
 //! through the pure rules of `status`; one file per group of commands (`add`, `pause`,
 //! `remove`, `limits`, `details`, `trackers`, `tags`, `stored_roots`, `set_root`,
-//! `export`), plus `restore` (bringing the store back at start),
+//! `export`, `moves`), plus `move_recovery` (settling a move a crash interrupted), `restore` (bringing the store back at start),
 //! `roots` (the storage-root watchdog) and `persist` (what is written in the background).
 
 mod add;
@@ -20,6 +20,8 @@ mod engine;
 mod export;
 mod goals;
 mod limits;
+mod move_recovery;
+mod moves;
 mod pause;
 mod persist;
 mod poll;

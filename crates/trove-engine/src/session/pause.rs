@@ -14,6 +14,8 @@ impl Engine {
     pub(super) async fn pause(&mut self, id: &str, pause: bool) -> EngineResult<()> {
         let hash = self.resolve_id(id)?;
         if !pause {
+            // Its files must not change under a move's copy; it resumes when the move ends.
+            self.check_not_held_by_move(&hash)?;
             return self.resume(&hash).await;
         }
         let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;

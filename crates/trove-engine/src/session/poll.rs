@@ -8,7 +8,7 @@ use std::time::Instant;
 use tracing::{info, warn};
 use trove_proto::snapshot::{SessionSnapshot, TorrentState, TorrentSummary};
 
-use super::engine::Engine;
+use super::engine::{Engine, Internal};
 use super::status::{self, Known, Shown};
 use super::{goals, queue};
 use crate::file_index;
@@ -80,6 +80,8 @@ impl Engine {
             );
             if polled.completes(&e.record) {
                 info!(info_hash = %hash, "completed {}", e.record.name);
+                // Its root may send finished torrents on to another (`complete_to`).
+                let _ = self.internal_tx.send(Internal::Completed(hash.clone()));
             }
             if polled.changes_state(&e.record) {
                 if let Some(msg) = polled.new_error(&e.record) {
@@ -148,8 +150,8 @@ impl Engine {
     pub(super) fn publish(&self) {
         let torrents: Vec<TorrentSummary> = self
             .torrents
-            .values()
-            .filter_map(|e| e.summary.clone())
+            .iter()
+            .filter_map(|(h, e)| e.summary.clone().map(|s| self.with_move(h, s)))
             .collect();
         self.may_finish.set(torrents.iter().any(|t| {
             matches!(

@@ -11,6 +11,7 @@ use crate::torrents::{delete_torrent_files, torrent_root};
 impl Engine {
     pub(super) async fn remove(&mut self, id: &str, delete_data: bool) -> EngineResult<()> {
         let hash = self.resolve_id(id)?;
+        self.forget_move(&hash);
         let Some(mut entry) = self.torrents.remove(&hash) else {
             return Err(EngineError::UnknownId(id.into()));
         };

@@ -41,6 +41,7 @@ impl Engine {
                 bitfield::remove(dir, &hash);
             }
             let mut record = record;
+            super::move_recovery::recover_move(self.store.as_ref(), &mut record);
             if record.root_path.is_none()
                 && let Some(root) = self.roots.by_token(&record.root_token)
             {

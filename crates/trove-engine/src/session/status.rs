@@ -217,6 +217,7 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         paused: record.paused,
         only_files: record.only_files.clone(),
         queue: None,
+        moving: None,
     }
 }
 
@@ -286,6 +287,7 @@ mod tests {
             forced: false,
             goals: None,
             seeding_ms: 0,
+            moving: None,
         }
     }
 

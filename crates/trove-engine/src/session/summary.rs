@@ -117,6 +117,7 @@ mod tests {
             only_files: None,
             tags: Vec::new(),
             queue: None,
+            moving: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub(super) fn record(hash: &str) -> TorrentRecord {
             action: trove_proto::queue::GoalAction::Remove,
         }),
         seeding_ms: 5,
+        moving: None,
     }
 }
 

@@ -7,6 +7,7 @@
 //!
 //! - `record`: what is stored ([`TorrentRecord`], [`SessionSettings`]) and its encoding.
 //! - `error`: [`StoreError`].
+//! - `journal`: [`MoveJournal`], a move between storage roots under way.
 //! - `sled_store`: [`SledStore`], creating, opening and writing the sled store.
 //! - `layout`: sled's trees and keys, the manifest file, scratch folder names.
 //! - `damage`: checking a store before sled may open it, and salvaging a damaged one.
@@ -16,6 +17,7 @@
 
 mod damage;
 mod error;
+mod journal;
 mod layout;
 mod memory;
 mod quiet;
@@ -30,6 +32,7 @@ mod fixtures;
 
 pub use damage::Salvaged;
 pub use error::{StoreError, StoreResult};
+pub use journal::{MoveJournal, MovePhase};
 pub use memory::MemoryStore;
 pub use record::{STORE_FORMAT, SeenPeer, SessionSettings, StoredRoot, TorrentRecord};
 pub use sled_store::SledStore;

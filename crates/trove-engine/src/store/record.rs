@@ -76,6 +76,9 @@ pub struct TorrentRecord {
     /// Milliseconds spent seeding, summed over every run (for the seeding-time goal).
     #[serde(default)]
     pub seeding_ms: u64,
+    /// A move of its data to another storage root under way (see `journal`).
+    #[serde(default)]
+    pub moving: Option<super::journal::MoveJournal>,
 }
 
 impl TorrentRecord {

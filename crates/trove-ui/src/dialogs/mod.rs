@@ -9,6 +9,7 @@
 mod add;
 mod filter;
 mod limits;
+mod move_root;
 mod remove;
 mod stop;
 mod tags;
@@ -38,6 +39,7 @@ pub(crate) use add::AddDialog;
 pub(crate) use add::AddField;
 pub(crate) use filter::FilterPrompt;
 pub(crate) use limits::LimitsDialog;
+pub(crate) use move_root::MoveDialog;
 pub(crate) use remove::RemoveDialog;
 pub(crate) use stop::StopDialog;
 pub(crate) use tags::TagsDialog;
@@ -52,6 +54,8 @@ pub(crate) enum Modal {
     Tags(TagsDialog),
     /// The `/` prompt in the status line; the table filters as it is typed.
     Filter(FilterPrompt),
+    /// The root picker that moves the selected torrent's data.
+    Move(MoveDialog),
 }
 
 /// What a key or a paste in a dialog asks of the app, which owns everything else.
@@ -104,6 +108,7 @@ impl Modal {
             Modal::Stop(d) => d.handle_key(key, env.keymap),
             Modal::Tags(d) => d.handle_key(key, env.keymap),
             Modal::Filter(d) => d.handle_key(key, env.keymap),
+            Modal::Move(d) => d.handle_key(key, env),
         }
     }
 
@@ -112,7 +117,7 @@ impl Modal {
         match self {
             Modal::Add(d) => d.paste(text),
             Modal::Limits(d) => d.paste(text),
-            Modal::Confirm(_) | Modal::Stop(_) => DialogOutcome::Stay,
+            Modal::Confirm(_) | Modal::Stop(_) | Modal::Move(_) => DialogOutcome::Stay,
             Modal::Filter(d) => d.paste(text),
             Modal::Tags(d) => d.paste(text),
         }
@@ -128,6 +133,7 @@ impl Modal {
             Modal::Tags(d) => d.draw(frame, area, env.keymap, theme),
             // Drawn in the status line, by the status line.
             Modal::Filter(_) => {}
+            Modal::Move(d) => d.draw(frame, area, env, theme),
         }
     }
 }

@@ -171,7 +171,16 @@ fn cell(t: &TorrentSummary, col: Col, width: u16, short: bool, theme: &Theme) ->
         ),
         Col::Progress => progress_bar(t.progress, w, theme),
         Col::State => {
-            let label = crate::queue::state_text(t, short, short_state(t.state));
+            let label = if let Some(m) = &t.moving {
+                // A move to another storage root under way.
+                if short {
+                    format!("mv{}%", m.percent())
+                } else {
+                    format!("moving {}%", m.percent())
+                }
+            } else {
+                crate::queue::state_text(t, short, short_state(t.state))
+            };
             Line::from(Span::styled(label, theme.state(t.state)))
         }
         Col::Down => right(
