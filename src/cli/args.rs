@@ -196,6 +196,26 @@ pub enum CommandArgs {
     /// info-hash, and that the config file here declares each storage root token the
     /// torrents use. A torrent already in the session is refused unless --replace.
     Import(ImportArgs),
+    /// What sits in each storage root: its space, each torrent with the state of its data
+    /// on disk (complete, partial, files missing, size changed), and what belongs to no
+    /// torrent
+    Library {
+        /// Print JSON instead of a listing
+        #[arg(long)]
+        json: bool,
+        /// Only this root (label or token)
+        #[arg(long, value_name = "LABEL")]
+        root: Option<String>,
+    },
+    /// A torrent's data is in another root: check its files are there, point the torrent
+    /// at that root and verify the data against its piece hashes (nothing is downloaded)
+    Locate {
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The root its data is in
+        #[arg(long, value_name = "LABEL")]
+        root: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -394,6 +394,7 @@ pub fn prepare_record(
         root_path: Some(root.path.clone()),
         trackers: None,
         tags: crate::tags::check_tags(&opts.tags)?,
+        missing_data: None,
     })
 }
 

@@ -138,6 +138,16 @@ pub enum Command {
     Flush,
     /// Stop the session: save everything and let the process that holds it exit.
     Shutdown,
+    /// What sits in each storage root: space, each torrent's data state, the orphans
+    /// (answered with `Reply::Library`; the roots are looked at off the engine's loop).
+    Library,
+    /// The torrent's data is in another root: check its files are there, point its record
+    /// at that root (label or token) and verify the data against its piece hashes. A root
+    /// where its files are missing or of the wrong size is refused and nothing changes.
+    Locate {
+        id: String,
+        root: String,
+    },
 }
 
 impl Command {
@@ -151,6 +161,7 @@ impl Command {
                 | Command::Flush
                 | Command::Shutdown
                 | Command::Export
+                | Command::Library
         )
     }
 }
@@ -162,6 +173,7 @@ pub enum Reply {
     Details(Box<TorrentDetails>),
     Log(Vec<LogLine>),
     Exported(Exported),
+    Library(crate::library::LibraryReport),
 }
 
 /// An export document and what could not be put in it.

@@ -114,6 +114,10 @@ pub struct TorrentSummary {
     /// Free labels, sorted.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Files it had data in that are gone or of another size (it is then in the `Error`
+    /// state, held until re-checked, located or removed).
+    #[serde(default)]
+    pub missing_data: Option<crate::library::MissingData>,
 }
 
 /// A storage root as the UI shows it.

@@ -52,6 +52,8 @@ pub(super) enum Internal {
         oneshot::Sender<EngineResult<Reply>>,
     ),
     MetadataResolved(InfoHash, Result<Vec<u8>, String>),
+    /// A look at seeding torrents' files is done: those with files gone or changed.
+    DataChecked(Vec<(InfoHash, trove_proto::library::MissingData)>),
 }
 
 /// One torrent of the session.
@@ -144,6 +146,8 @@ pub(super) struct Engine {
     pub(super) summary_log: super::summary::SummaryLog,
     /// The session's own tags, as kept in the store (see `tags`).
     pub(super) known_tags: BTreeSet<String>,
+    /// A look at seeding torrents' files is under way (see `missing`).
+    pub(super) data_check_running: bool,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -185,6 +189,7 @@ impl Engine {
             warned_roots: Default::default(),
             summary_log: Default::default(),
             known_tags: Default::default(),
+            data_check_running: false,
         }
     }
 
@@ -199,6 +204,7 @@ impl Engine {
         let mut last_counter_flush = Instant::now();
         let mut last_peer_refresh = Instant::now();
         let mut last_root_check = Instant::now();
+        let mut last_data_check = Instant::now();
         let mut finish_check = tokio::time::interval(FINISH_CHECK);
         finish_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -244,6 +250,10 @@ impl Engine {
                     if last_root_check.elapsed() >= ROOT_CHECK_INTERVAL {
                         self.check_roots().await;
                         last_root_check = Instant::now();
+                    }
+                    if last_data_check.elapsed() >= super::missing::DATA_CHECK_INTERVAL {
+                        self.check_seeding_data();
+                        last_data_check = Instant::now();
                     }
                     if last_peer_refresh.elapsed() >= SEEN_PEERS_INTERVAL {
                         self.refresh_seen_peers();
@@ -353,6 +363,11 @@ impl Engine {
                 self.flush_counters();
                 Ok(Reply::Done)
             }
+            Command::Library => {
+                self.library(reply);
+                return None;
+            }
+            Command::Locate { id, root } => self.locate(&id, &root).await.map(|_| Reply::Done),
         };
         // A failed query is the asker's to show; logging it would fill the log once a second.
         if let Err(e) = &result
@@ -379,6 +394,10 @@ impl Engine {
                 if let Err(e) = self.metadata_resolved(&hash, result).await {
                     self.set_error(&hash, e.to_string());
                 }
+                None
+            }
+            Internal::DataChecked(found) => {
+                self.data_checked(found).await;
                 None
             }
         }

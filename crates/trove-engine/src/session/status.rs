@@ -216,6 +216,7 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         },
         paused: record.paused,
         only_files: record.only_files.clone(),
+        missing_data: record.missing_data.clone(),
     }
 }
 

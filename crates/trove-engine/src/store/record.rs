@@ -62,6 +62,11 @@ pub struct TorrentRecord {
     /// Free labels put on the torrent, sorted, each at most once (see `tags`).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Files it had data in that were found gone or of another size: the torrent is held
+    /// out of librqbit (nothing is downloaded again) until the user re-checks, locates or
+    /// removes it. Its error line says the same in words.
+    #[serde(default)]
+    pub missing_data: Option<trove_proto::library::MissingData>,
 }
 
 impl TorrentRecord {
