@@ -231,6 +231,26 @@ pub enum CommandArgs {
         #[arg(long, conflicts_with = "root")]
         cancel: bool,
     },
+    /// What sits in each storage root: its space, each torrent with the state of its data
+    /// on disk (complete, partial, files missing, size changed), and what belongs to no
+    /// torrent
+    Library {
+        /// Print JSON instead of a listing
+        #[arg(long)]
+        json: bool,
+        /// Only this root (label or token)
+        #[arg(long, value_name = "LABEL")]
+        root: Option<String>,
+    },
+    /// A torrent's data is in another root: check its files are there, point the torrent
+    /// at that root and verify the data against its piece hashes (nothing is downloaded)
+    Locate {
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The root its data is in
+        #[arg(long, value_name = "LABEL")]
+        root: String,
+    },
 }
 
 /// `trove queue-limits`.

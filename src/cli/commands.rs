@@ -256,6 +256,16 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
         CommandArgs::Daemon { .. } | CommandArgs::Download(_) | CommandArgs::Token => {
             unreachable!("handled by the caller")
         }
+        CommandArgs::Library { json, root } => match reach(ctx, cli).await? {
+            Reach::Running(client) => {
+                super::library::library_running(&client, root.as_deref(), *json).await
+            }
+            Reach::Saved(saved) => super::library::library(ctx, &saved, root.as_deref(), *json),
+        },
+        CommandArgs::Locate { id, root } => match reach(ctx, cli).await? {
+            Reach::Running(client) => super::library::locate_running(&client, id, root).await,
+            Reach::Saved(saved) => super::library::locate(ctx, &saved, id, root),
+        },
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod args;
 mod commands;
 mod edit;
+mod library;
 mod organize;
 mod queue;
 mod reach;

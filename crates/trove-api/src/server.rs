@@ -478,6 +478,7 @@ fn validate_command(command: &Command, over_tcp: bool) -> Result<(), String> {
         | Command::SetTorrentLimits { id, .. }
         | Command::SelectFiles { id, .. } => check_id(id),
         Command::ReadLog(filter) => filter.info_hash.as_deref().map_or(Ok(()), check_id),
+        Command::Locate { id, .. } => check_id(id),
         Command::Add(TorrentSource::File(_), _) if over_tcp => Err(
             "a session reached over TCP does not read .torrent files from its own disk for a \
              client: send the file's bytes instead (TorrentSource::Bytes)"

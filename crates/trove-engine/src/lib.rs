@@ -5,6 +5,7 @@
 pub mod bitfield;
 pub mod data_dir;
 pub mod file_index;
+pub mod library;
 pub mod lock;
 pub mod logring;
 pub mod rates;

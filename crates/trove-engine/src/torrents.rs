@@ -400,6 +400,7 @@ pub fn prepare_record(
         goals: None,
         seeding_ms: 0,
         moving: None,
+        missing_data: None,
     })
 }
 

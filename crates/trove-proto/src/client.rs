@@ -133,6 +133,14 @@ impl Client {
         }
     }
 
+    /// What sits in each storage root (see [`crate::library`]).
+    pub async fn library(&self) -> EngineResult<crate::library::LibraryReport> {
+        match self.call(Command::Library).await? {
+            Reply::Library(l) => Ok(l),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Runs a command whose only answer is success or an error.
     pub async fn run(&self, command: Command) -> EngineResult<()> {
         self.call(command).await.map(|_| ())
@@ -167,6 +175,7 @@ fn unexpected(reply: &Reply) -> EngineError {
         Reply::Details(_) => "details",
         Reply::Log(_) => "log",
         Reply::Exported(_) => "exported",
+        Reply::Library(_) => "library",
     };
     EngineError::Engine(format!("the session answered with '{kind}' out of turn"))
 }

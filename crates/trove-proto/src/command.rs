@@ -167,6 +167,16 @@ pub enum Command {
     },
     /// Stop a torrent's move under way: its partial copy is removed, it stays where it was.
     CancelMove(String),
+    /// What sits in each storage root: space, each torrent's data state, the orphans
+    /// (answered with `Reply::Library`; the roots are looked at off the engine's loop).
+    Library,
+    /// The torrent's data is in another root: check its files are there, point its record
+    /// at that root (label or token) and verify the data against its piece hashes. A root
+    /// where its files are missing or of the wrong size is refused and nothing changes.
+    Locate {
+        id: String,
+        root: String,
+    },
 }
 
 impl Command {
@@ -180,6 +190,7 @@ impl Command {
                 | Command::Flush
                 | Command::Shutdown
                 | Command::Export
+                | Command::Library
         )
     }
 }
@@ -191,6 +202,7 @@ pub enum Reply {
     Details(Box<TorrentDetails>),
     Log(Vec<LogLine>),
     Exported(Exported),
+    Library(crate::library::LibraryReport),
 }
 
 /// An export document and what could not be put in it.

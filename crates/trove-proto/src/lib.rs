@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod command;
+pub mod library;
 pub mod log;
 pub mod queue;
 pub mod snapshot;
@@ -21,6 +22,9 @@ pub use client::{Client, Link, Request, Server};
 pub use command::{
     AddOptions, Added, Command, EngineError, EngineResult, Exported, MAX_TORRENT_FILE_BYTES, Reply,
     TorrentSource,
+};
+pub use library::{
+    DataState, LibraryReport, LibraryRoot, LibraryTorrent, MissingData, Orphan, SizeChange,
 };
 pub use log::{LogFilter, LogLevel, LogLine};
 pub use queue::{

@@ -121,6 +121,10 @@ pub struct TorrentSummary {
     /// A move of its data to another storage root under way.
     #[serde(default)]
     pub moving: Option<MoveProgress>,
+    /// Files it had data in that are gone or of another size (it is then in the `Error`
+    /// state, held until re-checked, located or removed).
+    #[serde(default)]
+    pub missing_data: Option<crate::library::MissingData>,
 }
 
 impl TorrentSummary {

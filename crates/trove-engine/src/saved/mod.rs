@@ -8,6 +8,7 @@
 
 mod edit;
 mod export;
+mod library;
 mod organize;
 pub(crate) mod queue;
 
@@ -280,7 +281,16 @@ impl SavedTorrent {
         } else {
             r.last_state
         };
-        summary_at_rest(r, roots, state, self.error.clone())
+        let mut s = summary_at_rest(r, roots, state, self.error.clone());
+        // Files found gone now hold it at the next start: show it as that start will.
+        if let Some(m) = &self.missing_data {
+            if !r.paused {
+                s.state = TorrentState::Error;
+            }
+            s.error = Some(m.sentence());
+            s.missing_data = Some(m.clone());
+        }
+        s
     }
 }
 
@@ -324,5 +334,6 @@ fn summary_at_rest(
         // No session orders the queue while none runs.
         queue: None,
         moving: None,
+        missing_data: r.missing_data.clone(),
     }
 }

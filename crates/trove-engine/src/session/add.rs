@@ -9,13 +9,12 @@ use trove_proto::command::{AddOptions, Added, EngineError, EngineResult};
 
 use super::engine::{Engine, Entry, Internal, store_err};
 use super::setup;
-use crate::bitfield;
 use crate::file_index;
 use crate::source::{self, Loaded};
 use crate::store::TorrentRecord;
 use crate::torrents::{
-    Current, RootPlace, data_missing, declare_hint, ignored_options, prepare_record,
-    selection_error, torrent_root,
+    Current, RootPlace, declare_hint, ignored_options, prepare_record, selection_error,
+    torrent_root,
 };
 
 impl Engine {
@@ -182,15 +181,18 @@ impl Engine {
         }
         source::check_no_symlinks(t, root.path())?;
         let output = t.output_folder(root.path());
-        // A bitfield believed over files deleted or cut short behind trove's back would
-        // show pieces that are gone: let librqbit hash what is really there.
-        if let Some(dir) = &self.fastresume_dir
-            && bitfield::read(dir, hash).is_some()
-            && data_missing(t, root.path(), entry.record.only_files.as_deref())
-        {
-            info!(info_hash = %hash, "some of {}'s files are missing or shorter than they should be: checking its data again", entry.record.name);
-            bitfield::remove(dir, hash);
+        // Files deleted or cut short behind trove's back: librqbit would download them
+        // again without a word. Hold the torrent until the user says what to do.
+        if let Some(problem) = super::missing::recorded_data_gone(
+            self.fastresume_dir.as_deref(),
+            hash,
+            t,
+            root.path(),
+            entry.record.only_files.as_deref(),
+        ) {
+            return Err(self.hold_missing(hash, problem).await);
         }
+        entry.record.missing_data = None;
         let bytes = match &entry.record.trackers {
             Some(_) => source::info_only(t)?,
             None => t.bytes.clone(),

@@ -59,6 +59,8 @@ pub(super) enum Internal {
     MoveSourceGone(InfoHash, Result<(), String>),
     /// A torrent just finished downloading.
     Completed(InfoHash),
+    /// A look at seeding torrents' files is done: those with files gone or changed.
+    DataChecked(Vec<(InfoHash, trove_proto::library::MissingData)>),
 }
 
 /// One torrent of the session.
@@ -169,6 +171,8 @@ pub(super) struct Engine {
     pub(super) waiting: HashSet<InfoHash>,
     /// Moves between storage roots whose copy is under way (see `moves`).
     pub(super) moves: super::moves::ActiveMoves,
+    /// A look at seeding torrents' files is under way (see `missing`).
+    pub(super) data_check_running: bool,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -214,6 +218,7 @@ impl Engine {
             goals: opts.goals,
             waiting: Default::default(),
             moves: Default::default(),
+            data_check_running: false,
         }
     }
 
@@ -228,6 +233,7 @@ impl Engine {
         let mut last_counter_flush = Instant::now();
         let mut last_peer_refresh = Instant::now();
         let mut last_root_check = Instant::now();
+        let mut last_data_check = Instant::now();
         let mut finish_check = tokio::time::interval(FINISH_CHECK);
         finish_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -279,6 +285,10 @@ impl Engine {
                     if last_root_check.elapsed() >= ROOT_CHECK_INTERVAL {
                         self.check_roots().await;
                         last_root_check = Instant::now();
+                    }
+                    if last_data_check.elapsed() >= super::missing::DATA_CHECK_INTERVAL {
+                        self.check_seeding_data();
+                        last_data_check = Instant::now();
                     }
                     if last_peer_refresh.elapsed() >= SEEN_PEERS_INTERVAL {
                         self.refresh_seen_peers();
@@ -398,6 +408,11 @@ impl Engine {
                 self.move_torrents(&ids, &root).await.map(|_| Reply::Done)
             }
             Command::CancelMove(id) => self.cancel_move(&id).map(|_| Reply::Done),
+            Command::Library => {
+                self.library(reply);
+                return None;
+            }
+            Command::Locate { id, root } => self.locate(&id, &root).await.map(|_| Reply::Done),
         };
         // A failed query is the asker's to show; logging it would fill the log once a second.
         if let Err(e) = &result
@@ -436,6 +451,10 @@ impl Engine {
             }
             Internal::Completed(hash) => {
                 self.move_on_completion(&hash).await;
+                None
+            }
+            Internal::DataChecked(found) => {
+                self.data_checked(found).await;
                 None
             }
         }

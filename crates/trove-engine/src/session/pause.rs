@@ -94,6 +94,9 @@ impl Engine {
     async fn try_recheck(&mut self, hash: &str) -> EngineResult<()> {
         let entry = self.torrents.get_mut(hash).ok_or(EngineError::Stopped)?;
         entry.record.error = None;
+        // Missing files are the user's to re-check: the check finds what is gone, and
+        // librqbit then downloads it.
+        entry.record.missing_data = None;
         self.store.put(&entry.record).map_err(store_err)?;
         if entry.torrent.is_none() {
             if entry.resolver.is_none() && !entry.record.paused {

@@ -218,6 +218,7 @@ pub(super) fn summary(record: &TorrentRecord, polled: &Polled, shown: &Shown) ->
         only_files: record.only_files.clone(),
         queue: None,
         moving: None,
+        missing_data: record.missing_data.clone(),
     }
 }
 

@@ -79,6 +79,11 @@ pub struct TorrentRecord {
     /// A move of its data to another storage root under way (see `journal`).
     #[serde(default)]
     pub moving: Option<super::journal::MoveJournal>,
+    /// Files it had data in that were found gone or of another size: the torrent is held
+    /// out of librqbit (nothing is downloaded again) until the user re-checks, locates or
+    /// removes it. Its error line says the same in words.
+    #[serde(default)]
+    pub missing_data: Option<trove_proto::library::MissingData>,
 }
 
 impl TorrentRecord {
