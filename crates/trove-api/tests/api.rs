@@ -53,6 +53,7 @@ fn torrent(hash: &str) -> TorrentSummary {
         tags: Vec::new(),
         queue: None,
         moving: None,
+        missing_data: None,
     }
 }
 

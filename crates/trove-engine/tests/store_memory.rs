@@ -83,6 +83,7 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         goals: None,
         seeding_ms: 0,
         moving: None,
+        missing_data: None,
     }
 }
 

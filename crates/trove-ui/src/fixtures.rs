@@ -81,6 +81,7 @@ fn torrent(
         tags: Vec::new(),
         queue: None,
         moving: None,
+        missing_data: None,
     }
 }
 
@@ -738,6 +739,7 @@ fn big_summary(rng: &mut Rng, i: usize) -> TorrentSummary {
         tags: Vec::new(),
         queue: None,
         moving: None,
+        missing_data: None,
     }
 }
 

@@ -188,6 +188,7 @@ pub(crate) mod tests {
             tags: vec!["a".into(), "b".into()],
             queue: None,
             moving: None,
+            missing_data: None,
         }
     }
 

@@ -118,6 +118,7 @@ mod tests {
             tags: Vec::new(),
             queue: None,
             moving: None,
+            missing_data: None,
         }
     }
 
