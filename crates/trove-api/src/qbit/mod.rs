@@ -26,6 +26,7 @@ mod errors;
 mod forms;
 mod info;
 mod mapping;
+mod queue;
 mod sessions;
 mod sync;
 mod tags;
@@ -125,6 +126,7 @@ async fn answer(
         | "torrents/bottomPrio"
         | "torrents/increasePrio"
         | "torrents/decreasePrio"
+        | "torrents/setShareLimits"
         | "torrents/setUploadLimit"
         | "torrents/setDownloadLimit"
         | "torrents/createCategory"
@@ -180,11 +182,12 @@ async fn answer(
         "torrents/resume" | "torrents/start" => actions::resume(ctx, &params).await,
         "torrents/delete" => actions::delete(ctx, &params).await,
         "torrents/recheck" => actions::recheck(ctx, &params).await,
-        "torrents/setForceStart" => actions::force_start(ctx, &params).await,
+        "torrents/setForceStart" => queue::force_start(ctx, &params).await,
         "torrents/topPrio"
         | "torrents/bottomPrio"
         | "torrents/increasePrio"
-        | "torrents/decreasePrio" => actions::priority(ctx, &params),
+        | "torrents/decreasePrio" => queue::priority(ctx, &params, path).await,
+        "torrents/setShareLimits" => queue::set_share_limits(ctx, &params).await,
         "torrents/setUploadLimit" => actions::set_limit(ctx, &params, actions::Direction::Up).await,
         "torrents/setDownloadLimit" => {
             actions::set_limit(ctx, &params, actions::Direction::Down).await

@@ -31,9 +31,9 @@ use crate::torrents::{
 };
 
 pub use edit::SavedTorrent;
-pub use queue::reorder as reorder_queue;
 pub(crate) use export::build as build_export;
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
+pub use queue::reorder as reorder_queue;
 
 /// A torrent checked and ready to be written by [`SavedSession::add`].
 pub struct ReadyTorrent {
