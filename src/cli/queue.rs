@@ -59,7 +59,7 @@ pub(super) async fn queue(reach: Reach, id: &str, to: &str) -> anyhow::Result<i3
         }
         Reach::Saved(saved) => {
             let hash = saved_hash(&saved, id)?;
-            let order = saved.move_in_queue(&[hash.clone()], to)?;
+            let order = saved.move_in_queue(std::slice::from_ref(&hash), to)?;
             if let Some((i, r)) = order.iter().enumerate().find(|(_, r)| r.info_hash == hash) {
                 outln!(
                     "{hash}  queue position {}  {}",
