@@ -28,6 +28,8 @@ pub(super) async fn queue(reach: Reach, id: &str, to: &str) -> anyhow::Result<i3
     match reach {
         Reach::Running(client) => {
             let (hash, name) = resolve(&client, &[id.to_string()])?.remove(0);
+            let expected = expected_place(&client.snapshot(), &hash, to);
+            let mut snapshots = client.watch();
             client
                 .run(Command::Queue {
                     ids: vec![hash.clone()],
@@ -35,13 +37,21 @@ pub(super) async fn queue(reach: Reach, id: &str, to: &str) -> anyhow::Result<i3
                 })
                 .await
                 .map_err(engine_err)?;
-            let place = client
-                .snapshot()
-                .torrents
-                .iter()
-                .find(|t| t.info_hash == hash)
-                .and_then(|t| t.queue.as_ref().map(|q| q.position))
-                .unwrap_or(0);
+            // A session reached over its API may answer before its next snapshot arrives:
+            // wait (briefly) for the place the move gives.
+            let place_of = |s: &trove_proto::SessionSnapshot| {
+                s.torrents
+                    .iter()
+                    .find(|t| t.info_hash == hash)
+                    .and_then(|t| t.queue.as_ref().map(|q| q.position))
+                    .unwrap_or(0)
+            };
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                snapshots.wait_for(|s| Some(place_of(s)) == expected),
+            )
+            .await;
+            let place = place_of(&client.snapshot());
             outln!(
                 "{hash}  queue position {place}  {}",
                 source::sanitize_display(&name)
@@ -49,7 +59,7 @@ pub(super) async fn queue(reach: Reach, id: &str, to: &str) -> anyhow::Result<i3
         }
         Reach::Saved(saved) => {
             let hash = saved_hash(&saved, id)?;
-            let order = saved.move_in_queue(&[hash.clone()], to)?;
+            let order = saved.move_in_queue(std::slice::from_ref(&hash), to)?;
             if let Some((i, r)) = order.iter().enumerate().find(|(_, r)| r.info_hash == hash) {
                 outln!(
                     "{hash}  queue position {}  {}",
@@ -60,6 +70,28 @@ pub(super) async fn queue(reach: Reach, id: &str, to: &str) -> anyhow::Result<i3
         }
     }
     Ok(0)
+}
+
+/// The place `hash` will have after the move, worked out by the engine's own rule from
+/// the places the snapshot shows (None when the snapshot does not place it).
+fn expected_place(s: &trove_proto::SessionSnapshot, hash: &str, to: QueueMove) -> Option<u32> {
+    let mut placed: Vec<(u32, &str)> = s
+        .torrents
+        .iter()
+        .filter_map(|t| t.queue.as_ref().map(|q| (q.position, t.info_hash.as_str())))
+        .collect();
+    placed.sort();
+    let order = placed.iter().map(|(_, h)| h.to_string()).collect();
+    let moved = trove_engine::saved::reorder_queue(order, &[hash.to_string()], to);
+    let i = moved.iter().position(|h| h == hash)?;
+    // Places count every torrent; the ones the snapshot does not place (magnets waiting
+    // for metadata) keep theirs, so the place is off by those before it: then no wait.
+    let before = placed.iter().take_while(|(_, h)| *h != hash).count();
+    let offset = placed
+        .iter()
+        .find(|(_, h)| *h == hash)
+        .map(|(p, _)| *p as usize - 1 - before)?;
+    Some((i + 1 + offset) as u32)
 }
 
 fn saved_hash(saved: &SavedSession, id: &str) -> anyhow::Result<String> {

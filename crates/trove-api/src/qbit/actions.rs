@@ -48,27 +48,6 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, params: &Params) -> Answer {
     each(ctx, params, |id| Command::Remove { id, delete_data }).await
 }
 
-/// `torrents/setForceStart`: trove has no queue to jump, so forcing a start is resuming
-/// (`value=false` changes nothing).
-pub(crate) async fn force_start(ctx: &Ctx<'_>, params: &Params) -> Answer {
-    if params.flag("value")?.unwrap_or(false) {
-        each(ctx, params, Command::Resume).await
-    } else {
-        selected(ctx, params)?;
-        done()
-    }
-}
-
-/// `torrents/topPrio`, `bottomPrio`, `increasePrio`, `decreasePrio`: trove has no download
-/// queue, and qBittorrent answers these with `409` when its queueing is off (clients such
-/// as Sonarr take that answer as "nothing to do").
-pub(crate) fn priority(ctx: &Ctx<'_>, params: &Params) -> Answer {
-    selected(ctx, params)?;
-    Err(Refusal::conflict(
-        "Torrent queueing must be enabled (trove has no download queue)",
-    ))
-}
-
 /// Which of a torrent's rates a limit endpoint sets.
 #[derive(Clone, Copy)]
 pub(crate) enum Direction {

@@ -91,9 +91,10 @@ pub(crate) fn preferences(ctx: &Ctx<'_>) -> Answer {
                 .unwrap_or_default()
         ),
     );
-    for off in ["dht", "pex", "lsd", "upnp", "queueing_enabled"] {
+    for off in ["dht", "pex", "lsd", "upnp"] {
         put(&mut prefs, off, json!(false));
     }
+    super::queue::put_preferences(&mut prefs, &s);
     json(&prefs)
 }
 
@@ -130,11 +131,15 @@ pub(crate) async fn set_preferences(ctx: &Ctx<'_>, params: &Params) -> Answer {
         limits.peers = u32::try_from(v).ok().filter(|n| *n > 0);
         changed = true;
     }
+    let queue = super::queue::from_preferences(&prefs, &ctx.session.snapshot())?;
     if changed {
         ctx.session
             .run(Command::SetGlobalLimits(limits))
             .await
             .map_err(Refusal::engine)?;
+    }
+    for command in queue {
+        ctx.session.run(command).await.map_err(Refusal::engine)?;
     }
     done()
 }

@@ -149,7 +149,10 @@ pub(crate) fn torrent(
         "upspeed": t.upload_rate.max(0.0) as u64,
     });
     match value {
-        Value::Object(map) => map,
+        Value::Object(mut map) => {
+            super::queue::put_info(&mut map, snapshot, t);
+            map
+        }
         _ => Map::new(),
     }
 }

@@ -27,6 +27,7 @@ mod forms;
 mod info;
 mod location;
 mod mapping;
+mod queue;
 mod sessions;
 mod sync;
 mod tags;
@@ -126,6 +127,7 @@ async fn answer(
         | "torrents/bottomPrio"
         | "torrents/increasePrio"
         | "torrents/decreasePrio"
+        | "torrents/setShareLimits"
         | "torrents/setUploadLimit"
         | "torrents/setDownloadLimit"
         | "torrents/createCategory"
@@ -182,11 +184,12 @@ async fn answer(
         "torrents/resume" | "torrents/start" => actions::resume(ctx, &params).await,
         "torrents/delete" => actions::delete(ctx, &params).await,
         "torrents/recheck" => actions::recheck(ctx, &params).await,
-        "torrents/setForceStart" => actions::force_start(ctx, &params).await,
+        "torrents/setForceStart" => queue::force_start(ctx, &params).await,
         "torrents/topPrio"
         | "torrents/bottomPrio"
         | "torrents/increasePrio"
-        | "torrents/decreasePrio" => actions::priority(ctx, &params),
+        | "torrents/decreasePrio" => queue::priority(ctx, &params, path).await,
+        "torrents/setShareLimits" => queue::set_share_limits(ctx, &params).await,
         "torrents/setUploadLimit" => actions::set_limit(ctx, &params, actions::Direction::Up).await,
         "torrents/setDownloadLimit" => {
             actions::set_limit(ctx, &params, actions::Direction::Down).await

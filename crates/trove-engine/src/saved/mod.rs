@@ -34,6 +34,7 @@ use crate::torrents::{
 pub use edit::SavedTorrent;
 pub(crate) use export::build as build_export;
 pub use export::{ExportOutcome, ImportOutcome, ImportPlan, ImportedTorrent, export, import};
+pub use queue::reorder as reorder_queue;
 
 /// A torrent checked and ready to be written by [`SavedSession::add`].
 pub struct ReadyTorrent {
@@ -154,7 +155,7 @@ impl SavedSession {
         let mut out = Vec::new();
         for ReadyTorrent {
             loaded,
-            record,
+            mut record,
             opts,
         } in ready
         {
@@ -171,6 +172,16 @@ impl SavedSession {
                         .map_err(store_err)?;
                 }
                 self.learn_tags(&record.tags)?;
+                // At the end of the queue, as a running session places a new torrent.
+                record.queue_position = self
+                    .store
+                    .list()
+                    .map_err(store_err)?
+                    .iter()
+                    .map(|r| r.queue_position)
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
                 self.store.put(&record).map_err(store_err)?;
             }
             out.push(AddOutcome {

@@ -11,7 +11,7 @@ use crate::store::{SessionStore, TorrentRecord};
 
 /// `order` with the torrents `moved` moved: to the top or the bottom together (keeping
 /// their order), or one place up or down each (a torrent already first or last stays).
-pub(crate) fn reorder(order: Vec<InfoHash>, moved: &[InfoHash], to: QueueMove) -> Vec<InfoHash> {
+pub fn reorder(order: Vec<InfoHash>, moved: &[InfoHash], to: QueueMove) -> Vec<InfoHash> {
     let is_moved = |h: &InfoHash| moved.contains(h);
     match to {
         QueueMove::Top | QueueMove::Bottom => {

@@ -1,0 +1,217 @@
+//! `trove queue`, `force`, `queue-limits` and `goals` end to end: on the saved session and
+//! through a running daemon, what they print, what `trove list` shows after, that it all
+//! outlives the daemon, and one clear sentence for each kind of bad input. The real
+//! binary, sled store and librqbit session; nothing beyond 127.0.0.1 (see `TroveEnv`).
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
+
+use std::ffi::OsStr;
+use std::time::Duration;
+
+use trove_testkit::{TroveEnv, write_fake};
+
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
+const START: Duration = Duration::from_secs(60);
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs a command expected to fail with exit 1 and nothing on stdout; returns stderr.
+fn refused(env: &TroveEnv, args: &[&str]) -> String {
+    let out = env.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a refusal of {args:?}, got {}:\n{}{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    text(&out.stderr)
+}
+
+fn add(env: &TroveEnv, dir: &std::path::Path, name: &str) -> String {
+    env.add(&[
+        write_fake(dir, name, 40_000).as_os_str(),
+        OsStr::new("--paused"),
+    ])[0]
+        .clone()
+}
+
+fn position(env: &TroveEnv, hash: &str) -> u64 {
+    env.torrent_json(hash).unwrap()["queue"]["position"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn queue_commands_work_offline_and_through_a_daemon_and_persist() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let a = add(&env, scratch.path(), "alpha");
+    let b = add(&env, scratch.path(), "beta");
+    let c = add(&env, scratch.path(), "gamma");
+
+    // Offline: the saved session.
+    assert_eq!(
+        env.run_ok(&["queue-limits"]),
+        "queue limits: downloads no limit, seeds no limit, torrents no limit, slow after off\n"
+    );
+    assert_eq!(
+        env.run_ok(&["queue-limits", "--downloads", "2", "--slow-after", "5m"]),
+        "queue limits: downloads 2, seeds no limit, torrents no limit, slow after 5 min\n"
+    );
+    assert_eq!(
+        env.run_ok(&["queue", &c[..8], "top"]),
+        format!("{c}  queue position 1  gamma\n")
+    );
+    assert_eq!(
+        env.run_ok(&["force", &b]),
+        format!("{b}  forced to start  beta\n")
+    );
+    assert_eq!(
+        env.run_ok(&["goals", "--ratio", "1.5", "--seeding-time", "2h"]),
+        "session goals: ratio 1.50, seeding time 2 h, idle time none; then pause\n"
+    );
+    assert_eq!(
+        env.run_ok(&["goals", &a, "--idle-time", "30m", "--action", "remove"]),
+        format!(
+            "{a}  own goals: ratio 1.50, seeding time 2 h, idle time 30 min; then remove  alpha\n"
+        )
+    );
+
+    // Through a daemon: what was saved is in force, and the commands act on it.
+    let mut d = env.spawn_daemon::<&str>(&[]);
+    d.wait_for_stderr("session listening", START);
+    assert_eq!(
+        env.run_ok(&["queue-limits"]),
+        "queue limits: downloads 2, seeds no limit, torrents no limit, slow after 5 min\n"
+    );
+    assert_eq!(position(&env, &c), 1);
+    assert_eq!(position(&env, &a), 2);
+    let listed = env.torrent_json(&b).unwrap();
+    assert_eq!(listed["queue"]["forced"], true);
+    let listed = env.torrent_json(&a).unwrap();
+    assert_eq!(listed["queue"]["own_goals"], true);
+    assert_eq!(listed["queue"]["goals"]["idle_secs"], 1800);
+    assert_eq!(listed["queue"]["goals"]["action"], "remove");
+    assert_eq!(
+        env.run_ok(&["queue", &a, "up"]),
+        format!("{a}  queue position 1  alpha\n")
+    );
+    assert_eq!(
+        env.run_ok(&["force", &b, "--off"]),
+        format!("{b}  back in the queue  beta\n")
+    );
+    assert_eq!(
+        env.run_ok(&["queue-limits", "--seeds", "3"]),
+        "queue limits: downloads 2, seeds 3, torrents no limit, slow after 5 min\n"
+    );
+    assert_eq!(
+        env.run_ok(&["goals", &a, "--clear"]),
+        format!(
+            "{a}  session's goals: ratio 1.50, seeding time 2 h, idle time none; then pause  alpha\n"
+        )
+    );
+    assert_eq!(
+        env.run_ok(&["goals", &c, "--ratio", "3"]),
+        format!(
+            "{c}  own goals: ratio 3.00, seeding time 2 h, idle time none; then pause  gamma\n"
+        )
+    );
+    let e = refused(&env, &["queue", &a, "sideways"]);
+    assert!(
+        e.contains("'sideways' is not a place in the queue: give top, up, down or bottom"),
+        "{e}"
+    );
+    let st = d.terminate_and_wait();
+    assert!(st.success(), "daemon exited {st}:\n{}", d.stderr());
+
+    // Offline again: everything the daemon changed was kept.
+    assert_eq!(
+        env.run_ok(&["queue-limits"]),
+        "queue limits: downloads 2, seeds 3, torrents no limit, slow after 5 min\n"
+    );
+    assert_eq!(
+        env.run_ok(&["goals", &c]),
+        format!(
+            "{c}  own goals: ratio 3.00, seeding time 2 h, idle time none; then pause  gamma\n"
+        )
+    );
+    assert_eq!(
+        env.run_ok(&["goals", &a]),
+        format!(
+            "{a}  session's goals: ratio 1.50, seeding time 2 h, idle time none; then pause  alpha\n"
+        )
+    );
+    assert_eq!(
+        env.run_ok(&["queue", &b, "bottom"]),
+        format!("{b}  queue position 3  beta\n")
+    );
+}
+
+#[test]
+fn bad_queue_and_goal_input_is_one_clear_sentence_and_changes_nothing() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let a = add(&env, scratch.path(), "alpha");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["queue", &a, "sideways"],
+            "'sideways' is not a place in the queue: give top, up, down or bottom",
+        ),
+        (
+            &["queue", "ffff", "top"],
+            "no torrent matches 'ffff': run `trove list` to see the info-hashes",
+        ),
+        (
+            &["force", "ffff"],
+            "no torrent matches 'ffff': run `trove list` to see the info-hashes",
+        ),
+        (
+            &["queue-limits", "--slow-after", "soon"],
+            "--slow-after: 'soon' is not a duration: give seconds or a number with s, m, h or d, like 90, 30m or 2h",
+        ),
+        (
+            &["goals", "--ratio=-1"],
+            "--ratio: '-1' is not a ratio: give a number above 0 like 1.5, or none",
+        ),
+        (
+            &["goals", &a, "--seeding-time", "forever"],
+            "--seeding-time: 'forever' is not a duration: give seconds or a number with s, m, h or d, like 90, 30m or 2h, or none",
+        ),
+        (
+            &["goals", "--action", "delete"],
+            "--action: 'delete' is not an action: give pause or remove",
+        ),
+    ];
+    for (args, sentence) in cases {
+        let e = refused(&env, args);
+        assert_eq!(e.trim_end(), format!("trove: {sentence}"), "{args:?}");
+    }
+    assert_eq!(
+        env.run_ok(&["goals"]),
+        "session goals: none (seeds until stopped)\n"
+    );
+    assert_eq!(
+        env.run_ok(&["goals", &a]),
+        format!("{a}  session's goals: none (seeds until stopped)  alpha\n")
+    );
+    assert_eq!(
+        env.run_ok(&["queue-limits"]),
+        "queue limits: downloads no limit, seeds no limit, torrents no limit, slow after off\n"
+    );
+    // A config file's bad [seeding] is named with its line.
+    std::fs::write(
+        env.path().join("config.toml"),
+        env.config_text("[seeding]\nratio = 0\n"),
+    )
+    .unwrap();
+    let e = refused(&env, &["goals"]);
+    assert!(
+        e.contains("a ratio goal must be a number above 0, like 1.5 (got 0)"),
+        "{e}"
+    );
+}
