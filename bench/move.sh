@@ -57,7 +57,7 @@ path = "$DISK"
 CONF
 # The env's own root stays first (the default); the torrent goes to "fast", where its data is.
 HASH=$(tb_trove "$ENV" add "$TORRENT" --root fast | head -1)
-tb_trove "$ENV" daemon 2>"$WORK/daemon.log" &
+"$TROVE" --data-dir "$ENV/data" --config "$ENV/config.toml" daemon 2>"$WORK/daemon.log" &
 DAEMON=$!
 CLEANUP_PIDS+=("$DAEMON")
 state() { tb_trove "$ENV" list --json | "$PY" -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["state"], t["root_label"], t["moving"] is None)'; }

@@ -449,7 +449,9 @@ fn validate_complete_to(config: &Config) -> Result<(), (usize, String)> {
         if *to == root.label {
             return Err((
                 i,
-                format!("{name}: complete_to = \"{to}\" names the root itself: name another root, or remove complete_to"),
+                format!(
+                    "{name}: complete_to = \"{to}\" names the root itself: name another root, or remove complete_to"
+                ),
             ));
         }
         if !config.roots.iter().any(|r| r.label == *to) {

@@ -449,7 +449,11 @@ fn kill_9_during_a_move_leaves_exactly_one_complete_copy() {
         // Exactly one copy, the one the record names, whole.
         let here = root_of(&label).join("kill.bin");
         let there = root_of(other(&label)).join("kill.bin");
-        assert!(here.exists(), "the referenced copy {} is there", here.display());
+        assert!(
+            here.exists(),
+            "the referenced copy {} is there",
+            here.display()
+        );
         assert!(!there.exists(), "no second copy at {}", there.display());
         assert_eq!(sha256(&here), original, "the data is unchanged");
         let now = seeder.status(&t.info_hash).total_payload_upload;
@@ -473,7 +477,11 @@ fn kill_9_during_a_move_leaves_exactly_one_complete_copy() {
         }
         println!(
             "kill after {delay:?}: {} -> {label}",
-            if interrupted { "inside the move" } else { "outside a move" }
+            if interrupted {
+                "inside the move"
+            } else {
+                "outside a move"
+            }
         );
         at = label;
     }

@@ -20,11 +20,11 @@ use trove_proto::snapshot::{
 };
 
 use super::action::{Action, DetailTab};
+use super::dialogs::MoveDialog;
 use super::dialogs::{
     AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, RemoveDialog, StopDialog,
     TagsDialog,
 };
-use super::dialogs::MoveDialog;
 use super::event::{Effect, Event, Outcome, Redraw};
 use super::files;
 use super::format;

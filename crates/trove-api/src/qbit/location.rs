@@ -16,7 +16,9 @@ use super::forms::Params;
 pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let location = params.require("location")?.trim();
     if location.is_empty() {
-        return Err(Refusal::bad("the location is empty: give the folder to move to"));
+        return Err(Refusal::bad(
+            "the location is empty: give the folder to move to",
+        ));
     }
     let wanted = normal(Path::new(location));
     let snapshot = ctx.session.snapshot();

@@ -35,11 +35,9 @@ pub fn copy_tree(
     cancel: &AtomicBool,
 ) -> Result<(), CopyFailure> {
     let mut buf = vec![0u8; BLOCK];
-    let result = copy_entry(from, to, &mut buf, done, cancel).and_then(|()| {
-        match to.parent() {
-            Some(parent) => sync_dir(parent).map_err(io_failure),
-            None => Ok(()),
-        }
+    let result = copy_entry(from, to, &mut buf, done, cancel).and_then(|()| match to.parent() {
+        Some(parent) => sync_dir(parent).map_err(io_failure),
+        None => Ok(()),
     });
     if result.is_err() {
         let _ = remove_entry(to);

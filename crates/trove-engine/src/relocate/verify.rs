@@ -68,16 +68,14 @@ pub fn verify(
             let from = start.max(*s);
             let to = end.min(*e);
             if open.as_ref().is_none_or(|(j, _)| *j != i) {
-                let f = File::open(path).map_err(|e| {
-                    bad(format!("{} cannot be read ({e})", path.display()))
-                })?;
+                let f = File::open(path)
+                    .map_err(|e| bad(format!("{} cannot be read ({e})", path.display())))?;
                 open = Some((i, f));
             }
             if let Some((_, f)) = &open {
                 let slot = &mut buf[(from - start) as usize..(to - start) as usize];
-                f.read_exact_at(slot, from - s).map_err(|e| {
-                    bad(format!("{} cannot be read ({e})", path.display()))
-                })?;
+                f.read_exact_at(slot, from - s)
+                    .map_err(|e| bad(format!("{} cannot be read ({e})", path.display())))?;
             }
         }
         let mut h = librqbit_sha1_wrapper::Sha1::new();

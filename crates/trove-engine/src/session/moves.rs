@@ -72,7 +72,11 @@ impl Engine {
 
     /// Moves one torrent to `target`: at once when it has no data or the roots share a
     /// filesystem, else by starting a background copy.
-    pub(super) async fn start_move(&mut self, hash: &str, target: &StorageRoot) -> EngineResult<()> {
+    pub(super) async fn start_move(
+        &mut self,
+        hash: &str,
+        target: &StorageRoot,
+    ) -> EngineResult<()> {
         let entry = self.torrents.get(hash).ok_or(EngineError::Stopped)?;
         let name = entry.record.name.clone();
         if let Some(j) = &entry.record.moving {
@@ -99,7 +103,9 @@ impl Engine {
         };
         self.roots.check_usable(target)?;
         crate::source::check_no_symlinks(&t, &target.path)?;
-        let from_path = torrent_root(&self.roots, &entry.record)?.path().to_path_buf();
+        let from_path = torrent_root(&self.roots, &entry.record)?
+            .path()
+            .to_path_buf();
         let from_label = self
             .roots
             .by_token(&entry.record.root_token)
@@ -290,7 +296,11 @@ impl Engine {
         let Some(m) = self.moves.remove(hash) else {
             return;
         };
-        let Some(journal) = self.torrents.get(hash).and_then(|e| e.record.moving.clone()) else {
+        let Some(journal) = self
+            .torrents
+            .get(hash)
+            .and_then(|e| e.record.moving.clone())
+        else {
             // Removed from the session meanwhile: the copy is no one's.
             if result.is_ok() {
                 let _ = relocate::remove_entry(&m.target);
@@ -340,10 +350,18 @@ impl Engine {
                 }
                 let stays = format!("{name} stays in storage root '{}'", journal.from_label);
                 match failure {
-                    CopyFailure::Cancelled => info!(info_hash = %hash, "the move of {name} to storage root '{}' was cancelled: the partial copy was removed; {stays}", journal.to_label),
-                    CopyFailure::NoSpace => warn!(info_hash = %hash, "storage root '{}' at {} ran out of space while {name} was copied to it: the partial copy was removed; {stays}. Make space there, or choose another root", journal.to_label, journal.to_path.display()),
-                    CopyFailure::Io(e) => warn!(info_hash = %hash, "the move of {name} to storage root '{}' failed ({e}): the partial copy was removed; {stays}", journal.to_label),
-                    CopyFailure::Mismatch(e) => warn!(info_hash = %hash, "the copy of {name} in storage root '{}' did not verify ({e}): it was removed; {stays}", journal.to_label),
+                    CopyFailure::Cancelled => {
+                        info!(info_hash = %hash, "the move of {name} to storage root '{}' was cancelled: the partial copy was removed; {stays}", journal.to_label)
+                    }
+                    CopyFailure::NoSpace => {
+                        warn!(info_hash = %hash, "storage root '{}' at {} ran out of space while {name} was copied to it: the partial copy was removed; {stays}. Make space there, or choose another root", journal.to_label, journal.to_path.display())
+                    }
+                    CopyFailure::Io(e) => {
+                        warn!(info_hash = %hash, "the move of {name} to storage root '{}' failed ({e}): the partial copy was removed; {stays}", journal.to_label)
+                    }
+                    CopyFailure::Mismatch(e) => {
+                        warn!(info_hash = %hash, "the copy of {name} in storage root '{}' did not verify ({e}): it was removed; {stays}", journal.to_label)
+                    }
                 }
             }
         }
@@ -351,7 +369,11 @@ impl Engine {
 
     /// The source of a switched move is deleted: the move is over.
     pub(super) fn move_source_gone(&mut self, hash: &str, result: Result<(), String>) {
-        let Some(journal) = self.torrents.get(hash).and_then(|e| e.record.moving.clone()) else {
+        let Some(journal) = self
+            .torrents
+            .get(hash)
+            .and_then(|e| e.record.moving.clone())
+        else {
             return;
         };
         let name = self.torrents[hash].record.name.clone();
@@ -406,7 +428,11 @@ impl Engine {
 
     /// The summary as shown: with its move's progress while one is under way.
     pub(super) fn with_move(&self, hash: &str, mut s: TorrentSummary) -> TorrentSummary {
-        if let Some(j) = self.torrents.get(hash).and_then(|e| e.record.moving.as_ref()) {
+        if let Some(j) = self
+            .torrents
+            .get(hash)
+            .and_then(|e| e.record.moving.as_ref())
+        {
             let (done, total) = match self.moves.get(hash) {
                 Some(m) => (m.done.load(Ordering::Relaxed).min(m.total), m.total),
                 // Renamed or switched: nothing left to copy.

@@ -66,11 +66,7 @@ impl MoveDialog {
                         ids: vec![self.id.clone()],
                         root: r.label.clone(),
                     },
-                    ok: format!(
-                        "Moving {} to '{}'.",
-                        self.name,
-                        format::sanitize(&r.label)
-                    ),
+                    ok: format!("Moving {} to '{}'.", self.name, format::sanitize(&r.label)),
                     failed: "The move failed".into(),
                 },
                 _ => DialogOutcome::Close,
