@@ -118,7 +118,8 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
                                 .find(|r| r.token == summary.root_token);
                             Listed {
                                 running: !summary.paused && summary.state != TorrentState::Error,
-                                data_missing: None,
+                                // The session says so only once it found files gone.
+                                data_missing: summary.missing_data.as_ref().map(|_| true),
                                 save_path: root.map(|r| r.path.clone()),
                                 root_declared: root.is_some(),
                                 summary,
@@ -485,6 +486,9 @@ struct ListEntry<'a> {
     data_missing: Option<bool>,
     /// Whether the config file still declares the torrent's root.
     root_declared: bool,
+    /// The files concerned when its data is missing: `missing` (paths inside the torrent)
+    /// and `size_changed` (path, expected and found sizes); null otherwise.
+    missing_data: &'a Option<trove_proto::MissingData>,
 }
 
 fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
@@ -515,6 +519,7 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
                 running: l.running,
                 data_missing: l.data_missing,
                 root_declared: l.root_declared,
+                missing_data: &t.missing_data,
             }
         })
         .collect();
@@ -591,10 +596,18 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         if !e.tags.is_empty() {
             outln!("    tags: {}", describe_tags(e.tags))?;
         }
-        if e.data_missing == Some(true) {
-            outln!(
-                "    files are missing or cut short on disk: its data is checked again when it starts"
-            )?;
+        if let Some(m) = e.missing_data {
+            for f in &m.missing {
+                outln!("    missing: {}", source::sanitize_display(f))?;
+            }
+            for c in &m.size_changed {
+                outln!(
+                    "    size changed: {} ({} expected, {} found)",
+                    source::sanitize_display(&c.path),
+                    size(c.expected),
+                    size(c.found)
+                )?;
+            }
         }
         if let Some(err) = e.error {
             outln!("    error: {err}")?;

@@ -296,6 +296,7 @@ mod tests {
             paused: false,
             only_files: None,
             tags: Vec::new(),
+            missing_data: None,
         }
     }
 

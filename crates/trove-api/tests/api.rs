@@ -51,6 +51,7 @@ fn torrent(hash: &str) -> TorrentSummary {
         paused: false,
         only_files: None,
         tags: Vec::new(),
+        missing_data: None,
     }
 }
 

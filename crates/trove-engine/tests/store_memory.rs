@@ -78,6 +78,7 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         root_path: None,
         trackers: None,
         tags: Vec::new(),
+        missing_data: None,
     }
 }
 

@@ -186,6 +186,7 @@ pub(crate) mod tests {
             paused: false,
             only_files: None,
             tags: vec!["a".into(), "b".into()],
+            missing_data: None,
         }
     }
 

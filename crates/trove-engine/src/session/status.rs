@@ -282,6 +282,7 @@ mod tests {
             root_path: None,
             trackers: None,
             tags: Vec::new(),
+            missing_data: None,
         }
     }
 

@@ -116,6 +116,7 @@ mod tests {
             paused: false,
             only_files: None,
             tags: Vec::new(),
+            missing_data: None,
         }
     }
 

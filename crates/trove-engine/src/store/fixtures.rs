@@ -36,6 +36,7 @@ pub(super) fn record(hash: &str) -> TorrentRecord {
         root_path: None,
         trackers: None,
         tags: Vec::new(),
+        missing_data: None,
     }
 }
 
