@@ -969,3 +969,25 @@ pub fn library() -> trove_proto::library::LibraryReport {
         .collect();
     LibraryReport { roots }
 }
+
+/// The fixture session with its first torrent held for missing data: two files gone, one
+/// cut short.
+pub fn missing_data_snapshot() -> SessionSnapshot {
+    use trove_proto::library::{MissingData, SizeChange};
+    let mut s = snapshot();
+    let m = MissingData {
+        missing: vec!["casper/vmlinuz".into(), "casper/initrd".into()],
+        size_changed: vec![SizeChange {
+            path: "casper/filesystem.squashfs".into(),
+            expected: 5 * GIB,
+            found: GIB,
+        }],
+    };
+    let t = &mut s.torrents[0];
+    t.state = TorrentState::Error;
+    t.download_rate = 0.0;
+    t.upload_rate = 0.0;
+    t.error = Some(m.sentence());
+    t.missing_data = Some(m);
+    s
+}

@@ -95,6 +95,16 @@ fn roots_view() {
     snap("roots", BOTH, &[ch('R')]);
 }
 
+/// A torrent held for missing data: its Overview names every file concerned.
+#[test]
+fn details_missing_data() {
+    snap(
+        "details_missing_data",
+        BOTH,
+        &[Event::Snapshot(Arc::new(fixtures::missing_data_snapshot()))],
+    );
+}
+
 /// The library view once the session's report is in: space, each torrent's data state
 /// (files missing and size changed with the files named), orphans with their sizes.
 #[test]
