@@ -1020,7 +1020,7 @@ async fn an_errored_torrent_is_retried_by_resume() {
 
 /// Recheck hashes the data again: a completed torrent whose file was overwritten behind
 /// trove's back stops claiming it and fetches the bad pieces again; a paused one whose file
-/// was deleted does not show 100% when resumed.
+/// was deleted is held as missing data when resumed, and fetched again once re-checked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recheck_and_resume_notice_data_changed_behind_troves_back() {
     let payload = payload_dir();
@@ -1051,8 +1051,15 @@ async fn recheck_and_resume_notice_data_changed_behind_troves_back() {
 
     eng.h().run(Command::Pause(h.clone())).await.unwrap();
     std::fs::remove_file(&file).unwrap();
-    eng.h().run(Command::Resume(h.clone())).await.unwrap();
-    eng.wait("the resume to see the file is gone", LONG, |s| {
+    // Resuming is not asking for a download: the torrent is held, naming the file...
+    let held = eng.h().run(Command::Resume(h.clone())).await.unwrap_err();
+    assert!(held.to_string().contains("verify.bin"), "{held}");
+    let now = torrent(&eng.h().snapshot(), &h).unwrap();
+    assert_eq!(now.state, TorrentState::Error);
+    assert_eq!(now.missing_data.unwrap().missing, ["verify.bin"]);
+    // ...until a re-check, which finds the pieces gone and fetches them.
+    eng.h().run(Command::Recheck(h.clone())).await.unwrap();
+    eng.wait("the re-check to see the file is gone", LONG, |s| {
         torrent(s, &h).filter(|t| t.state == TorrentState::Downloading && t.progress < 0.5)
     })
     .await;

@@ -118,7 +118,8 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
                                 .find(|r| r.token == summary.root_token);
                             Listed {
                                 running: !summary.paused && summary.state != TorrentState::Error,
-                                data_missing: None,
+                                // The session says so only once it found files gone.
+                                data_missing: summary.missing_data.as_ref().map(|_| true),
                                 save_path: root.map(|r| r.path.clone()),
                                 root_declared: root.is_some(),
                                 summary,
@@ -509,6 +510,9 @@ struct ListEntry<'a> {
     /// A move of its data to another storage root under way: the root's label and the
     /// bytes copied so far, of the total.
     moving: &'a Option<trove_proto::snapshot::MoveProgress>,
+    /// The files concerned when its data is missing: `missing` (paths inside the torrent)
+    /// and `size_changed` (path, expected and found sizes); null otherwise.
+    missing_data: &'a Option<trove_proto::MissingData>,
 }
 
 fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
@@ -542,6 +546,7 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
                 queue: &t.queue,
                 label: t.state_label(),
                 moving: &l.summary.moving,
+                missing_data: &t.missing_data,
             }
         })
         .collect();
@@ -629,10 +634,18 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         if e.queue.as_ref().is_some_and(|q| q.forced) {
             outln!("    forced: runs regardless of the queue's limits")?;
         }
-        if e.data_missing == Some(true) {
-            outln!(
-                "    files are missing or cut short on disk: its data is checked again when it starts"
-            )?;
+        if let Some(m) = e.missing_data {
+            for f in &m.missing {
+                outln!("    missing: {}", source::sanitize_display(f))?;
+            }
+            for c in &m.size_changed {
+                outln!(
+                    "    size changed: {} ({} expected, {} found)",
+                    source::sanitize_display(&c.path),
+                    size(c.expected),
+                    size(c.found)
+                )?;
+            }
         }
         if let Some(err) = e.error {
             outln!("    error: {err}")?;

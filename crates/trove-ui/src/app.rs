@@ -112,6 +112,8 @@ pub struct App {
     last_add: Option<(String, bool)>,
     home: Option<PathBuf>,
     quit: bool,
+    /// The library view: the last report and its cursor (see `library`).
+    pub(crate) library: super::library::LibraryView,
 }
 
 impl App {
@@ -153,6 +155,7 @@ impl App {
             last_add: None,
             home: std::env::var_os("HOME").map(PathBuf::from),
             quit: false,
+            library: Default::default(),
         };
         app.refresh_rows();
         app
@@ -319,6 +322,7 @@ impl App {
                 if effects.is_empty() {
                     effects.extend(self.request_details());
                 }
+                effects.extend(self.library_refresh(true));
                 Outcome {
                     effects,
                     redraw: if changed { Redraw::Soon } else { Redraw::No },
@@ -370,8 +374,10 @@ impl App {
                     Ok(()) => self.set_status(StatusKind::Success, ok),
                     Err(e) => self.set_status(StatusKind::Error, format!("{failed}: {e}")),
                 }
+                let mut effects: Vec<Effect> = self.request_details().into_iter().collect();
+                effects.extend(self.library_refresh(false));
                 Outcome {
-                    effects: self.request_details().into_iter().collect(),
+                    effects,
                     redraw: Redraw::Now,
                 }
             }
@@ -449,6 +455,10 @@ impl App {
                 self.quit = true;
                 Outcome::default()
             }
+            Event::Library(result) => Outcome {
+                effects: self.library_answered(result),
+                redraw: Redraw::Now,
+            },
         }
     }
 
@@ -533,7 +543,7 @@ impl App {
     }
 
     /// Sets the selection; when it changes, resets the detail pane and asks for details.
-    fn select(&mut self, id: Option<InfoHash>) -> Vec<Effect> {
+    pub(crate) fn select(&mut self, id: Option<InfoHash>) -> Vec<Effect> {
         if self.selected == id {
             return Vec::new();
         }
@@ -682,6 +692,9 @@ impl App {
 
     /// Runs a dashboard action.
     pub(crate) fn apply(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(effects) = self.library_action(action) {
+            return effects;
+        }
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -837,7 +850,9 @@ impl App {
                     View::Roots => View::Dashboard,
                 };
                 self.roots_scroll = 0;
-                self.after_layout_change()
+                let mut effects = self.after_layout_change();
+                effects.extend(self.library_refresh(false));
+                effects
             }
             Action::Up => self.movement(|_, at, _| at.saturating_sub(1)),
             Action::Down => self.movement(|_, at, _| at.saturating_add(1)),
@@ -905,6 +920,9 @@ impl App {
         let inner = |r: Option<Rect>| r.map_or(1, |r| r.height.saturating_sub(2).max(1) as usize);
         if self.view == View::Roots {
             let page = inner(screen.roots);
+            if self.library.report.is_some() {
+                return self.library_move(page, f);
+            }
             self.roots_scroll = f(usize::MAX / 2, self.roots_scroll, page);
             return Vec::new();
         }

@@ -877,4 +877,42 @@ fn m_opens_a_root_picker_that_moves_the_selected_torrent() {
     let effects = press(&mut app, &[key(KeyCode::Esc)]);
     assert!(commands(&effects).is_empty());
     assert!(app.modal.is_none());
+/// The library view: opening it asks for a report; the cursor runs over torrents and
+/// orphans; on a torrent, re-check acts on it; on an orphan, re-check says what to do and
+/// the add key opens the add dialog with the orphan's root chosen.
+#[test]
+fn library_view_acts_on_the_row_under_its_cursor() {
+    let mut app = fixtures::app(160, 48);
+    let effects = press(&mut app, &[ch('R')]);
+    assert_eq!(app.view, View::Roots);
+    assert!(effects.iter().any(|e| matches!(e, Effect::FetchLibrary)));
+    // One request at a time.
+    let again = press(&mut app, &[Event::Snapshot(Arc::new(fixtures::snapshot()))]);
+    assert!(!again.iter().any(|e| matches!(e, Effect::FetchLibrary)));
+    press(&mut app, &[Event::Library(Ok(fixtures::library()))]);
+    let report = fixtures::library();
+    let first = &report.roots[0].torrents[0].info_hash;
+    assert_eq!(app.selected.as_ref(), Some(first));
+    press(&mut app, &[ch('j')]);
+    let second = &report.roots[0].torrents[1].info_hash;
+    assert_eq!(app.selected.as_ref(), Some(second));
+    let effects = press(&mut app, &[ch('c')]);
+    assert_eq!(commands(&effects), [Command::Recheck(second.clone())]);
+
+    // The last item is the media root's orphan.
+    press(&mut app, &[ch('G')]);
+    let effects = press(&mut app, &[ch('c')]);
+    assert!(commands(&effects).is_empty());
+    let status = app.status.as_ref().unwrap();
+    assert!(
+        status.text.contains("cursor on a torrent"),
+        "{}",
+        status.text
+    );
+    press(&mut app, &[ch('a')]);
+    let Some(Modal::Add(dialog)) = &app.modal else {
+        panic!("the add dialog is not open");
+    };
+    assert_eq!(dialog.root.as_deref(), Some("r-media"));
+    assert!(app.status.as_ref().unwrap().text.contains("Adopt Me"));
 }

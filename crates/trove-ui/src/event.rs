@@ -47,6 +47,8 @@ pub enum Event {
     Link(trove_proto::Link),
     /// SIGHUP, SIGTERM or SIGINT: leave so the session is saved.
     Signal(&'static str),
+    /// The answer to an [`Effect::FetchLibrary`].
+    Library(EngineResult<trove_proto::library::LibraryReport>),
 }
 
 /// Work for the loop, which owns the engine handle.
@@ -70,6 +72,8 @@ pub enum Effect {
     Clipboard(String),
     /// The preferences changed: write them to the state file, if there is one.
     SavePrefs(Prefs),
+    /// Ask the session what sits in each root, and send back [`Event::Library`].
+    FetchLibrary,
 }
 
 /// How soon an event wants the screen redrawn.

@@ -977,3 +977,111 @@ pub fn queue_app(w: u16, h: u16) -> App {
     app.handle(Event::LogLines(log_lines()));
     app
 }
+/// The library report of the fixture session: every torrent's data in a state (one with
+/// files missing, one whose file changed size), and orphans in two roots, one with a
+/// hostile name.
+pub fn library() -> trove_proto::library::LibraryReport {
+    use trove_proto::library::{
+        DataState, LibraryReport, LibraryRoot, LibraryTorrent, MissingData, Orphan, SizeChange,
+    };
+    let snap = snapshot();
+    let roots = snap
+        .roots
+        .iter()
+        .map(|r| {
+            let torrents = snap
+                .torrents
+                .iter()
+                .filter(|t| t.root_token == r.token)
+                .map(|t| LibraryTorrent {
+                    info_hash: t.info_hash.clone(),
+                    name: t.name.clone(),
+                    size: t.size,
+                    have_bytes: t.have_bytes,
+                    selected_bytes: t.selected_bytes,
+                    data: match t.info_hash.as_str() {
+                        HEBREW => DataState::FilesMissing(MissingData {
+                            missing: vec![
+                                "CD1/01 - Shalom.flac".into(),
+                                "CD1/02 - Olam.flac".into(),
+                                "CD2/01 - Od.flac".into(),
+                                "cover.jpg".into(),
+                            ],
+                            size_changed: Vec::new(),
+                        }),
+                        ARCH => DataState::SizeChanged(MissingData {
+                            missing: Vec::new(),
+                            size_changed: vec![SizeChange {
+                                path: "archlinux-2024.11.01-x86_64.iso".into(),
+                                expected: t.size,
+                                found: t.size / 3,
+                            }],
+                        }),
+                        _ if t.size == 0 => DataState::NoMetadata,
+                        _ if t.progress >= 1.0 => DataState::Complete,
+                        _ => DataState::Partial,
+                    },
+                })
+                .collect();
+            let orphans = match r.label.as_str() {
+                "main" => vec![
+                    Orphan {
+                        name: "Old Downloads".into(),
+                        is_dir: true,
+                        bytes: 12 * GIB + 300 * MIB,
+                    },
+                    Orphan {
+                        name: "evil\x1b[2Jorphan\u{202E}txt.exe".into(),
+                        is_dir: false,
+                        bytes: 666,
+                    },
+                    Orphan {
+                        name: "notes.txt".into(),
+                        is_dir: false,
+                        bytes: 2048,
+                    },
+                ],
+                "media" => vec![Orphan {
+                    name: "Adopt Me (2001) [720p]".into(),
+                    is_dir: true,
+                    bytes: 4 * GIB + 200 * MIB,
+                }],
+                _ => Vec::new(),
+            };
+            LibraryRoot {
+                label: r.label.clone(),
+                token: r.token.clone(),
+                path: r.path.clone(),
+                is_default: r.is_default,
+                free_bytes: r.free_bytes,
+                total_bytes: r.total_bytes,
+                problem: r.problem.clone(),
+                torrents,
+                orphans,
+            }
+        })
+        .collect();
+    LibraryReport { roots }
+}
+
+/// The fixture session with its first torrent held for missing data: two files gone, one
+/// cut short.
+pub fn missing_data_snapshot() -> SessionSnapshot {
+    use trove_proto::library::{MissingData, SizeChange};
+    let mut s = snapshot();
+    let m = MissingData {
+        missing: vec!["casper/vmlinuz".into(), "casper/initrd".into()],
+        size_changed: vec![SizeChange {
+            path: "casper/filesystem.squashfs".into(),
+            expected: 5 * GIB,
+            found: GIB,
+        }],
+    };
+    let t = &mut s.torrents[0];
+    t.state = TorrentState::Error;
+    t.download_rate = 0.0;
+    t.upload_rate = 0.0;
+    t.error = Some(m.sentence());
+    t.missing_data = Some(m);
+    s
+}

@@ -21,6 +21,7 @@ mod format;
 mod input;
 mod keymap;
 mod layout;
+mod library;
 mod prefs;
 mod query;
 mod queue;
@@ -250,6 +251,12 @@ impl Runner {
                 }
             }
             Effect::Clipboard(text) => self.to_copy = Some(text),
+            Effect::FetchLibrary => {
+                let (session, tx) = (self.session.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let _ = tx.send(Event::Library(session.library().await));
+                });
+            }
             Effect::SavePrefs(prefs) => {
                 // A preference that cannot be saved is only lost at the next start: the
                 // screen has nowhere better to say so than its status line, and the sort

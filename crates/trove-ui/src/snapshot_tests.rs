@@ -95,6 +95,48 @@ fn roots_view() {
     snap("roots", BOTH, &[ch('R')]);
 }
 
+/// A torrent held for missing data: its Overview names every file concerned.
+#[test]
+fn details_missing_data() {
+    snap(
+        "details_missing_data",
+        BOTH,
+        &[Event::Snapshot(Arc::new(fixtures::missing_data_snapshot()))],
+    );
+}
+
+/// The library view once the session's report is in: space, each torrent's data state
+/// (files missing and size changed with the files named), orphans with their sizes.
+#[test]
+fn library_view() {
+    snap(
+        "library",
+        BOTH,
+        &[ch('R'), Event::Library(Ok(fixtures::library()))],
+    );
+}
+
+/// The cursor on the last orphan (scrolled into sight), then adopting it: the add dialog
+/// opens with the orphan's root chosen.
+#[test]
+fn library_view_adopting_an_orphan() {
+    snap(
+        "library_orphan",
+        BOTH,
+        &[ch('R'), Event::Library(Ok(fixtures::library())), ch('G')],
+    );
+    snap(
+        "library_adopt",
+        BOTH,
+        &[
+            ch('R'),
+            Event::Library(Ok(fixtures::library())),
+            ch('G'),
+            ch('a'),
+        ],
+    );
+}
+
 #[test]
 fn help_screen() {
     snap("help", BOTH, &[ch('?')]);

@@ -229,3 +229,234 @@ pub fn check_located(
         what.join("; ")
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::source::FileMeta;
+    use crate::store::fixtures::record;
+    use trove_proto::snapshot::RootOrigin;
+
+    /// A torrent of `files` (path inside it, length); one file named like the torrent is a
+    /// single-file torrent.
+    fn torrent(name: &str, files: &[(&str, u64)]) -> CheckedTorrent {
+        let single = files.len() == 1 && files[0].0 == name;
+        let mut offset = 0;
+        let files: Vec<FileMeta> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (p, len))| {
+                let f = FileMeta {
+                    components: p.split('/').map(str::to_string).collect(),
+                    len: *len,
+                    librqbit_index: i,
+                    offset,
+                };
+                offset += len;
+                f
+            })
+            .collect();
+        CheckedTorrent {
+            info_hash: format!("{name:0>40}"),
+            name: name.into(),
+            bytes: Vec::new(),
+            total_len: offset,
+            files,
+            piece_length: 16384,
+            piece_count: offset.div_ceil(16384),
+            single_file: single,
+            trackers: Vec::new(),
+        }
+    }
+
+    /// Writes every file of `t` under `root` at its length.
+    fn write(t: &CheckedTorrent, root: &Path) {
+        for (p, f) in t.file_paths(root).iter().zip(&t.files) {
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, vec![1u8; f.len as usize]).unwrap();
+        }
+    }
+
+    fn info(root: &Path) -> RootInfo {
+        RootInfo {
+            token: "main".into(),
+            label: "main".into(),
+            path: root.into(),
+            is_default: true,
+            free_bytes: None,
+            total_bytes: None,
+            problem: None,
+            origin: RootOrigin::Config,
+        }
+    }
+
+    /// An input for `t`: complete when `complete`, else with nothing had.
+    fn input(t: &CheckedTorrent, root: &Path, complete: bool) -> TorrentInput {
+        let mut r = record(&t.info_hash);
+        r.name = t.name.clone();
+        r.only_files = None;
+        r.selected_bytes = t.total_len;
+        r.have_bytes = if complete { t.total_len } else { 0 };
+        TorrentInput::new(&r, Some(t), root, &[])
+    }
+
+    fn scan_one(root: &Path, torrents: Vec<TorrentInput>) -> LibraryRoot {
+        scan(vec![RootInput {
+            info: info(root),
+            torrents,
+        }])
+        .roots
+        .remove(0)
+    }
+
+    #[test]
+    fn orphans_are_what_no_torrent_owns_sized_all_the_way_down_without_following_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let album = torrent("Album", &[("cd1/a.flac", 1000), ("cover.jpg", 10)]);
+        let movie = torrent("movie.mkv", &[("movie.mkv", 5000)]);
+        write(&album, &root);
+        write(&movie, &root);
+        fs::create_dir_all(root.join("Stray/deep/er")).unwrap();
+        fs::write(root.join("Stray/one.bin"), vec![0u8; 100]).unwrap();
+        fs::write(root.join("Stray/deep/er/two.bin"), vec![0u8; 23]).unwrap();
+        fs::create_dir_all(root.join("Empty")).unwrap();
+        fs::write(root.join("loose.txt"), b"hello").unwrap();
+        fs::write(root.join(".trove-write-test-1"), b"").unwrap();
+        // A link to a big folder outside, and one inside an orphan folder: neither is
+        // followed.
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("big.bin"), vec![0u8; 1 << 20]).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("Stray/inner-link")).unwrap();
+
+        let r = scan_one(
+            &root,
+            vec![input(&album, &root, true), input(&movie, &root, true)],
+        );
+        let names: Vec<(&str, bool)> = r
+            .orphans
+            .iter()
+            .map(|o| (o.name.as_str(), o.is_dir))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("Empty", true),
+                ("Stray", true),
+                ("link", false),
+                ("loose.txt", false)
+            ]
+        );
+        assert_eq!(r.orphans[0].bytes, 0);
+        let inner_link = fs::symlink_metadata(root.join("Stray/inner-link"))
+            .unwrap()
+            .len();
+        assert_eq!(r.orphans[1].bytes, 123 + inner_link);
+        assert!(r.orphans[2].bytes < 4096, "the link was followed");
+        assert_eq!(r.orphans[3].bytes, 5);
+        assert!(r.torrents.iter().all(|t| t.data == DataState::Complete));
+    }
+
+    #[test]
+    fn files_missing_and_size_changed_are_told_apart_for_multi_and_single_file_torrents() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let album = torrent(
+            "Album",
+            &[("a.bin", 1000), ("sub/b.bin", 2000), ("c.bin", 300)],
+        );
+        let single = torrent("one.iso", &[("one.iso", 4000)]);
+        write(&album, root);
+        write(&single, root);
+
+        let state = |r: &LibraryRoot, name: &str| {
+            r.torrents
+                .iter()
+                .find(|t| t.name == name)
+                .unwrap()
+                .data
+                .clone()
+        };
+        let inputs = || vec![input(&album, root, true), input(&single, root, true)];
+        let r = scan_one(root, inputs());
+        assert_eq!(state(&r, "Album"), DataState::Complete);
+        assert_eq!(state(&r, "one.iso"), DataState::Complete);
+
+        fs::OpenOptions::new()
+            .write(true)
+            .open(root.join("Album/c.bin"))
+            .unwrap()
+            .set_len(10)
+            .unwrap();
+        let r = scan_one(root, inputs());
+        let DataState::SizeChanged(m) = state(&r, "Album") else {
+            panic!("{:?}", state(&r, "Album"));
+        };
+        assert_eq!(m.size_changed[0].path, "c.bin");
+        assert_eq!(
+            (m.size_changed[0].expected, m.size_changed[0].found),
+            (300, 10)
+        );
+
+        fs::remove_file(root.join("Album/sub/b.bin")).unwrap();
+        fs::remove_file(root.join("one.iso")).unwrap();
+        // A link where a file was is not the file.
+        std::os::unix::fs::symlink(root.join("Album/a.bin"), root.join("one.iso")).unwrap();
+        let r = scan_one(root, inputs());
+        let DataState::FilesMissing(m) = state(&r, "Album") else {
+            panic!("{:?}", state(&r, "Album"));
+        };
+        assert_eq!(m.missing, ["sub/b.bin"]);
+        assert_eq!(m.size_changed.len(), 1, "both kinds are named");
+        assert!(
+            matches!(state(&r, "one.iso"), DataState::FilesMissing(m) if m.missing == ["one.iso"])
+        );
+        assert!(
+            r.orphans.is_empty(),
+            "a torrent's own entries are not orphans"
+        );
+
+        // A torrent with nothing had yet looks at no file: partial, not missing.
+        let r = scan_one(root, vec![input(&album, root, false)]);
+        assert_eq!(state(&r, "Album"), DataState::Partial);
+        // Per-file have-bytes: only the files with data count (b.bin, gone, has none; a
+        // selection leaving out c.bin, cut short, makes it not count either).
+        let mut rec = record(&album.info_hash);
+        rec.name = "Album".into();
+        rec.only_files = None;
+        rec.selected_bytes = album.total_len;
+        rec.have_bytes = 1000;
+        let only_a = TorrentInput::new(&rec, Some(&album), root, &[1000, 0, 300]);
+        let r = scan_one(root, vec![only_a]);
+        assert!(matches!(state(&r, "Album"), DataState::SizeChanged(_)));
+        rec.only_files = Some(vec![0, 1]);
+        let selected = TorrentInput::new(&rec, Some(&album), root, &[1000, 0, 300]);
+        let r = scan_one(root, vec![selected]);
+        assert_eq!(state(&r, "Album"), DataState::Partial);
+    }
+
+    #[test]
+    fn a_magnet_without_metadata_owns_its_name_and_has_no_files_to_look_at() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("Coming Soon")).unwrap();
+        let mut rec = record("ab");
+        rec.name = "Coming Soon".into();
+        let r = scan_one(
+            dir.path(),
+            vec![TorrentInput::new(&rec, None, dir.path(), &[])],
+        );
+        assert_eq!(r.torrents[0].data, DataState::NoMetadata);
+        assert!(r.orphans.is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_root_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = scan_one(&dir.path().join("gone"), Vec::new());
+        assert!(r.problem.unwrap().contains("cannot be read"));
+    }
+}

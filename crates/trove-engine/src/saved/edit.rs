@@ -14,8 +14,8 @@ use crate::roots::RootManager;
 use crate::source::{self, CheckedTorrent};
 use crate::store::{SessionStore, TorrentRecord};
 use crate::torrents::{
-    check_file_indices, check_selection_shape, checked_tracker_list, effective_trackers,
-    magnet_for, save_path, start_problem, torrent_root,
+    check_file_indices, check_selection_shape, checked_tracker_list, data_missing,
+    effective_trackers, magnet_for, save_path, start_problem, torrent_root,
 };
 
 /// A saved torrent as `trove list`, `magnet` and `trackers` show it.
@@ -28,7 +28,8 @@ pub struct SavedTorrent {
     /// Some(true) when a selected file the torrent has data for is missing or short on
     /// disk; None when that was not looked at (no metadata, no data, no root).
     pub data_missing: Option<bool>,
-    /// The files concerned when `data_missing` is true.
+    /// The files its bitfield says hold data that are gone or changed size: the next
+    /// session holds the torrent for them (None without a bitfield, or nothing gone).
     pub missing_data: Option<trove_proto::library::MissingData>,
     /// The error that still holds: a paused torrent's recorded error is dropped once its
     /// cause (its root, its selection) is gone, as the next session would drop it.
@@ -63,14 +64,13 @@ impl SavedSession {
         let t = (record.have_bytes > 0 || record.error.is_some() || record.trackers.is_none())
             .then(|| self.torrent_of(&record))
             .flatten();
-        let problem = match (&t, torrent_root(roots, &record)) {
-            (Some(t), Ok(root)) if record.have_bytes > 0 => {
-                Some(self.data_problem(&record, t, root.path()))
-            }
-            _ => None,
+        let (missing, missing_data) = match (&t, torrent_root(roots, &record)) {
+            (Some(t), Ok(root)) if record.have_bytes > 0 => (
+                Some(data_missing(t, root.path(), record.only_files.as_deref())),
+                self.data_problem(&record, t, root.path()),
+            ),
+            _ => (None, None),
         };
-        let missing = problem.as_ref().map(|p| !p.is_empty());
-        let missing_data = problem.filter(|p| !p.is_empty());
         let error = match &record.error {
             Some(_) if record.paused && t.is_some() => {
                 start_problem(roots, &record, t.as_ref()).map(|e| e.to_string())

@@ -21,17 +21,24 @@ impl SavedSession {
             .unwrap_or_default()
     }
 
-    /// The files a torrent has data in (by its bitfield, or all of them when its record
-    /// says it is complete) that are gone or of another size under `root`.
+    /// The files a torrent's bitfield says hold data that are gone or of another size
+    /// under `root`: what the next session's start finds and holds the torrent for. None
+    /// without a bitfield (nothing recorded to lose: that start lets librqbit check it).
     pub(super) fn data_problem(
         &self,
         record: &TorrentRecord,
         t: &CheckedTorrent,
         root: &Path,
-    ) -> MissingData {
-        let have = self.have_per_file(&record.info_hash, t);
-        let input = TorrentInput::new(record, Some(t), root, &have);
-        library::check_files(input.files.as_deref().unwrap_or_default())
+    ) -> Option<MissingData> {
+        let bf = bitfield::read(&self.dir.fastresume(), &record.info_hash)?;
+        let have = file_index::progress_from_bitfield(t, &bf);
+        Some(library::missing_data(
+            t,
+            root,
+            Some(&have),
+            record.only_files.as_deref(),
+        ))
+        .filter(|m| !m.is_empty())
     }
 
     /// What sits in each root, as a running session's `Library` command answers.

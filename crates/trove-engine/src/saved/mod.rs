@@ -294,6 +294,10 @@ impl SavedTorrent {
         };
         let mut s = summary_at_rest(r, roots, state, self.error.clone());
         // Files found gone now hold it at the next start: show it as that start will.
+        if self.data_missing == Some(false) {
+            // The files are back: the next start finds nothing missing.
+            s.missing_data = None;
+        }
         if let Some(m) = &self.missing_data {
             if !r.paused {
                 s.state = TorrentState::Error;

@@ -289,6 +289,7 @@ mod tests {
             goals: None,
             seeding_ms: 0,
             moving: None,
+            missing_data: None,
         }
     }
 

@@ -8,7 +8,7 @@ use super::{SessionSettings, SessionStore, SledStore, TorrentRecord};
 use trove_proto::snapshot::{Limits, TorrentState};
 
 /// A record with every field set to something other than its default.
-pub(super) fn record(hash: &str) -> TorrentRecord {
+pub(crate) fn record(hash: &str) -> TorrentRecord {
     TorrentRecord {
         info_hash: hash.to_string(),
         name: format!("t-{hash}"),
@@ -46,6 +46,7 @@ pub(super) fn record(hash: &str) -> TorrentRecord {
         }),
         seeding_ms: 5,
         moving: None,
+        missing_data: None,
     }
 }
 

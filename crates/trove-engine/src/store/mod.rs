@@ -28,7 +28,7 @@ mod sled_store;
 pub mod testing;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use damage::Salvaged;
 pub use error::{StoreError, StoreResult};

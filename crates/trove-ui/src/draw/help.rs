@@ -57,7 +57,48 @@ fn lines(app: &App, theme: &Theme, width: usize, contexts: &[Context]) -> Vec<Li
                     ),
                 ]));
             }
+            out.extend(library_lines(app, theme, width));
         }
+    }
+    out
+}
+
+/// What the library view's keys do, as the keymap binds them.
+fn library_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let key = |a| {
+        app.keymap
+            .key_for(Context::Manager, a)
+            .map_or_else(|| "?".to_string(), |k| k.to_string())
+    };
+    let rows = [
+        (
+            key(Action::Roots),
+            "opens it: space, each torrent's data on disk, orphans".to_string(),
+        ),
+        (
+            key(Action::Recheck),
+            "on a torrent: re-check it (missing data is then fetched)".into(),
+        ),
+        (key(Action::Remove), "on a torrent: remove it".into()),
+        (
+            key(Action::Add),
+            "on an orphan: adopt it (give its .torrent or magnet)".into(),
+        ),
+    ];
+    let mut out = vec![
+        Line::raw(""),
+        Line::from(Span::styled("The library view", theme.title)),
+    ];
+    for (k, what) in rows {
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(format::fit(&k, 8), theme.key),
+            Span::raw("  "),
+            Span::styled(
+                format::truncate(&what, width.saturating_sub(12)),
+                theme.text,
+            ),
+        ]));
     }
     out
 }

@@ -7,6 +7,7 @@
 mod details;
 mod header;
 mod help;
+mod library;
 mod log;
 mod roots;
 mod status;

@@ -1,11 +1,12 @@
-//! The roots view: each storage root, its space, and the torrents stored in it.
+//! The roots view: each storage root, its space, and the torrents stored in it; once the
+//! session's library report is in, the library view (see `library`) takes its place.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{format, message, progress_bar};
+use super::{format, message};
 use crate::action::Action;
 use crate::app::App;
 use crate::keymap::Context;
@@ -19,7 +20,14 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .collect();
     let block = theme
         .block(true)
-        .title(Line::from(Span::styled(" Storage roots ", theme.title)))
+        .title(Line::from(Span::styled(
+            if app.library.report.is_some() {
+                " Library "
+            } else {
+                " Storage roots "
+            },
+            theme.title,
+        )))
         .title_top(
             Line::from(Span::styled(
                 format!(" {}: back ", back.join("/")),
@@ -30,6 +38,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    if let Some(report) = &app.library.report {
+        super::library::draw(frame, inner, app, report, theme);
         return;
     }
     let s = &app.snapshot;
@@ -48,42 +60,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Line::raw(""),
     ];
     for r in &s.roots {
-        let mut head = vec![Span::styled(format::sanitize(&r.label), theme.title)];
-        if r.is_default {
-            head.push(Span::styled(" (default)", theme.dim));
-        }
-        head.push(Span::raw("  "));
-        head.push(Span::raw(format::truncate_start(
-            &format::sanitize(&r.path.display().to_string()),
-            width.saturating_sub(head.iter().map(|s| s.width()).sum()),
-        )));
-        lines.push(Line::from(head));
-
-        let mut space = vec![Span::raw("  ")];
-        match (&r.problem, r.free_bytes, r.total_bytes) {
-            (Some(p), _, _) => space.push(Span::styled(
-                format!("⚠ {}", format::sanitize(p)),
-                theme.warn,
-            )),
-            (None, Some(free), Some(total)) if total > 0 => {
-                let used = 1.0 - free as f64 / total as f64;
-                space.push(Span::raw(format!(
-                    "{} free of {}  ",
-                    format::bytes(free),
-                    format::bytes(total)
-                )));
-                let bar_w = width
-                    .saturating_sub(space.iter().map(|s| s.width()).sum::<usize>() + 6)
-                    .min(24);
-                if bar_w >= 8 {
-                    space.extend(progress_bar(used, bar_w, theme).spans);
-                    space.push(Span::styled(" used", theme.dim));
-                }
-            }
-            (None, Some(free), _) => space.push(Span::raw(format!("{} free", format::bytes(free)))),
-            (None, None, _) => space.push(Span::styled("free space unknown", theme.dim)),
-        }
-        lines.push(Line::from(space));
+        lines.extend(super::library::root_head(r, width, theme));
 
         let torrents: Vec<_> = s
             .torrents
