@@ -877,6 +877,8 @@ fn m_opens_a_root_picker_that_moves_the_selected_torrent() {
     let effects = press(&mut app, &[key(KeyCode::Esc)]);
     assert!(commands(&effects).is_empty());
     assert!(app.modal.is_none());
+}
+
 /// The library view: opening it asks for a report; the cursor runs over torrents and
 /// orphans; on a torrent, re-check acts on it; on an orphan, re-check says what to do and
 /// the add key opens the add dialog with the orphan's root chosen.
