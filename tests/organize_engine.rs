@@ -311,7 +311,7 @@ async fn set_root_moves_a_torrent_without_data_and_refuses_one_with_data() {
     std::fs::write(&file, b"some bytes").unwrap();
     let msg = root_error(eng.h().run(set(&t, "other")).await.unwrap_err());
     assert!(
-        msg.contains("not available yet") && msg.contains("stays in storage root 'main'"),
+        msg.contains("trove move") && msg.contains("stays in storage root 'main'"),
         "{msg}"
     );
     assert_eq!(summary(&eng, &t).root_token, "main");

@@ -16,7 +16,7 @@ pub mod snapshot;
 /// socket (the shapes of these types as JSON, and the API's endpoints). Raise it whenever a
 /// change here would make an older trove misread a newer one; both ends refuse to talk
 /// across versions rather than guess.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 pub use client::{Client, Link, Request, Server};
 pub use command::{

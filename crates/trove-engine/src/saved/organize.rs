@@ -152,8 +152,8 @@ impl SavedSession {
         }
         if self.has_data(&roots, &r) {
             return Err(store_err(EngineError::Root(format!(
-                "{} has data on disk, and moving data between storage roots is not available yet: it stays in storage root '{}'",
-                r.name, r.root_token
+                "{} has data on disk, so it stays in storage root '{}': move it with its data with `trove move {} --root {}` while trove runs",
+                r.name, r.root_token, r.info_hash, target.label
             ))));
         }
         let t = self.torrent_of(&r);

@@ -2,8 +2,12 @@
 //! each torrent (its root, its files, what it has of each) on its own task, and the roots
 //! are looked at on a blocking thread, so a large root never holds up the session.
 
+use std::collections::HashMap;
+
 use tokio::sync::oneshot;
 use trove_proto::command::{EngineResult, Reply};
+use trove_proto::library::DataState;
+use trove_proto::snapshot::MoveProgress;
 
 use super::engine::{Engine, engine_err};
 use crate::bitfield;
@@ -13,6 +17,11 @@ impl Engine {
     /// Starts the scan; the answer goes to `reply` when it is done.
     pub(super) fn library(&mut self, reply: oneshot::Sender<EngineResult<Reply>>) {
         let dir = self.fastresume_dir.clone();
+        let moving: HashMap<String, MoveProgress> = self
+            .torrents
+            .keys()
+            .filter_map(|h| Some((h.clone(), self.move_progress(h)?)))
+            .collect();
         let mut inputs = Vec::with_capacity(self.torrents.len());
         for (hash, e) in self.torrents.iter_mut() {
             if e.handle.is_none()
@@ -23,7 +32,13 @@ impl Engine {
             let Some(root) = library::root_path_of(&self.roots, &e.record) else {
                 continue;
             };
-            let input = TorrentInput::new(&e.record, e.torrent.as_ref(), &root, &e.file_progress);
+            let mut input =
+                TorrentInput::new(&e.record, e.torrent.as_ref(), &root, &e.file_progress);
+            input.moving = moving.get(hash).map(|p| DataState::Moving {
+                to_root: p.to.clone(),
+                done_bytes: p.done,
+                total_bytes: p.total,
+            });
             inputs.push((e.record.root_token.clone(), input));
         }
         let roots = library::group_by_root(&self.roots, self.root_info.clone(), inputs);

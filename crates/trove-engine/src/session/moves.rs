@@ -426,23 +426,31 @@ impl Engine {
         }
     }
 
+    /// Whether `hash` is out of librqbit while its data is copied (it was still
+    /// downloading): nothing may start it until the move ends.
+    pub(super) fn paused_for_move(&self, hash: &str) -> bool {
+        self.moves.get(hash).is_some_and(|m| m.restart_after)
+    }
+
+    /// How far the move under way of `hash` is, if one is.
+    pub(super) fn move_progress(&self, hash: &str) -> Option<MoveProgress> {
+        let j = self.torrents.get(hash)?.record.moving.as_ref()?;
+        let (done, total) = match self.moves.get(hash) {
+            Some(m) => (m.done.load(Ordering::Relaxed).min(m.total), m.total),
+            // Renamed or switched: nothing left to copy.
+            None => (1, 1),
+        };
+        Some(MoveProgress {
+            to: j.to_label.clone(),
+            done,
+            total,
+        })
+    }
+
     /// The summary as shown: with its move's progress while one is under way.
     pub(super) fn with_move(&self, hash: &str, mut s: TorrentSummary) -> TorrentSummary {
-        if let Some(j) = self
-            .torrents
-            .get(hash)
-            .and_then(|e| e.record.moving.as_ref())
-        {
-            let (done, total) = match self.moves.get(hash) {
-                Some(m) => (m.done.load(Ordering::Relaxed).min(m.total), m.total),
-                // Renamed or switched: nothing left to copy.
-                None => (1, 1),
-            };
-            s.moving = Some(MoveProgress {
-                to: j.to_label.clone(),
-                done,
-                total,
-            });
+        if let Some(p) = self.move_progress(hash) {
+            s.moving = Some(p);
         }
         s
     }

@@ -100,7 +100,8 @@ pub(super) fn is_complete(e: &Entry) -> bool {
 }
 
 impl Engine {
-    /// The torrents the queue orders: with metadata, not paused, not failed.
+    /// The torrents the queue orders: with metadata, not paused, not failed, and not held
+    /// out of librqbit while their data is copied to another root.
     fn candidates(&self, now: Instant) -> Vec<Candidate<'_>> {
         let order = queue_order(self.torrents.iter());
         order
@@ -108,7 +109,11 @@ impl Engine {
             .enumerate()
             .filter_map(|(rank, hash)| {
                 let (hash, e) = self.torrents.get_key_value(hash)?;
-                let queued = e.torrent.is_some() && !e.record.paused && e.record.error.is_none();
+                let moving_paused = self.paused_for_move(hash);
+                let queued = e.torrent.is_some()
+                    && !e.record.paused
+                    && e.record.error.is_none()
+                    && !moving_paused;
                 queued.then(|| Candidate {
                     hash,
                     rank,

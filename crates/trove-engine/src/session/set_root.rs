@@ -1,6 +1,6 @@
-//! Putting a torrent in another storage root. Only a torrent with no data on disk can move
-//! (moving files between roots is not available yet): it is taken out of librqbit, its
-//! record gets the new root, and it is handed back, as a limit change re-adds a torrent.
+//! Putting a torrent in another storage root. A torrent with no data on disk is taken out of
+//! librqbit, its record gets the new root, and it is handed back, as a limit change re-adds
+//! a torrent; one with data is refused and pointed at a move (see `moves`).
 
 use tracing::info;
 use trove_proto::command::{EngineError, EngineResult};
@@ -39,8 +39,8 @@ impl Engine {
         let name = entry.record.name.clone();
         if self.has_data(&hash) {
             return Err(EngineError::Root(format!(
-                "{name} has data on disk, and moving data between storage roots is not available yet: it stays in storage root '{}'",
-                entry.record.root_token
+                "{name} has data on disk, so it stays in storage root '{}': move it with its data with `trove move {hash} --root {}`",
+                entry.record.root_token, target.label
             )));
         }
         self.roots.check_usable(&target)?;

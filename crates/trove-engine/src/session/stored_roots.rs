@@ -83,7 +83,7 @@ impl Engine {
 /// Why a stored root cannot move to `path`: `with_data` torrents have data in it.
 pub(crate) fn move_refused(root: &StorageRoot, path: &Path, with_data: usize) -> EngineError {
     EngineError::Root(format!(
-        "storage root '{}' cannot move to {}: {with_data} torrent{} in it {} data in {} (moving data is not available yet); remove {} (`trove remove ID`), or create another root with `trove root add LABEL PATH` and use that",
+        "storage root '{}' cannot move to {}: {with_data} torrent{} in it {} data in {}; move {} to another root first (`trove move ID --root LABEL`), or create another root with `trove root add LABEL PATH` and use that",
         root.label,
         path.display(),
         plural(with_data),
