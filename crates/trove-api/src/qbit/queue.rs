@@ -156,6 +156,13 @@ pub(crate) fn put_preferences(prefs: &mut Map<String, Value>, s: &SessionSnapsho
             "dont_count_slow_torrents",
             json!(q.slow_after_secs.is_some()),
         );
+        // trove's rule is "moved no byte for this long": qBittorrent's with rate
+        // thresholds of 0.
+        if let Some(secs) = q.slow_after_secs {
+            put("slow_torrent_inactive_timer", json!(secs));
+            put("slow_torrent_dl_rate_threshold", json!(0));
+            put("slow_torrent_ul_rate_threshold", json!(0));
+        }
     }
     let g = s.goals.unwrap_or_default();
     put("max_ratio_enabled", json!(g.ratio.is_some()));
@@ -209,6 +216,24 @@ pub(crate) fn from_preferences(
             *field = slots(v);
             queue_changed = true;
         }
+    }
+    // Slow torrents: on takes the timer given, else the one in force, else qBittorrent's
+    // default of 60 s; a timer alone changes the one in force (nothing while it is off).
+    let timer = int("slow_torrent_inactive_timer")?.map(|t| t.max(1) as u64);
+    match flag("dont_count_slow_torrents")? {
+        Some(false) => {
+            q.slow_after_secs = None;
+            queue_changed = true;
+        }
+        Some(true) => {
+            q.slow_after_secs = timer.or(q.slow_after_secs).or(Some(60));
+            queue_changed = true;
+        }
+        None if timer.is_some() && q.slow_after_secs.is_some() => {
+            q.slow_after_secs = timer;
+            queue_changed = true;
+        }
+        None => {}
     }
     if flag("queueing_enabled")? == Some(false) {
         q = QueueLimits::default();
@@ -373,6 +398,41 @@ mod tests {
                 },
             ]
         );
+        // Slow torrents: on with a timer, then the timer alone, then off.
+        let slow = |prefs: Value, s: &SessionSnapshot| {
+            let prefs: Map<String, Value> = serde_json::from_value(prefs).unwrap();
+            match &from_preferences(&prefs, s).unwrap()[..] {
+                [Command::SetQueueLimits(q)] => q.slow_after_secs,
+                other => panic!("{other:?}"),
+            }
+        };
+        let on = json!({"dont_count_slow_torrents": true, "slow_torrent_inactive_timer": 120});
+        assert_eq!(slow(on, &s), Some(120));
+        assert_eq!(
+            slow(json!({"dont_count_slow_torrents": true}), &s),
+            Some(60)
+        );
+        let mut slow_on = s.clone();
+        slow_on.queue_limits.slow_after_secs = Some(120);
+        assert_eq!(
+            slow(json!({"slow_torrent_inactive_timer": 30}), &slow_on),
+            Some(30)
+        );
+        assert_eq!(
+            slow(json!({"dont_count_slow_torrents": false}), &slow_on),
+            None
+        );
+        let timer_alone: Map<String, Value> =
+            serde_json::from_value(json!({"slow_torrent_inactive_timer": 30})).unwrap();
+        assert!(
+            from_preferences(&timer_alone, &s).unwrap().is_empty(),
+            "off stays off"
+        );
+        let mut prefs = Map::new();
+        put_preferences(&mut prefs, &slow_on);
+        assert_eq!(prefs["dont_count_slow_torrents"], json!(true));
+        assert_eq!(prefs["slow_torrent_inactive_timer"], json!(120));
+
         let bad: Map<String, Value> =
             serde_json::from_value(json!({"max_active_downloads": "two"})).unwrap();
         assert!(from_preferences(&bad, &s).is_err());
