@@ -44,7 +44,8 @@ pub(crate) async fn priority(ctx: &Ctx<'_>, params: &Params, path: &str) -> Answ
 }
 
 /// `torrents/setForceStart`: `value=true` forces the torrents to run regardless of the
-/// queue (resuming paused ones, as qBittorrent does); `false` gives them back to it.
+/// queue; `false` gives them back to it. A paused torrent stays paused (qBittorrent 4.5
+/// answers `force_start: true` and `pausedDL` for it) and runs forced once resumed.
 pub(crate) async fn force_start(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let on = params.flag("value")?.unwrap_or(false);
     let ids = selected(ctx, params)?;
@@ -52,27 +53,9 @@ pub(crate) async fn force_start(ctx: &Ctx<'_>, params: &Params) -> Answer {
         return done();
     }
     ctx.session
-        .run(Command::Force {
-            ids: ids.clone(),
-            on,
-        })
+        .run(Command::Force { ids, on })
         .await
         .map_err(Refusal::engine)?;
-    if on {
-        let snapshot = ctx.session.snapshot();
-        for id in ids {
-            if snapshot
-                .torrents
-                .iter()
-                .any(|t| t.info_hash == id && t.paused)
-            {
-                ctx.session
-                    .run(Command::Resume(id))
-                    .await
-                    .map_err(Refusal::engine)?;
-            }
-        }
-    }
     done()
 }
 
@@ -296,21 +279,27 @@ pub(crate) fn put_info(info: &mut Map<String, Value>, s: &SessionSnapshot, t: &T
         json!(if queueing && !complete { q.position } else { 0 }),
     );
     put("force_start", json!(q.forced));
+    // qBittorrent keeps "the session's" (-2) per field; trove's own goals replace the
+    // session's whole, and setShareLimits copies the session's value into a field given
+    // -2. So a field of its own goals equal to the session's reads back as -2.
     let own = q.own_goals.then_some(q.goals).flatten();
+    let session = s.goals.unwrap_or_default();
     put(
         "ratio_limit",
-        json!(match (q.own_goals, own.and_then(|g| g.ratio)) {
-            (false, _) => -2.0,
-            (true, None) => -1.0,
-            (true, Some(r)) => r,
+        json!(match (own, own.and_then(|g| g.ratio)) {
+            (None, _) => -2.0,
+            (Some(_), r) if r == session.ratio && r.is_some() => -2.0,
+            (Some(_), None) => -1.0,
+            (Some(_), Some(r)) => r,
         }),
     );
     put(
         "seeding_time_limit",
-        json!(match (q.own_goals, own.and_then(|g| g.seeding_secs)) {
-            (false, _) => -2,
-            (true, None) => -1,
-            (true, Some(s)) => (s / 60) as i64,
+        json!(match (own, own.and_then(|g| g.seeding_secs)) {
+            (None, _) => -2,
+            (Some(_), t) if t == session.seeding_secs && t.is_some() => -2,
+            (Some(_), None) => -1,
+            (Some(_), Some(t)) => (t / 60) as i64,
         }),
     );
     put(
