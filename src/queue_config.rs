@@ -3,6 +3,7 @@
 //! what is set there is kept in the store and wins over this file.
 
 use serde::{Deserialize, Deserializer, Serialize};
+pub use trove_proto::queue::parse_duration;
 use trove_proto::queue::{GoalAction, QueueLimits, SeedingGoals};
 
 /// `[queue]`: 0 (or absent) = no limit.
@@ -65,29 +66,6 @@ impl SeedingConfig {
     }
 }
 
-/// Reads a duration: whole seconds, or a number with a unit (`s`, `m`, `h`, `d`), like
-/// `90`, `45s`, `30m`, `2h` or `7d`.
-pub fn parse_duration(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let scale = match unit.trim().to_ascii_lowercase().as_str() {
-        "s" | "sec" | "secs" => 1,
-        "m" | "min" | "mins" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => 0,
-    };
-    match number.parse::<u64>() {
-        Ok(n) if scale > 0 => Ok(n.saturating_mul(scale)),
-        _ => Err(format!(
-            "'{t}' is not a duration: give seconds or a number with s, m, h or d, like 90, 30m or 2h"
-        )),
-    }
-}
-
 /// A duration as seconds or as text.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -113,26 +91,5 @@ fn ratio<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         Err(serde::de::Error::custom(format!(
             "a ratio goal must be a number above 0, like 1.5 (got {r})"
         )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_seconds_and_units() {
-        assert_eq!(parse_duration("90"), Ok(90));
-        assert_eq!(parse_duration("45s"), Ok(45));
-        assert_eq!(parse_duration("30m"), Ok(1800));
-        assert_eq!(parse_duration("2h"), Ok(7200));
-        assert_eq!(parse_duration("7d"), Ok(604_800));
-        let e = parse_duration("soon").unwrap_err();
-        assert_eq!(
-            e,
-            "'soon' is not a duration: give seconds or a number with s, m, h or d, like 90, 30m or 2h"
-        );
-        assert!(parse_duration("5w").is_err());
-        assert!(parse_duration("").is_err());
     }
 }

@@ -215,3 +215,64 @@ fn bad_queue_and_goal_input_is_one_clear_sentence_and_changes_nothing() {
         "{e}"
     );
 }
+
+/// Queue order, limits, goals and forced starts as `trove list --json` and the commands
+/// show them through a running daemon: (positions of a, b, c; b forced; a's own goals;
+/// the queue limits; the session's goals).
+fn queue_state(
+    env: &TroveEnv,
+    a: &str,
+    b: &str,
+    c: &str,
+) -> (Vec<u64>, bool, String, String, String) {
+    let positions = [a, b, c].iter().map(|h| position(env, h)).collect();
+    let forced = env.torrent_json(b).unwrap()["queue"]["forced"] == true;
+    (
+        positions,
+        forced,
+        env.run_ok(&["goals", a]),
+        env.run_ok(&["queue-limits"]),
+        env.run_ok(&["goals"]),
+    )
+}
+
+#[test]
+fn the_queue_outlives_a_killed_daemon_and_travels_in_an_export() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let a = add(&env, scratch.path(), "alpha");
+    let b = add(&env, scratch.path(), "beta");
+    let c = add(&env, scratch.path(), "gamma");
+
+    // Everything set through a running daemon, which is then killed without a chance to
+    // save anything more: each change was already in the store.
+    let mut d = env.spawn_daemon::<&str>(&[]);
+    d.wait_for_stderr("session listening", START);
+    env.run_ok(&["queue-limits", "--downloads", "1", "--slow-after", "10m"]);
+    env.run_ok(&["queue", &c, "top"]);
+    env.run_ok(&["force", &b]);
+    env.run_ok(&["goals", "--ratio", "2", "--action", "remove"]);
+    env.run_ok(&["goals", &a, "--seeding-time", "3h"]);
+    let before = queue_state(&env, &a, &b, &c);
+    assert_eq!(before.0, [2, 3, 1], "c on top, then a and b");
+    assert!(before.1, "b forced");
+    d.kill9();
+
+    let mut d = env.spawn_daemon::<&str>(&[]);
+    d.wait_for_stderr("session listening", START);
+    assert_eq!(queue_state(&env, &a, &b, &c), before, "after a kill -9");
+    let st = d.terminate_and_wait();
+    assert!(st.success(), "daemon exited {st}:\n{}", d.stderr());
+
+    // Exported, then imported into an empty data dir: the same queue.
+    let file = scratch.path().join("session.json");
+    let out = env.run_ok(&[OsStr::new("export"), file.as_os_str()]);
+    assert!(out.contains("exported"), "{out}");
+    let fresh = TroveEnv::new(TROVE, &["main"]);
+    fresh.run_ok(&[OsStr::new("import"), file.as_os_str()]);
+    let mut d = fresh.spawn_daemon::<&str>(&[]);
+    d.wait_for_stderr("session listening", START);
+    assert_eq!(queue_state(&fresh, &a, &b, &c), before, "after an import");
+    let st = d.terminate_and_wait();
+    assert!(st.success(), "daemon exited {st}:\n{}", d.stderr());
+}

@@ -408,3 +408,46 @@ async fn a_restart_keeps_the_queue_order_the_limits_the_goals_and_forced_starts(
         "waiting torrents are not restored into librqbit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_that_moves_nothing_gives_its_slot_to_the_next_even_after_a_restart() {
+    let fakes = payload_dir();
+    let mut eng = Eng::start(&["main"]).await;
+    eng.h()
+        .run(Command::SetQueueLimits(QueueLimits {
+            max_active_downloads: 1,
+            slow_after_secs: Some(2),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    // No peer serves these: each moves nothing, for ever.
+    let a = add_fake(&eng, fakes.path(), "a").await;
+    let b = add_fake(&eng, fakes.path(), "b").await;
+    let started = Instant::now();
+    eng.wait_state(&b, TorrentState::Queued, LONG).await;
+    // Once a has moved nothing for 2 s, its slot goes to b; a keeps running.
+    eng.wait("both downloading", LONG, |s| {
+        (downloading(s) == 2).then_some(())
+    })
+    .await;
+    let took = started.elapsed();
+    println!("the second torrent started {took:?} after the first was added");
+    assert!(
+        took >= Duration::from_secs(2),
+        "b started before a was slow"
+    );
+    assert!(eng.librqbit_holds(&a) && eng.librqbit_holds(&b));
+
+    // Restored at boot, the torrent with the slot counts as slow the same way.
+    eng.restart().await;
+    eng.wait("both downloading again", LONG, |s| {
+        (s.torrents.len() == 2 && downloading(s) == 2).then_some(())
+    })
+    .await;
+    let s = eng.h().snapshot();
+    assert!(
+        s.torrents.iter().all(|t| !t.queue.as_ref().unwrap().forced),
+        "neither is forced"
+    );
+}

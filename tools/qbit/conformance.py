@@ -5,7 +5,10 @@ against a real qBittorrent (the reference) and against trove, then
 1. compares the SHAPE of every answer: field names and JSON types, recursively, list
    elements included (numbers are one type: JSON has one number type, and qBittorrent
    writes 0.0 as 0);
-2. checks trove's VALUES: names, hashes, categories, tags, limits, states after pause.
+2. checks trove's VALUES: names, hashes, categories, tags, limits, states after pause;
+   and for the queue and share limits, that trove's values are qBittorrent's (the
+   preferences read back, the order the priority calls make, each torrent's share
+   limits and force_start).
 
 Prints a table of the differences and exits 1 if any is not in ALLOWED below.
 
@@ -55,15 +58,14 @@ def bencode(value):
     raise TypeError(type(value))
 
 
-def make_torrent(folder):
-    """A single-file v1 torrent of 100 kB of random bytes: (bytes, info-hash, name)."""
-    name = "conf-payload.bin"
-    data = random.Random(7).randbytes(100_000)
+def make_torrent(folder, name="conf-payload.bin", seed=7):
+    """A single-file v1 torrent of 100 kB of random bytes: (path, info-hash, name)."""
+    data = random.Random(seed).randbytes(100_000)
     piece = 16384
     pieces = b"".join(hashlib.sha1(data[i:i + piece]).digest() for i in range(0, len(data), piece))
     info = {"length": len(data), "name": name, "piece length": piece, "pieces": pieces}
     torrent = bencode({"announce": "http://127.0.0.1:1/announce", "info": info})
-    path = os.path.join(folder, "conf.torrent")
+    path = os.path.join(folder, name + ".torrent")
     with open(path, "wb") as f:
         f.write(torrent)
     return path, hashlib.sha1(bencode(info)).hexdigest(), name
@@ -205,6 +207,8 @@ def run(url, user, password, base, torrent_path, info_hash):
     facts["after_edits"] = step("torrents/info after edits",
                                 wait("edits to show", lambda: edited(c, info_hash, magnet_hash)))
 
+    queue_segment(c, step, facts, info_hash)
+
     step("torrents/resume", c.torrents_resume(torrent_hashes="all"))
     facts["resumed"] = wait("torrents resumed", lambda: states(c, lambda s: not s.startswith("paused")),
                           lambda: [t["state"] for t in c.torrents_info()])
@@ -230,6 +234,101 @@ def run(url, user, password, base, torrent_path, info_hash):
     return steps, facts
 
 
+# The queue and share-limit preferences the queue segment sets and reads back.
+QUEUE_PREFS = {
+    "queueing_enabled": True,
+    "max_active_downloads": 1,
+    "max_active_uploads": 2,
+    "max_active_torrents": 4,
+    "max_ratio_enabled": True,
+    "max_ratio": 1.5,
+    "max_seeding_time_enabled": True,
+    "max_seeding_time": 120,
+    "max_ratio_act": 0,
+    "dont_count_slow_torrents": False,
+}
+# The queue fields of torrents/info the segment compares, value for value.
+SHARE_FIELDS = ["ratio_limit", "seeding_time_limit", "max_ratio", "max_seeding_time", "force_start"]
+
+
+def settle(f, done):
+    """Polls `f` until `done(value)` or a few seconds pass; returns the last value, so a
+    difference shows as a wrong value rather than a time-out."""
+    end = time.monotonic() + 5.0
+    while True:
+        value = f()
+        if done(value) or time.monotonic() > end:
+            return value
+        time.sleep(0.1)
+
+
+def queue_segment(c, step, facts, info_hash):
+    """The queue and share limits: preferences, the four priority calls, setShareLimits
+    and setForceStart on two paused .torrent downloads. qBittorrent queues by default and
+    trove only once a limit is set, so both get the same limits first; each gets its own
+    earlier values back at the end. qBittorrent numbers every unfinished torrent (the
+    magnet too) and trove only those with metadata, so the priority calls are compared by
+    the ORDER of the two .torrent downloads, not by their numbers."""
+    before = plain(c.app_preferences())
+    step("app/setPreferences queue", c.app_set_preferences(QUEUE_PREFS))
+    prefs = step("app/preferences queue",
+                 settle(lambda: plain(c.app_preferences()),
+                        lambda p: all(p.get(k) == v for k, v in QUEUE_PREFS.items())))
+    facts["queue_prefs"] = {k: prefs.get(k) for k in QUEUE_PREFS}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        second_path, second, _ = make_torrent(tmp, "conf-second.bin", 8)
+        step("torrents/add second", c.torrents_add(torrent_files=second_path, is_paused=True))
+    wait("the second torrent listed", lambda: second in {t["hash"] for t in c.torrents_info()})
+
+    def order():
+        rows = {t["hash"]: t for t in plain(c.torrents_info())}
+        pair = [h for h in (info_hash, second) if h in rows]
+        return sorted(pair, key=lambda h: rows[h]["priority"])
+
+    first_then_second = [info_hash, second]
+    second_then_first = [second, info_hash]
+    orders = [("added", order())]
+    # Two moves up or down: past the magnet, which qBittorrent numbers between them.
+    for name, call, times, expected in [
+        ("topPrio", c.torrents_top_priority, 1, second_then_first),
+        ("bottomPrio", c.torrents_bottom_priority, 1, first_then_second),
+        ("increasePrio", c.torrents_increase_priority, 2, second_then_first),
+        ("decreasePrio", c.torrents_decrease_priority, 2, first_then_second),
+    ]:
+        for _ in range(times):
+            step(f"torrents/{name}", call(torrent_hashes=second))
+        orders.append((name, settle(order, lambda o, e=expected: o == e)))
+    facts["queue_orders"] = [(name, ["first" if h == info_hash else "second" for h in o])
+                             for name, o in orders]
+
+    def share():
+        t = next(t for t in plain(c.torrents_info()) if t["hash"] == info_hash)
+        return {k: t.get(k) for k in SHARE_FIELDS}
+
+    step("torrents/setShareLimits", c.torrents_set_share_limits(
+        ratio_limit=2.5, seeding_time_limit=90, torrent_hashes=info_hash))
+    facts["share_own"] = settle(share, lambda v: v["ratio_limit"] == 2.5)
+    step("torrents/setShareLimits none", c.torrents_set_share_limits(
+        ratio_limit=-1, seeding_time_limit=-2, torrent_hashes=info_hash))
+    facts["share_none"] = settle(share, lambda v: v["ratio_limit"] == -1)
+    step("torrents/setShareLimits session", c.torrents_set_share_limits(
+        ratio_limit=-2, seeding_time_limit=-2, torrent_hashes=info_hash))
+    facts["share_session"] = settle(share, lambda v: v["ratio_limit"] == -2)
+
+    step("torrents/setForceStart", c.torrents_set_force_start(True, torrent_hashes=info_hash))
+    forced = settle(share, lambda v: v["force_start"] is True)
+    facts["forced"] = forced["force_start"]
+    info = step("torrents/info forced", c.torrents_info(torrent_hashes=info_hash))
+    facts["forced_state"] = plain(info)[0]["state"]
+    step("torrents/setForceStart off", c.torrents_set_force_start(False, torrent_hashes=info_hash))
+    facts["unforced"] = settle(share, lambda v: v["force_start"] is False)["force_start"]
+    c.torrents_pause(torrent_hashes=info_hash)
+    c.torrents_delete(delete_files=True, torrent_hashes=second)
+    wait("the second torrent gone", lambda: second not in {t["hash"] for t in c.torrents_info()} or None)
+    c.app_set_preferences({k: before[k] for k in QUEUE_PREFS if k in before})
+
+
 def edited(c, info_hash, magnet_hash):
     rows = {t["hash"]: t for t in plain(c.torrents_info())}
     f, m = rows.get(info_hash), rows.get(magnet_hash)
@@ -251,6 +350,16 @@ def delta_with_tag(c, rid, magnet_hash):
 
 
 # ---------------------------------------------------------------- trove's values
+
+def check_same(ref, got):
+    """The queue segment's values, which trove must give as qBittorrent gives them."""
+    problems = []
+    for key in ["queue_prefs", "queue_orders", "share_own", "share_none", "share_session",
+                "forced", "forced_state", "unforced"]:
+        if ref.get(key) != got.get(key):
+            problems.append(f"{key}: qBittorrent {short(ref.get(key))}, trove {short(got.get(key))}")
+    return problems
+
 
 def check_values(facts, info_hash, name, base):
     problems = []
@@ -299,7 +408,7 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         torrent_path, info_hash, name = make_torrent(tmp)
-        ref_steps, _ = run(*args.qbit, torrent_path, info_hash)
+        ref_steps, ref_facts = run(*args.qbit, torrent_path, info_hash)
         got_steps, facts = run(*args.trove, torrent_path, info_hash)
 
     rows = []
@@ -309,7 +418,7 @@ def main():
         for path, r, g in diffs:
             allowed = (step, path) in ALLOWED
             rows.append((step, path or "(answer)", r, g, "allowed" if allowed else "DIFF"))
-    problems = check_values(facts, info_hash, name, args.trove[3])
+    problems = check_values(facts, info_hash, name, args.trove[3]) + check_same(ref_facts, facts)
 
     print(f"{len(ref_steps)} calls compared")
     if rows:

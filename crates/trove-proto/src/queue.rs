@@ -3,6 +3,41 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Reads a duration: whole seconds, or a number with a unit (`s`, `m`, `h`, `d`), like
+/// `90`, `45s`, `30m`, `2h` or `7d`.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "s" | "sec" | "secs" => 1,
+        "m" | "min" | "mins" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if scale > 0 => Ok(n.saturating_mul(scale)),
+        _ => Err(format!(
+            "'{t}' is not a duration: give seconds or a number with s, m, h or d, like 90, 30m or 2h"
+        )),
+    }
+}
+
+/// A duration as `parse_duration` reads it back, in the largest whole unit: `90`, `30m`,
+/// `2h`, `7d`.
+pub fn duration_input(secs: u64) -> String {
+    match secs {
+        0 => "0".into(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => s.to_string(),
+    }
+}
+
 /// Where to move torrents in the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -155,4 +190,28 @@ pub struct QueueStatus {
     /// How far each set goal is.
     #[serde(default)]
     pub progress: Vec<GoalProgress>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_seconds_and_units() {
+        for s in [0, 59, 90, 1800, 7200, 604_800] {
+            assert_eq!(parse_duration(&duration_input(s)), Ok(s));
+        }
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("45s"), Ok(45));
+        assert_eq!(parse_duration("30m"), Ok(1800));
+        assert_eq!(parse_duration("2h"), Ok(7200));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        let e = parse_duration("soon").unwrap_err();
+        assert_eq!(
+            e,
+            "'soon' is not a duration: give seconds or a number with s, m, h or d, like 90, 30m or 2h"
+        );
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("").is_err());
+    }
 }

@@ -102,6 +102,8 @@ pub(crate) enum Action {
     Force,
     /// Move the selected torrent's data to another storage root (opens a root picker).
     MoveRoot,
+    /// Edit the queue's limits and the session's seeding goals (opens a dialog).
+    QueueLimits,
 }
 
 /// `run` names in keymap files, one per action (tabs are `tab 1` .. `tab 5`).
@@ -155,6 +157,7 @@ const NAMES: &[(&str, Action)] = &[
     ("queue_bottom", Action::QueueBottom),
     ("force", Action::Force),
     ("move_root", Action::MoveRoot),
+    ("queue_limits", Action::QueueLimits),
 ];
 
 impl Action {

@@ -22,8 +22,8 @@ use trove_proto::snapshot::{
 use super::action::{Action, DetailTab};
 use super::dialogs::MoveDialog;
 use super::dialogs::{
-    AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, RemoveDialog, StopDialog,
-    TagsDialog,
+    AddDialog, DialogOutcome, Env, FilterPrompt, LimitsDialog, Modal, QueueDialog, RemoveDialog,
+    StopDialog, TagsDialog,
 };
 use super::event::{Effect, Event, Outcome, Redraw};
 use super::files;
@@ -653,6 +653,17 @@ impl App {
                     failed,
                 }]
             }
+            DialogOutcome::RunAll(requests) => {
+                self.modal = None;
+                requests
+                    .into_iter()
+                    .map(|r| Effect::Run {
+                        command: r.command,
+                        ok: r.ok,
+                        failed: r.failed,
+                    })
+                    .collect()
+            }
             DialogOutcome::Add {
                 source,
                 options,
@@ -736,6 +747,11 @@ impl App {
             Action::Limits => {
                 let dialog = LimitsDialog::new(self.selected_summary(), self.snapshot.limits);
                 self.modal = Some(Modal::Limits(dialog));
+                Vec::new()
+            }
+            Action::QueueLimits => {
+                let dialog = QueueDialog::new(self.snapshot.queue_limits, self.snapshot.goals);
+                self.modal = Some(Modal::Queue(dialog));
                 Vec::new()
             }
             Action::Tags => {

@@ -7,7 +7,7 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 
 use super::action::DetailTab;
 use super::app::{App, StatusKind};
-use super::dialogs::{AddField, Modal};
+use super::dialogs::{AddField, Modal, QueueField};
 use super::event::{Effect, Event, Redraw};
 use super::fixtures::{self, ARCH, BUNNY, DEBIAN, EVIL, HEBREW, UBUNTU, ch, key};
 use super::keymap::Keymap;
@@ -917,4 +917,155 @@ fn library_view_acts_on_the_row_under_its_cursor() {
     };
     assert_eq!(dialog.root.as_deref(), Some("r-media"));
     assert!(app.status.as_ref().unwrap().text.contains("Adopt Me"));
+}
+
+/// Types `text` into the focused field of the open dialog, replacing what it held.
+fn retype(app: &mut App, text: &str) {
+    let clear = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    press(
+        app,
+        &[key(KeyCode::End), Event::Input(TermEvent::Key(clear))],
+    );
+    for c in text.chars() {
+        press(app, &[ch(c)]);
+    }
+}
+
+fn queue_dialog(app: &App) -> &super::dialogs::QueueDialog {
+    match app.modal.as_ref() {
+        Some(Modal::Queue(d)) => d,
+        other => panic!("no queue dialog: {other:?}"),
+    }
+}
+
+#[test]
+fn w_edits_the_queue_limits_and_the_session_goals() {
+    use trove_proto::queue::{GoalAction, QueueLimits, SeedingGoals};
+    let mut app = fixtures::queue_app(80, 24);
+    press(&mut app, &[ch('W')]);
+    let d = queue_dialog(&app);
+    assert_eq!(d.downloads.text(), "1", "opens on the session's limits");
+    assert_eq!(d.focus, QueueField::Downloads);
+
+    // Unchanged: closes and sends nothing, so the config file's values stay in force.
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(commands(&effects).is_empty(), "{effects:?}");
+    assert!(app.modal.is_none());
+
+    // Only the limits change: only the limits are sent.
+    press(&mut app, &[ch('W')]);
+    retype(&mut app, "3");
+    press(&mut app, &[key(KeyCode::Tab), key(KeyCode::Tab)]);
+    retype(&mut app, "10");
+    press(&mut app, &[key(KeyCode::Tab)]);
+    retype(&mut app, "5m");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        [Command::SetQueueLimits(QueueLimits {
+            max_active_downloads: 3,
+            max_active_seeds: 0,
+            max_active_torrents: 10,
+            slow_after_secs: Some(300),
+        })]
+    );
+
+    // Goals and limits together; the action switches with Space on its row.
+    press(&mut app, &[ch('W')]);
+    retype(&mut app, "0");
+    for _ in 0..4 {
+        press(&mut app, &[key(KeyCode::Tab)]);
+    }
+    assert_eq!(queue_dialog(&app).focus, QueueField::Ratio);
+    retype(&mut app, "1.5");
+    press(&mut app, &[key(KeyCode::Tab)]);
+    retype(&mut app, "2h");
+    press(&mut app, &[key(KeyCode::Tab)]);
+    retype(&mut app, "30m");
+    press(&mut app, &[key(KeyCode::Tab), ch(' ')]);
+    assert_eq!(queue_dialog(&app).action, GoalAction::Remove);
+    press(&mut app, &[key(KeyCode::Left), key(KeyCode::Right)]);
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        [
+            Command::SetQueueLimits(QueueLimits {
+                max_active_downloads: 0,
+                ..Default::default()
+            }),
+            Command::SetGoals {
+                id: None,
+                goals: Some(SeedingGoals {
+                    ratio: Some(1.5),
+                    seeding_secs: Some(7200),
+                    idle_secs: Some(1800),
+                    action: GoalAction::Remove,
+                }),
+            },
+        ]
+    );
+    assert!(effects.iter().all(|e| matches!(e,
+        Effect::Run { ok, .. } if ok == "Queue limits and seeding goals set.")));
+
+    // Emptying every goal clears the session's goals.
+    press(&mut app, &[ch('W')]);
+    for _ in 0..4 {
+        press(&mut app, &[key(KeyCode::Tab)]);
+    }
+    retype(&mut app, "");
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        [Command::SetGoals {
+            id: None,
+            goals: None
+        }]
+    );
+}
+
+#[test]
+fn a_bad_queue_value_names_its_field_and_sends_nothing() {
+    let mut app = fixtures::queue_app(80, 24);
+    let cases = [
+        (
+            1,
+            "two",
+            "Seeds: 'two' is not a number of torrents: type a whole number, or 0 for no limit.",
+        ),
+        (
+            2,
+            "-3",
+            "Torrents: '-3' is not a number of torrents: type a whole number, or 0 for no limit.",
+        ),
+        (
+            3,
+            "soon",
+            "Slow for: 'soon' is not a duration: type seconds or a number with s, m, h or d (90, 30m, 2h), or leave it empty for none.",
+        ),
+        (
+            4,
+            "lots",
+            "Ratio: 'lots' is not a ratio: type a number above 0 like 1.5, or leave it empty for none.",
+        ),
+        (
+            5,
+            "2w",
+            "Seed time: '2w' is not a duration: type seconds or a number with s, m, h or d (90, 30m, 2h), or leave it empty for none.",
+        ),
+    ];
+    for (tabs, text, message) in cases {
+        press(&mut app, &[ch('W')]);
+        for _ in 0..tabs {
+            press(&mut app, &[key(KeyCode::Tab)]);
+        }
+        retype(&mut app, text);
+        let effects = press(&mut app, &[key(KeyCode::Enter)]);
+        assert!(effects.is_empty(), "{text}: {effects:?}");
+        assert_eq!(queue_dialog(&app).error.as_deref(), Some(message));
+        // Typing again clears the message; Esc leaves without sending anything.
+        press(&mut app, &[key(KeyCode::Backspace)]);
+        assert_eq!(queue_dialog(&app).error, None);
+        assert!(press(&mut app, &[key(KeyCode::Esc)]).is_empty());
+        assert!(app.modal.is_none());
+    }
 }

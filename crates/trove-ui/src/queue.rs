@@ -30,7 +30,7 @@ pub(crate) fn state_text(t: &TorrentSummary, short: bool, short_label: &str) -> 
 }
 
 /// `2 h 5 min`, `45 s`.
-fn span(secs: f64) -> String {
+pub(crate) fn span(secs: f64) -> String {
     let s = secs.max(0.0) as u64;
     let d = Duration::from_secs(s);
     if s < 60 {

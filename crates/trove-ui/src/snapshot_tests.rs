@@ -536,6 +536,8 @@ fn screens() -> Vec<Vec<Event>> {
         ],
         vec![ch('a'), key(KeyCode::Enter)],
         vec![ch('l')],
+        vec![ch('W')],
+        vec![ch('W'), ch('x'), key(KeyCode::Enter)],
         vec![ch('d')],
         vec![ch('D')],
         vec![ch('/'), ch('u')],
@@ -708,4 +710,52 @@ fn queue_keys_send_queue_and_force_commands() {
         )),
         "{effects:?}"
     );
+}
+
+#[test]
+fn queue_dialog_shows_the_limits_and_goals_in_force() {
+    let theme = Theme::default();
+    for &(w, h) in BOTH {
+        let mut app = fixtures::queue_app(w, h);
+        app.handle(ch('W'));
+        let terminal = render(&app, &theme, w, h);
+        let text = terminal.backend().to_string();
+        for word in [
+            "Queue and seeding goals",
+            "Downloads",
+            "= at most 1 at once",
+            "Ratio",
+        ] {
+            assert!(text.contains(word), "{word} missing at {w}x{h} in\n{text}");
+        }
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("queue_dialog_{w}x{h}"), masked(&terminal));
+        });
+        // A bad value: the message names the field, in the error colour.
+        for e in [
+            key(KeyCode::Tab),
+            key(KeyCode::Tab),
+            key(KeyCode::Tab),
+            ch('s'),
+            ch('o'),
+            ch('o'),
+            ch('n'),
+            key(KeyCode::Enter),
+        ] {
+            app.handle(e);
+        }
+        let terminal = render(&app, &theme, w, h);
+        let (x, y) = find(
+            terminal.backend().buffer(),
+            "Slow for: 'soon' is not a duration",
+        )
+        .expect("the message is shown");
+        assert_eq!(
+            terminal.backend().buffer()[(x, y)].fg,
+            theme.error.fg.unwrap()
+        );
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("queue_dialog_error_{w}x{h}"), masked(&terminal));
+        });
+    }
 }

@@ -44,7 +44,8 @@ pub(crate) async fn priority(ctx: &Ctx<'_>, params: &Params, path: &str) -> Answ
 }
 
 /// `torrents/setForceStart`: `value=true` forces the torrents to run regardless of the
-/// queue (resuming paused ones, as qBittorrent does); `false` gives them back to it.
+/// queue; `false` gives them back to it. A paused torrent stays paused (qBittorrent 4.5
+/// answers `force_start: true` and `pausedDL` for it) and runs forced once resumed.
 pub(crate) async fn force_start(ctx: &Ctx<'_>, params: &Params) -> Answer {
     let on = params.flag("value")?.unwrap_or(false);
     let ids = selected(ctx, params)?;
@@ -52,27 +53,9 @@ pub(crate) async fn force_start(ctx: &Ctx<'_>, params: &Params) -> Answer {
         return done();
     }
     ctx.session
-        .run(Command::Force {
-            ids: ids.clone(),
-            on,
-        })
+        .run(Command::Force { ids, on })
         .await
         .map_err(Refusal::engine)?;
-    if on {
-        let snapshot = ctx.session.snapshot();
-        for id in ids {
-            if snapshot
-                .torrents
-                .iter()
-                .any(|t| t.info_hash == id && t.paused)
-            {
-                ctx.session
-                    .run(Command::Resume(id))
-                    .await
-                    .map_err(Refusal::engine)?;
-            }
-        }
-    }
     done()
 }
 
@@ -156,6 +139,13 @@ pub(crate) fn put_preferences(prefs: &mut Map<String, Value>, s: &SessionSnapsho
             "dont_count_slow_torrents",
             json!(q.slow_after_secs.is_some()),
         );
+        // trove's rule is "moved no byte for this long": qBittorrent's with rate
+        // thresholds of 0.
+        if let Some(secs) = q.slow_after_secs {
+            put("slow_torrent_inactive_timer", json!(secs));
+            put("slow_torrent_dl_rate_threshold", json!(0));
+            put("slow_torrent_ul_rate_threshold", json!(0));
+        }
     }
     let g = s.goals.unwrap_or_default();
     put("max_ratio_enabled", json!(g.ratio.is_some()));
@@ -209,6 +199,24 @@ pub(crate) fn from_preferences(
             *field = slots(v);
             queue_changed = true;
         }
+    }
+    // Slow torrents: on takes the timer given, else the one in force, else qBittorrent's
+    // default of 60 s; a timer alone changes the one in force (nothing while it is off).
+    let timer = int("slow_torrent_inactive_timer")?.map(|t| t.max(1) as u64);
+    match flag("dont_count_slow_torrents")? {
+        Some(false) => {
+            q.slow_after_secs = None;
+            queue_changed = true;
+        }
+        Some(true) => {
+            q.slow_after_secs = timer.or(q.slow_after_secs).or(Some(60));
+            queue_changed = true;
+        }
+        None if timer.is_some() && q.slow_after_secs.is_some() => {
+            q.slow_after_secs = timer;
+            queue_changed = true;
+        }
+        None => {}
     }
     if flag("queueing_enabled")? == Some(false) {
         q = QueueLimits::default();
@@ -271,21 +279,27 @@ pub(crate) fn put_info(info: &mut Map<String, Value>, s: &SessionSnapshot, t: &T
         json!(if queueing && !complete { q.position } else { 0 }),
     );
     put("force_start", json!(q.forced));
+    // qBittorrent keeps "the session's" (-2) per field; trove's own goals replace the
+    // session's whole, and setShareLimits copies the session's value into a field given
+    // -2. So a field of its own goals equal to the session's reads back as -2.
     let own = q.own_goals.then_some(q.goals).flatten();
+    let session = s.goals.unwrap_or_default();
     put(
         "ratio_limit",
-        json!(match (q.own_goals, own.and_then(|g| g.ratio)) {
-            (false, _) => -2.0,
-            (true, None) => -1.0,
-            (true, Some(r)) => r,
+        json!(match (own, own.and_then(|g| g.ratio)) {
+            (None, _) => -2.0,
+            (Some(_), r) if r == session.ratio && r.is_some() => -2.0,
+            (Some(_), None) => -1.0,
+            (Some(_), Some(r)) => r,
         }),
     );
     put(
         "seeding_time_limit",
-        json!(match (q.own_goals, own.and_then(|g| g.seeding_secs)) {
-            (false, _) => -2,
-            (true, None) => -1,
-            (true, Some(s)) => (s / 60) as i64,
+        json!(match (own, own.and_then(|g| g.seeding_secs)) {
+            (None, _) => -2,
+            (Some(_), t) if t == session.seeding_secs && t.is_some() => -2,
+            (Some(_), None) => -1,
+            (Some(_), Some(t)) => (t / 60) as i64,
         }),
     );
     put(
@@ -373,6 +387,41 @@ mod tests {
                 },
             ]
         );
+        // Slow torrents: on with a timer, then the timer alone, then off.
+        let slow = |prefs: Value, s: &SessionSnapshot| {
+            let prefs: Map<String, Value> = serde_json::from_value(prefs).unwrap();
+            match &from_preferences(&prefs, s).unwrap()[..] {
+                [Command::SetQueueLimits(q)] => q.slow_after_secs,
+                other => panic!("{other:?}"),
+            }
+        };
+        let on = json!({"dont_count_slow_torrents": true, "slow_torrent_inactive_timer": 120});
+        assert_eq!(slow(on, &s), Some(120));
+        assert_eq!(
+            slow(json!({"dont_count_slow_torrents": true}), &s),
+            Some(60)
+        );
+        let mut slow_on = s.clone();
+        slow_on.queue_limits.slow_after_secs = Some(120);
+        assert_eq!(
+            slow(json!({"slow_torrent_inactive_timer": 30}), &slow_on),
+            Some(30)
+        );
+        assert_eq!(
+            slow(json!({"dont_count_slow_torrents": false}), &slow_on),
+            None
+        );
+        let timer_alone: Map<String, Value> =
+            serde_json::from_value(json!({"slow_torrent_inactive_timer": 30})).unwrap();
+        assert!(
+            from_preferences(&timer_alone, &s).unwrap().is_empty(),
+            "off stays off"
+        );
+        let mut prefs = Map::new();
+        put_preferences(&mut prefs, &slow_on);
+        assert_eq!(prefs["dont_count_slow_torrents"], json!(true));
+        assert_eq!(prefs["slow_torrent_inactive_timer"], json!(120));
+
         let bad: Map<String, Value> =
             serde_json::from_value(json!({"max_active_downloads": "two"})).unwrap();
         assert!(from_preferences(&bad, &s).is_err());

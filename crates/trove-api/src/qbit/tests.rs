@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
+use trove_proto::queue::{GoalAction, QueueLimits, QueueMove, SeedingGoals};
 use trove_proto::{
     AddOptions, Added, Client, Command, EngineError, Limits, Reply, SessionSnapshot, TorrentSource,
     TorrentState,
@@ -18,20 +19,23 @@ const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 /// A session holding A (in root tv, tag a) and B, that records every command and answers
-/// `Done` (or `Added` for an add, `UnknownId` for details).
-fn session() -> (Client, Arc<Mutex<Vec<Command>>>) {
+/// `Done` (or `Added` for an add, `UnknownId` for details); `edit` changes its snapshot
+/// first.
+fn session_with(edit: impl FnOnce(&mut SessionSnapshot)) -> (Client, Arc<Mutex<Vec<Command>>>) {
     let mut a = summary(A, TorrentState::Downloading);
     a.root_token = "tv".into();
     a.limits.download_bps = Some(5);
     let mut b = summary(B, TorrentState::Paused);
+    b.paused = true;
     b.root_token = "downloads".into();
     b.tags = Vec::new();
-    let snapshot = SessionSnapshot {
+    let mut snapshot = SessionSnapshot {
         torrents: vec![a, b],
         roots: vec![root("downloads", "/d", true), root("tv", "/srv/tv", false)],
         tags: vec!["a".into(), "b".into()],
         ..SessionSnapshot::default()
     };
+    edit(&mut snapshot);
     let (client, mut server) = Client::pair(snapshot);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
@@ -55,7 +59,16 @@ fn session() -> (Client, Arc<Mutex<Vec<Command>>>) {
 
 /// Sends one form POST; returns (status, body) and the commands it caused.
 async fn post(path: &str, form: &str) -> (u16, String, Vec<Command>) {
-    let (client, seen) = session();
+    post_with(|_| {}, path, form).await
+}
+
+/// [`post`] to a session whose snapshot `edit` changed first.
+async fn post_with(
+    edit: impl FnOnce(&mut SessionSnapshot),
+    path: &str,
+    form: &str,
+) -> (u16, String, Vec<Command>) {
+    let (client, seen) = session_with(edit);
     let auth = Auth::none();
     let brake = Brake::default();
     let state = QbitState::default();
@@ -263,4 +276,154 @@ async fn global_limits_come_from_preferences_and_transfer() {
     assert_eq!(rows[0]["hash"], A);
     let (status, _, _) = post("torrents/properties", &format!("hash={}", "f".repeat(40))).await;
     assert_eq!(status, 404);
+}
+
+/// A session queueing (one download at a time) with session goals of ratio 2, 1 h.
+fn queueing(s: &mut SessionSnapshot) {
+    s.queue_limits = QueueLimits {
+        max_active_downloads: 1,
+        ..Default::default()
+    };
+    s.goals = Some(SeedingGoals {
+        ratio: Some(2.0),
+        seeding_secs: Some(3600),
+        idle_secs: Some(600),
+        action: GoalAction::Remove,
+    });
+}
+
+#[tokio::test]
+async fn priority_calls_move_torrents_in_the_queue_once_queueing_is_on() {
+    for (path, to) in [
+        ("torrents/topPrio", QueueMove::Top),
+        ("torrents/bottomPrio", QueueMove::Bottom),
+        ("torrents/increasePrio", QueueMove::Up),
+        ("torrents/decreasePrio", QueueMove::Down),
+    ] {
+        let (status, body, commands) = post_with(queueing, path, &format!("hashes={B}|{A}")).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        // The torrents go in the session's order, whatever the order of the hashes.
+        assert_eq!(
+            commands,
+            vec![Command::Queue {
+                ids: vec![A.into(), B.into()],
+                to
+            }],
+            "{path}"
+        );
+        // Queueing off: refused as qBittorrent refuses it, and nothing moves.
+        let (status, body, commands) = post(path, &format!("hashes={A}")).await;
+        assert_eq!((status, commands.len()), (409, 0), "{path}: {body}");
+        assert!(body.contains("queueing"), "{body}");
+    }
+    // An unknown hash alone moves nothing.
+    let (status, _, commands) = post_with(
+        queueing,
+        "torrents/topPrio",
+        &format!("hashes={}", "f".repeat(40)),
+    )
+    .await;
+    assert_eq!((status, commands.len()), (200, 0));
+}
+
+#[tokio::test]
+async fn set_share_limits_sets_each_torrents_own_goals() {
+    // A ratio and minutes; the goals qBittorrent has no field for stay the session's.
+    let (status, _, commands) = post_with(
+        queueing,
+        "torrents/setShareLimits",
+        &format!("hashes={A}&ratioLimit=1.5&seedingTimeLimit=90"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        commands,
+        vec![Command::SetGoals {
+            id: Some(A.into()),
+            goals: Some(SeedingGoals {
+                ratio: Some(1.5),
+                seeding_secs: Some(90 * 60),
+                idle_secs: Some(600),
+                action: GoalAction::Remove,
+            }),
+        }]
+    );
+    // -1: no such goal; -2: the session's value.
+    let (_, _, commands) = post_with(
+        queueing,
+        "torrents/setShareLimits",
+        &format!("hashes={A}&ratioLimit=-1&seedingTimeLimit=-2"),
+    )
+    .await;
+    assert_eq!(
+        commands,
+        vec![Command::SetGoals {
+            id: Some(A.into()),
+            goals: Some(SeedingGoals {
+                ratio: None,
+                seeding_secs: Some(3600),
+                idle_secs: Some(600),
+                action: GoalAction::Remove,
+            }),
+        }]
+    );
+    // Both -2: the torrents follow the session's goals again.
+    let (_, _, commands) = post_with(
+        queueing,
+        "torrents/setShareLimits",
+        "hashes=all&ratioLimit=-2&seedingTimeLimit=-2",
+    )
+    .await;
+    assert_eq!(
+        commands,
+        vec![
+            Command::SetGoals {
+                id: Some(A.into()),
+                goals: None
+            },
+            Command::SetGoals {
+                id: Some(B.into()),
+                goals: None
+            },
+        ]
+    );
+    let (status, body, commands) = post(
+        "torrents/setShareLimits",
+        &format!("hashes={A}&ratioLimit=lots&seedingTimeLimit=-2"),
+    )
+    .await;
+    assert_eq!((status, commands.len()), (400, 0), "{body}");
+    assert!(body.contains("ratioLimit"), "{body}");
+}
+
+#[tokio::test]
+async fn set_force_start_forces_and_leaves_a_paused_torrent_paused() {
+    let (status, _, commands) = post_with(
+        queueing,
+        "torrents/setForceStart",
+        &format!("hashes={A}|{B}&value=true"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // B is paused and stays so, as in qBittorrent: it runs forced once resumed.
+    assert_eq!(
+        commands,
+        vec![Command::Force {
+            ids: vec![A.into(), B.into()],
+            on: true
+        }]
+    );
+    let (_, _, commands) = post_with(
+        queueing,
+        "torrents/setForceStart",
+        &format!("hashes={B}&value=false"),
+    )
+    .await;
+    assert_eq!(
+        commands,
+        vec![Command::Force {
+            ids: vec![B.into()],
+            on: false
+        }]
+    );
 }

@@ -94,7 +94,10 @@ impl Engine {
             down_delta_total += polled.down_delta;
             up_delta_total += polled.up_delta;
             polled.apply(&mut e.record);
-            if polled.down_delta + polled.up_delta > 0 {
+            // Idle time counts from the last byte moved, or from the first poll of a torrent
+            // that has moved none since it started (one restored at boot, say): without
+            // that it would never count as slow and would hold its queue slot for good.
+            if polled.down_delta + polled.up_delta > 0 || e.last_moved.is_none() {
                 e.last_moved = Some(now);
             }
             goals::account(

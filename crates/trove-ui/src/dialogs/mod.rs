@@ -1,4 +1,4 @@
-//! The modal dialogs: add, limits, tags, the remove questions and the filter prompt. Each file holds
+//! The modal dialogs: add, limits, queue, tags, the remove questions and the filter prompt. Each file holds
 //! one dialog's state, what its keys do and how it is drawn. A dialog never touches the rest
 //! of the app: a key or a paste gives a [`DialogOutcome`], which the app carries out.
 //!
@@ -10,6 +10,7 @@ mod add;
 mod filter;
 mod limits;
 mod move_root;
+mod queue_limits;
 mod remove;
 mod stop;
 mod tags;
@@ -40,6 +41,9 @@ pub(crate) use add::AddField;
 pub(crate) use filter::FilterPrompt;
 pub(crate) use limits::LimitsDialog;
 pub(crate) use move_root::MoveDialog;
+pub(crate) use queue_limits::QueueDialog;
+#[cfg(test)]
+pub(crate) use queue_limits::QueueField;
 pub(crate) use remove::RemoveDialog;
 pub(crate) use stop::StopDialog;
 pub(crate) use tags::TagsDialog;
@@ -56,6 +60,16 @@ pub(crate) enum Modal {
     Filter(FilterPrompt),
     /// The root picker that moves the selected torrent's data.
     Move(MoveDialog),
+    /// The queue's limits and the session's seeding goals.
+    Queue(QueueDialog),
+}
+
+/// A command a dialog asks the session to run, with what to say when it succeeds or fails.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Request {
+    pub(crate) command: Command,
+    pub(crate) ok: String,
+    pub(crate) failed: String,
 }
 
 /// What a key or a paste in a dialog asks of the app, which owns everything else.
@@ -71,6 +85,9 @@ pub(crate) enum DialogOutcome {
         ok: String,
         failed: String,
     },
+    /// The dialog closes and the session runs each command, reported as `Run` is; an empty
+    /// list only closes it.
+    RunAll(Vec<Request>),
     /// The add dialog closes and the torrent is added; `text` and `paused` are what the
     /// dialog offers again if the add fails.
     Add {
@@ -109,6 +126,7 @@ impl Modal {
             Modal::Tags(d) => d.handle_key(key, env.keymap),
             Modal::Filter(d) => d.handle_key(key, env.keymap),
             Modal::Move(d) => d.handle_key(key, env),
+            Modal::Queue(d) => d.handle_key(key, env.keymap),
         }
     }
 
@@ -120,6 +138,7 @@ impl Modal {
             Modal::Confirm(_) | Modal::Stop(_) | Modal::Move(_) => DialogOutcome::Stay,
             Modal::Filter(d) => d.paste(text),
             Modal::Tags(d) => d.paste(text),
+            Modal::Queue(d) => d.paste(text),
         }
     }
 
@@ -134,6 +153,7 @@ impl Modal {
             // Drawn in the status line, by the status line.
             Modal::Filter(_) => {}
             Modal::Move(d) => d.draw(frame, area, env, theme),
+            Modal::Queue(d) => d.draw(frame, area, env.keymap, theme),
         }
     }
 }
