@@ -102,6 +102,11 @@ pub(crate) enum Action {
     Force,
     /// Move the selected torrent's data to another storage root (opens a root picker).
     MoveRoot,
+    /// Mark or unmark the torrent under the table's cursor, then go down a row. Move,
+    /// pause/resume and remove act on every marked torrent while there are marks.
+    Mark,
+    /// Unmark every torrent.
+    ClearMarks,
 }
 
 /// `run` names in keymap files, one per action (tabs are `tab 1` .. `tab 5`).
@@ -155,6 +160,8 @@ const NAMES: &[(&str, Action)] = &[
     ("queue_bottom", Action::QueueBottom),
     ("force", Action::Force),
     ("move_root", Action::MoveRoot),
+    ("mark", Action::Mark),
+    ("clear_marks", Action::ClearMarks),
 ];
 
 impl Action {

@@ -160,6 +160,7 @@ impl App {
             | Action::Limits
             | Action::Tags
             | Action::CopyMagnet
+            | Action::MoveRoot
                 if !on_torrent =>
             {
                 let adopt = self

@@ -71,6 +71,13 @@ pub(crate) enum DialogOutcome {
         ok: String,
         failed: String,
     },
+    /// The dialog closes and the session runs `commands` one after the other (one action
+    /// on several marked torrents); `ok` or `failed` with the errors is shown at the end.
+    RunAll {
+        commands: Vec<Command>,
+        ok: String,
+        failed: String,
+    },
     /// The add dialog closes and the torrent is added; `text` and `paused` are what the
     /// dialog offers again if the add fails.
     Add {
