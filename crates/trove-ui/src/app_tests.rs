@@ -1147,3 +1147,34 @@ fn library_m_moves_the_torrent_under_its_cursor() {
             .contains("cursor on a torrent")
     );
 }
+
+/// A fresh library report with a row more above the cursor (a move's copy appearing, say)
+/// leaves the cursor on the same torrent.
+#[test]
+fn library_cursor_stays_on_its_torrent_when_rows_come_above_it() {
+    let mut app = fixtures::app(160, 48);
+    press(
+        &mut app,
+        &[
+            ch('R'),
+            Event::Library(Ok(fixtures::library())),
+            ch('j'),
+            ch('j'),
+        ],
+    );
+    let report = fixtures::library();
+    let third = report.roots[0].torrents[2].info_hash.clone();
+    assert_eq!(app.selected.as_ref(), Some(&third));
+    let mut more = fixtures::library();
+    let first = more.roots[0].torrents[0].clone();
+    more.roots[0].torrents.insert(
+        0,
+        trove_proto::library::LibraryTorrent {
+            info_hash: "ab".repeat(20),
+            ..first
+        },
+    );
+    press(&mut app, &[Event::Library(Ok(more))]);
+    assert_eq!(app.selected.as_ref(), Some(&third));
+    assert_eq!(app.library.cursor, 3);
+}
