@@ -262,7 +262,8 @@ def main():
         tmux.wait("the move under way", lambda s: copied(s, 20, 90), timeout=60)
         render(tmux, "library")
         tmux.keys("Escape")
-        tmux.wait("the move in the table", lambda s: "Sintel" in s and copied(s, 1, 99), timeout=30)
+        tmux.wait("the move in the table", lambda s: "Torrents" in s and "Library" not in s and copied(s, 1, 99),
+                  timeout=30)
         render(tmux, "move-progress")
         tmux.wait("the move done", lambda s: "moving " not in s, timeout=120)
         tmux.keys("q")
