@@ -5,11 +5,17 @@ Local libtorrent seeders (127.0.0.1 only, DHT/LSD/UPnP off, capped so transfers 
 progress) serve a few torrents; trove runs in tmux; each screen is captured with colours
 (`capture-pane -e`), turned into HTML by `aha` and rendered to PNG by headless Chromium.
 
+One more torrent, a large film, is already complete in a "scratch" root on /dev/shm (tmpfs,
+another filesystem than the other roots): trove adopts it (checks it, downloads nothing),
+and the library view moves it to the "movies" root, a real copy across filesystems whose
+progress is captured while it runs.
+
 Needs Debian's python3-libtorrent, tmux, aha and chromium (scripts/screenshots.sh installs
 them). Run: scripts/screenshots.sh
 """
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,24 +31,31 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TROVE = os.path.join(REPO, "target", "release", "trove")
 OUT = os.path.join(REPO, "screenshots")
 COLS, ROWS = 120, 36
+# The film moved across filesystems: large enough that its copy lasts a few seconds.
+FILM = "Sintel (2010) 2160p"
+FILM_BYTES = 3 << 30
 
 
-def make_payload(base, name, files, seed):
+def make_payload(base, name, files, seed, torrent_dir=None, block=1 << 20, piece=64 * 1024):
+    """Writes the files under base/name and its .torrent (in torrent_dir, else base). With
+    a larger `block`, one random block is written again and again: quick to make, and just
+    as good for hashing."""
     rnd = __import__("random").Random(seed)
+    chunk = rnd.randbytes(block) if block > 1 << 20 else None
     for rel, size in files:
         path = os.path.join(base, name, rel) if len(files) > 1 else os.path.join(base, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             left = size
             while left:
-                n = min(left, 1 << 20)
-                f.write(rnd.randbytes(n))
+                n = min(left, block)
+                f.write(chunk[:n] if chunk else rnd.randbytes(n))
                 left -= n
     fs = lt.file_storage()
     lt.add_files(fs, os.path.join(base, name))
-    ct = lt.create_torrent(fs, 64 * 1024, flags=lt.create_torrent.v1_only)
+    ct = lt.create_torrent(fs, piece, flags=lt.create_torrent.v1_only)
     lt.set_piece_hashes(ct, base)
-    tpath = os.path.join(base, name + ".torrent")
+    tpath = os.path.join(torrent_dir or base, name + ".torrent")
     with open(tpath, "wb") as f:
         f.write(lt.bencode(ct.generate()))
     return tpath
@@ -109,6 +122,7 @@ pre{{margin:12px;font-family:'DejaVu Sans Mono',monospace;font-size:14px;line-he
 def main():
     os.makedirs(OUT, exist_ok=True)
     work = tempfile.mkdtemp(prefix="trove-screens")
+    cleanup = [work]
     tmux = Tmux(f"trove-shots-{os.getpid()}")
     try:
         payload = os.path.join(work, "payload")
@@ -138,8 +152,20 @@ def main():
             time.sleep(0.1)
 
         roots = {lbl: os.path.join(work, "roots", lbl) for lbl in ["movies", "linux-isos", "music"]}
+        # The scratch root on tmpfs, so that moving out of it is a copy with progress.
+        shm = tempfile.mkdtemp(prefix="trove-screens", dir="/dev/shm") if os.path.isdir("/dev/shm") else work
+        cleanup.append(shm)
+        roots["scratch"] = os.path.join(shm, "scratch")
         for p in roots.values():
             os.makedirs(p)
+        if os.stat(roots["scratch"]).st_dev == os.stat(roots["movies"]).st_dev:
+            print("note: /dev/shm is not another filesystem here: the move is a rename, too quick to show")
+        # What sits in a root and belongs to no torrent: the library lists it as an orphan.
+        make_payload(roots["movies"], "Old Downloads", [("holiday.mp4", 3 << 20), ("notes.txt", 2_000)], seed=8,
+                     torrent_dir=work)
+        os.remove(os.path.join(work, "Old Downloads.torrent"))
+        film = make_payload(roots["scratch"], FILM, [("Sintel.2010.2160p.mkv", FILM_BYTES), ("Sintel.en.srt", 40_000)],
+                            seed=9, torrent_dir=work, block=16 << 20, piece=1 << 20)
         cfg = os.path.join(work, "config.toml")
         with open(cfg, "w") as f:
             for i, (lbl, p) in enumerate(roots.items()):
@@ -155,6 +181,8 @@ def main():
                 continue  # added through the dialog below
             subprocess.run(base + ["add", tpath, "--root", root, "--peer", peer], check=True,
                            capture_output=True)
+        # Its data is there already: trove checks it and seeds it, downloading nothing.
+        subprocess.run(base + ["add", film, "--root", "scratch"], check=True, capture_output=True)
 
         def start(theme):
             tmux.run("kill-server", check=False)
@@ -196,13 +224,49 @@ def main():
         tmux.keys("1", "L")
         time.sleep(1.5)
         render(tmux, "log-pane")
-        tmux.keys("L", "R")
-        time.sleep(1)
-        render(tmux, "roots")
-        tmux.keys("Escape", "?")
+        tmux.keys("L", "?")
         time.sleep(0.5)
         render(tmux, "help")
-        tmux.keys("Escape", "q")
+        tmux.keys("Escape")
+
+        # Marks: Space marks the torrent under the cursor and goes down a row.
+        tmux.keys("g", "Space", "j", "Space")
+        tmux.wait("two marked", lambda s: "2 marked" in s)
+        render(tmux, "marks")
+        tmux.keys("u")
+
+        # The library view; the film (adopted in scratch) moves to movies from there.
+        tmux.wait("the film seeding", lambda s: any("Sintel" in l and "seeding" in l for l in s.splitlines()),
+                  timeout=120)
+        tmux.keys("R")
+        tmux.wait("the library", lambda s: "Sintel" in s and "not part of any torrent" in s)
+        for _ in range(40):
+            if "▸ Sintel" in tmux.screen():
+                break
+            tmux.keys("j")
+            time.sleep(0.1)
+        tmux.keys("m")
+        tmux.wait("the root picker", lambda s: "Move to another root" in s)
+        for _ in range(5):
+            if "(•) movies" in tmux.screen():
+                break
+            tmux.keys("Down")
+            time.sleep(0.1)
+        tmux.keys("Enter")
+        def copied(screen, lo, hi):
+            """True when the screen shows the film's move between lo and hi percent."""
+            m = re.search(r"moving to movies: .*?(\d+)%", screen) or re.search(r"moving (\d+)%", screen)
+            return m is not None and lo <= int(m.group(1)) <= hi
+
+        # Caught in the middle of the copy, where a picture says most.
+        tmux.wait("the move under way", lambda s: copied(s, 20, 90), timeout=60)
+        render(tmux, "library")
+        tmux.keys("Escape")
+        tmux.wait("the move in the table", lambda s: "Torrents" in s and "Library" not in s and copied(s, 1, 99),
+                  timeout=30)
+        render(tmux, "move-progress")
+        tmux.wait("the move done", lambda s: "moving " not in s, timeout=120)
+        tmux.keys("q")
         time.sleep(1)
 
         start("light")
@@ -213,7 +277,8 @@ def main():
         tmux.keys("q")
     finally:
         tmux.run("kill-server", check=False)
-        shutil.rmtree(work, ignore_errors=True)
+        for d in cleanup:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -186,3 +186,63 @@ fn hostile_names_keep_the_layout_and_sighup_saves_the_session() {
             .all(|h| all.iter().any(|t| t["info_hash"] == h.as_str()))
     );
 }
+
+/// Marks in the real dashboard: Space marks the first two of three torrents, then one key
+/// resumes both, `m` moves both to another root with one root picker, and `d` removes both
+/// after one question that counts them.
+#[test]
+fn marked_torrents_are_resumed_moved_and_removed_together() {
+    let env = TroveEnv::new(TROVE, &["main", "isos"]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["mark-one", "mark-two", "mark-three"];
+    for (i, name) in names.iter().enumerate() {
+        let p = dir.path().join(format!("{i}.torrent"));
+        std::fs::write(&p, fake_torrent_raw(name.as_bytes(), 100_000 + i as u64)).unwrap();
+        env.add(&[p.to_str().unwrap(), "--paused", "--root", "main"]);
+    }
+    let tmux = Tmux::start(TROVE, &env, &[], 160, 40);
+    tmux.wait_screen("three rows", |s| s.contains("Torrents 3/3"));
+    let rows_with = |s: &str, word: &str| {
+        s.lines()
+            .filter(|l| l.contains("mark-") && l.contains(word))
+            .count()
+    };
+
+    tmux.keys(&["g", "Space", "Space"]);
+    let screen = tmux.wait_screen("two marked", |s| s.contains("2 marked"));
+    // The one left unmarked (the table's order is the session's, not the names').
+    let unmarked = *names
+        .iter()
+        .find(|n| row(&screen, n).is_some_and(|r| !r.contains('●')))
+        .unwrap();
+    tmux.keys(&["p"]);
+    tmux.wait_screen("both resumed, the third still paused", |s| {
+        rows_with(s, "paused") == 1 && row(s, unmarked).is_some_and(|r| r.contains("paused"))
+    });
+
+    // One picker for both: main holds them, so isos is offered first.
+    tmux.keys(&["m"]);
+    tmux.wait_screen("the picker for both", |s| {
+        s.contains("Move 2 marked torrents") && s.contains("(•) isos")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_screen("both in isos, unmarked", |s| {
+        rows_with(s, " isos") == 2
+            && row(s, unmarked).is_some_and(|r| r.contains(" main"))
+            && rows_with(s, "●") == 0
+    });
+
+    // Remove both: one question that counts them.
+    tmux.keys(&["g", "Space", "Space", "d"]);
+    tmux.wait_screen("the question for both", |s| {
+        s.contains("Remove 2 marked torrents")
+    });
+    tmux.keys(&["y"]);
+    tmux.wait_screen("one left", |s| s.contains("Torrents 1/1"));
+    tmux.keys(&["q"]);
+    tmux.wait_screen("trove exited", |s| s.contains("TROVE-EXITED 0"));
+    let list = env.list_json();
+    let all = list.as_array().unwrap();
+    assert_eq!(all.len(), 1, "{list}");
+    assert_eq!(all[0]["name"], unmarked, "{list}");
+}

@@ -104,6 +104,11 @@ pub(crate) enum Action {
     MoveRoot,
     /// Edit the queue's limits and the session's seeding goals (opens a dialog).
     QueueLimits,
+    /// Mark or unmark the torrent under the table's cursor, then go down a row. Move,
+    /// pause/resume and remove act on every marked torrent while there are marks.
+    Mark,
+    /// Unmark every torrent.
+    ClearMarks,
 }
 
 /// `run` names in keymap files, one per action (tabs are `tab 1` .. `tab 5`).
@@ -158,6 +163,8 @@ const NAMES: &[(&str, Action)] = &[
     ("force", Action::Force),
     ("move_root", Action::MoveRoot),
     ("queue_limits", Action::QueueLimits),
+    ("mark", Action::Mark),
+    ("clear_marks", Action::ClearMarks),
 ];
 
 impl Action {

@@ -114,6 +114,8 @@ pub struct App {
     quit: bool,
     /// The library view: the last report and its cursor (see `library`).
     pub(crate) library: super::library::LibraryView,
+    /// The marked torrents, which move, pause/resume and remove act on (see `marks`).
+    pub(crate) marks: HashSet<InfoHash>,
 }
 
 impl App {
@@ -156,6 +158,7 @@ impl App {
             home: std::env::var_os("HOME").map(PathBuf::from),
             quit: false,
             library: Default::default(),
+            marks: HashSet::new(),
         };
         app.refresh_rows();
         app
@@ -459,6 +462,28 @@ impl App {
                 effects: self.library_answered(result),
                 redraw: Redraw::Now,
             },
+            Event::AllDone {
+                ok,
+                failed,
+                total,
+                errors,
+            } => {
+                if errors.is_empty() {
+                    self.set_status(StatusKind::Success, ok);
+                } else {
+                    let n = errors.len();
+                    self.set_status(
+                        StatusKind::Error,
+                        format!("{failed} for {n} of {total}: {}", errors.join("; ")),
+                    );
+                }
+                let mut effects: Vec<Effect> = self.request_details().into_iter().collect();
+                effects.extend(self.library_refresh(false));
+                Outcome {
+                    effects,
+                    redraw: Redraw::Now,
+                }
+            }
         }
     }
 
@@ -507,6 +532,7 @@ impl App {
     /// effects of a selection change, if any.
     fn refresh_rows(&mut self) -> Vec<Effect> {
         self.rows = self.table.rows(&self.snapshot.torrents);
+        self.drop_gone_marks();
         let hash = |app: &App, row: usize| app.snapshot.torrents[app.rows[row]].info_hash.clone();
         if let Some(p) = &self.pending_select
             && let Some(pos) = self
@@ -570,7 +596,7 @@ impl App {
         self.selected.clone().map(|id| Effect::FetchDetails { id })
     }
 
-    fn move_cursor(&mut self, to: usize) -> Vec<Effect> {
+    pub(crate) fn move_cursor(&mut self, to: usize) -> Vec<Effect> {
         if self.rows.is_empty() {
             return Vec::new();
         }
@@ -647,22 +673,25 @@ impl App {
                 failed,
             } => {
                 self.modal = None;
+                self.unmark_commanded(std::slice::from_ref(&command));
                 vec![Effect::Run {
                     command,
                     ok,
                     failed,
                 }]
             }
-            DialogOutcome::RunAll(requests) => {
+            DialogOutcome::RunAll {
+                commands,
+                ok,
+                failed,
+            } => {
                 self.modal = None;
-                requests
-                    .into_iter()
-                    .map(|r| Effect::Run {
-                        command: r.command,
-                        ok: r.ok,
-                        failed: r.failed,
-                    })
-                    .collect()
+                self.unmark_commanded(&commands);
+                vec![Effect::RunAll {
+                    commands,
+                    ok,
+                    failed,
+                }]
             }
             DialogOutcome::Add {
                 source,
@@ -706,6 +735,9 @@ impl App {
         if let Some(effects) = self.library_action(action) {
             return effects;
         }
+        if let Some(effects) = self.marks_action(action) {
+            return effects;
+        }
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -733,8 +765,9 @@ impl App {
                 match self.selected_summary() {
                     Some(t) => {
                         self.modal = Some(Modal::Confirm(RemoveDialog {
-                            id: t.info_hash.clone(),
+                            ids: vec![t.info_hash.clone()],
                             name: format::sanitize(&t.name),
+                            names: Vec::new(),
                             size: t.size,
                             delete_data: action == Action::Purge,
                             root_label: format::sanitize(&t.root_label),
@@ -889,6 +922,9 @@ impl App {
                     self.table.clear_filter();
                     self.table.state = None;
                     self.refresh_rows()
+                } else if !self.marks.is_empty() {
+                    self.marks.clear();
+                    Vec::new()
                 } else {
                     Vec::new()
                 }
@@ -900,6 +936,8 @@ impl App {
             | Action::PrevField
             | Action::Toggle
             | Action::Noop => Vec::new(),
+            // Handled by `marks_action`, which always answers them.
+            Action::Mark | Action::ClearMarks => Vec::new(),
             Action::QueueUp => self.queue_move(QueueMove::Up),
             Action::QueueDown => self.queue_move(QueueMove::Down),
             Action::QueueTop => self.queue_move(QueueMove::Top),

@@ -219,7 +219,7 @@ fn pause_and_resume_follow_the_state() {
     assert!(matches!(&commands(&effects)[..], [Command::Pause(id)] if id == UBUNTU));
     press(&mut app, &[ch('j'), ch('j'), ch('j')]);
     assert_eq!(app.selected.as_deref(), Some(HEBREW));
-    let effects = press(&mut app, &[ch(' ')]);
+    let effects = press(&mut app, &[ch('p')]);
     assert!(matches!(&commands(&effects)[..], [Command::Resume(id)] if id == HEBREW));
 }
 
@@ -485,9 +485,7 @@ fn files_tab_toggles_selection() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('2')]);
     assert_eq!(app.tab, DetailTab::Files);
-    // Space pauses while the table has the focus...
-    let effects = press(&mut app, &[ch(' ')]);
-    assert!(matches!(&commands(&effects)[..], [Command::Pause(_)]));
+    // Space marks the torrent while the table has the focus (see the marks tests)...
     // ...and toggles files once the detail pane has it.
     press(&mut app, &[key(KeyCode::Tab)]);
     assert_eq!(app.focus, Pane::Details);
@@ -702,7 +700,7 @@ fn an_idle_session_draws_nothing() {
 fn a_torrent_in_error_is_retried_not_paused() {
     let mut app = fixtures::errored_app(80, 24);
     assert_eq!(app.selected.as_deref(), Some(EVIL));
-    for k in [ch('p'), ch(' ')] {
+    for k in [ch('p'), ch('p')] {
         let effects = press(&mut app, &[k]);
         assert!(matches!(&commands(&effects)[..], [Command::Resume(id)] if id == EVIL));
         let status = app.status.as_ref().unwrap();
@@ -949,7 +947,7 @@ fn w_edits_the_queue_limits_and_the_session_goals() {
 
     // Unchanged: closes and sends nothing, so the config file's values stay in force.
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(commands(&effects).is_empty(), "{effects:?}");
+    assert!(all_commands(&effects).is_empty(), "{effects:?}");
     assert!(app.modal.is_none());
 
     // Only the limits change: only the limits are sent.
@@ -961,7 +959,7 @@ fn w_edits_the_queue_limits_and_the_session_goals() {
     retype(&mut app, "5m");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
     assert_eq!(
-        commands(&effects),
+        all_commands(&effects),
         [Command::SetQueueLimits(QueueLimits {
             max_active_downloads: 3,
             max_active_seeds: 0,
@@ -987,7 +985,7 @@ fn w_edits_the_queue_limits_and_the_session_goals() {
     press(&mut app, &[key(KeyCode::Left), key(KeyCode::Right)]);
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
     assert_eq!(
-        commands(&effects),
+        all_commands(&effects),
         [
             Command::SetQueueLimits(QueueLimits {
                 max_active_downloads: 0,
@@ -1005,7 +1003,7 @@ fn w_edits_the_queue_limits_and_the_session_goals() {
         ]
     );
     assert!(effects.iter().all(|e| matches!(e,
-        Effect::Run { ok, .. } if ok == "Queue limits and seeding goals set.")));
+        Effect::RunAll { ok, .. } if ok == "Queue limits and seeding goals set.")));
 
     // Emptying every goal clears the session's goals.
     press(&mut app, &[ch('W')]);
@@ -1015,7 +1013,7 @@ fn w_edits_the_queue_limits_and_the_session_goals() {
     retype(&mut app, "");
     let effects = press(&mut app, &[key(KeyCode::Enter)]);
     assert_eq!(
-        commands(&effects),
+        all_commands(&effects),
         [Command::SetGoals {
             id: None,
             goals: None
@@ -1068,4 +1066,266 @@ fn a_bad_queue_value_names_its_field_and_sends_nothing() {
         assert!(press(&mut app, &[key(KeyCode::Esc)]).is_empty());
         assert!(app.modal.is_none());
     }
+}
+
+/// The commands of an [`Effect::RunAll`] (one action on every marked torrent).
+fn all_commands(effects: &[Effect]) -> Vec<Command> {
+    effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::RunAll { commands, .. } => commands.clone(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// Space marks the torrent under the cursor and goes down a row; pressed again on a marked
+/// one it unmarks it. Esc clears the filter first, then the marks; `u` clears them at once.
+/// A torrent that leaves the session loses its mark.
+#[test]
+fn space_marks_and_goes_down_u_and_esc_unmark() {
+    let mut app = fixtures::app(80, 24);
+    let rows: Vec<String> = app.visible_hashes().iter().map(|h| h.to_string()).collect();
+    press(&mut app, &[ch(' '), ch(' ')]);
+    assert_eq!(app.marks.len(), 2);
+    assert!(app.marks.contains(&rows[0]) && app.marks.contains(&rows[1]));
+    assert_eq!(
+        app.selected.as_ref(),
+        Some(&rows[2]),
+        "the cursor went down"
+    );
+    // Space on a marked torrent unmarks it.
+    press(&mut app, &[ch('k'), ch(' ')]);
+    assert_eq!(app.marks.len(), 1);
+    assert!(!app.marks.contains(&rows[1]));
+    // The last row: marking it leaves the cursor there.
+    press(&mut app, &[ch('G'), key(KeyCode::Insert)]);
+    assert_eq!(app.marks.len(), 2);
+    assert_eq!(app.selected.as_ref(), rows.last());
+    // A filter hides a marked torrent: the mark stays. Esc clears the filter, then marks.
+    press(
+        &mut app,
+        &[
+            ch('/'),
+            ch('b'),
+            ch('u'),
+            ch('c'),
+            ch('k'),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(app.visible_hashes(), vec![BUNNY]);
+    assert_eq!(app.marks_hidden(), 2);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.visible_hashes().len(), rows.len());
+    assert_eq!(app.marks.len(), 2, "the first Esc clears the filter only");
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.marks.is_empty());
+    // `u` unmarks every torrent; with none marked it says so.
+    press(&mut app, &[ch('g'), ch(' '), ch(' '), ch('u')]);
+    assert!(app.marks.is_empty());
+    press(&mut app, &[ch('u')]);
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("No torrent is marked")
+    );
+    // A marked torrent that leaves the session is unmarked.
+    press(&mut app, &[ch('g'), ch(' '), ch(' ')]);
+    let mut snap = fixtures::snapshot();
+    snap.torrents.retain(|t| t.info_hash != rows[0]);
+    press(&mut app, &[Event::Snapshot(Arc::new(snap))]);
+    assert_eq!(app.marks.len(), 1);
+    assert!(app.marks.contains(&rows[1]));
+}
+
+/// With marks, `m` opens one root picker for all of them and sends one `Move` with every
+/// marked id, in table order; their marks go once the move is asked for.
+#[test]
+fn m_moves_every_marked_torrent_in_one_command() {
+    let mut app = fixtures::app(100, 30);
+    // UBUNTU is in main, BUNNY in media.
+    assert_eq!(&app.visible_hashes()[..2], &[UBUNTU, BUNNY]);
+    press(&mut app, &[ch(' '), ch(' ')]);
+    press(&mut app, &[ch('m')]);
+    assert!(matches!(app.modal, Some(Modal::Move(_))));
+    // main holds one of them, so it is offered first: BUNNY goes there, UBUNTU stays.
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    match &commands(&effects)[..] {
+        [Command::Move { ids, root }] => {
+            assert_eq!(ids, &[UBUNTU.to_string(), BUNNY.to_string()]);
+            assert_eq!(root, "main");
+        }
+        other => panic!("expected one Move, got {other:?}"),
+    }
+    assert!(app.marks.is_empty(), "the marks did their job");
+    assert!(app.status.is_none() || !app.status.as_ref().unwrap().text.contains("failed"));
+
+    // Cancelling the picker keeps the marks.
+    press(
+        &mut app,
+        &[ch('g'), ch(' '), ch(' '), ch('m'), key(KeyCode::Esc)],
+    );
+    assert_eq!(app.marks.len(), 2);
+}
+
+/// With marks, pause/resume and remove act on every marked torrent: pause pauses those that
+/// run (resume when none does, retrying one in error), remove asks once naming the count,
+/// and the status line says how many failed.
+#[test]
+fn pause_resume_and_remove_act_on_the_marks() {
+    let mut app = fixtures::app(80, 24);
+    // Mark UBUNTU (downloading) and HEBREW (paused).
+    press(&mut app, &[ch(' ')]);
+    while app.selected.as_deref() != Some(HEBREW) {
+        press(&mut app, &[ch('j')]);
+    }
+    press(&mut app, &[ch(' ')]);
+    assert_eq!(app.marks.len(), 2);
+    let effects = press(&mut app, &[ch('p')]);
+    assert_eq!(all_commands(&effects), [Command::Pause(UBUNTU.into())]);
+    assert!(commands(&effects).is_empty(), "not one command per key");
+    // Once both are paused, the same key resumes both.
+    let mut snap = fixtures::snapshot();
+    for t in &mut snap.torrents {
+        if t.info_hash == UBUNTU {
+            t.state = TorrentState::Paused;
+        }
+    }
+    press(&mut app, &[Event::Snapshot(Arc::new(snap))]);
+    let effects = press(&mut app, &[ch('p')]);
+    assert_eq!(
+        all_commands(&effects),
+        [
+            Command::Resume(UBUNTU.into()),
+            Command::Resume(HEBREW.into())
+        ]
+    );
+    app.handle(Event::AllDone {
+        ok: "Resumed 2 marked torrents.".into(),
+        failed: "Resuming 2 marked torrents failed".into(),
+        total: 2,
+        errors: vec!["no such torrent".into()],
+    });
+    let status = app.status.as_ref().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(
+        status.text.contains("for 1 of 2: no such torrent"),
+        "{}",
+        status.text
+    );
+
+    // Remove asks once, for both, with their size together.
+    press(&mut app, &[ch('D')]);
+    let Some(Modal::Confirm(c)) = app.modal.as_ref() else {
+        panic!("no confirm");
+    };
+    assert_eq!(c.name, "2 marked torrents");
+    assert_eq!(c.names.len(), 2);
+    assert!(c.delete_data);
+    let snap = fixtures::snapshot();
+    let size: u64 = snap
+        .torrents
+        .iter()
+        .filter(|t| t.info_hash == UBUNTU || t.info_hash == HEBREW)
+        .map(|t| t.size)
+        .sum();
+    assert_eq!(c.size, size);
+    assert!(press(&mut app, &[ch('n')]).is_empty());
+    assert_eq!(app.marks.len(), 2, "no: nothing changes");
+    let effects = press(&mut app, &[ch('d'), ch('y')]);
+    assert_eq!(
+        all_commands(&effects),
+        [
+            Command::Remove {
+                id: UBUNTU.into(),
+                delete_data: false
+            },
+            Command::Remove {
+                id: HEBREW.into(),
+                delete_data: false
+            }
+        ]
+    );
+    assert!(app.marks.is_empty());
+    // Keys that act on one torrent still do, marks or not.
+    press(&mut app, &[ch('g'), ch(' ')]);
+    let effects = press(&mut app, &[ch('c')]);
+    assert_eq!(commands(&effects).len(), 1);
+}
+
+/// In the library view `m` moves the torrent under the library's cursor (marks belong to the
+/// table and are left alone); on an orphan it says to choose a torrent; Space says where
+/// marks are made.
+#[test]
+fn library_m_moves_the_torrent_under_its_cursor() {
+    let mut app = fixtures::app(160, 48);
+    press(&mut app, &[ch(' ')]);
+    assert_eq!(app.marks.len(), 1);
+    press(
+        &mut app,
+        &[ch('R'), Event::Library(Ok(fixtures::library())), ch('j')],
+    );
+    let report = fixtures::library();
+    let second = &report.roots[0].torrents[1];
+    assert_eq!(app.selected.as_ref(), Some(&second.info_hash));
+    press(&mut app, &[ch('m')]);
+    assert!(matches!(app.modal, Some(Modal::Move(_))));
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    match &commands(&effects)[..] {
+        [Command::Move { ids, root }] => {
+            assert_eq!(ids, std::slice::from_ref(&second.info_hash));
+            assert_eq!(root, "media", "the first root other than its own");
+        }
+        other => panic!("expected one Move, got {other:?}"),
+    }
+    assert_eq!(app.marks.len(), 1, "the table's marks are left alone");
+    // Space in the library says where marks are made.
+    press(&mut app, &[ch(' ')]);
+    assert!(app.status.as_ref().unwrap().text.contains("torrent table"));
+    assert_eq!(app.marks.len(), 1);
+    // On an orphan (the last row) `m` asks for a torrent.
+    let effects = press(&mut app, &[ch('G'), ch('m')]);
+    assert!(commands(&effects).is_empty());
+    assert!(app.modal.is_none());
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("cursor on a torrent")
+    );
+}
+
+/// A fresh library report with a row more above the cursor (a move's copy appearing, say)
+/// leaves the cursor on the same torrent.
+#[test]
+fn library_cursor_stays_on_its_torrent_when_rows_come_above_it() {
+    let mut app = fixtures::app(160, 48);
+    press(
+        &mut app,
+        &[
+            ch('R'),
+            Event::Library(Ok(fixtures::library())),
+            ch('j'),
+            ch('j'),
+        ],
+    );
+    let report = fixtures::library();
+    let third = report.roots[0].torrents[2].info_hash.clone();
+    assert_eq!(app.selected.as_ref(), Some(&third));
+    let mut more = fixtures::library();
+    let first = more.roots[0].torrents[0].clone();
+    more.roots[0].torrents.insert(
+        0,
+        trove_proto::library::LibraryTorrent {
+            info_hash: "ab".repeat(20),
+            ..first
+        },
+    );
+    press(&mut app, &[Event::Library(Ok(more))]);
+    assert_eq!(app.selected.as_ref(), Some(&third));
+    assert_eq!(app.library.cursor, 3);
 }

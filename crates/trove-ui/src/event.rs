@@ -49,6 +49,14 @@ pub enum Event {
     Signal(&'static str),
     /// The answer to an [`Effect::FetchLibrary`].
     Library(EngineResult<trove_proto::library::LibraryReport>),
+    /// The answer to an [`Effect::RunAll`]: how many commands ran, and the errors of those
+    /// that failed.
+    AllDone {
+        ok: String,
+        failed: String,
+        total: usize,
+        errors: Vec<String>,
+    },
 }
 
 /// Work for the loop, which owns the engine handle.
@@ -74,6 +82,13 @@ pub enum Effect {
     SavePrefs(Prefs),
     /// Ask the session what sits in each root, and send back [`Event::Library`].
     FetchLibrary,
+    /// Run commands one after the other (the same action on several marked torrents);
+    /// report `ok` when all succeed, else `failed` with the errors, once, at the end.
+    RunAll {
+        commands: Vec<Command>,
+        ok: String,
+        failed: String,
+    },
 }
 
 /// How soon an event wants the screen redrawn.

@@ -1064,6 +1064,25 @@ pub fn library() -> trove_proto::library::LibraryReport {
     LibraryReport { roots }
 }
 
+/// The library report with the media root's seeding torrent (Big Buck Bunny) being moved
+/// to main, 42% copied.
+pub fn library_moving() -> trove_proto::library::LibraryReport {
+    use trove_proto::library::DataState;
+    let mut report = library();
+    for root in &mut report.roots {
+        for t in &mut root.torrents {
+            if t.info_hash == BUNNY {
+                t.data = DataState::Moving {
+                    to_root: "main".into(),
+                    done_bytes: t.size * 425 / 1000,
+                    total_bytes: t.size,
+                };
+            }
+        }
+    }
+    report
+}
+
 /// The fixture session with its first torrent held for missing data: two files gone, one
 /// cut short.
 pub fn missing_data_snapshot() -> SessionSnapshot {

@@ -410,7 +410,7 @@ mod tests {
         );
         assert_eq!(
             km.lookup(&m, &ev(KeyCode::Char(' '), KeyModifiers::NONE)),
-            Some(Action::PauseResume)
+            Some(Action::Mark)
         );
         assert_eq!(
             km.lookup(&m, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),

@@ -22,6 +22,7 @@ mod input;
 mod keymap;
 mod layout;
 mod library;
+mod marks;
 mod prefs;
 mod query;
 mod queue;
@@ -255,6 +256,28 @@ impl Runner {
                 let (session, tx) = (self.session.clone(), self.tx.clone());
                 tokio::spawn(async move {
                     let _ = tx.send(Event::Library(session.library().await));
+                });
+            }
+            Effect::RunAll {
+                commands,
+                ok,
+                failed,
+            } => {
+                let (session, tx) = (self.session.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let total = commands.len();
+                    let mut errors = Vec::new();
+                    for command in commands {
+                        if let Err(e) = session.run(command).await {
+                            errors.push(e.to_string());
+                        }
+                    }
+                    let _ = tx.send(Event::AllDone {
+                        ok,
+                        failed,
+                        total,
+                        errors,
+                    });
                 });
             }
             Effect::SavePrefs(prefs) => {

@@ -57,6 +57,26 @@ impl LibraryView {
         self.items().get(self.cursor).copied()
     }
 
+    /// What the row at `index` shows, in words that survive a new report: a torrent's
+    /// info-hash, or an orphan's root token and name.
+    fn key_of(&self, index: usize) -> Option<(String, String)> {
+        let report = self.report.as_ref()?;
+        Some(match *self.items().get(index)? {
+            Item::Torrent { root, index } => (
+                String::new(),
+                report.roots[root].torrents[index].info_hash.clone(),
+            ),
+            Item::Orphan { root, index } => (
+                report.roots[root].token.clone(),
+                report.roots[root].orphans[index].name.clone(),
+            ),
+        })
+    }
+
+    fn current_key(&self) -> Option<(String, String)> {
+        self.key_of(self.cursor)
+    }
+
     /// Asks for a report unless one is on its way (or, with `only_if_due`, one came
     /// recently).
     fn ask(&mut self, only_if_due: bool) -> Option<Effect> {
@@ -84,10 +104,17 @@ impl App {
         self.library.in_flight = false;
         match result {
             Ok(report) => {
+                // The cursor stays on the same torrent or orphan when rows come or go above
+                // it (a move's target appears, a torrent is removed), else at the same place.
+                let before = self.library.current_key();
                 self.library.report = Some(report);
                 self.library.error = None;
                 let len = self.library.items().len();
-                self.library.cursor = self.library.cursor.min(len.saturating_sub(1));
+                let found = before.and_then(|key| {
+                    (0..len).find(|&i| self.library.key_of(i).as_ref() == Some(&key))
+                });
+                self.library.cursor =
+                    found.unwrap_or(self.library.cursor.min(len.saturating_sub(1)));
                 self.library_follow_cursor()
             }
             Err(e) => {
@@ -160,6 +187,7 @@ impl App {
             | Action::Limits
             | Action::Tags
             | Action::CopyMagnet
+            | Action::MoveRoot
                 if !on_torrent =>
             {
                 let adopt = self

@@ -137,6 +137,61 @@ fn library_view_adopting_an_orphan() {
     );
 }
 
+/// A move under way in the library view, the cursor on the moving torrent: the state says
+/// how far, the line under it where to and how much of how much, with a bar; the hint line
+/// names the move key.
+#[test]
+fn library_view_with_a_move_under_way() {
+    snap(
+        "library_moving",
+        BOTH,
+        &[
+            ch('R'),
+            Event::Library(Ok(fixtures::library_moving())),
+            // Down past main's five torrents and three orphans to the media root's first.
+            ch('j'),
+            ch('j'),
+            ch('j'),
+            ch('j'),
+            ch('j'),
+            ch('j'),
+            ch('j'),
+            ch('j'),
+        ],
+    );
+}
+
+/// Two torrents marked (Space twice): a dot before their names, the count in the table's
+/// title, and the status line leads with the keys that act on them.
+#[test]
+fn marks() {
+    snap("marks", BOTH, &[ch(' '), ch(' ')]);
+}
+
+/// The questions for the marked torrents: the root picker and "delete their data?".
+#[test]
+fn marks_move_and_purge() {
+    snap("marks_move", BOTH, &[ch(' '), ch(' '), ch('m')]);
+    snap("marks_purge", BOTH, &[ch(' '), ch(' '), ch('D')]);
+}
+
+/// A marked row's dot and name are in the warning colour, which snapshots cannot see.
+#[test]
+fn marked_rows_are_coloured() {
+    let theme = Theme::builtin("default").unwrap();
+    let mut app = fixtures::app(80, 24);
+    app.handle(ch(' '));
+    let terminal = render(&app, &theme, 80, 24);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "● ubuntu").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.warn.fg.unwrap());
+    assert_eq!(buf[(x + 2, y)].fg, theme.warn.fg.unwrap());
+    let (x, y) = find(buf, "2 marked")
+        .or_else(|| find(buf, "1 marked"))
+        .unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.warn.fg.unwrap());
+}
+
 #[test]
 fn help_screen() {
     snap("help", BOTH, &[ch('?')]);

@@ -112,17 +112,44 @@ pub fn group_by_root(
 /// Looks at every root: free space, each torrent's files, the orphans. Blocking (it
 /// `stat`s the disks): run it off an async task's thread.
 pub fn scan(roots: Vec<RootInput>) -> LibraryReport {
+    // A move copies straight to the torrent's name in the target root: while it runs, that
+    // entry is the moving torrent's, not an orphan. (root label, name) pairs.
+    let incoming: Vec<(String, OsString)> = roots
+        .iter()
+        .flat_map(|r| &r.torrents)
+        .filter_map(|t| match (&t.moving, &t.top) {
+            (Some(DataState::Moving { to_root, .. }), Some(top)) => {
+                Some((to_root.clone(), top.clone()))
+            }
+            _ => None,
+        })
+        .collect();
     LibraryReport {
-        roots: roots.into_iter().map(scan_root).collect(),
+        roots: roots
+            .into_iter()
+            .map(|r| {
+                let coming: Vec<OsString> = incoming
+                    .iter()
+                    .filter(|(label, _)| *label == r.info.label)
+                    .map(|(_, top)| top.clone())
+                    .collect();
+                scan_root(r, coming)
+            })
+            .collect(),
     }
 }
 
-fn scan_root(input: RootInput) -> LibraryRoot {
+/// Scans one root; `coming` are the names that moves under way are copying into it.
+fn scan_root(input: RootInput, coming: Vec<OsString>) -> LibraryRoot {
     let RootInput { mut info, torrents } = input;
     // The space as it is now, not as the last probe saw it.
     info.free_bytes = fs4::available_space(&info.path).ok().or(info.free_bytes);
     info.total_bytes = fs4::total_space(&info.path).ok().or(info.total_bytes);
-    let owned: HashSet<OsString> = torrents.iter().filter_map(|t| t.top.clone()).collect();
+    let owned: HashSet<OsString> = torrents
+        .iter()
+        .filter_map(|t| t.top.clone())
+        .chain(coming)
+        .collect();
     let (orphans, problem) = match orphans(&info.path, &owned) {
         Ok(o) => (o, info.problem.clone()),
         Err(e) => (
@@ -451,6 +478,47 @@ mod tests {
         );
         assert_eq!(r.torrents[0].data, DataState::NoMetadata);
         assert!(r.orphans.is_empty());
+    }
+
+    /// A move copies into the target root under the torrent's name: while it runs, the
+    /// partial copy there is the moving torrent's, not an orphan.
+    #[test]
+    fn a_copy_under_way_is_not_an_orphan_of_its_target_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("from"), dir.path().join("to"));
+        let movie = torrent("movie.mkv", &[("movie.mkv", 5000)]);
+        write(&movie, &from);
+        fs::create_dir_all(&to).unwrap();
+        fs::write(to.join("movie.mkv"), vec![0u8; 1000]).unwrap();
+        fs::write(to.join("stray.txt"), b"x").unwrap();
+        let mut moving = input(&movie, &from, true);
+        moving.moving = Some(DataState::Moving {
+            to_root: "to".into(),
+            done_bytes: 1000,
+            total_bytes: 5000,
+        });
+        let mut target = info(&to);
+        (target.token, target.label) = ("to".into(), "to".into());
+        let report = scan(vec![
+            RootInput {
+                info: info(&from),
+                torrents: vec![moving],
+            },
+            RootInput {
+                info: target,
+                torrents: Vec::new(),
+            },
+        ]);
+        assert!(matches!(
+            report.roots[0].torrents[0].data,
+            DataState::Moving { .. }
+        ));
+        let orphans: Vec<&str> = report.roots[1]
+            .orphans
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(orphans, ["stray.txt"]);
     }
 
     #[test]

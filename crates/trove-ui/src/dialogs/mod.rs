@@ -64,14 +64,6 @@ pub(crate) enum Modal {
     Queue(QueueDialog),
 }
 
-/// A command a dialog asks the session to run, with what to say when it succeeds or fails.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Request {
-    pub(crate) command: Command,
-    pub(crate) ok: String,
-    pub(crate) failed: String,
-}
-
 /// What a key or a paste in a dialog asks of the app, which owns everything else.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum DialogOutcome {
@@ -85,9 +77,13 @@ pub(crate) enum DialogOutcome {
         ok: String,
         failed: String,
     },
-    /// The dialog closes and the session runs each command, reported as `Run` is; an empty
-    /// list only closes it.
-    RunAll(Vec<Request>),
+    /// The dialog closes and the session runs `commands` one after the other (one action
+    /// on several marked torrents, or the several settings of one dialog); `ok` or `failed` with the errors is shown at the end.
+    RunAll {
+        commands: Vec<Command>,
+        ok: String,
+        failed: String,
+    },
     /// The add dialog closes and the torrent is added; `text` and `paused` are what the
     /// dialog offers again if the add fails.
     Add {

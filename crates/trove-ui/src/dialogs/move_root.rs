@@ -1,7 +1,7 @@
-//! "Move to another storage root": a root picker for the selected torrent. Choosing a root
-//! asks the session to move the torrent's data there (a rename on the same filesystem,
-//! else a verified copy while it keeps seeding); the table's state column then shows the
-//! copy's progress.
+//! "Move to another storage root": a root picker for the selected torrent, or for every
+//! marked one. Choosing a root asks the session to move their data there (a rename on the
+//! same filesystem, else a verified copy while the torrent keeps seeding); the table's state
+//! column and the library view then show the copy's progress.
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -21,10 +21,12 @@ use crate::theme::Theme;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct MoveDialog {
-    id: String,
+    /// The torrents moved: the selected one, or every marked one.
+    ids: Vec<String>,
+    /// What the dialog names: the torrent's name, or "3 marked torrents".
     name: String,
-    /// Token of the root the torrent is in now.
-    from: String,
+    /// Token of the root each of them is in now.
+    from: Vec<String>,
     /// Token of the chosen root (stable while the roots list refreshes).
     root: Option<String>,
 }
@@ -32,15 +34,36 @@ pub(crate) struct MoveDialog {
 impl MoveDialog {
     /// The picker for `t`, with the first root other than its own preselected.
     pub(crate) fn new(t: &TorrentSummary, roots: &[RootInfo]) -> Self {
-        MoveDialog {
-            id: t.info_hash.clone(),
-            name: format::sanitize(&t.name),
-            from: t.root_token.clone(),
-            root: roots
-                .iter()
-                .find(|r| r.token != t.root_token)
-                .map(|r| r.token.clone()),
-        }
+        Self::for_torrents(&[t], roots)
+    }
+
+    /// The picker for several torrents (the marked ones): they all go to the chosen root,
+    /// those already there stay. The first root not holding all of them is preselected.
+    pub(crate) fn for_torrents(ts: &[&TorrentSummary], roots: &[RootInfo]) -> Self {
+        let name = match ts {
+            [t] => format::sanitize(&t.name),
+            _ => format!("{} marked torrents", ts.len()),
+        };
+        let mut dialog = MoveDialog {
+            ids: ts.iter().map(|t| t.info_hash.clone()).collect(),
+            name,
+            from: ts.iter().map(|t| t.root_token.clone()).collect(),
+            root: None,
+        };
+        dialog.root = roots
+            .iter()
+            .find(|r| !dialog.all_in(&r.token))
+            .map(|r| r.token.clone());
+        dialog
+    }
+
+    /// How many of the torrents are in root `token` now.
+    fn count_in(&self, token: &str) -> usize {
+        self.from.iter().filter(|f| *f == token).count()
+    }
+
+    fn all_in(&self, token: &str) -> bool {
+        self.count_in(token) == self.from.len()
     }
 
     fn index(&self, roots: &[RootInfo]) -> Option<usize> {
@@ -61,9 +84,9 @@ impl MoveDialog {
         let roots = env.roots;
         match env.keymap.lookup(&[Context::Dialog], key) {
             Some(Action::Submit) => match self.index(roots).map(|i| &roots[i]) {
-                Some(r) if r.token != self.from => DialogOutcome::Run {
+                Some(r) if !self.all_in(&r.token) => DialogOutcome::Run {
                     command: Command::Move {
-                        ids: vec![self.id.clone()],
+                        ids: self.ids.clone(),
                         root: r.label.clone(),
                     },
                     ok: format!("Moving {} to '{}'.", self.name, format::sanitize(&r.label)),
@@ -99,8 +122,13 @@ impl MoveDialog {
         let first = chosen.unwrap_or(0).saturating_sub(7);
         for (i, root) in roots.iter().enumerate().skip(first).take(8) {
             let on = chosen == Some(i);
-            let note = if root.token == self.from {
+            let here = self.count_in(&root.token);
+            let note = if here > 0 && self.from.len() == 1 {
                 "its root now".to_string()
+            } else if here == self.from.len() {
+                "their root now".to_string()
+            } else if here > 0 {
+                format!("{here} of {} here already", self.from.len())
             } else {
                 match (&root.problem, root.free_bytes) {
                     (Some(p), _) => format!("⚠ {}", format::sanitize(p)),

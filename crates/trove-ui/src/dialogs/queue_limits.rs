@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use trove_proto::command::Command;
 use trove_proto::queue::{GoalAction, QueueLimits, SeedingGoals, duration_input, parse_duration};
 
-use super::{DialogOutcome, Item, Request, choice, is_editing, is_typing, key, popup};
+use super::{DialogOutcome, Item, choice, is_editing, is_typing, key, popup};
 use crate::action::Action;
 use crate::format;
 use crate::input::TextInput;
@@ -229,30 +229,31 @@ impl QueueDialog {
         Ok((limits, normalized(Some(goals))))
     }
 
-    /// The commands for what changed: the queue limits, the session's goals, both or none.
-    fn requests(&self, limits: QueueLimits, goals: Option<SeedingGoals>) -> Vec<Request> {
+    /// The commands for what changed, run one after the other: the queue limits, the
+    /// session's goals, both, or none (the dialog just closes).
+    fn outcome(&self, limits: QueueLimits, goals: Option<SeedingGoals>) -> DialogOutcome {
         let limits_changed = limits != self.limits;
         let goals_changed = goals != normalized(self.goals);
-        let ok = |what: &str| match (limits_changed, goals_changed) {
-            (true, true) => "Queue limits and seeding goals set.".to_string(),
-            _ => format!("{what} set."),
+        let what = match (limits_changed, goals_changed) {
+            (true, true) => "queue limits and seeding goals",
+            (true, false) => "queue limits",
+            (false, true) => "seeding goals",
+            (false, false) => return DialogOutcome::Close,
         };
-        let mut out = Vec::new();
+        let mut commands = Vec::new();
         if limits_changed {
-            out.push(Request {
-                command: Command::SetQueueLimits(limits),
-                ok: ok("Queue limits"),
-                failed: "Setting the queue limits failed".into(),
-            });
+            commands.push(Command::SetQueueLimits(limits));
         }
         if goals_changed {
-            out.push(Request {
-                command: Command::SetGoals { id: None, goals },
-                ok: ok("Seeding goals"),
-                failed: "Setting the seeding goals failed".into(),
-            });
+            commands.push(Command::SetGoals { id: None, goals });
         }
-        out
+        let mut ok = format!("{what} set.");
+        ok[..1].make_ascii_uppercase();
+        DialogOutcome::RunAll {
+            commands,
+            ok,
+            failed: format!("Setting the {what} failed"),
+        }
     }
 
     /// Typing edits the focused field; on the "Then" row Space, Left and Right switch
@@ -268,7 +269,7 @@ impl QueueDialog {
         match keymap.lookup(&[Context::Dialog], key) {
             Some(Action::Submit) => match self.parse() {
                 Err(e) => self.error = Some(e),
-                Ok((limits, goals)) => return DialogOutcome::RunAll(self.requests(limits, goals)),
+                Ok((limits, goals)) => return self.outcome(limits, goals),
             },
             Some(Action::Cancel) => return DialogOutcome::Close,
             Some(Action::NextField) | Some(Action::Down) => self.next_field(true),
@@ -455,7 +456,11 @@ mod tests {
         let d = QueueDialog::new(limits, goals);
         assert_eq!(d.slow_after.text(), "5m");
         assert_eq!(d.parse(), Ok((limits, goals)));
-        assert!(d.requests(limits, goals).is_empty(), "nothing changed");
+        assert_eq!(
+            d.outcome(limits, goals),
+            DialogOutcome::Close,
+            "nothing changed"
+        );
     }
 
     #[test]

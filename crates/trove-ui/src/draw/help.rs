@@ -79,6 +79,10 @@ fn library_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
             key(Action::Recheck),
             "on a torrent: re-check it (missing data is then fetched)".into(),
         ),
+        (
+            key(Action::MoveRoot),
+            "on a torrent: move its data to another root".into(),
+        ),
         (key(Action::Remove), "on a torrent: remove it".into()),
         (
             key(Action::Add),

@@ -70,7 +70,8 @@ fn state_style(data: &DataState, theme: &Theme) -> Style {
     }
 }
 
-/// The view's key hint: move, re-check, remove, adopt, back (each as the keymap binds it).
+/// The view's key hint: move to a root, re-check, remove, adopt (each as the keymap binds
+/// it); the cursor keys go last, as every view has them.
 fn hint(app: &App) -> String {
     let key = |a| {
         app.keymap
@@ -78,8 +79,8 @@ fn hint(app: &App) -> String {
             .map(|k| k.to_string())
     };
     let mut parts = Vec::new();
-    if let (Some(down), Some(up)) = (key(Action::Down), key(Action::Up)) {
-        parts.push(format!("{down}/{up} move"));
+    if let Some(k) = key(Action::MoveRoot) {
+        parts.push(format!("{k} move to a root"));
     }
     if let Some(k) = key(Action::Recheck) {
         parts.push(format!("{k} re-check"));
@@ -87,11 +88,44 @@ fn hint(app: &App) -> String {
     if let Some(k) = key(Action::Remove) {
         parts.push(format!("{k} remove"));
     }
-    // Moving a torrent to another root belongs here too, once the session can.
     if let Some(k) = key(Action::Add) {
-        parts.push(format!("{k} on an orphan: adopt it"));
+        parts.push(format!("{k} adopts an orphan"));
+    }
+    if let (Some(down), Some(up)) = (key(Action::Down), key(Action::Up)) {
+        parts.push(format!("{down}/{up} choose"));
     }
     parts.join(" · ")
+}
+
+/// A move under way: the root it goes to, bytes copied and in all. The session's snapshot
+/// (a second old at most) wins over the report (read when the view last asked).
+fn move_progress(app: &App, hash: &str, data: &DataState) -> Option<(String, u64, u64)> {
+    let live = app
+        .snapshot
+        .torrents
+        .iter()
+        .find(|t| t.info_hash == hash)
+        .and_then(|t| t.moving.as_ref());
+    match (live, data) {
+        (Some(m), _) => Some((m.to.clone(), m.done, m.total)),
+        (
+            None,
+            DataState::Moving {
+                to_root,
+                done_bytes,
+                total_bytes,
+            },
+        ) => Some((to_root.clone(), *done_bytes, *total_bytes)),
+        _ => None,
+    }
+}
+
+/// Whole percent of `done` in `total` (a move with nothing to copy is done).
+fn percent(done: u64, total: u64) -> u64 {
+    (done.saturating_mul(100))
+        .checked_div(total)
+        .unwrap_or(100)
+        .min(100)
 }
 
 pub(super) fn draw(
@@ -149,17 +183,52 @@ pub(super) fn draw(
             } else {
                 format::bytes(t.size)
             };
+            let moving = move_progress(app, &t.info_hash, &t.data);
+            let state = match &moving {
+                Some((_, done, total)) => format!("moving {}%", percent(*done, *total)),
+                None => t.data.label().to_string(),
+            };
+            let state_style = if moving.is_some() {
+                theme.state(TorrentState::Checking)
+            } else {
+                state_style(&t.data, theme)
+            };
             let line = Line::from(vec![
                 Span::raw(if here { "  ▸ " } else { "    " }),
                 Span::raw(format::fit(&format::sanitize(&t.name), name_w)),
                 Span::raw(format!(" {size:>8} ")),
-                Span::styled(t.data.label(), state_style(&t.data, theme)),
+                Span::styled(state, state_style),
             ]);
             lines.push(if here {
                 line.style(theme.selection(true))
             } else {
                 line
             });
+            if let Some((to, done, total)) = &moving {
+                // "moving to media: 2.40 GiB of 5.68 GiB  ████████░░░░░░░  42%"
+                let text = format!(
+                    "      moving to {}: {} of {}  ",
+                    format::sanitize(to),
+                    format::bytes(*done),
+                    format::bytes(*total)
+                );
+                let style = theme.state(TorrentState::Checking);
+                let bar_w = width.saturating_sub(format::width(&text) + 1).min(24);
+                let spans = if bar_w >= 12 {
+                    let ratio = if *total == 0 {
+                        1.0
+                    } else {
+                        *done as f64 / *total as f64
+                    };
+                    let mut spans = vec![Span::styled(text, style)];
+                    spans.extend(progress_bar(ratio, bar_w, theme).spans);
+                    spans
+                } else {
+                    let text = format!("{text}{}%", percent(*done, *total));
+                    vec![Span::styled(format::truncate(&text, width), style)]
+                };
+                lines.push(Line::from(spans));
+            }
             if let Some(m) = t.data.problem() {
                 let files = m
                     .missing

@@ -16,7 +16,7 @@ use crate::app::{App, StatusKind};
 use crate::dialogs::Modal;
 use crate::format;
 use crate::keymap::Context;
-use crate::layout::Pane;
+use crate::layout::{Pane, View};
 use crate::spans::{fit_segments, hint_spans, truncate_spans};
 use crate::theme::Theme;
 
@@ -54,6 +54,18 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
         .selected_summary()
         .is_some_and(|t| t.state == trove_proto::snapshot::TorrentState::Error);
     let pause = if in_error { "retry" } else { "pause" };
+    if !app.marks.is_empty() && app.view == View::Dashboard {
+        // The keys that act on every marked torrent come first, then how to undo the marks.
+        wanted.extend([
+            (Context::Manager, Action::MoveRoot, "move"),
+            (Context::Manager, Action::PauseResume, "pause/resume"),
+            (Context::Manager, Action::Remove, "remove"),
+            (Context::Manager, Action::Mark, "mark"),
+            (Context::Manager, Action::ClearMarks, "unmark all"),
+            (Context::Manager, Action::Help, "help"),
+            (Context::Manager, Action::Quit, "quit"),
+        ]);
+    }
     wanted.extend([
         (Context::Manager, Action::Help, "help"),
         (Context::Manager, Action::Quit, "quit"),
@@ -106,6 +118,24 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         draw_message(frame, area, &format!("{mark}{}", status.text), style, theme);
         return;
     }
-    let line = fit_segments(hint_spans(&hints(app), theme), Span::raw("  "), width);
+    let mut segments = Vec::new();
+    if !app.marks.is_empty() && app.view == View::Dashboard {
+        segments.push(vec![Span::styled(
+            format!("● {} marked:", app.marks.len()),
+            theme.warn,
+        )]);
+    }
+    let mut seen = Vec::new();
+    let hints: Vec<_> = hints(app)
+        .into_iter()
+        .filter(|(k, _)| {
+            // A key listed for the marks is not listed again with its everyday meaning.
+            let new = !seen.contains(k);
+            seen.push(k.clone());
+            new
+        })
+        .collect();
+    segments.extend(hint_spans(&hints, theme));
+    let line = fit_segments(segments, Span::raw("  "), width);
     frame.render_widget(Paragraph::new(line), area);
 }

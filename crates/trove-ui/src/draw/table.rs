@@ -146,7 +146,23 @@ fn right(text: String, width: u16, style: Style) -> Line<'static> {
     ))
 }
 
-fn cell(t: &TorrentSummary, col: Col, width: u16, short: bool, theme: &Theme) -> Line<'static> {
+/// How a row's name shows its mark: only while some torrent is marked, every name gets a
+/// two-column gutter, "● " on the marked ones.
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    NoneMarked,
+    Marked,
+    Unmarked,
+}
+
+fn cell(
+    t: &TorrentSummary,
+    col: Col,
+    width: u16,
+    short: bool,
+    mark: Mark,
+    theme: &Theme,
+) -> Line<'static> {
     let w = width as usize;
     match col {
         Col::Name => {
@@ -155,10 +171,19 @@ fn cell(t: &TorrentSummary, col: Col, width: u16, short: bool, theme: &Theme) ->
             } else {
                 theme.text
             };
-            Line::from(Span::styled(
-                format::truncate(&format::sanitize(&t.name), w),
-                style,
-            ))
+            let gutter = match mark {
+                Mark::NoneMarked => None,
+                Mark::Marked => Some(Span::styled("● ", theme.warn)),
+                Mark::Unmarked => Some(Span::raw("  ")),
+            };
+            let name_w = w.saturating_sub(gutter.as_ref().map_or(0, |g| g.width()));
+            let name = Span::styled(format::truncate(&format::sanitize(&t.name), name_w), style);
+            let name = if mark == Mark::Marked {
+                name.patch_style(theme.warn)
+            } else {
+                name
+            };
+            Line::from(gutter.into_iter().chain([name]).collect::<Vec<_>>())
         }
         Col::Size => right(
             if t.size == 0 {
@@ -243,6 +268,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.warn,
         ));
     }
+    if !app.marks.is_empty() {
+        let hidden = app.marks_hidden();
+        let text = if hidden > 0 {
+            format!(" {} marked, {hidden} hidden ", app.marks.len())
+        } else {
+            format!(" {} marked ", app.marks.len())
+        };
+        right_title.push(Span::styled(text, theme.warn));
+    }
     let arrow = if app.table.descending { "▼" } else { "▲" };
     right_title.push(Span::styled(
         format!(" sort {} {arrow} ", app.table.sort.label()),
@@ -305,11 +339,18 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .update(app.cursor, app.rows.len(), visible);
     let rows = app.rows.iter().skip(top).take(visible).map(|&i| {
         let t = &app.snapshot.torrents[i];
+        let mark = if app.marks.is_empty() {
+            Mark::NoneMarked
+        } else if app.marks.contains(&t.info_hash) {
+            Mark::Marked
+        } else {
+            Mark::Unmarked
+        };
         Row::new(
             layout
                 .cols
                 .iter()
-                .map(|(c, w)| Cell::from(cell(t, *c, *w, layout.short_state, theme))),
+                .map(|(c, w)| Cell::from(cell(t, *c, *w, layout.short_state, mark, theme))),
         )
     });
     let widths: Vec<Constraint> = layout
