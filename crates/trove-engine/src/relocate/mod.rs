@@ -24,6 +24,9 @@ use crate::source::CheckedTorrent;
 /// cores, and one alone would be the slowest part of a move.
 const CHECKERS: usize = 2;
 
+/// How many bytes of a file are written between two syncs that start its write-back.
+const FLUSH_STEP: u64 = 64 << 20;
+
 /// Copies the torrent `t`'s top-level `entry` from the root folder `from_root` into
 /// `to_root`, synced, and checks the copy's pieces against their hashes as they land,
 /// so hashing overlaps the copy and its fsync. On any failure the partial copy is removed.
@@ -54,6 +57,22 @@ pub fn copy_and_verify(
                 })
             })
             .collect();
+        // Write-back started as the copy goes, not all at its end: a file's pages are
+        // synced every FLUSH_STEP bytes from another thread, so the disk writes while the
+        // copy runs and the copy's own final fsync has little left to wait for. Errors
+        // are left to that final fsync, which is the one that counts.
+        let flusher = {
+            let landed = &landed;
+            scope.spawn(move || {
+                let mut flushed = std::collections::HashMap::new();
+                while let Some((path, n)) = landed.next_unflushed(&flushed, FLUSH_STEP) {
+                    if let Ok(f) = std::fs::File::open(&path) {
+                        let _ = f.sync_data();
+                    }
+                    flushed.insert(path, n);
+                }
+            })
+        };
         let watch = copy::Watch {
             done,
             stops: [cancel, &bad_piece],
@@ -61,6 +80,7 @@ pub fn copy_and_verify(
         };
         let copied = copy::copy_watched(&from, &to, &watch);
         landed.end(copied.is_err());
+        let _ = flusher.join();
         let checked: Result<(), CopyFailure> = checkers
             .into_iter()
             .map(|c| {

@@ -62,6 +62,29 @@ impl Landed {
         self.grew.notify_all();
     }
 
+    /// Waits until a file has `step` bytes more written than `flushed` says; None once
+    /// the copy stopped.
+    pub(super) fn next_unflushed(
+        &self,
+        flushed: &HashMap<PathBuf, u64>,
+        step: u64,
+    ) -> Option<(PathBuf, u64)> {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if s.ended {
+                return None;
+            }
+            let ready = s
+                .written
+                .iter()
+                .find(|(p, n)| **n >= flushed.get(*p).copied().unwrap_or(0) + step);
+            if let Some((p, n)) = ready {
+                return Some((p.clone(), *n));
+            }
+            s = self.grew.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
     /// Waits until `path` holds at least `len` bytes or the copy stopped; false when
     /// the copy failed, so the checker can stop too.
     fn wait(&self, path: &Path, len: u64) -> bool {
