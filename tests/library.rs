@@ -416,3 +416,102 @@ fn library_lists_roots_torrents_with_their_data_state_and_orphans() {
     );
     daemon.terminate_and_wait();
 }
+
+/// Copies a folder tree (files and folders only).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Data that already sits in a root, an orphan folder the library lists and a single
+/// file copied there from elsewhere, is adopted by adding its torrent to that root: it is
+/// checked against the piece hashes and seeded, and nothing of it is downloaded. The
+/// seeder's counters prove it: a third torrent whose data is not there, added with the
+/// same seeder, downloads in full from it, while the two adopted ones get no byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_already_in_the_root_is_adopted_and_seeded_without_downloading() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let album = seeder.make_torrent(
+        payload.path(),
+        "Orphan Album",
+        &[("a.bin", 3 * MIB), ("sub/b.bin", MIB + 123)],
+        64 * 1024,
+    );
+    let single = seeder.make_torrent(
+        payload.path(),
+        "copied.iso",
+        &[("copied.iso", 2 * MIB + 7)],
+        64 * 1024,
+    );
+    let control = seeder.make_torrent(
+        payload.path(),
+        "control.bin",
+        &[("control.bin", MIB)],
+        64 * 1024,
+    );
+    for t in [&album, &single, &control] {
+        seeder.seed(t);
+    }
+    let eng = Eng::start(&["main"]).await;
+    let root = eng.root("main");
+    copy_dir(&album.content_path(), &root.join("Orphan Album"));
+    fs::copy(single.content_path(), root.join("copied.iso")).unwrap();
+
+    // Before: the library lists both as orphans, belonging to no torrent.
+    let report = eng.h().library().await.unwrap();
+    let mut orphans: Vec<&str> = root_of(&report, "main")
+        .orphans
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    orphans.sort();
+    assert_eq!(orphans, ["Orphan Album", "copied.iso"]);
+
+    let mut adopted = Vec::new();
+    for t in [&album, &single] {
+        let h = eng.add_file(t, &[&seeder], AddOptions::default()).await;
+        let s = eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+        assert_eq!(s.have_bytes, t.total_size, "{}: all of it checked", t.name);
+        adopted.push(h);
+    }
+    // The control shows the seeder is reachable and serves trove.
+    let c = eng
+        .add_file(&control, &[&seeder], AddOptions::default())
+        .await;
+    eng.wait_state(&c, TorrentState::Seeding, LONG).await;
+    sent_at_least(&seeder, &control.info_hash, control.total_size);
+
+    for (t, h) in [&album, &single].iter().zip(&adopted) {
+        assert_eq!(
+            sent(&seeder, &t.info_hash),
+            0,
+            "{}: nothing downloaded",
+            t.name
+        );
+        let s = torrent(&eng.h().snapshot(), h).unwrap();
+        assert_eq!(
+            s.downloaded_total, 0,
+            "{}: trove counted no download",
+            t.name
+        );
+    }
+    trees_identical(&album.content_path(), &root.join("Orphan Album")).unwrap();
+    trees_identical(&single.content_path(), &root.join("copied.iso")).unwrap();
+
+    // After: no orphans left; both complete in the library.
+    let report = eng.h().library().await.unwrap();
+    let main = root_of(&report, "main");
+    assert!(main.orphans.is_empty(), "{:?}", main.orphans);
+    for h in &adopted {
+        let lt = main.torrents.iter().find(|t| &t.info_hash == h).unwrap();
+        assert!(matches!(lt.data, DataState::Complete), "{:?}", lt.data);
+    }
+}

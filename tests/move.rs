@@ -1,8 +1,9 @@
 //! Moving a torrent's data between storage roots, against the real engine and real
 //! libtorrent peers on 127.0.0.1: across filesystems (a root on tmpfs under /dev/shm, one
 //! on /tmp's disk) while a leecher downloads from the moving torrent, a rename on one
-//! filesystem, a target too small, a cancel, and `trove daemon` killed with SIGKILL at
-//! random moments of a move.
+//! filesystem, a target too small or filling up during the copy, a cancel, and
+//! `trove daemon` killed with SIGKILL at random moments of a move and at each of its
+//! stages.
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
@@ -50,6 +51,18 @@ fn filesystem(p: &Path) -> String {
         .unwrap();
     assert!(out.status.success(), "stat -f {}", p.display());
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The bytes free on the filesystem holding `p`, as `df` says.
+fn available(p: &Path) -> u64 {
+    let out = Process::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(p)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "df {}", p.display());
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().nth(1).unwrap().trim().parse().unwrap()
 }
 
 fn summary(eng: &Eng, hash: &str) -> TorrentSummary {
@@ -489,6 +502,179 @@ fn kill_9_during_a_move_leaves_exactly_one_complete_copy() {
         "tally: {landed} kills inside a move ({before_switch} before the switch, {after_switch} after it), {missed} outside; seed {seed}"
     );
     d.terminate_and_wait();
+}
+
+/// One `kill -9` at each stage of a move, made exact by the engine's test hook
+/// (`TROVE_MOVE_STALL`, which stops the move for good at the named stage, where the
+/// daemon is killed): before the copy (journal written, no byte copied), in the middle of
+/// the copy (a partial copy on the target), and after the switch (the record names the
+/// verified copy, the source is not deleted yet). Each restart must find exactly one
+/// complete copy, the one the record names, nothing downloaded again (the seeder's
+/// counter), and the log line saying whether the partial copy was removed or the move
+/// finished.
+#[test]
+fn kill_9_before_the_copy_mid_copy_and_after_the_switch_leaves_exactly_one_complete_copy() {
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "stages",
+        &[("a.bin", 24 * MIB), ("b.bin", 8 * MIB + 4321)],
+        256 * 1024,
+    );
+    seeder.seed(&t);
+    let fast = shm_dir();
+    let mut env = TroveEnv::new(TROVE, &["disk"]);
+    env.roots.push(("fast".into(), fast.path().to_path_buf()));
+    std::fs::write(&env.config_path, env.config_text("")).unwrap();
+    let disk = env.root_path("disk");
+    assert_ne!(
+        filesystem(fast.path()),
+        filesystem(&disk),
+        "two filesystems"
+    );
+    let peer = format!("127.0.0.1:{}", seeder.port());
+    let h = env.add(&[
+        t.torrent_path.to_str().unwrap(),
+        "--peer",
+        &peer,
+        "--root",
+        "fast",
+    ])[0]
+        .clone();
+    let seeding = |env: &TroveEnv| {
+        wait_until("the torrent to seed", LONG, || {
+            env.torrent_json(&h)
+                .filter(|j| j["state"] == "seeding" && j["moving"].is_null())
+        })
+    };
+    let mut d = daemon(&env);
+    seeding(&env);
+    let sent = wait_until("the seeder's counter", LONG, || {
+        let s = seeder.status(&t.info_hash).total_payload_upload;
+        (s >= t.total_size).then_some(s)
+    });
+    d.terminate_and_wait();
+
+    let (in_fast, in_disk) = (fast.path().join("stages"), disk.join("stages"));
+    for (stage, ends_in) in [
+        ("before-copy", "fast"),
+        ("mid-copy", "fast"),
+        ("after-switch", "disk"),
+    ] {
+        let mut d = Daemon::spawn({
+            let mut c = env.cmd();
+            c.env("TROVE_MOVE_STALL", stage).arg("daemon");
+            c
+        });
+        d.wait_for_stderr("every stored torrent is back", LONG);
+        seeding(&env);
+        let mut mover = Daemon::spawn({
+            let mut c = env.cmd();
+            c.args(["move", &h, "--root", "disk"]);
+            c
+        });
+        d.wait_for_stderr(
+            &format!("TROVE_MOVE_STALL: the move stops at {stage}"),
+            LONG,
+        );
+        // What the disk holds at the moment of the kill.
+        match stage {
+            "before-copy" => assert!(!in_disk.exists(), "nothing copied yet"),
+            "mid-copy" => {
+                let copied = relocate::tree_size(&in_disk).unwrap();
+                assert!(
+                    copied > 0 && copied < t.total_size,
+                    "a partial copy: {copied} of {} bytes",
+                    t.total_size
+                );
+            }
+            _ => {
+                trees_identical(&t.content_path(), &in_disk).unwrap();
+                assert!(in_fast.exists(), "the source is still there");
+                let j = env.torrent_json(&h).unwrap();
+                assert_eq!(j["root_label"], "disk", "the record names the target");
+            }
+        }
+        d.kill9();
+        mover.kill9();
+        drop((d, mover));
+
+        let mut d = daemon(&env);
+        let j = seeding(&env);
+        let log = d.stderr();
+        assert_eq!(j["root_label"], ends_in, "{stage}: {log}");
+        let (here, there) = if ends_in == "fast" {
+            (&in_fast, &in_disk)
+        } else {
+            (&in_disk, &in_fast)
+        };
+        trees_identical(&t.content_path(), here).unwrap();
+        assert!(
+            !there.exists(),
+            "{stage}: no second copy at {}",
+            there.display()
+        );
+        let now = seeder.status(&t.info_hash).total_payload_upload;
+        assert_eq!(now, sent, "{stage}: nothing was downloaded again");
+        let said = if ends_in == "fast" {
+            "move of stages to 'disk' was interrupted: the partial copy was removed; stages stays in 'fast'"
+        } else {
+            "move of stages to 'disk' was interrupted after its copy was verified: it was finished, the old copy in 'fast' was deleted"
+        };
+        assert!(log.contains(said), "{stage}: the log says {said:?}:\n{log}");
+        println!("kill -9 at {stage}: {said}");
+        d.terminate_and_wait();
+    }
+}
+
+/// A target root that fills up during the copy (the space check before it passed): a
+/// tmpfs of 2 MiB and a torrent of 600 files of 1 KiB. The torrent's 600 KiB fit the
+/// free space the check looks at, but tmpfs gives every file a whole 4 KiB page, so the
+/// copy runs out of room part way. The move ends with a log line naming the root and the
+/// cause, the partial copy is removed, and the torrent stays, whole, in its source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_filling_up_during_the_copy_leaves_the_source_and_no_partial_copy() {
+    let Some(small) = SmallFs::mount("2m") else {
+        return;
+    };
+    let disk = disk_dir();
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let file_names: Vec<String> = (0..600).map(|i| format!("f{i:03}.bin")).collect();
+    let files: Vec<(&str, u64)> = file_names.iter().map(|n| (n.as_str(), 1024)).collect();
+    let t = seeder.make_torrent(payload.path(), "many", &files, 16 * 1024);
+    seeder.seed(&t);
+    ring();
+    let eng = Eng::start_at(&[("main", disk.path()), ("small", small.path())]).await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let free = available(small.path());
+    assert!(
+        t.total_size < free,
+        "the space check passes: {} < {free}",
+        t.total_size
+    );
+
+    eng.h().run(move_cmd(&h, "small")).await.unwrap();
+    let s = move_ended(&eng, &h).await;
+    assert_eq!(s.root_label, "main", "it stays in its source");
+    let said = "ran out of space while many was copied to it: the partial copy was removed; many stays in storage root 'main'";
+    assert!(
+        log_has(&h, said) && log_has(&h, "storage root 'small' at "),
+        "the log says {said:?}: {:?}",
+        ring()
+            .lines(&LogFilter {
+                min_level: LogLevel::Info,
+                info_hash: Some(h.clone()),
+            })
+            .iter()
+            .map(|l| l.message.clone())
+            .collect::<Vec<_>>()
+    );
+    assert!(names(small.path()).is_empty(), "no partial copy");
+    trees_identical(&t.content_path(), &disk.path().join("many")).unwrap();
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
 }
 
 /// A python with qbittorrent-api (the venv `scripts/test.sh` makes, or TROVE_QBIT_PYTHON).

@@ -157,4 +157,15 @@ fn a_watch_folder_adds_what_is_dropped_there_once() {
         !taken.is_empty() && taken.iter().all(|l| l.contains("late.torrent")),
         "after the restart only the new file was taken:\n{stderr}"
     );
+
+    // A crash between adding a file's torrent and renaming the file leaves the file as it
+    // was dropped, its torrent already stored: the next start renames it, adds nothing.
+    std::fs::rename(marked(&late, ".added"), &late).unwrap();
+    let mut daemon = env.spawn_daemon::<&str>(&[]);
+    daemon.wait_for_stderr("session listening", LONG);
+    wait_marked(&late, ".added");
+    daemon.wait_for_stderr("late.torrent is already in the session", LONG);
+    let st = daemon.terminate_and_wait();
+    assert!(st.success(), "daemon exited {st}:\n{}", daemon.stderr());
+    assert_eq!(roots_by_hash(&env), after, "nothing was added twice");
 }

@@ -4,14 +4,16 @@
 //! other errors. Whatever fails, the partial copy is removed before returning.
 
 use std::fs::File;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::verify::Landed;
 use super::{CopyFailure, remove_entry, sync_dir};
 
-/// Large blocks keep the copy near the disk's speed.
-const BLOCK: usize = 4 << 20;
+/// The copy goes this many bytes at a time between looks at the cancel flag, progress
+/// reports and the checkers' wake-ups.
+const BLOCK: u64 = 4 << 20;
 
 /// The bytes of every regular file under `path` (or of `path` itself).
 pub fn tree_size(path: &Path) -> std::io::Result<u64> {
@@ -26,6 +28,22 @@ pub fn tree_size(path: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// What a copy reports to, and looks at, as it goes.
+pub(super) struct Watch<'a> {
+    /// Bytes copied so far, for the progress shown.
+    pub done: &'a AtomicU64,
+    /// Set by the user (cancel) or by a checker that found a bad piece: stop.
+    pub stops: [&'a AtomicBool; 2],
+    /// How far each target file is written, for checkers running alongside.
+    pub landed: Option<&'a Landed>,
+}
+
+impl Watch<'_> {
+    fn stopped(&self) -> bool {
+        self.stops.iter().any(|s| s.load(Ordering::Relaxed))
+    }
+}
+
 /// Copies `from` to `to` (which must not exist), adding each block's length to `done`.
 /// On any failure, the cancel flag included, `to` is removed again.
 pub fn copy_tree(
@@ -34,8 +52,17 @@ pub fn copy_tree(
     done: &AtomicU64,
     cancel: &AtomicBool,
 ) -> Result<(), CopyFailure> {
-    let mut buf = vec![0u8; BLOCK];
-    let result = copy_entry(from, to, &mut buf, done, cancel).and_then(|()| match to.parent() {
+    let watch = Watch {
+        done,
+        stops: [cancel, cancel],
+        landed: None,
+    };
+    copy_watched(from, to, &watch)
+}
+
+/// [`copy_tree`], reporting to `watch`.
+pub(super) fn copy_watched(from: &Path, to: &Path, watch: &Watch<'_>) -> Result<(), CopyFailure> {
+    let result = copy_entry(from, to, watch).and_then(|()| match to.parent() {
         Some(parent) => sync_dir(parent).map_err(io_failure),
         None => Ok(()),
     });
@@ -48,13 +75,7 @@ pub fn copy_tree(
     result
 }
 
-fn copy_entry(
-    from: &Path,
-    to: &Path,
-    buf: &mut [u8],
-    done: &AtomicU64,
-    cancel: &AtomicBool,
-) -> Result<(), CopyFailure> {
+fn copy_entry(from: &Path, to: &Path, watch: &Watch<'_>) -> Result<(), CopyFailure> {
     let m = std::fs::symlink_metadata(from).map_err(io_failure)?;
     if m.is_dir() {
         std::fs::create_dir(to).map_err(io_failure)?;
@@ -65,42 +86,44 @@ fn copy_entry(
             .map_err(io_failure)?;
         names.sort();
         for name in names {
-            copy_entry(&from.join(&name), &to.join(&name), buf, done, cancel)?;
+            copy_entry(&from.join(&name), &to.join(&name), watch)?;
         }
         sync_dir(to).map_err(io_failure)
     } else if m.is_file() {
-        copy_file(from, to, buf, done, cancel)
+        copy_file(from, to, watch)
     } else {
         // Torrents only ever hold regular files and folders (symlinks are refused).
         Ok(())
     }
 }
 
-fn copy_file(
-    from: &Path,
-    to: &Path,
-    buf: &mut [u8],
-    done: &AtomicU64,
-    cancel: &AtomicBool,
-) -> Result<(), CopyFailure> {
-    let mut src = File::open(from).map_err(io_failure)?;
+fn copy_file(from: &Path, to: &Path, watch: &Watch<'_>) -> Result<(), CopyFailure> {
+    let src = File::open(from).map_err(io_failure)?;
     let mut dst = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(to)
         .map_err(io_failure)?;
+    let mut written = 0u64;
     loop {
-        if cancel.load(Ordering::Relaxed) {
+        if watch.stopped() {
             return Err(CopyFailure::Cancelled);
         }
-        let n = match src.read(buf) {
+        // Between two files std copies in the kernel (copy_file_range, or sendfile across
+        // filesystems): one copy of each page instead of two through a buffer here, which
+        // leaves the CPU to the hashing running alongside.
+        let n = match std::io::copy(&mut (&src).take(BLOCK), &mut dst) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(io_failure(e)),
         };
-        dst.write_all(&buf[..n]).map_err(io_failure)?;
-        done.fetch_add(n as u64, Ordering::Relaxed);
+        written += n;
+        watch.done.fetch_add(n, Ordering::Relaxed);
+        if let Some(landed) = watch.landed {
+            landed.wrote(to, written);
+        }
+        super::stall_if_asked(super::Stage::MidCopy);
     }
     // A full disk may only show here, when delayed allocation meets the disk.
     dst.sync_all().map_err(io_failure)

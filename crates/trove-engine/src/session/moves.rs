@@ -224,14 +224,16 @@ impl Engine {
         let (job_done, job_cancel, key) = (done.clone(), cancel.clone(), hash.to_string());
         let target = journal.target();
         tokio::task::spawn_blocking(move || {
-            let (src, dst) = (journal.source(), journal.target());
-            let result = relocate::copy_tree(&src, &dst, &job_done, &job_cancel).and_then(|()| {
-                relocate::verify(&t, &journal.to_path, haves.as_deref(), &job_cancel).inspect_err(
-                    |_| {
-                        let _ = relocate::remove_entry(&dst);
-                    },
-                )
-            });
+            relocate::stall_if_asked(relocate::Stage::BeforeCopy);
+            let result = relocate::copy_and_verify(
+                &t,
+                &journal.from_path,
+                &journal.to_path,
+                &journal.entry,
+                haves.as_deref(),
+                &job_done,
+                &job_cancel,
+            );
             let _ = tx.send(Internal::MoveCopied(key, result));
         });
         self.moves.insert(
@@ -336,6 +338,7 @@ impl Engine {
                 let key = hash.to_string();
                 let source = journal.source();
                 tokio::task::spawn_blocking(move || {
+                    relocate::stall_if_asked(relocate::Stage::AfterSwitch);
                     let r = relocate::remove_entry(&source)
                         .and_then(|()| source.parent().map_or(Ok(()), relocate::sync_dir));
                     let _ = tx.send(Internal::MoveSourceGone(key, r.map_err(|e| e.to_string())));
