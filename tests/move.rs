@@ -22,7 +22,7 @@ use trove_proto::command::{AddOptions, Command, EngineError};
 use trove_proto::log::{LogFilter, LogLevel};
 use trove_proto::snapshot::{Limits, TorrentState, TorrentSummary};
 use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
-use trove_testkit::{Daemon, Peer, TroveEnv, trees_identical, wait_until};
+use trove_testkit::{Daemon, Lcg, Peer, TroveEnv, env_number, trees_identical, wait_until};
 
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
@@ -335,17 +335,6 @@ async fn a_cancelled_move_removes_its_partial_copy_and_keeps_seeding_from_the_so
     trees_identical(&t.content_path(), &dir.path().join("cancel-me.bin")).unwrap();
 }
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
 fn sha256(p: &Path) -> String {
     let out = Process::new("sha256sum").arg(p).output().unwrap();
     assert!(out.status.success());
@@ -370,21 +359,9 @@ fn daemon(env: &TroveEnv) -> Daemon {
 /// `bench/move-kill.sh` runs 50) sets how many kills must land inside a move.
 #[test]
 fn kill_9_during_a_move_leaves_exactly_one_complete_copy() {
-    let kills: usize = std::env::var("TROVE_MOVE_KILLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    let seed: u64 = std::env::var("TROVE_MOVE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
+    let kills: usize = env_number("TROVE_MOVE_KILLS").unwrap_or(5);
+    let (mut rng, seed) = Lcg::from_env("TROVE_MOVE_SEED");
     println!("move kill test: {kills} kills inside moves, seed {seed} (TROVE_MOVE_SEED to replay)");
-    let mut rng = Lcg(seed);
 
     let payload = payload_dir();
     let seeder = Peer::start();
@@ -444,7 +421,7 @@ fn kill_9_during_a_move_leaves_exactly_one_complete_copy() {
             "too many kills landed outside a move"
         );
         let to = other(&at).to_string();
-        let delay = full.mul_f64(0.05 + (rng.next() % 1000) as f64 / 1000.0 * 0.95);
+        let delay = full.mul_f64(0.05 + (rng.next_u64() % 1000) as f64 / 1000.0 * 0.95);
         let mut mover = Daemon::spawn({
             let mut c = env.cmd();
             c.args(["move", &h, "--root", &to]);

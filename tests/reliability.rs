@@ -11,7 +11,7 @@ use serde_json::Value;
 use trove_proto::command::{AddOptions, Command as EngineCommand};
 use trove_proto::snapshot::TorrentState;
 use trove_testkit::engine::{Eng, LONG, MIB, downloaded_to, payload_dir, torrent};
-use trove_testkit::{Peer, TroveEnv, trees_identical, wait_until};
+use trove_testkit::{Lcg, Peer, TroveEnv, env_number, trees_identical, wait_until};
 
 /// The binary under test (only the root package's tests know its path).
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
@@ -229,18 +229,6 @@ async fn a_root_that_turned_read_only_is_reported_by_name_and_resumes() {
     drop(usb);
 }
 
-/// A small deterministic generator, so a failing run can be replayed from its seed.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
 fn list(env: &TroveEnv) -> Vec<Value> {
     env.list_json().as_array().unwrap().clone()
 }
@@ -256,21 +244,9 @@ fn by_hash<'a>(all: &'a [Value], hash: &str) -> &'a Value {
 /// (default 5; `scripts/crash-soak.sh` runs 50) sets the number of kills.
 #[test]
 fn crash_anywhere_loses_nothing() {
-    let rounds: usize = std::env::var("TROVE_CRASH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    let seed: u64 = std::env::var("TROVE_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
+    let rounds: usize = env_number("TROVE_CRASH_ROUNDS").unwrap_or(5);
+    let (mut rng, seed) = Lcg::from_env("TROVE_CRASH_SEED");
     println!("crash test: {rounds} rounds, seed {seed} (TROVE_CRASH_SEED to replay)");
-    let mut rng = Lcg(seed);
 
     let payload = payload_dir();
     let seeder = Peer::start();
@@ -337,7 +313,7 @@ fn crash_anywhere_loses_nothing() {
         let mut daemon = env.spawn_daemon::<&str>(&[]);
         daemon.wait_for_stderr("session listening", LONG);
         // The kill moment is the test's random input, not a stand-in for synchronisation.
-        let delay = Duration::from_millis(100 + rng.next() % 2500);
+        let delay = Duration::from_millis(100 + rng.next_u64() % 2500);
         std::thread::sleep(delay);
         daemon.kill9();
         let now = list(&env);

@@ -129,6 +129,24 @@ pub(crate) fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// One line per file of a torrent whose data changed behind trove's back: "missing: PATH"
+/// or "size changed: PATH (FOUND of EXPECTED)", names made safe to print.
+pub(crate) fn missing_files(
+    m: &trove_proto::library::MissingData,
+) -> impl Iterator<Item = String> + '_ {
+    m.missing
+        .iter()
+        .map(|f| format!("missing: {}", sanitize(f)))
+        .chain(m.size_changed.iter().map(|c| {
+            format!(
+                "size changed: {} ({} of {})",
+                sanitize(&c.path),
+                bytes(c.found),
+                bytes(c.expected)
+            )
+        }))
+}
+
 /// The OSC 52 request that puts `text` on the terminal's clipboard ("c"), ended by ST.
 pub(crate) fn osc52(text: &str) -> Vec<u8> {
     use base64::Engine as _;

@@ -187,6 +187,11 @@ pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
             one_line(name)
         )));
     };
+    move_selected(ctx, params, &root.label).await
+}
+
+/// Moves the torrents the request names (`hashes`) to the root `label`, data and all.
+pub(crate) async fn move_selected(ctx: &Ctx<'_>, params: &Params, label: &str) -> Answer {
     let ids = selected(ctx, params)?;
     if ids.is_empty() {
         return done();
@@ -195,7 +200,7 @@ pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
         ctx,
         Command::Move {
             ids,
-            root: root.label.clone(),
+            root: label.to_string(),
         },
     )
     .await

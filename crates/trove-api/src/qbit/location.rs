@@ -5,12 +5,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use trove_proto::Command;
-
 use super::Ctx;
-use super::actions::selected;
-use super::categories::run_root;
-use super::errors::{Answer, Refusal, done, one_line};
+use super::categories::move_selected;
+use super::errors::{Answer, Refusal, one_line};
 use super::forms::Params;
 
 pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
@@ -28,18 +25,7 @@ pub(crate) async fn set(ctx: &Ctx<'_>, params: &Params) -> Answer {
             one_line(location)
         )));
     };
-    let ids = selected(ctx, params)?;
-    if ids.is_empty() {
-        return done();
-    }
-    run_root(
-        ctx,
-        Command::Move {
-            ids,
-            root: root.label.clone(),
-        },
-    )
-    .await
+    move_selected(ctx, params, &root.label).await
 }
 
 /// The path without `.` parts or a trailing slash, for comparing folders as written.

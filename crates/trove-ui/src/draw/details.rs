@@ -208,18 +208,7 @@ fn overview(
     }
     // Data gone behind trove's back: every file concerned, one a line.
     if let Some(m) = &t.missing_data {
-        let files = m
-            .missing
-            .iter()
-            .map(|f| format!("missing: {}", format::sanitize(f)))
-            .chain(m.size_changed.iter().map(|c| {
-                format!(
-                    "size changed: {} ({} of {})",
-                    format::sanitize(&c.path),
-                    format::bytes(c.found),
-                    format::bytes(c.expected)
-                )
-            }));
+        let files = format::missing_files(m);
         for (i, f) in files.enumerate() {
             lines.push(kv(
                 if i == 0 { "Data" } else { "" },

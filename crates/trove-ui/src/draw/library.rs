@@ -230,19 +230,7 @@ pub(super) fn draw(
                 lines.push(Line::from(spans));
             }
             if let Some(m) = t.data.problem() {
-                let files = m
-                    .missing
-                    .iter()
-                    .map(|f| format!("missing: {}", format::sanitize(f)))
-                    .chain(m.size_changed.iter().map(|c| {
-                        format!(
-                            "size changed: {} ({} of {})",
-                            format::sanitize(&c.path),
-                            format::bytes(c.found),
-                            format::bytes(c.expected)
-                        )
-                    }))
-                    .collect::<Vec<_>>();
+                let files = format::missing_files(m).collect::<Vec<_>>();
                 for f in files.iter().take(FILES_SHOWN) {
                     lines.push(Line::from(Span::styled(
                         format::truncate(&format!("      {f}"), width),
