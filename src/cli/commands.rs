@@ -22,8 +22,8 @@ use trove_engine::source;
 use trove_engine::store::StoredRoot;
 use trove_engine::torrents::{Current, ignored_options, resolve_prefix};
 use trove_proto::{
-    AddOptions, Client, Command, EngineError, Limits, QueueStatus, RootOrigin, TorrentSource,
-    TorrentState, TorrentSummary,
+    AddOptions, Client, Command, EngineError, Limits, MissingData, QueueStatus, RootOrigin,
+    TorrentSource, TorrentState, TorrentSummary,
 };
 
 /// `println!` that returns the write's error instead of panicking: a reader that closed
@@ -35,6 +35,23 @@ macro_rules! outln {
     }};
 }
 pub(super) use outln;
+
+/// One line per file of a torrent whose data changed behind trove's back, each after
+/// `indent`: "missing: PATH" or "size changed: PATH (EXPECTED expected, FOUND found)".
+pub(super) fn print_missing(m: &MissingData, indent: &str) -> std::io::Result<()> {
+    for f in &m.missing {
+        outln!("{indent}missing: {}", source::sanitize_display(f))?;
+    }
+    for c in &m.size_changed {
+        outln!(
+            "{indent}size changed: {} ({} expected, {} found)",
+            source::sanitize_display(&c.path),
+            size(c.expected),
+            size(c.found)
+        )?;
+    }
+    Ok(())
+}
 
 /// The exit status of a command whose output's reader went away: what a Unix tool killed
 /// by SIGPIPE reports (128 + 13), so `set -o pipefail` scripts see what they see of `cat`.
@@ -512,7 +529,7 @@ struct ListEntry<'a> {
     moving: &'a Option<trove_proto::snapshot::MoveProgress>,
     /// The files concerned when its data is missing: `missing` (paths inside the torrent)
     /// and `size_changed` (path, expected and found sizes); null otherwise.
-    missing_data: &'a Option<trove_proto::MissingData>,
+    missing_data: &'a Option<MissingData>,
 }
 
 fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
@@ -634,18 +651,8 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         if e.queue.as_ref().is_some_and(|q| q.forced) {
             outln!("    forced: runs regardless of the queue's limits")?;
         }
-        if let Some(m) = e.missing_data {
-            for f in &m.missing {
-                outln!("    missing: {}", source::sanitize_display(f))?;
-            }
-            for c in &m.size_changed {
-                outln!(
-                    "    size changed: {} ({} expected, {} found)",
-                    source::sanitize_display(&c.path),
-                    size(c.expected),
-                    size(c.found)
-                )?;
-            }
+        if let Some(m) = &e.missing_data {
+            print_missing(m, "    ")?;
         }
         if let Some(err) = e.error {
             outln!("    error: {err}")?;

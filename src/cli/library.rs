@@ -8,7 +8,7 @@ use trove_engine::source;
 use trove_proto::{Client, Command, DataState, LibraryReport, LibraryRoot};
 
 use super::AppContext;
-use super::commands::{engine_err, outln, resolve, size};
+use super::commands::{engine_err, outln, print_missing, resolve, size};
 
 /// The stable JSON form of `trove library --json`: the roots, each with its torrents and
 /// orphans. A torrent's `data` is an object whose `state` is one of `complete`, `partial`,
@@ -120,17 +120,7 @@ fn print(report: &LibraryReport, json: bool) -> anyhow::Result<i32> {
                 source::sanitize_display(&t.name)
             )?;
             if let Some(m) = t.data.problem() {
-                for f in &m.missing {
-                    outln!("      missing: {}", source::sanitize_display(f))?;
-                }
-                for c in &m.size_changed {
-                    outln!(
-                        "      size changed: {} ({} expected, {} found)",
-                        source::sanitize_display(&c.path),
-                        size(c.expected),
-                        size(c.found)
-                    )?;
-                }
+                print_missing(m, "      ")?;
             }
         }
         if !r.orphans.is_empty() {
