@@ -261,6 +261,21 @@ fn a_finished_torrent_streams_with_ranges_a_token_and_a_playlist() {
         assert!(got.text().contains(says), "{path}: {}", got.text());
     }
 
+    let post = curl(&file0, &[&auth[..], &["-X", "POST"]].concat());
+    assert_eq!(post.status, 405, "{}", post.text());
+    assert!(
+        post.text().contains("files and playlists"),
+        "{}",
+        post.text()
+    );
+    let still = curl(&file0, &[&auth[..], &["-r", "0-0"]].concat());
+    assert_eq!(
+        still.status,
+        206,
+        "the server stopped serving: {}",
+        still.text()
+    );
+
     // The playlist lists every file in torrent order, each URL working as it is.
     let list = curl(
         &format!("{base}/{}/playlist.m3u", &t.info_hash[..10]),

@@ -630,9 +630,10 @@ async fn not_found(method: Method, uri: Uri) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!(
-            "there is no {method} {}: trove's API answers POST {COMMAND_PATH} and GET \
-             {EVENTS_PATH}",
-            one_line(uri.path())
+            "there is no {method} {}: trove's API answers POST {COMMAND_PATH}, GET \
+             {EVENTS_PATH}, and GET {}{{hash}}/files/{{index}} or {{hash}}/playlist.m3u",
+            one_line(uri.path()),
+            stream::PREFIX
         ),
     )
 }
@@ -641,7 +642,8 @@ async fn wrong_method(method: Method, uri: Uri) -> Response {
     error(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
-            "{} does not answer {method}: use POST for {COMMAND_PATH} and GET for {EVENTS_PATH}",
+            "{} does not answer {method}: use POST for {COMMAND_PATH}, and GET for {EVENTS_PATH} \
+             and for files and playlists",
             one_line(uri.path())
         ),
     )
