@@ -237,6 +237,17 @@ fn a_finished_torrent_streams_with_ranges_a_token_and_a_playlist() {
     );
     assert_eq!(by_query.status, 206, "{}", by_query.text());
     assert!(by_query.body == film[..10]);
+    // On the Unix socket the file mode is the protection: no token.
+    let socket = env.data_dir.join("trove.sock");
+    let local = curl(
+        &format!(
+            "http://localhost/api/trove/v1/torrents/{}/files/0",
+            t.info_hash
+        ),
+        &["--unix-socket", socket.to_str().unwrap(), "-r", "10-19"],
+    );
+    assert_eq!(local.status, 206, "{}", local.text());
+    assert!(local.body == film[10..20]);
     // A token in the query opens nothing but streams.
     let events = curl(&format!("{url}/api/trove/v1/events?token={token}"), &[]);
     assert_eq!(events.status, 401);
