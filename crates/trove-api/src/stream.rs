@@ -88,7 +88,8 @@ pub(crate) async fn file(
         Err((status, message)) => return error(status, message),
     };
     let index_text = param("index");
-    let Ok(index) = index_text.parse::<usize>() else {
+    let digits = !index_text.is_empty() && index_text.bytes().all(|b| b.is_ascii_digit());
+    let Some(index) = digits.then(|| index_text.parse::<usize>().ok()).flatten() else {
         return error(
             StatusCode::BAD_REQUEST,
             format!(
