@@ -17,6 +17,12 @@ use trove_proto::snapshot::Limits;
 /// Port librqbit listens on when the file does not say.
 pub const DEFAULT_LISTEN_PORT: u16 = 4240;
 
+/// librqbit's disk permits (its runtime worker threads, as trove starts it), which open
+/// streams share with every disk write.
+const ENGINE_DISK_PERMITS: usize = 8;
+/// Most streams `[api] max_streams` may allow: at least two permits stay for writes.
+const MAX_STREAMS_CEILING: usize = ENGINE_DISK_PERMITS - 2;
+
 /// The whole file. Every section is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -47,6 +53,10 @@ pub struct ApiConfig {
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// How many files may be streamed over HTTP at once (the engine's default when unset).
+    /// Each open stream holds one of the few permits librqbit's disk writes also need.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_streams: Option<usize>,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -57,6 +67,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("allow_remote", &self.allow_remote)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .field("max_streams", &self.max_streams)
             .finish()
     }
 }
@@ -480,6 +491,16 @@ fn validate(config: &Config) -> Result<(), (usize, String)> {
             usize::MAX,
             format!(
                 "[api] listen = \"{addr}\" answers other machines: set allow_remote = true under [api] if that is what you want, or listen on 127.0.0.1 and reach it through `ssh -L`"
+            ),
+        ));
+    }
+    if let Some(n) = config.api.max_streams
+        && !(1..=MAX_STREAMS_CEILING).contains(&n)
+    {
+        return Err((
+            usize::MAX,
+            format!(
+                "[api] max_streams = {n} is out of range: give 1 to {MAX_STREAMS_CEILING} (each open stream holds one of the torrent engine's {ENGINE_DISK_PERMITS} disk permits, and writes need the rest)"
             ),
         ));
     }

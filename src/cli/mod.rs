@@ -249,18 +249,20 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         .or(ctx.config.ui.refresh_ms)
         .unwrap_or(1000)
         .max(50);
-    let options = trove_ui::UiOptions {
+    let mut options = trove_ui::UiOptions {
         refresh: Duration::from_millis(refresh_ms),
         theme,
         keymap: ctx.config.ui.keymap.clone(),
         no_color,
         // The dashboard's own preferences (sort order, log level), kept between runs.
         state_file: Some(ui_state_file(ctx)),
+        stream_base: None,
     };
     // A trove already runs (a daemon, or another dashboard holding the session): attach
     // to it. Quitting then leaves it running.
     if let Some(client) = reach::running(ctx, cli).await? {
         need_terminal()?;
+        options.stream_base = stream_base(ctx, cli);
         trove_ui::run(client, options).await?;
         return Ok(0);
     }
@@ -275,6 +277,8 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
         return Err(e);
     }
     let api = serve::ApiServer::start(ctx, &client).await?;
+    // After the API is up: its start writes the token the URLs carry.
+    options.stream_base = stream_base(ctx, cli);
     let watchers = Watchers::start(&ctx.config, &client);
     let mut stop = session.stop_requested();
     let result = tokio::select! {
@@ -288,6 +292,33 @@ async fn run_dashboard(cli: &Cli, ctx: &AppContext) -> anyhow::Result<i32> {
     session.shutdown().await;
     api.stop().await;
     result.map(|_| 0)
+}
+
+/// Where the Files tab's stream URLs point: the session `--connect` names when it is
+/// reached over TCP (with the token given for it), else this data dir's session when the
+/// config has its API listen on TCP (with the data dir's token). `None`: no TCP, no URLs.
+fn stream_base(ctx: &AppContext, cli: &Cli) -> Option<trove_ui::StreamBase> {
+    if let Some(url) = &cli.connect {
+        let trove_api::Endpoint::Http(authority) = trove_api::Endpoint::parse(url).ok()? else {
+            return None;
+        };
+        return Some(trove_ui::StreamBase {
+            url: format!("http://{authority}"),
+            token: reach::given_token(cli),
+        });
+    }
+    let addr = ctx.config.api.listen?;
+    // A wildcard address is reached on this machine through loopback.
+    let host = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_string(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    Some(trove_ui::StreamBase {
+        url: format!("http://{host}:{}", addr.port()),
+        token: trove_api::read_token(&ctx.data_dir).ok(),
+    })
 }
 
 fn need_terminal() -> anyhow::Result<()> {

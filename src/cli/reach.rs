@@ -88,6 +88,15 @@ pub(crate) async fn running(ctx: &AppContext, cli: &Cli) -> anyhow::Result<Optio
     Ok(Some(client))
 }
 
+/// The token given for a `--connect` URL (`--token-file`, else `TROVE_TOKEN`), if any.
+pub(crate) fn given_token(cli: &Cli) -> Option<String> {
+    match &cli.token_file {
+        Some(file) => std::fs::read_to_string(file).ok(),
+        None => std::env::var("TROVE_TOKEN").ok(),
+    }
+    .map(|t| t.trim().to_string())
+}
+
 /// The session serving the data dir's socket, if one answers there. A socket left behind
 /// by a trove that died answers nothing, and is no session.
 async fn local(ctx: &AppContext) -> anyhow::Result<Option<Client>> {

@@ -19,6 +19,9 @@ pub(crate) struct ApiServer {
 impl ApiServer {
     /// Binds every listener before it returns, so a client that finds the socket can talk.
     pub(crate) async fn start(ctx: &AppContext, session: &Client) -> anyhow::Result<Self> {
+        if let (Some(files), Some(limit)) = (session.files(), ctx.config.api.max_streams) {
+            files.set_limit(limit);
+        }
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         let socket = DataDir::new(&ctx.data_dir).socket();

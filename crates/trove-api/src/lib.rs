@@ -33,8 +33,13 @@
 //! Under `/api/v2/`, the subset of qBittorrent's Web API v2 that seedbox tools use, with
 //! its own login (see `src/qbit/mod.rs`).
 //!
-//! Anything else is `404` (or `405`) with the same one-line error body. The server never
-//! serves files.
+//! Under `/api/trove/v1/torrents/`, a torrent's files over HTTP, readable while they
+//! download, and a playlist of them (see `src/stream.rs`). These are the only paths that
+//! need no `X-Trove-Protocol` header (media players send none) and the only ones that also
+//! take the token as `?token=`. They need a `Client` that can open the session's files
+//! ([`trove_proto::Client::files`]); a server without one answers `501` there.
+//!
+//! Anything else is `404` (or `405`) with the same one-line error body.
 //!
 //! **Versioning.** Every native request carries `X-Trove-Protocol: N`
 //! ([`trove_proto::PROTOCOL_VERSION`]) and every answer names the server's. A request
@@ -72,6 +77,10 @@
 //!   to the bit) and `serde_path_to_error` (a 400 names the field that is wrong).
 //! - `multer` and `form_urlencoded`: the multipart uploads and form bodies of the
 //!   qBittorrent-compatible endpoints (`src/qbit/`).
+//! - `http-range-header`: parses and checks `Range` headers against a file's length, the
+//!   edge cases (suffix longer than the file, reversed bounds, overflow) handled and tested.
+//! - `mime_guess`: a stream's `Content-Type` from the file's extension.
+//! - `percent-encoding`: file names in playlist URLs and `Content-Disposition`.
 //! - `subtle`: constant-time token comparison. `getrandom`: the token's randomness, from
 //!   the operating system.
 
@@ -82,6 +91,7 @@ mod client;
 mod diff;
 mod qbit;
 mod server;
+mod stream;
 mod wire;
 
 use std::fmt;

@@ -30,6 +30,7 @@ use trove_proto::{Client, Command, PROTOCOL_VERSION, SessionSnapshot, TorrentSou
 use crate::auth::{Auth, Brake, token_matches};
 use crate::diff::diff;
 use crate::qbit::{self, QbitState};
+use crate::stream;
 use crate::wire::{
     COMMAND_PATH, EVENTS_PATH, ErrorBody, Event, KEEPALIVE, MAX_COMMAND_BYTES, PROTOCOL_HEADER,
     mismatch_message, one_line,
@@ -157,9 +158,9 @@ enum Peer {
     Tcp(SocketAddr),
 }
 
-struct Shared {
-    session: Client,
-    auth: Auth,
+pub(crate) struct Shared {
+    pub(crate) session: Client,
+    pub(crate) auth: Auth,
     brake: Brake,
     stop: watch::Receiver<bool>,
     /// Sessions and sync history of the qBittorrent-compatible endpoints.
@@ -270,6 +271,19 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(COMMAND_PATH, post(command))
         .route(EVENTS_PATH, get(events))
         .route_layer(middleware::from_fn(check_protocol))
+        // Players send no X-Trove-Protocol header: the stream paths do without it.
+        .route(
+            "/api/trove/v1/torrents/{hash}/files/{index}",
+            get(stream::file),
+        )
+        .route(
+            "/api/trove/v1/torrents/{hash}/files/{index}/{*name}",
+            get(stream::file),
+        )
+        .route(
+            "/api/trove/v1/torrents/{hash}/playlist.m3u",
+            get(stream::playlist),
+        )
         .route("/api/v2/", any(qbit_endpoint))
         .route("/api/v2/{*rest}", any(qbit_endpoint))
         .fallback(not_found)
@@ -300,7 +314,10 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
             );
             return response;
         }
-        match bearer(request.headers()) {
+        // Media players cannot send headers: stream paths also take `?token=`.
+        let in_query = stream::query_token(request.uri());
+        let given = bearer(request.headers()).or(in_query.as_deref());
+        match given {
             Some(given) if token_matches(expected, given) => {
                 if let Some(ip) = ip {
                     shared.brake.succeeded(ip);
@@ -613,9 +630,10 @@ async fn not_found(method: Method, uri: Uri) -> Response {
     error(
         StatusCode::NOT_FOUND,
         format!(
-            "there is no {method} {}: trove's API answers POST {COMMAND_PATH} and GET \
-             {EVENTS_PATH}",
-            one_line(uri.path())
+            "there is no {method} {}: trove's API answers POST {COMMAND_PATH}, GET \
+             {EVENTS_PATH}, and GET {}{{hash}}/files/{{index}} or {{hash}}/playlist.m3u",
+            one_line(uri.path()),
+            stream::PREFIX
         ),
     )
 }
@@ -624,7 +642,8 @@ async fn wrong_method(method: Method, uri: Uri) -> Response {
     error(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
-            "{} does not answer {method}: use POST for {COMMAND_PATH} and GET for {EVENTS_PATH}",
+            "{} does not answer {method}: use POST for {COMMAND_PATH}, and GET for {EVENTS_PATH} \
+             and for files and playlists",
             one_line(uri.path())
         ),
     )
@@ -634,7 +653,7 @@ fn bad_request(message: String) -> Response {
     error(StatusCode::BAD_REQUEST, message)
 }
 
-fn error(status: StatusCode, message: String) -> Response {
+pub(crate) fn error(status: StatusCode, message: String) -> Response {
     let mut body = serde_json::to_vec(&ErrorBody { error: message })
         .unwrap_or_else(|_| b"{\"error\":\"bad request\"}".to_vec());
     body.push(b'\n');

@@ -14,6 +14,7 @@ use crate::command::{
 };
 use crate::log::{LogFilter, LogLine};
 use crate::snapshot::{SessionSnapshot, TorrentDetails};
+use crate::stream::FileStreams;
 
 /// One command and where its answer goes.
 pub type Request = (Command, oneshot::Sender<EngineResult<Reply>>);
@@ -49,6 +50,8 @@ pub struct Client {
     snapshots: watch::Receiver<Arc<SessionSnapshot>>,
     log_seq: watch::Receiver<u64>,
     link: watch::Receiver<Link>,
+    /// Set by the process that holds the session: its files, readable as they download.
+    files: Option<Arc<dyn FileStreams>>,
 }
 
 /// Commands that may wait for the session at once before a sender waits.
@@ -69,6 +72,7 @@ impl Client {
             snapshots,
             log_seq,
             link,
+            files: None,
         }
     }
 
@@ -84,6 +88,7 @@ impl Client {
                 snapshots,
                 log_seq,
                 link,
+                files: None,
             },
             Server {
                 requests,
@@ -92,6 +97,18 @@ impl Client {
                 link: link_tx,
             },
         )
+    }
+
+    /// This client, able to open the session's files ([`Client::files`]).
+    pub fn with_files(mut self, files: Arc<dyn FileStreams>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// The session's files as streams, when this process holds the session; `None` for a
+    /// session reached over a socket.
+    pub fn files(&self) -> Option<&Arc<dyn FileStreams>> {
+        self.files.as_ref()
     }
 
     pub async fn call(&self, command: Command) -> EngineResult<Reply> {

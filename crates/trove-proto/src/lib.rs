@@ -11,6 +11,7 @@ pub mod library;
 pub mod log;
 pub mod queue;
 pub mod snapshot;
+pub mod stream;
 
 /// The version of the wire protocol a client and a session speak to each other over a
 /// socket (the shapes of these types as JSON, and the API's endpoints). Raise it whenever a
@@ -34,3 +35,4 @@ pub use snapshot::{
     FileEntry, InfoHash, Limits, PeerEntry, PieceMap, RootInfo, RootOrigin, SessionSnapshot,
     TorrentDetails, TorrentState, TorrentSummary, TrackerEntry,
 };
+pub use stream::{FileReader, FileStreams, OpenFile, StreamError};

@@ -83,6 +83,9 @@ pub(crate) enum Action {
     ToggleFile,
     /// Fold or unfold the folder under the cursor in the Files tab.
     Fold,
+    /// Copy the stream URL of the file under the cursor in the Files tab (a folder: the
+    /// torrent's playlist).
+    CopyStreamUrl,
     /// Leave the current view or overlay, or clear the filter.
     Close,
     Confirm,
@@ -148,6 +151,7 @@ const NAMES: &[(&str, Action)] = &[
     ("page_down", Action::PageDown),
     ("toggle_file", Action::ToggleFile),
     ("fold", Action::Fold),
+    ("copy_stream_url", Action::CopyStreamUrl),
     ("close", Action::Close),
     ("confirm", Action::Confirm),
     ("cancel", Action::Cancel),

@@ -116,6 +116,8 @@ pub struct App {
     pub(crate) library: super::library::LibraryView,
     /// The marked torrents, which move, pause/resume and remove act on (see `marks`).
     pub(crate) marks: HashSet<InfoHash>,
+    /// Where files can be streamed from, when the session's API listens on TCP.
+    pub(crate) stream_base: Option<crate::StreamBase>,
 }
 
 impl App {
@@ -159,6 +161,7 @@ impl App {
             quit: false,
             library: Default::default(),
             marks: HashSet::new(),
+            stream_base: None,
         };
         app.refresh_rows();
         app
@@ -911,6 +914,7 @@ impl App {
             Action::PageDown => self.movement(|_, at, page| at.saturating_add(page)),
             Action::ToggleFile => self.toggle_file(),
             Action::Fold => self.fold(),
+            Action::CopyStreamUrl => self.copy_stream_url(),
             Action::Close => {
                 if self.view == View::Roots {
                     self.view = View::Dashboard;
@@ -1080,6 +1084,35 @@ impl App {
             ok: format!("Re-checking the data of '{name}' against its hashes."),
             failed: format!("Re-checking '{name}' failed"),
         }]
+    }
+
+    /// The URL a player opens to stream the file under the cursor; on a folder, the
+    /// torrent's playlist.
+    fn copy_stream_url(&mut self) -> Vec<Effect> {
+        let rows = self.file_rows();
+        let Some(row) = rows.get(self.file_cursor) else {
+            return Vec::new();
+        };
+        let Some(d) = self.details.as_ref() else {
+            return Vec::new();
+        };
+        let Some(base) = self.stream_base.as_ref() else {
+            self.set_status(
+                StatusKind::Info,
+                "Streaming needs the session's API on TCP: set listen under [api] in the config.",
+            );
+            return Vec::new();
+        };
+        let hash = &d.summary.info_hash;
+        let url = match (row.is_dir, row.files.as_slice()) {
+            (false, [one]) => match d.files.get(*one) {
+                Some(file) => base.file(hash, file.index),
+                None => return Vec::new(),
+            },
+            _ => base.playlist(hash),
+        };
+        self.set_status(StatusKind::Success, format!("Copied: {url}"));
+        vec![Effect::Clipboard(url)]
     }
 
     /// The magnet link comes with the details; without them there is nothing to copy yet.

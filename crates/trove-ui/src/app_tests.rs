@@ -1329,3 +1329,43 @@ fn library_cursor_stays_on_its_torrent_when_rows_come_above_it() {
     assert_eq!(app.selected.as_ref(), Some(&third));
     assert_eq!(app.library.cursor, 3);
 }
+
+#[test]
+fn w_in_the_files_tab_copies_a_stream_url_or_the_playlist() {
+    let mut app = fixtures::app(160, 48);
+    press(&mut app, &[key(KeyCode::Tab), ch('2')]);
+    // Without the API on TCP there is no URL, and the status line says what to set.
+    let effects = press(&mut app, &[ch('w')]);
+    assert!(effects.is_empty());
+    let status = app.status.as_ref().unwrap();
+    assert!(status.text.contains("[api]"), "{}", status.text);
+
+    app.stream_base = Some(crate::StreamBase {
+        url: "http://127.0.0.1:8765".into(),
+        token: Some("c0ffee".into()),
+    });
+    // On a folder: the torrent's playlist.
+    let effects = press(&mut app, &[ch('w')]);
+    let playlist =
+        format!("http://127.0.0.1:8765/api/trove/v1/torrents/{UBUNTU}/playlist.m3u?token=c0ffee");
+    assert!(
+        matches!(&effects[..], [Effect::Clipboard(url)] if *url == playlist),
+        "{effects:?}"
+    );
+    // On a file: that file, by its number in the torrent.
+    let rows = app.file_rows();
+    let at = rows.iter().position(|r| !r.is_dir).unwrap();
+    let details = fixtures::details();
+    let index = details.files[rows[at].files[0]].index;
+    press(&mut app, &vec![ch('j'); at]);
+    let effects = press(&mut app, &[ch('w')]);
+    let file =
+        format!("http://127.0.0.1:8765/api/trove/v1/torrents/{UBUNTU}/files/{index}?token=c0ffee");
+    assert!(
+        matches!(&effects[..], [Effect::Clipboard(url)] if *url == file),
+        "{effects:?}"
+    );
+    let status = app.status.as_ref().unwrap();
+    assert_eq!(status.kind, StatusKind::Success);
+    assert!(status.text.ends_with(&file), "{}", status.text);
+}

@@ -29,6 +29,7 @@ mod queue;
 mod scroll;
 mod spans;
 mod steady;
+mod stream_url;
 mod terminal;
 pub mod theme;
 mod torrents;
@@ -57,6 +58,7 @@ pub use draw::draw;
 pub use event::{Effect, Event, Outcome, Redraw};
 pub use keymap::Keymap;
 pub use prefs::Prefs;
+pub use stream_url::StreamBase;
 pub use theme::{Theme, load_theme};
 pub use torrents::SortKey;
 
@@ -73,6 +75,9 @@ pub struct UiOptions {
     /// Where the dashboard keeps its preferences (sort order, log level) between runs;
     /// `None` keeps them for this run only.
     pub state_file: Option<PathBuf>,
+    /// Where the session's files can be streamed over HTTP, when its API listens on TCP;
+    /// the Files tab then copies a file's URL.
+    pub stream_base: Option<StreamBase>,
 }
 
 /// Runs the dashboard until `q` or a signal (SIGHUP, SIGTERM, SIGINT), then gives the
@@ -99,6 +104,7 @@ pub async fn run(session: Client, opts: UiOptions) -> anyhow::Result<()> {
     };
 
     let mut app = App::new(keymap, runner.session.snapshot());
+    app.stream_base = opts.stream_base;
     if let Some(prefs) = prefs {
         app.use_prefs(&prefs);
     }

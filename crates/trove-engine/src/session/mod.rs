@@ -12,7 +12,8 @@
 //! through the pure rules of `status`; one file per group of commands (`add`, `pause`,
 //! `remove`, `limits`, `details`, `trackers`, `tags`, `stored_roots`, `set_root`,
 //! `export`, `moves`), plus `move_recovery` (settling a move a crash interrupted), `restore` (bringing the store back at start),
-//! `roots` (the storage-root watchdog) and `persist` (what is written in the background).
+//! `roots` (the storage-root watchdog), `persist` (what is written in the background) and
+//! `stream` (files opened for reading while they download, outside the loop).
 
 mod add;
 mod details;
@@ -35,12 +36,14 @@ mod set_root;
 mod setup;
 mod status;
 mod stored_roots;
+mod stream;
 mod summary;
 mod tags;
 mod trackers;
 
 pub(crate) use status::ratio;
 pub(crate) use stored_roots::{move_refused, removable as removable_roots};
+pub use stream::{DEFAULT_MAX_STREAMS, Streams};
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -170,6 +173,7 @@ pub async fn start(mut opts: EngineOptions) -> anyhow::Result<(Client, EngineTas
     let (stop_tx, stop_rx) = mpsc::channel(1);
     let (stop_requested_tx, stop_requested) = watch::channel(false);
     let log = opts.log.clone();
+    let streams = Arc::new(Streams::new(session.clone(), DEFAULT_MAX_STREAMS));
     let mut engine = Engine::new(session, opts, snapshot_tx, internal_tx, stop_requested_tx);
     engine.known_tags = settings.tags.into_iter().collect();
     engine.restore(crashed).await?;
@@ -180,7 +184,7 @@ pub async fn start(mut opts: EngineOptions) -> anyhow::Result<(Client, EngineTas
 
     let join = tokio::spawn(engine.run(cmd_rx, internal_rx, stop_rx));
     Ok((
-        Client::new(cmd_tx, snapshot_rx, log.watch()),
+        Client::new(cmd_tx, snapshot_rx, log.watch()).with_files(streams),
         EngineTask {
             join,
             stop: stop_tx,
