@@ -28,6 +28,10 @@ pub struct Config {
     pub api: ApiConfig,
     pub queue: crate::queue_config::QueueConfig,
     pub seeding: crate::queue_config::SeedingConfig,
+    /// `[[mounts]]`: folders the torrents are mounted on at start.
+    pub mounts: Vec<crate::mount_config::MountEntry>,
+    /// `[mount]`: how mounts behave.
+    pub mount: crate::mount_config::MountConfig,
 }
 
 /// `[api]`: trove's API over TCP, beside the Unix socket every session serves in its data
@@ -771,7 +775,7 @@ peers = 200
         let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
         assert_eq!(
             err("colour = 1\n"),
-            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`, `queue`, `seeding`"
+            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`, `queue`, `seeding`, `mounts`, `mount`"
         );
         assert_eq!(
             err("[network]\ndht = \"yes\"\n"),
