@@ -444,11 +444,9 @@ fn a_mount_left_by_a_killed_trove_is_cleaned_at_the_next_start() {
     let open = fs::File::open(&file).unwrap();
     daemon.kill9();
     drop(open);
-    assert_eq!(
-        errno_of(fs::metadata(&s.mnt)),
-        Some(libc::ENOTCONN),
-        "a killed trove leaves its mount broken"
-    );
+    wait_until("the killed trove's mount to be broken", LONG, || {
+        (errno_of(fs::read_dir(&s.mnt)) == Some(libc::ENOTCONN)).then_some(())
+    });
 
     let mut daemon = start_daemon(&s.env);
     wait_path(&file);

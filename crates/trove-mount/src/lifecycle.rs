@@ -292,11 +292,15 @@ fn lazy_unmount(dir: &Path) {
     }
 }
 
+/// Whether `dir` is a FUSE mount whose process is gone. Listing it, not `stat`: the
+/// kernel may still answer a `stat` of the top from its cache.
+fn is_stale(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_err_and(|e| e.raw_os_error() == Some(libc::ENOTCONN))
+}
+
 /// Unmounts `dir` if it is a mount whose process is gone.
 fn clean_if_stale(dir: &Path) {
-    if let Err(e) = std::fs::metadata(dir)
-        && e.raw_os_error() == Some(libc::ENOTCONN)
-    {
+    if is_stale(dir) {
         info!(dir = %dir.display(), "cleaning a mount left behind by a process that ended");
         lazy_unmount(dir);
     }
@@ -307,10 +311,8 @@ fn clean_if_stale(dir: &Path) {
 pub fn clean_stale_mounts() -> Vec<PathBuf> {
     let mut cleaned = Vec::new();
     for p in trove_mount_points() {
-        if let Err(e) = std::fs::metadata(&p)
-            && e.raw_os_error() == Some(libc::ENOTCONN)
-        {
-            clean_if_stale(&p);
+        if is_stale(&p) {
+            lazy_unmount(&p);
             cleaned.push(p);
         }
     }
