@@ -33,6 +33,8 @@ pub struct MountConfig {
     pub timeout_error: TimeoutError,
     /// How many waiting reads at once have librqbit fetch from their position first.
     pub priority_streams: usize,
+    /// MiB past each read fetched first (0 = no read-ahead).
+    pub readahead_mib: u64,
 }
 
 impl Default for MountConfig {
@@ -42,6 +44,7 @@ impl Default for MountConfig {
             read_timeout_secs: d.read_timeout.as_secs(),
             timeout_error: TimeoutError::Eio,
             priority_streams: d.priority_streams,
+            readahead_mib: d.readahead >> 20,
         }
     }
 }
@@ -61,6 +64,7 @@ impl MountConfig {
             read_timeout: Duration::from_secs(self.read_timeout_secs),
             eagain_on_timeout: self.timeout_error == TimeoutError::Eagain,
             priority_streams: self.priority_streams,
+            readahead: self.readahead_mib.saturating_mul(1 << 20),
         })
     }
 }

@@ -459,3 +459,40 @@ fn a_mount_left_by_a_killed_trove_is_cleaned_at_the_next_start() {
     daemon.terminate_and_wait();
     assert!(!mounted(&s.mnt), "SIGTERM left the mount up");
 }
+
+/// A file left out of the torrent's selection can be read through the mount: the read
+/// fetches what it covers, and the bytes are right.
+#[test]
+fn a_file_outside_the_selection_can_be_read() {
+    let s = setup();
+    let payload = payload_dir();
+    let probe = Peer::start();
+    let t = probe.make_torrent(
+        payload.path(),
+        "pair",
+        &[("wanted.bin", 2 * MIB), ("skipped.bin", 4 * MIB)],
+        64 * 1024,
+    );
+    let seeder = Peer::seeding_with_limit(&t, 4 * 1024 * 1024);
+    let peer = format!("127.0.0.1:{}", seeder.port());
+    let hash = s.env.add(&[
+        t.torrent_path.to_str().unwrap(),
+        "--peer",
+        &peer,
+        "--only-files",
+        "0",
+    ])[0]
+        .clone();
+    let _daemon = start_daemon(&s.env);
+    wait_seeding(&s.env, &hash);
+    s.env.run_ok(&["mount".as_ref(), s.mnt.as_os_str()]);
+    let file = s.mnt.join("main/pair/skipped.bin");
+    wait_path(&file);
+    let source = fs::read(t.content_path().join("skipped.bin")).unwrap();
+    let f = fs::File::open(&file).unwrap();
+    let mut buf = vec![0u8; 200_000];
+    f.read_exact_at(&mut buf, 3 * MIB).unwrap();
+    assert!(buf == source[3 * MIB as usize..3 * MIB as usize + 200_000]);
+    let all = fs::read(&file).unwrap();
+    assert!(all == source, "the whole unselected file");
+}

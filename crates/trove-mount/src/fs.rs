@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
@@ -33,6 +33,8 @@ pub(crate) struct Stats {
     /// Reads answered without waiting for a piece.
     pub(crate) hits: AtomicU64,
     pub(crate) waiting: AtomicU64,
+    /// Waiting reads that found no free priority slot: read-ahead gives its slot up to them.
+    pub(crate) starved: AtomicU64,
 }
 
 /// A file opened through the mount.
@@ -40,6 +42,10 @@ struct OpenFile {
     hash: String,
     /// The file on disk, opened at the first read (it may not exist before).
     disk: Option<Arc<std::fs::File>>,
+    /// Read-ahead for this file is under way.
+    prefetching: Arc<AtomicBool>,
+    /// Cleared when the file is closed, which ends its read-ahead.
+    open: Arc<AtomicBool>,
 }
 
 /// What the callbacks, the reads and the tree refresher share.
@@ -104,6 +110,13 @@ impl Shared {
             o.disk = Some(d.clone());
         }
         Ok(d)
+    }
+
+    /// The read-ahead flags of an open file: (under way, still open).
+    pub(crate) fn prefetch_flags(&self, fh: u64) -> Option<(Arc<AtomicBool>, Arc<AtomicBool>)> {
+        let open = self.open.lock().ok()?;
+        let f = open.get(&fh)?;
+        Some((f.prefetching.clone(), f.open.clone()))
     }
 
     fn busy(&self, hash: &str) -> bool {
@@ -210,7 +223,15 @@ impl Filesystem for TroveFs {
         };
         let fh = self.shared.next_fh.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut open) = self.shared.open.lock() {
-            open.insert(fh, OpenFile { hash, disk: None });
+            open.insert(
+                fh,
+                OpenFile {
+                    hash,
+                    disk: None,
+                    prefetching: Arc::new(AtomicBool::new(false)),
+                    open: Arc::new(AtomicBool::new(true)),
+                },
+            );
         }
         // Verified data never changes, so the kernel may keep what it read.
         reply.opened(fh, fuser::consts::FOPEN_KEEP_CACHE);
@@ -257,8 +278,10 @@ impl Filesystem for TroveFs {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        if let Ok(mut open) = self.shared.open.lock() {
-            open.remove(&fh);
+        if let Ok(mut open) = self.shared.open.lock()
+            && let Some(f) = open.remove(&fh)
+        {
+            f.open.store(false, Ordering::Relaxed);
         }
         reply.ok();
     }

@@ -30,6 +30,9 @@ pub struct MountOptions {
     /// stream holds one of the permits librqbit's disk writes also need, so this stays
     /// well under `runtime_worker_threads`).
     pub priority_streams: usize,
+    /// Bytes past each read that librqbit is asked to fetch first, while a priority slot
+    /// is free and no read waits for one (0 = none).
+    pub readahead: u64,
 }
 
 impl Default for MountOptions {
@@ -38,6 +41,7 @@ impl Default for MountOptions {
             read_timeout: Duration::from_secs(60),
             eagain_on_timeout: false,
             priority_streams: 2,
+            readahead: 32 << 20,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::io::SeekFrom;
 use std::ops::RangeInclusive;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use librqbit::ManagedTorrent;
@@ -44,6 +44,7 @@ pub(crate) async fn read(
     } else {
         wait(&shared, &handle, &file, offset, &pieces).await?;
     }
+    read_ahead(&shared, &handle, fh, &file, end);
     let disk = shared.disk_file(fh, &file).map_err(|e| {
         warn!(path = %file.disk_path.display(), "mount: cannot open the file on disk: {e}");
         libc::EIO
@@ -111,12 +112,95 @@ fn has_all(shared: &Shared, handle: &Arc<ManagedTorrent>, pieces: &RangeInclusiv
     haves(shared, handle).is_some_and(|bits| pieces.clone().all(|p| bit(&bits, p)))
 }
 
+/// Clears a flag when dropped.
+struct Clear(Arc<AtomicBool>);
+
+impl Drop for Clear {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// After a read that ended at `end`, keeps librqbit fetching the next `readahead` bytes
+/// of the file first, with one stream per open file moved to the first missing piece, while
+/// a priority slot is free, the file open, and no waiting read needs the slot.
+fn read_ahead(
+    shared: &Arc<Shared>,
+    handle: &Arc<ManagedTorrent>,
+    fh: u64,
+    file: &FileNode,
+    end: u64,
+) {
+    let upto = end.saturating_add(shared.opts.readahead).min(file.len);
+    if end >= upto || has_all(shared, handle, &file.pieces(end, upto)) {
+        return;
+    }
+    let Some((prefetching, open)) = shared.prefetch_flags(fh) else {
+        return;
+    };
+    if prefetching
+        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+        .is_err()
+    {
+        return;
+    }
+    let claim = Clear(prefetching);
+    let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
+        return;
+    };
+    let (shared, handle, file) = (shared.clone(), handle.clone(), file.clone());
+    tokio::spawn(async move {
+        let _claim = claim;
+        let _slot = slot;
+        let timeout = shared.opts.read_timeout;
+        let Ok(Ok(mut stream)) =
+            tokio::time::timeout(timeout, handle.clone().stream(file.index)).await
+        else {
+            return;
+        };
+        let deadline = Instant::now() + timeout;
+        let piece_len = file.torrent.piece_len.max(1);
+        let mut at = None;
+        while open.load(Ordering::Relaxed)
+            && Instant::now() < deadline
+            && shared.stats.starved.load(Ordering::Relaxed) == 0
+            && shared.still_in_session(&handle)
+        {
+            let Some(bits) = haves(&shared, &handle) else {
+                break;
+            };
+            let Some(missing) = file.pieces(end, upto).find(|p| !bit(&bits, *p)) else {
+                break;
+            };
+            let pos = (missing * piece_len)
+                .saturating_sub(file.offset_in_torrent)
+                .max(end);
+            if at != Some(pos) {
+                if stream.seek(SeekFrom::Start(pos)).await.is_err() {
+                    break;
+                }
+                at = Some(pos);
+            }
+            tokio::time::sleep(POLL * 5).await;
+        }
+    });
+}
+
 /// Counts a read as waiting while it lives.
 struct Waiting<'a>(&'a Shared);
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.stats.waiting.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts a waiting read without a priority slot while it lives.
+struct Starved<'a>(&'a Shared);
+
+impl Drop for Starved<'_> {
+    fn drop(&mut self) {
+        self.0.stats.starved.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -134,6 +218,7 @@ async fn wait(
     // Kept while waiting: dropping them ends the priority.
     let mut stream = None;
     let mut _slot = None;
+    let mut _starved = None;
     loop {
         if has_all(shared, handle, pieces) {
             return Ok(());
@@ -169,7 +254,11 @@ async fn wait(
             {
                 stream = Some(s);
                 _slot = Some(slot);
+                _starved = None;
             }
+        } else if stream.is_none() && _starved.is_none() {
+            shared.stats.starved.fetch_add(1, Ordering::Relaxed);
+            _starved = Some(Starved(shared));
         }
         tokio::time::sleep(POLL).await;
     }
