@@ -476,6 +476,21 @@ fn validate_complete_to(config: &Config) -> Result<(), (usize, String)> {
 /// the index of the root at fault.
 fn validate(config: &Config) -> Result<(), (usize, String)> {
     validate_complete_to(config)?;
+    config
+        .mount
+        .to_options()
+        .map_err(|e| (usize::MAX, e.to_string()))?;
+    for m in &config.mounts {
+        if !m.path.is_absolute() {
+            return Err((
+                usize::MAX,
+                format!(
+                    "[[mounts]] path = \"{}\" is not absolute: give the full path of the folder to mount on",
+                    m.path.display()
+                ),
+            ));
+        }
+    }
     if let Some(addr) = config.api.listen
         && !addr.ip().is_loopback()
         && !config.api.allow_remote

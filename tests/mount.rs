@@ -496,3 +496,43 @@ fn a_file_outside_the_selection_can_be_read() {
     let all = fs::read(&file).unwrap();
     assert!(all == source, "the whole unselected file");
 }
+
+/// A read that waits longer than `[mount] read_timeout_secs` fails with the configured
+/// error (EAGAIN here), and the mount keeps answering.
+#[test]
+fn a_read_waiting_too_long_fails_with_the_configured_error() {
+    let s = setup();
+    fs::write(
+        &s.env.config_path,
+        s.env
+            .config_text("[mount]\nread_timeout_secs = 1\ntimeout_error = \"eagain\"\n"),
+    )
+    .unwrap();
+    let payload = payload_dir();
+    let probe = Peer::start();
+    let t = probe.make_torrent(
+        payload.path(),
+        "crawl.bin",
+        &[("crawl.bin", 32 * MIB)],
+        256 * 1024,
+    );
+    let seeder = Peer::seeding_with_limit(&t, 64 * 1024);
+    add(&s.env, &t, &seeder);
+    let _daemon = start_daemon(&s.env);
+    s.env.run_ok(&["mount".as_ref(), s.mnt.as_os_str()]);
+    let file = s.mnt.join("main/crawl.bin/crawl.bin");
+    wait_path(&file);
+    let f = fs::File::open(&file).unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let got = f
+        .read_exact_at(&mut buf, 31 * MIB)
+        .map_err(|e| e.raw_os_error());
+    assert_eq!(got, Err(Some(libc::EAGAIN)));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(fs::metadata(&file).is_ok(), "the mount still answers");
+}
