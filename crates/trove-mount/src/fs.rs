@@ -81,12 +81,12 @@ impl Shared {
         self.handles.read().ok()?.get(hash).cloned()
     }
 
-    /// False once librqbit no longer holds this very torrent.
-    pub(crate) fn still_in_session(&self, handle: &Arc<ManagedTorrent>) -> bool {
+    /// The torrent librqbit holds now under this handle's info-hash, if any: the engine
+    /// may replace a torrent's handle (a restart, a re-check), which is no removal.
+    pub(crate) fn current(&self, handle: &Arc<ManagedTorrent>) -> Option<Arc<ManagedTorrent>> {
         self.api
             .session()
-            .get(TorrentIdOrHash::Id(handle.id()))
-            .is_some_and(|h| Arc::ptr_eq(&h, handle))
+            .get(TorrentIdOrHash::Hash(handle.info_hash()))
     }
 
     pub(crate) fn open_files(&self) -> usize {
@@ -127,6 +127,9 @@ impl Shared {
     }
 }
 
+/// The kernel's read-ahead on the mount (the kernel may hold it lower).
+const READ_AHEAD_BYTES: u32 = 1 << 20;
+
 pub(crate) struct TroveFs {
     pub(crate) shared: Arc<Shared>,
     pub(crate) rt: tokio::runtime::Handle,
@@ -158,6 +161,17 @@ fn nix_ids() -> (u32, u32) {
 }
 
 impl Filesystem for TroveFs {
+    fn init(
+        &mut self,
+        _req: &Request<'_>,
+        config: &mut fuser::KernelConfig,
+    ) -> Result<(), libc::c_int> {
+        // Large read requests: a sequential reader then costs far fewer round trips. A
+        // kernel that allows less keeps its own limit.
+        let _ = config.set_max_readahead(READ_AHEAD_BYTES);
+        Ok(())
+    }
+
     fn lookup(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
         match self.tree().child(parent, name) {
             Some(n) => reply.entry(&TTL, &attrs::attr(n, self.owner), 0),

@@ -164,7 +164,9 @@ fn read_ahead(
         while open.load(Ordering::Relaxed)
             && Instant::now() < deadline
             && shared.stats.starved.load(Ordering::Relaxed) == 0
-            && shared.still_in_session(&handle)
+            && shared
+                .current(&handle)
+                .is_some_and(|h| Arc::ptr_eq(&h, &handle))
         {
             let Some(bits) = haves(&shared, &handle) else {
                 break;
@@ -219,16 +221,23 @@ async fn wait(
     let mut stream = None;
     let mut _slot = None;
     let mut _starved = None;
+    let mut handle = handle.clone();
     loop {
-        if has_all(shared, handle, pieces) {
+        if has_all(shared, &handle, pieces) {
             return Ok(());
         }
-        if !shared.still_in_session(handle) {
+        let Some(current) = shared.current(&handle) else {
             warn!(
                 torrent = %file.torrent.hash,
                 "mount: a read failed: the torrent was removed from the session"
             );
             return Err(libc::EIO);
+        };
+        if !Arc::ptr_eq(&current, &handle) {
+            // A new handle for the same torrent: streams of the old one prioritise nothing.
+            handle = current;
+            stream = None;
+            _slot = None;
         }
         let now = Instant::now();
         if now >= deadline {
