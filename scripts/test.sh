@@ -3,7 +3,7 @@
 # workspace. Installs the Debian packages the tests need when they are missing (real
 # BitTorrent peers: python3-libtorrent, opentracker, aria2, transmission-cli; tmux for the
 # end-to-end dashboard test; qbittorrent-nox and python3-venv for the qBittorrent Web API
-# conformance test).
+# conformance test; fuse3 and attr for the `trove mount` tests on a real FUSE mount).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ command -v tmux >/dev/null || need+=(tmux)
 command -v curl >/dev/null || need+=(curl)
 command -v qbittorrent-nox >/dev/null || need+=(qbittorrent-nox)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v fusermount3 >/dev/null || need+=(fuse3)
+command -v getfattr >/dev/null || need+=(attr)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
 if ((${#need[@]})); then

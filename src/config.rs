@@ -34,6 +34,10 @@ pub struct Config {
     pub api: ApiConfig,
     pub queue: crate::queue_config::QueueConfig,
     pub seeding: crate::queue_config::SeedingConfig,
+    /// `[[mounts]]`: folders the torrents are mounted on at start.
+    pub mounts: Vec<crate::mount_config::MountEntry>,
+    /// `[mount]`: how mounts behave.
+    pub mount: crate::mount_config::MountConfig,
 }
 
 /// `[api]`: trove's API over TCP, beside the Unix socket every session serves in its data
@@ -483,6 +487,21 @@ fn validate_complete_to(config: &Config) -> Result<(), (usize, String)> {
 /// the index of the root at fault.
 fn validate(config: &Config) -> Result<(), (usize, String)> {
     validate_complete_to(config)?;
+    config
+        .mount
+        .to_options()
+        .map_err(|e| (usize::MAX, e.to_string()))?;
+    for m in &config.mounts {
+        if !m.path.is_absolute() {
+            return Err((
+                usize::MAX,
+                format!(
+                    "[[mounts]] path = \"{}\" is not absolute: give the full path of the folder to mount on",
+                    m.path.display()
+                ),
+            ));
+        }
+    }
     if let Some(addr) = config.api.listen
         && !addr.ip().is_loopback()
         && !config.api.allow_remote
@@ -501,6 +520,20 @@ fn validate(config: &Config) -> Result<(), (usize, String)> {
             usize::MAX,
             format!(
                 "[api] max_streams = {n} is out of range: give 1 to {MAX_STREAMS_CEILING} (each open stream holds one of the torrent engine's {ENGINE_DISK_PERMITS} disk permits, and writes need the rest)"
+            ),
+        ));
+    }
+    // HTTP streams and the mount's waiting reads draw on the same permits.
+    let streams = config
+        .api
+        .max_streams
+        .unwrap_or(trove_engine::session::DEFAULT_MAX_STREAMS);
+    if streams + config.mount.priority_streams > MAX_STREAMS_CEILING {
+        return Err((
+            usize::MAX,
+            format!(
+                "[api] max_streams ({streams}) and [mount] priority_streams ({}) together hold more than {MAX_STREAMS_CEILING} of the torrent engine's {ENGINE_DISK_PERMITS} disk permits, and writes need the rest: lower one of them",
+                config.mount.priority_streams
             ),
         ));
     }
@@ -792,7 +825,7 @@ peers = 200
         let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
         assert_eq!(
             err("colour = 1\n"),
-            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`, `queue`, `seeding`"
+            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`, `queue`, `seeding`, `mounts`, `mount`"
         );
         assert_eq!(
             err("[network]\ndht = \"yes\"\n"),

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod mount_config;
 pub mod paths;
 pub mod queue_config;
 mod watch;

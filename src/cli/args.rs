@@ -115,6 +115,23 @@ pub enum CommandArgs {
         #[arg(long)]
         delete_data: bool,
     },
+    /// Mount the running session's torrents as a read-only filesystem on DIR
+    /// (DIR/<root>/<torrent>/<files>), readable while they download; --status lists mounts
+    Mount {
+        #[arg(value_name = "DIR", required_unless_present = "status")]
+        dir: Option<PathBuf>,
+        /// What is mounted where: open files, reads waiting, reads served without waiting
+        #[arg(long, conflicts_with = "dir")]
+        status: bool,
+        /// With --status: print JSON
+        #[arg(long, requires = "status")]
+        json: bool,
+    },
+    /// Unmount a folder mounted with `trove mount`
+    Umount {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Verify torrents' data against their piece hashes (a failed torrent is retried too);
     /// with no session running, the check happens when one next starts
     Recheck {

@@ -201,6 +201,17 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
             }
             Ok(0)
         }
+        CommandArgs::Mount { dir, status, json } => match reach(ctx, cli).await? {
+            Reach::Running(client) => match dir {
+                Some(dir) if !*status => super::mount::mount(&client, dir).await,
+                _ => super::mount::status(&client, *json).await,
+            },
+            Reach::Saved(_) => Err(super::mount::no_session()),
+        },
+        CommandArgs::Umount { dir } => match reach(ctx, cli).await? {
+            Reach::Running(client) => super::mount::umount(&client, dir).await,
+            Reach::Saved(_) => Err(super::mount::no_session()),
+        },
         CommandArgs::Recheck { ids } => match reach(ctx, cli).await? {
             Reach::Running(client) => edit::recheck_running(&client, ids).await,
             Reach::Saved(saved) => edit::recheck(&saved, ids),

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 mod edit;
 mod library;
+mod mount;
 mod organize;
 mod queue;
 mod reach;
@@ -198,6 +199,10 @@ async fn start_persistent(
             network(&ctx.config),
             ring.clone(),
             (ctx.config.queue.to_limits(), ctx.config.seeding.to_goals()),
+            (
+                ctx.config.mounts.iter().map(|m| m.path.clone()).collect(),
+                ctx.config.mount.to_options()?,
+            ),
         )
         .await
 }
@@ -433,6 +438,8 @@ async fn run_download(
         // A one-shot download fetches everything at once and seeds no further.
         queue: Default::default(),
         goals: None,
+        mounts: Vec::new(),
+        mount_options: Default::default(),
     })
     .await?;
     let result = download_all(&handle, args).await;

@@ -501,6 +501,16 @@ fn validate_command(command: &Command, over_tcp: bool) -> Result<(), String> {
              client: send the file's bytes instead (TorrentSource::Bytes)"
                 .into(),
         ),
+        Command::Mount { .. } | Command::Umount { .. } if over_tcp => Err(
+            "a session reached over TCP does not mount folders for a client: run `trove mount` \
+             on the session's machine"
+                .into(),
+        ),
+        Command::Mount { dir } | Command::Umount { dir } if !dir.is_absolute() => Err(format!(
+            "the mount point '{}' must be absolute: the session does not share the client's \
+             working directory",
+            one_line(&dir.to_string_lossy())
+        )),
         Command::Add(TorrentSource::File(path), _) if !path.is_absolute() => Err(format!(
             "the .torrent path '{}' must be absolute: the session does not share the client's \
              working directory",

@@ -17,3 +17,4 @@ pub mod source;
 pub mod store;
 pub mod tags;
 pub mod torrents;
+pub use trove_mount::MountOptions;

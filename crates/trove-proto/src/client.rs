@@ -158,6 +158,14 @@ impl Client {
         }
     }
 
+    /// The session's mounts.
+    pub async fn mounts(&self) -> EngineResult<Vec<crate::command::MountInfo>> {
+        match self.call(Command::MountStatus).await? {
+            Reply::Mounts(m) => Ok(m),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Runs a command whose only answer is success or an error.
     pub async fn run(&self, command: Command) -> EngineResult<()> {
         self.call(command).await.map(|_| ())
@@ -193,6 +201,7 @@ fn unexpected(reply: &Reply) -> EngineError {
         Reply::Log(_) => "log",
         Reply::Exported(_) => "exported",
         Reply::Library(_) => "library",
+        Reply::Mounts(_) => "mounts",
     };
     EngineError::Engine(format!("the session answered with '{kind}' out of turn"))
 }

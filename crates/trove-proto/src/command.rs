@@ -69,6 +69,17 @@ pub struct Added {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     Add(TorrentSource, AddOptions),
+    /// Mount the session's torrents as a read-only filesystem on this folder (absolute;
+    /// made if missing), in the process holding the session.
+    Mount {
+        dir: PathBuf,
+    },
+    /// Unmount a folder mounted with `Mount`.
+    Umount {
+        dir: PathBuf,
+    },
+    /// The session's mounts (answered with `Reply::Mounts`).
+    MountStatus,
     Pause(String),
     Resume(String),
     Remove {
@@ -191,6 +202,7 @@ impl Command {
                 | Command::Shutdown
                 | Command::Export
                 | Command::Library
+                | Command::MountStatus
         )
     }
 }
@@ -203,6 +215,23 @@ pub enum Reply {
     Log(Vec<LogLine>),
     Exported(Exported),
     Library(crate::library::LibraryReport),
+    Mounts(Vec<MountInfo>),
+}
+
+/// One folder the session's torrents are mounted on, and how its reads go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MountInfo {
+    pub dir: PathBuf,
+    /// Torrents in the tree.
+    pub torrents: usize,
+    /// Files open through the mount now.
+    pub open_files: usize,
+    /// Reads waiting for their pieces now.
+    pub reads_waiting: u64,
+    /// Reads answered since the mount was made.
+    pub reads: u64,
+    /// Of those, the reads whose pieces were already there (no wait).
+    pub reads_without_wait: u64,
 }
 
 /// An export document and what could not be put in it.

@@ -17,12 +17,12 @@ pub mod stream;
 /// socket (the shapes of these types as JSON, and the API's endpoints). Raise it whenever a
 /// change here would make an older trove misread a newer one; both ends refuse to talk
 /// across versions rather than guess.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 pub use client::{Client, Link, Request, Server};
 pub use command::{
-    AddOptions, Added, Command, EngineError, EngineResult, Exported, MAX_TORRENT_FILE_BYTES, Reply,
-    TorrentSource,
+    AddOptions, Added, Command, EngineError, EngineResult, Exported, MAX_TORRENT_FILE_BYTES,
+    MountInfo, Reply, TorrentSource,
 };
 pub use library::{
     DataState, LibraryReport, LibraryRoot, LibraryTorrent, MissingData, Orphan, SizeChange,

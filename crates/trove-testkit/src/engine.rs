@@ -109,6 +109,8 @@ impl Eng {
             log: LogRing::new(1000),
             queue: Default::default(),
             goals: None,
+            mounts: Vec::new(),
+            mount_options: Default::default(),
         })
         .await
         .unwrap();

@@ -126,6 +126,7 @@ impl SavedSession {
         network: NetworkOptions,
         log: LogRing,
         queue: (QueueLimits, Option<SeedingGoals>),
+        mounts: (Vec<std::path::PathBuf>, trove_mount::MountOptions),
     ) -> anyhow::Result<(Client, RunningSession)> {
         let SavedSession { dir, store, _lock } = self;
         let (client, task) = session::start(EngineOptions {
@@ -138,6 +139,8 @@ impl SavedSession {
             log,
             queue: queue.0,
             goals: queue.1,
+            mounts: mounts.0,
+            mount_options: mounts.1,
         })
         .await?;
         Ok((client, RunningSession { task, _lock }))

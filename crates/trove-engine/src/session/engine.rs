@@ -173,6 +173,8 @@ pub(super) struct Engine {
     pub(super) moves: super::moves::ActiveMoves,
     /// A look at seeding torrents' files is under way (see `missing`).
     pub(super) data_check_running: bool,
+    /// The folders the torrents are mounted on (see `trove_mount`).
+    pub(super) mounts: trove_mount::Mounts,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -193,8 +195,10 @@ impl Engine {
         stop_requested: watch::Sender<bool>,
     ) -> Self {
         let root_info = opts.roots.info();
+        let api = Api::new(session.clone(), None);
         Engine {
-            api: Api::new(session.clone(), None),
+            mounts: trove_mount::Mounts::new(api.clone(), opts.mount_options.clone()),
+            api,
             may_finish: std::cell::Cell::new(true),
             session,
             store: opts.store,
@@ -300,6 +304,8 @@ impl Engine {
                     }
                 }
                 done = stop.recv() => {
+                    // First, so nothing reads through a mount while the session winds down.
+                    self.mounts.unmount_all();
                     self.poll();
                     self.refresh_seen_peers();
                     self.flush_counters();
@@ -413,6 +419,17 @@ impl Engine {
                 return None;
             }
             Command::Locate { id, root } => self.locate(&id, &root).await.map(|_| Reply::Done),
+            Command::Mount { dir } => self
+                .mounts
+                .mount(&dir)
+                .map(|_| Reply::Done)
+                .map_err(|e| engine_err(format!("{e:#}"))),
+            Command::Umount { dir } => self
+                .mounts
+                .unmount(&dir)
+                .map(|_| Reply::Done)
+                .map_err(|e| engine_err(format!("{e:#}"))),
+            Command::MountStatus => Ok(Reply::Mounts(self.mounts.status())),
         };
         // A failed query is the asker's to show; logging it would fill the log once a second.
         if let Err(e) = &result

@@ -106,6 +106,10 @@ pub struct EngineOptions {
     pub queue: QueueLimits,
     /// The session's seeding goals from the config file (the ones set at run time win).
     pub goals: Option<SeedingGoals>,
+    /// Folders to mount the torrents on at start (`[[mounts]]` in the config).
+    pub mounts: Vec<PathBuf>,
+    /// How mounts behave.
+    pub mount_options: trove_mount::MountOptions,
 }
 
 /// The running engine task; dropping it does not stop the engine, `shutdown` does.
@@ -174,6 +178,7 @@ pub async fn start(mut opts: EngineOptions) -> anyhow::Result<(Client, EngineTas
     let (stop_requested_tx, stop_requested) = watch::channel(false);
     let log = opts.log.clone();
     let streams = Arc::new(Streams::new(session.clone(), DEFAULT_MAX_STREAMS));
+    let mount_dirs = opts.mounts.clone();
     let mut engine = Engine::new(session, opts, snapshot_tx, internal_tx, stop_requested_tx);
     engine.known_tags = settings.tags.into_iter().collect();
     engine.restore(crashed).await?;
@@ -182,9 +187,23 @@ pub async fn start(mut opts: EngineOptions) -> anyhow::Result<(Client, EngineTas
     engine.poll();
     engine.publish();
 
+    let client = Client::new(cmd_tx, snapshot_rx, log.watch()).with_files(streams);
+    engine.mounts.set_client(client.clone());
+    // Mounts a killed trove left behind answer nothing but errors: unmount them first.
+    for dir in trove_mount::clean_stale_mounts() {
+        info!(dir = %dir.display(), "cleaned a mount left behind by a trove that was killed");
+    }
+    for dir in &mount_dirs {
+        if let Err(e) = engine.mounts.mount(dir) {
+            warn!(
+                "mounting the torrents on '{}' (from the config): {e:#}",
+                dir.display()
+            );
+        }
+    }
     let join = tokio::spawn(engine.run(cmd_rx, internal_rx, stop_rx));
     Ok((
-        Client::new(cmd_tx, snapshot_rx, log.watch()).with_files(streams),
+        client,
         EngineTask {
             join,
             stop: stop_tx,
