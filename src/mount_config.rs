@@ -35,6 +35,9 @@ pub struct MountConfig {
     pub priority_streams: usize,
     /// MiB past each read fetched first (0 = no read-ahead).
     pub readahead_mib: u64,
+    /// Let the kernel read complete files straight from disk (when trove may: it needs
+    /// CAP_SYS_ADMIN).
+    pub passthrough: bool,
 }
 
 impl Default for MountConfig {
@@ -45,6 +48,7 @@ impl Default for MountConfig {
             timeout_error: TimeoutError::Eio,
             priority_streams: d.priority_streams,
             readahead_mib: d.readahead >> 20,
+            passthrough: d.passthrough,
         }
     }
 }
@@ -65,6 +69,7 @@ impl MountConfig {
             eagain_on_timeout: self.timeout_error == TimeoutError::Eagain,
             priority_streams: self.priority_streams,
             readahead: self.readahead_mib.saturating_mul(1 << 20),
+            passthrough: self.passthrough,
         })
     }
 }

@@ -107,6 +107,18 @@ fn wait_path(path: &Path) {
     });
 }
 
+fn nix_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The one mount's entry of `trove mount --status --json`.
+fn mount_status(env: &TroveEnv) -> serde_json::Value {
+    let out = env.run_ok(&["mount", "--status", "--json"]);
+    let all: serde_json::Value = serde_json::from_str(&out).unwrap();
+    all[0].clone()
+}
+
 fn sha256(path: &Path) -> String {
     let out = Command::new("sha256sum").arg(path).output().unwrap();
     assert!(
@@ -210,6 +222,15 @@ fn a_complete_torrent_reads_back_identical_with_its_attributes_and_refuses_write
         walk(&t.content_path()),
         "the tree through the mount"
     );
+    // As root, complete files are opened in passthrough mode: the kernel reads the files
+    // on disk itself.
+    if nix_is_root() {
+        let status = mount_status(&s.env);
+        assert!(
+            status["passthrough_opens"].as_u64().unwrap() >= t.files.len() as u64,
+            "complete files were not opened in passthrough mode: {status}"
+        );
+    }
     let ls = Command::new("ls").arg("-lR").arg(&s.mnt).output().unwrap();
     assert!(ls.status.success());
     let ls = String::from_utf8_lossy(&ls.stdout);
@@ -540,4 +561,53 @@ fn a_read_waiting_too_long_fails_with_the_configured_error() {
         started.elapsed()
     );
     assert!(fs::metadata(&file).is_ok(), "the mount still answers");
+}
+
+/// With passthrough off, a complete file is read through trove (a `pread` of the verified
+/// bytes per request): every byte right, whole and at odd offsets, every read answered
+/// without waiting.
+#[test]
+fn without_passthrough_a_complete_file_reads_identical_through_trove() {
+    let s = setup();
+    fs::write(
+        &s.env.config_path,
+        s.env.config_text("[mount]\npassthrough = false\n"),
+    )
+    .unwrap();
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "whole.bin",
+        &[("whole.bin", 5 * MIB + 4321)],
+        256 * 1024,
+    );
+    seeder.seed(&t);
+    let hash = add(&s.env, &t, &seeder);
+    let _daemon = start_daemon(&s.env);
+    wait_seeding(&s.env, &hash);
+    s.env.run_ok(&["mount".as_ref(), s.mnt.as_os_str()]);
+    let file = s.mnt.join("main/whole.bin/whole.bin");
+    wait_path(&file);
+    let source = t.content_path();
+    assert_eq!(sha256(&file), sha256(&source), "the file through the mount");
+    let (through, direct) = (
+        fs::File::open(&file).unwrap(),
+        fs::File::open(&source).unwrap(),
+    );
+    for (offset, len) in [
+        (0, 1),
+        (MIB - 3, 70_000),
+        (3 * MIB + 17, 2 * MIB),
+        (5 * MIB + 4000, 321),
+    ] {
+        let (mut a, mut b) = (vec![0u8; len as usize], vec![0u8; len as usize]);
+        through.read_exact_at(&mut a, offset).unwrap();
+        direct.read_exact_at(&mut b, offset).unwrap();
+        assert!(a == b, "{len} bytes at {offset} differ through the mount");
+    }
+    let status = mount_status(&s.env);
+    assert_eq!(status["passthrough_opens"], 0, "{status}");
+    assert!(status["reads"].as_u64().unwrap() > 0, "{status}");
+    assert_eq!(status["reads"], status["reads_without_wait"], "{status}");
 }

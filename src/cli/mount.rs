@@ -53,12 +53,13 @@ pub(super) async fn status(client: &Client, json: bool) -> anyhow::Result<i32> {
             )
         };
         outln!(
-            "{}  torrents {}  open files {}  reads waiting {}  reads {}  without wait {rate}",
+            "{}  torrents {}  open files {}  reads waiting {}  reads {}  without wait {rate}  passthrough opens {}",
             m.dir.display(),
             m.torrents,
             m.open_files,
             m.reads_waiting,
-            m.reads
+            m.reads,
+            m.passthrough_opens
         )?;
     }
     Ok(0)

@@ -35,6 +35,8 @@ pub(crate) struct Stats {
     pub(crate) waiting: AtomicU64,
     /// Waiting reads that found no free priority slot: read-ahead gives its slot up to them.
     pub(crate) starved: AtomicU64,
+    /// Files opened in passthrough mode (the kernel reads them from disk itself).
+    pub(crate) passthrough_opens: AtomicU64,
 }
 
 /// A file opened through the mount.
@@ -46,6 +48,9 @@ struct OpenFile {
     prefetching: Arc<AtomicBool>,
     /// Cleared when the file is closed, which ends its read-ahead.
     open: Arc<AtomicBool>,
+    /// The kernel's handle on the file on disk while it reads it itself (passthrough);
+    /// dropping it tells the kernel it is gone, so it lives as long as the open file.
+    _backing: Option<fuser::BackingId>,
 }
 
 /// What the callbacks, the reads and the tree refresher share.
@@ -60,6 +65,9 @@ pub(crate) struct Shared {
     pub(crate) slots: Arc<Semaphore>,
     open: Mutex<HashMap<u64, OpenFile>>,
     next_fh: AtomicU64,
+    /// Complete files may be opened in passthrough mode: the kernel agreed at start-up
+    /// and no attempt has been refused since (it needs CAP_SYS_ADMIN).
+    passthrough: AtomicBool,
 }
 
 impl Shared {
@@ -74,6 +82,7 @@ impl Shared {
             stats: Stats::default(),
             open: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
+            passthrough: AtomicBool::new(false),
         }
     }
 
@@ -147,6 +156,33 @@ impl TroveFs {
         TroveFs { shared, rt, owner }
     }
 
+    /// For a complete file, when passthrough is on: the kernel's handle on the file on
+    /// disk, so that it reads it itself. A refusal turns passthrough off for this mount
+    /// (said once in the log); the file is then read through trove.
+    fn backing(&self, file: &crate::tree::FileNode, reply: &ReplyOpen) -> Option<fuser::BackingId> {
+        if !self.shared.passthrough.load(Ordering::Relaxed) || file.len == 0 {
+            return None;
+        }
+        let complete = {
+            let _rt = self.rt.enter();
+            crate::read::complete(&self.shared, file)
+        };
+        if !complete {
+            return None;
+        }
+        let disk = std::fs::File::open(&file.disk_path).ok()?;
+        match reply.open_backing(&disk) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.shared.passthrough.store(false, Ordering::Relaxed);
+                info!(
+                    "mount: the kernel refused passthrough ({e}); complete files are read through trove"
+                );
+                None
+            }
+        }
+    }
+
     fn tree(&self) -> std::sync::RwLockReadGuard<'_, Tree> {
         match self.shared.tree.read() {
             Ok(t) => t,
@@ -169,6 +205,14 @@ impl Filesystem for TroveFs {
         // Large read requests: a sequential reader then costs far fewer round trips. A
         // kernel that allows less keeps its own limit.
         let _ = config.set_max_readahead(READ_AHEAD_BYTES);
+        if self.shared.opts.passthrough
+            && config
+                .add_capabilities(fuser::consts::FUSE_PASSTHROUGH)
+                .is_ok()
+            && config.set_max_stack_depth(1).is_ok()
+        {
+            self.shared.passthrough.store(true, Ordering::Relaxed);
+        }
         Ok(())
     }
 
@@ -224,8 +268,8 @@ impl Filesystem for TroveFs {
             reply.error(libc::EROFS);
             return;
         }
-        let hash = match self.tree().get(ino).map(|n| &n.kind) {
-            Some(Kind::File(f)) => f.torrent.hash.clone(),
+        let file = match self.tree().get(ino).map(|n| &n.kind) {
+            Some(Kind::File(f)) => f.clone(),
             Some(_) => {
                 reply.error(libc::EISDIR);
                 return;
@@ -236,16 +280,27 @@ impl Filesystem for TroveFs {
             }
         };
         let fh = self.shared.next_fh.fetch_add(1, Ordering::Relaxed);
+        let backing = self.backing(&file, &reply);
         if let Ok(mut open) = self.shared.open.lock() {
             open.insert(
                 fh,
                 OpenFile {
-                    hash,
+                    hash: file.torrent.hash.clone(),
                     disk: None,
                     prefetching: Arc::new(AtomicBool::new(false)),
                     open: Arc::new(AtomicBool::new(true)),
+                    _backing: None,
                 },
             );
+            if let (Some(id), Some(f)) = (backing, open.get_mut(&fh)) {
+                self.shared
+                    .stats
+                    .passthrough_opens
+                    .fetch_add(1, Ordering::Relaxed);
+                reply.opened_passthrough(fh, 0, &id);
+                f._backing = Some(id);
+                return;
+            }
         }
         // Verified data never changes, so the kernel may keep what it read.
         reply.opened(fh, fuser::consts::FOPEN_KEEP_CACHE);
@@ -273,6 +328,17 @@ impl Filesystem for TroveFs {
             reply.error(libc::EINVAL);
             return;
         };
+        // Verified bytes are a `pread` away: answered here, which costs less than a task
+        // hand-off; only a read that must wait for pieces goes to a task.
+        let verified = {
+            let _rt = self.rt.enter();
+            crate::read::read_verified(&self.shared, fh, &file, offset, size)
+        };
+        match verified {
+            Some(Ok(data)) => return reply.data(&data),
+            Some(Err(errno)) => return reply.error(errno),
+            None => {}
+        }
         let shared = self.shared.clone();
         self.rt.spawn(async move {
             match crate::read::read(shared, fh, file, offset, size).await {

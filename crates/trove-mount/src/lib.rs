@@ -2,8 +2,10 @@
 //! name>/<the torrent's files>`, readable while the torrents download.
 //!
 //! It runs inside the process that holds the librqbit session. The tree is rebuilt from the
-//! session's snapshots as torrents come and go (`tree`); a read of pieces already verified
-//! is a plain `pread` of the file on disk, and a read of missing pieces waits for them
+//! session's snapshots as torrents come and go (`tree`); a complete file is handed to the
+//! kernel to read from disk itself where it allows (FUSE passthrough), a read of pieces
+//! already verified is a plain `pread` of the file on disk, and a read of missing pieces
+//! waits for them
 //! while a few short-lived librqbit streams put the readers' positions first (`read`); the
 //! attributes and extended attributes tools see are in `attrs`; the FUSE callbacks, each
 //! answered without blocking the filesystem's one request thread, in `fs`; mounting,
@@ -33,6 +35,11 @@ pub struct MountOptions {
     /// Bytes past each read that librqbit is asked to fetch first, while a priority slot
     /// is free and no read waits for one (0 = none).
     pub readahead: u64,
+    /// Open files whose every piece is verified in FUSE passthrough mode: the kernel then
+    /// reads the file on disk itself, as fast as reading it directly. It needs a kernel
+    /// with FUSE passthrough and CAP_SYS_ADMIN; without them such files are read through
+    /// trove like any other.
+    pub passthrough: bool,
 }
 
 impl Default for MountOptions {
@@ -42,6 +49,7 @@ impl Default for MountOptions {
             eagain_on_timeout: false,
             priority_streams: 2,
             readahead: 32 << 20,
+            passthrough: true,
         }
     }
 }

@@ -156,6 +156,7 @@ impl Mounts {
                     reads_waiting: s.stats.waiting.load(Ordering::Relaxed),
                     reads: s.stats.reads.load(Ordering::Relaxed),
                     reads_without_wait: s.stats.hits.load(Ordering::Relaxed),
+                    passthrough_opens: s.stats.passthrough_opens.load(Ordering::Relaxed),
                 }
             })
             .collect();

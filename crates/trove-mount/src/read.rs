@@ -1,5 +1,6 @@
 //! The read path. A read whose pieces are verified is a `pread` of the file librqbit
-//! writes, with no librqbit stream and so none of the permits its disk writes need: any
+//! writes, answered on the filesystem's request thread without a task hand-off, with no
+//! librqbit stream and so none of the permits its disk writes need: any
 //! number of files can be open and read at once. A read whose pieces are missing waits for
 //! them (checking librqbit's have-bitfield), and while it waits, if one of a few priority
 //! slots is free, it holds a librqbit stream placed at its offset, which makes librqbit
@@ -23,6 +24,30 @@ use crate::tree::FileNode;
 /// How often a waiting read looks at the have-bitfield again.
 const POLL: Duration = Duration::from_millis(20);
 
+/// Bytes `offset..offset+size` of `file` (fewer at its end) when every piece they cover is
+/// verified already: read from disk at once, on the caller's thread. `None` when a piece
+/// is missing (or the torrent is not in the session), for `read` to wait or fail.
+pub(crate) fn read_verified(
+    shared: &Arc<Shared>,
+    fh: u64,
+    file: &FileNode,
+    offset: u64,
+    size: u32,
+) -> Option<Result<Vec<u8>, i32>> {
+    let end = offset.saturating_add(u64::from(size)).min(file.len);
+    if offset >= end {
+        return Some(Ok(Vec::new()));
+    }
+    let handle = shared.handle(&file.torrent.hash)?;
+    if !has_all(shared, &handle, &file.pieces(offset, end)) {
+        return None;
+    }
+    shared.stats.reads.fetch_add(1, Ordering::Relaxed);
+    shared.stats.hits.fetch_add(1, Ordering::Relaxed);
+    read_ahead(shared, &handle, fh, file, end);
+    Some(read_disk(shared, fh, file, offset, end - offset))
+}
+
 /// Bytes `offset..offset+size` of `file` (fewer at its end), once they are verified; an
 /// errno otherwise.
 pub(crate) async fn read(
@@ -45,18 +70,34 @@ pub(crate) async fn read(
         wait(&shared, &handle, &file, offset, &pieces).await?;
     }
     read_ahead(&shared, &handle, fh, &file, end);
-    let disk = shared.disk_file(fh, &file).map_err(|e| {
+    tokio::task::spawn_blocking(move || read_disk(&shared, fh, &file, offset, end - offset))
+        .await
+        .map_err(|_| libc::EIO)?
+}
+
+/// Whether every piece of `file` is verified (an empty file is complete).
+pub(crate) fn complete(shared: &Shared, file: &FileNode) -> bool {
+    file.len == 0
+        || shared
+            .handle(&file.torrent.hash)
+            .is_some_and(|h| has_all(shared, &h, &file.pieces(0, file.len)))
+}
+
+fn read_disk(
+    shared: &Shared,
+    fh: u64,
+    file: &FileNode,
+    offset: u64,
+    len: u64,
+) -> Result<Vec<u8>, i32> {
+    let disk = shared.disk_file(fh, file).map_err(|e| {
         warn!(path = %file.disk_path.display(), "mount: cannot open the file on disk: {e}");
         libc::EIO
     })?;
-    let len = end - offset;
-    tokio::task::spawn_blocking(move || pread_full(&disk, offset, len))
-        .await
-        .map_err(|_| libc::EIO)?
-        .map_err(|e| {
-            warn!(path = %file.disk_path.display(), "mount: reading the file on disk failed: {e}");
-            libc::EIO
-        })
+    pread_full(&disk, offset, len).map_err(|e| {
+        warn!(path = %file.disk_path.display(), "mount: reading the file on disk failed: {e}");
+        libc::EIO
+    })
 }
 
 fn pread_full(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {

@@ -232,6 +232,10 @@ pub struct MountInfo {
     pub reads: u64,
     /// Of those, the reads whose pieces were already there (no wait).
     pub reads_without_wait: u64,
+    /// Files opened since the mount was made that the kernel reads from disk itself
+    /// (complete files, FUSE passthrough): their reads are not counted above.
+    #[serde(default)]
+    pub passthrough_opens: u64,
 }
 
 /// An export document and what could not be put in it.
