@@ -2,7 +2,9 @@
 //! complete torrent read back byte for byte with the tree, sizes and extended attributes
 //! tools see; writes refused; `rmdir` removing a torrent (refused while a file is open);
 //! reads of a file still downloading; thirty-two readers at once during a download; a
-//! torrent removed under a reader; a mount left by a killed trove cleaned at the next start.
+//! torrent removed under a reader; a mount left by a killed trove cleaned at the next start;
+//! complete files in passthrough mode (as root) and read through trove with it off; the
+//! dashboard holding the session and its mounts.
 //!
 //! Needs /dev/fuse and fusermount3 (the fuse3 package) and getfattr (attr): without them
 //! every test here fails saying so.
@@ -17,7 +19,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use trove_testkit::engine::{LONG, MIB, payload_dir};
-use trove_testkit::{Daemon, MadeTorrent, Peer, TroveEnv, wait_until};
+use trove_testkit::{Daemon, MadeTorrent, Peer, Tmux, TroveEnv, wait_until};
 
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
@@ -610,4 +612,41 @@ fn without_passthrough_a_complete_file_reads_identical_through_trove() {
     assert_eq!(status["passthrough_opens"], 0, "{status}");
     assert!(status["reads"].as_u64().unwrap() > 0, "{status}");
     assert_eq!(status["reads"], status["reads_without_wait"], "{status}");
+}
+
+/// The dashboard holds the session as the daemon does: it mounts the folders under
+/// `[[mounts]]` at start, `trove mount --status` reaches it, and quitting unmounts.
+#[test]
+fn the_dashboard_mounts_from_the_config_and_unmounts_when_it_quits() {
+    let s = setup();
+    fs::write(
+        &s.env.config_path,
+        s.env
+            .config_text(&format!("[[mounts]]\npath = \"{}\"\n", s.mnt.display())),
+    )
+    .unwrap();
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "shown.bin",
+        &[("shown.bin", 2 * MIB + 99)],
+        64 * 1024,
+    );
+    seeder.seed(&t);
+    let hash = add(&s.env, &t, &seeder);
+    let tmux = Tmux::start(TROVE, &s.env, &[], 100, 30);
+    tmux.wait_screen("the dashboard", |sc| sc.contains("shown.bin"));
+    wait_seeding(&s.env, &hash);
+    let file = s.mnt.join("main/shown.bin/shown.bin");
+    wait_path(&file);
+    assert!(mounted(&s.mnt), "the dashboard did not mount [[mounts]]");
+    assert_eq!(sha256(&file), sha256(&t.content_path()));
+    let status = s.env.run_ok(&["mount", "--status"]);
+    assert!(status.contains("mnt point"), "{status}");
+    tmux.keys(&["q"]);
+    tmux.wait_screen("the dashboard gone", |sc| sc.contains("TROVE-EXITED 0"));
+    wait_until("the mount to go with the dashboard", LONG, || {
+        (!mounted(&s.mnt)).then_some(())
+    });
 }
