@@ -1,7 +1,8 @@
 //! The library and missing data, against real peers: files deleted or cut short behind a
 //! torrent's back are said (not downloaded again until the user asks), `locate` points a
 //! torrent at the root its data is in, and `trove library` lists roots, torrents with the
-//! state of their data, and orphans, through a running daemon and offline.
+//! state of their data, and orphans, through a running daemon and offline; a release's
+//! descriptive files fetched before the rest.
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
@@ -514,4 +515,86 @@ async fn data_already_in_the_root_is_adopted_and_seeded_without_downloading() {
         let lt = main.torrents.iter().find(|t| &t.info_hash == h).unwrap();
         assert!(matches!(lt.data, DataState::Complete), "{:?}", lt.data);
     }
+}
+
+/// Added with "descriptive files first" (and paused, then restarted: the choice is kept),
+/// a release's cue sheet, log and cover arrive while its tracks have barely started, and
+/// the tracks follow without another word; the torrent is never shown complete before the
+/// tracks are in, and ends byte-identical to the seeder's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn descriptive_files_come_first_then_the_rest() {
+    let payload = payload_dir();
+    let probe = Peer::start();
+    let album = probe.make_torrent(
+        payload.path(),
+        "Some Album",
+        &[
+            ("01 Intro.flac", 4 * MIB),
+            ("CD.cue", 2000),
+            ("02 Song.flac", 4 * MIB + 321),
+            ("rip.log", 5000),
+            ("Scans/cover.jpg", 300 * 1024),
+        ],
+        64 * 1024,
+    );
+    let seeder = Peer::seeding_with_limit(&album, MIB);
+    let mut eng = Eng::start(&["main"]).await;
+    let opts = AddOptions {
+        paused: true,
+        metadata_first: Some(trove_proto::command::DEFAULT_METADATA_SIZE),
+        ..AddOptions::default()
+    };
+    let h = eng.add_file(&album, &[&seeder], opts).await;
+    eng.restart().await;
+    eng.h().run(Command::Resume(h.clone())).await.unwrap();
+
+    let is_track = |path: &str| path.ends_with(".flac");
+    let deadline = std::time::Instant::now() + LONG;
+    let mut tracks_when_described = None;
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the album did not finish in time"
+        );
+        let d = eng.h().details(&h).await.unwrap();
+        let summary = torrent(&eng.h().snapshot(), &h).unwrap();
+        let tracks: u64 = d
+            .files
+            .iter()
+            .filter(|f| is_track(&f.path))
+            .map(|f| f.have_bytes)
+            .sum();
+        if summary.state == TorrentState::Seeding {
+            assert_eq!(summary.have_bytes, album.total_size, "shown complete early");
+            break;
+        }
+        let described = d
+            .files
+            .iter()
+            .filter(|f| !is_track(&f.path))
+            .all(|f| f.have_bytes == f.size);
+        if described && tracks_when_described.is_none() {
+            tracks_when_described = Some(tracks);
+        }
+        if tracks_when_described.is_none() {
+            let done_tracks = d
+                .files
+                .iter()
+                .filter(|f| is_track(&f.path) && f.have_bytes == f.size)
+                .count();
+            assert_eq!(
+                done_tracks, 0,
+                "a track finished before the descriptive files"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let tracks_size = 8 * MIB + 321;
+    let early = tracks_when_described.expect("the descriptive files were seen complete");
+    println!("tracks had {early} of {tracks_size} bytes when the descriptive files were in");
+    assert!(
+        early < tracks_size / 4,
+        "the tracks had {early} of {tracks_size} bytes when the descriptive files were in"
+    );
+    trees_identical(&album.content_path(), &eng.root("main").join("Some Album")).unwrap();
 }

@@ -84,6 +84,13 @@ fn parse_rate_arg(s: &str) -> Result<RateArg, String> {
     crate::config::parse_rate(s).map(RateArg)
 }
 
+/// A size given on the command line, in bytes.
+fn parse_size_arg(s: &str) -> Result<u64, String> {
+    parse_size::parse_size(s.trim()).map_err(|_| {
+        format!("'{s}' is not a size: use a number with an optional unit, like 512KiB or 2MiB")
+    })
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CommandArgs {
     /// Add torrents to the session: magnet links, .torrent files, `-` for stdin, or http(s) URLs
@@ -401,6 +408,14 @@ pub struct AddArgs {
     /// Download only these files (indices as `trove` shows them, comma-separated)
     #[arg(long, value_name = "0,2,5", value_delimiter = ',')]
     pub only_files: Option<Vec<usize>>,
+    /// Fetch the release's descriptive files first (.cue, .log, .nfo, .txt, .jpg, .png,
+    /// .m3u, and files of at most --metadata-size), then the rest
+    #[arg(long)]
+    pub metadata_first: bool,
+    /// With --metadata-first: files of at most this size count as descriptive too
+    /// [default: 1MiB]
+    #[arg(long, value_name = "SIZE", requires = "metadata_first", value_parser = parse_size_arg)]
+    pub metadata_size: Option<u64>,
     #[command(flatten)]
     pub limits: TorrentLimitArgs,
 }
@@ -475,6 +490,27 @@ mod tests {
         assert_eq!(l.upload_limit, Some(RateArg(Some(1024))));
         assert!(Cli::try_parse_from(["trove", "limit", "--session", "--peer-limit", "3"]).is_ok());
         assert!(Cli::try_parse_from(["trove", "limit", "ab", "--session"]).is_err());
+    }
+
+    #[test]
+    fn metadata_first_takes_an_optional_size() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["trove", "add", "a.torrent"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+        };
+        let Some(CommandArgs::Add(a)) = parse(&["--metadata-first", "--metadata-size", "2MiB"])
+            .unwrap()
+            .command
+        else {
+            panic!("not add")
+        };
+        assert!(a.metadata_first);
+        assert_eq!(a.metadata_size, Some(2 * 1024 * 1024));
+        let e = parse(&["--metadata-first", "--metadata-size", "big"]).unwrap_err();
+        assert!(e.to_string().contains("'big' is not a size"), "{e}");
+        let e = parse(&["--metadata-size", "2MiB"]).unwrap_err();
+        assert!(e.to_string().contains("--metadata-first"), "{e}");
     }
 
     #[test]

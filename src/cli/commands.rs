@@ -337,6 +337,10 @@ fn add_options(args: &AddArgs) -> AddOptions {
             peers: args.limits.peer_limit,
         },
         tags: args.tags.clone(),
+        metadata_first: args.metadata_first.then(|| {
+            args.metadata_size
+                .unwrap_or(trove_proto::command::DEFAULT_METADATA_SIZE)
+        }),
     }
 }
 

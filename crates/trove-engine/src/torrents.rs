@@ -401,6 +401,7 @@ pub fn prepare_record(
         seeding_ms: 0,
         moving: None,
         missing_data: None,
+        metadata_first: opts.metadata_first,
     })
 }
 

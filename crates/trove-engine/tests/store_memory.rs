@@ -84,6 +84,7 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         seeding_ms: 0,
         moving: None,
         missing_data: None,
+        metadata_first: None,
     }
 }
 

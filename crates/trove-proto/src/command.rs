@@ -41,6 +41,10 @@ impl TorrentSource {
     }
 }
 
+/// Files of at most this many bytes count as descriptive when a torrent fetches its
+/// descriptive files first and the user gave no size.
+pub const DEFAULT_METADATA_SIZE: u64 = 1 << 20;
+
 /// What `add` needs besides the source.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddOptions {
@@ -55,6 +59,10 @@ pub struct AddOptions {
     /// Free labels put on the torrent (created in the session if new).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Fetch the torrent's descriptive files first (`.cue`, `.log`, `.nfo`, `.txt`,
+    /// `.jpg`, `.png`, `.m3u`, and any file of at most this many bytes), then the rest.
+    #[serde(default)]
+    pub metadata_first: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

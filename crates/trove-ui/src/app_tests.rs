@@ -371,6 +371,31 @@ fn add_dialog_takes_a_paste_and_a_root() {
 }
 
 #[test]
+fn add_dialog_asks_for_descriptive_files_first() {
+    let mut app = fixtures::app(80, 24);
+    let magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x";
+    press(
+        &mut app,
+        &[Event::Input(TermEvent::Paste(magnet.to_string()))],
+    );
+    // Shift-Tab from the source goes round to the last field.
+    press(&mut app, &[key(KeyCode::BackTab), ch(' ')]);
+    let Some(Modal::Add(d)) = app.modal.as_ref() else {
+        panic!("no add dialog");
+    };
+    assert_eq!((d.focus, d.metadata_first), (AddField::MetadataFirst, true));
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    let [Effect::Add { options, .. }] = &effects[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(
+        options.metadata_first,
+        Some(trove_proto::command::DEFAULT_METADATA_SIZE)
+    );
+    assert!(!options.paused);
+}
+
+#[test]
 fn add_dialog_validates_and_remembers_a_failed_add() {
     let mut app = fixtures::app(80, 24);
     press(&mut app, &[ch('a'), key(KeyCode::Enter)]);

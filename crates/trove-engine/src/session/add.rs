@@ -198,13 +198,18 @@ impl Engine {
             None => t.bytes.clone(),
         };
         let peers = peers_to_dial(&entry.record);
+        let selection = match super::metadata_first::first_phase(&entry.record, t) {
+            Some(first) => Some(first),
+            None => {
+                // Nothing to fetch first (or nothing else to fetch after): an ordinary
+                // torrent from now on.
+                entry.record.metadata_first = None;
+                entry.record.only_files.clone()
+            }
+        };
         let opts = AddTorrentOptions {
             paused: entry.record.paused,
-            only_files: entry
-                .record
-                .only_files
-                .as_deref()
-                .map(|o| file_index::to_librqbit(t, o)),
+            only_files: selection.as_deref().map(|o| file_index::to_librqbit(t, o)),
             // Resuming over our own partial files is the point of a restart.
             overwrite: true,
             output_folder: Some(output.to_string_lossy().into_owned()),

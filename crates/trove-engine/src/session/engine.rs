@@ -59,6 +59,8 @@ pub(super) enum Internal {
     MoveSourceGone(InfoHash, Result<(), String>),
     /// A torrent just finished downloading.
     Completed(InfoHash),
+    /// A torrent fetching its descriptive files first has them all.
+    DescriptiveFilesIn(InfoHash),
     /// A look at seeding torrents' files is done: those with files gone or changed.
     DataChecked(Vec<(InfoHash, trove_proto::library::MissingData)>),
 }
@@ -468,6 +470,10 @@ impl Engine {
             }
             Internal::Completed(hash) => {
                 self.move_on_completion(&hash).await;
+                None
+            }
+            Internal::DescriptiveFilesIn(hash) => {
+                self.descriptive_files_in(&hash).await;
                 None
             }
             Internal::DataChecked(found) => {

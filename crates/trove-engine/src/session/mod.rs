@@ -22,6 +22,7 @@ mod export;
 mod goals;
 mod library;
 mod limits;
+mod metadata_first;
 mod missing;
 mod move_recovery;
 mod moves;

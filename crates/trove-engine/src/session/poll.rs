@@ -66,7 +66,7 @@ impl Engine {
             {
                 e.file_progress = file_index::progress_from_librqbit(t, &stats.file_progress);
             }
-            let polled = status::poll_torrent(
+            let mut polled = status::poll_torrent(
                 &Known {
                     record: &e.record,
                     total_len: e.torrent.as_ref().map(|t| t.total_len),
@@ -78,6 +78,15 @@ impl Engine {
                 unix_now,
                 |raw| status::explain_error(raw, &root_location(roots, &e.record.root_token)),
             );
+            if e.record.metadata_first.is_some() && polled.state == TorrentState::Seeding {
+                // Only its descriptive files were selected, and they are in: still
+                // downloading (the rest comes next), not complete.
+                polled.state = TorrentState::Downloading;
+                polled.completed_at = e.record.completed_at;
+                let _ = self
+                    .internal_tx
+                    .send(Internal::DescriptiveFilesIn(hash.clone()));
+            }
             if polled.completes(&e.record) {
                 info!(info_hash = %hash, "completed {}", e.record.name);
                 // Its root may send finished torrents on to another (`complete_to`).

@@ -290,6 +290,7 @@ mod tests {
             seeding_ms: 0,
             moving: None,
             missing_data: None,
+            metadata_first: None,
         }
     }
 

@@ -47,6 +47,7 @@ pub(crate) fn record(hash: &str) -> TorrentRecord {
         seeding_ms: 5,
         moving: None,
         missing_data: None,
+        metadata_first: None,
     }
 }
 

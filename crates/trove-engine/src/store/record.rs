@@ -84,6 +84,10 @@ pub struct TorrentRecord {
     /// removes it. Its error line says the same in words.
     #[serde(default)]
     pub missing_data: Option<trove_proto::library::MissingData>,
+    /// While set, only its descriptive files are selected in librqbit (those of at most
+    /// this many bytes count too); cleared once they are in, when the rest follows.
+    #[serde(default)]
+    pub metadata_first: Option<u64>,
 }
 
 impl TorrentRecord {

@@ -1,5 +1,6 @@
 //! The add dialog: a magnet link, URL or `.torrent` path (with Tab completion of paths),
-//! the storage root to save to, and whether to start paused.
+//! the storage root to save to, whether to start paused, and whether to fetch the
+//! release's descriptive files first.
 
 use std::path::Path;
 
@@ -26,6 +27,7 @@ pub(crate) enum AddField {
     Source,
     Root,
     Paused,
+    MetadataFirst,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +36,8 @@ pub(crate) struct AddDialog {
     /// Token of the chosen root (stable while the roots list refreshes).
     pub(crate) root: Option<String>,
     pub(crate) paused: bool,
+    /// Fetch the descriptive files (cue sheets, logs, covers...) before the rest.
+    pub(crate) metadata_first: bool,
     pub(crate) focus: AddField,
     /// Names offered by the last Tab when several matched.
     candidates: Vec<String>,
@@ -52,6 +56,7 @@ impl AddDialog {
             source: TextInput::new(text),
             root,
             paused: false,
+            metadata_first: false,
             focus: AddField::Source,
             candidates: Vec::new(),
             error: None,
@@ -78,10 +83,12 @@ impl AddDialog {
         self.focus = match (self.focus, forward) {
             (Source, true) => Root,
             (Root, true) => Paused,
-            (Paused, true) => Source,
-            (Source, false) => Paused,
+            (Paused, true) => MetadataFirst,
+            (MetadataFirst, true) => Source,
+            (Source, false) => MetadataFirst,
             (Root, false) => Source,
             (Paused, false) => Root,
+            (MetadataFirst, false) => Paused,
         };
     }
 
@@ -109,6 +116,9 @@ impl AddDialog {
                 let options = AddOptions {
                     root: self.root_index(roots).map(|i| roots[i].token.clone()),
                     paused: self.paused,
+                    metadata_first: self
+                        .metadata_first
+                        .then_some(trove_proto::command::DEFAULT_METADATA_SIZE),
                     ..AddOptions::default()
                 };
                 return DialogOutcome::Add {
@@ -138,6 +148,9 @@ impl AddDialog {
             Some(Action::Up) => self.next_field(false),
             Some(Action::Down) => self.next_field(true),
             Some(Action::Toggle) if self.focus == AddField::Paused => self.paused = !self.paused,
+            Some(Action::Toggle) if self.focus == AddField::MetadataFirst => {
+                self.metadata_first = !self.metadata_first
+            }
             _ => {}
         }
         DialogOutcome::Stay
@@ -265,6 +278,20 @@ impl AddDialog {
             theme.dim,
         ));
         items.push(Item::Line(Line::from(paused)));
+        let mut first = choice(
+            if self.metadata_first {
+                "[x] Descriptive files first"
+            } else {
+                "[ ] Descriptive files first"
+            },
+            self.focus == AddField::MetadataFirst,
+            theme,
+        );
+        first.push(Span::styled(
+            "  .cue .log .nfo covers, then the rest",
+            theme.dim,
+        ));
+        items.push(Item::Line(Line::from(first)));
         if let Some(e) = &self.error {
             items.push(Item::Line(Line::styled(e.clone(), theme.error)));
         }
@@ -278,7 +305,7 @@ impl AddDialog {
                         key(env.keymap, Context::Dialog, Action::NextField),
                         "complete/next",
                     ),
-                    (key(env.keymap, Context::Dialog, Action::Toggle), "paused"),
+                    (key(env.keymap, Context::Dialog, Action::Toggle), "tick"),
                 ],
                 theme,
             ),
