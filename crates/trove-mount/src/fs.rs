@@ -1,7 +1,9 @@
 //! The FUSE callbacks. They run on fuser's one request thread, so each answers at once
-//! from the inode table, or hands its reply to a task on the session's runtime (reads,
-//! `rmdir`) and returns: a read waiting for pieces never holds up `ls`, `stat` or other
-//! readers. Every call that would change something answers `EROFS`, except `rmdir` of a
+//! from the inode table (or, for a read of verified bytes, with a `pread` of the file on
+//! disk), or hands its reply to a task on the session's runtime (reads that must wait for
+//! pieces, `rmdir`) and returns: a read waiting for pieces never holds up `ls`, `stat` or
+//! other readers. A complete file may be opened in passthrough mode, where the kernel
+//! reads the file on disk itself and trove sees none of its reads. Every call that would change something answers `EROFS`, except `rmdir` of a
 //! torrent's folder, which removes the torrent from the session and keeps its data.
 
 use std::collections::HashMap;
