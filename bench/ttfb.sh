@@ -13,14 +13,18 @@
 # the clients find it; everything in a private network namespace (loopback only). The offset
 # is drawn uniformly from the middle 80% of the file, the same for every contender within a
 # run (BENCH_SEED seeds the draw). A read that gets nothing within --timeout is recorded as
-# a timeout.
+# a timeout. The seeder has sent nothing for --settle seconds (default 3) when each clock
+# starts: libtorrent's rate limiter saves up to 3 s of unused quota, and this gives every
+# contender the same allowance (a first burst of up to 3 x --rate at loopback speed).
 #
 #   bench/ttfb.sh [--runs N] [--size BYTES] [--rate BYTES_PER_SEC] [--trove PATH]
 #                 [--contenders trove-mount,trove-http,btfs,rqbit-http] [--timeout S]
-#                 [--piece-length BYTES] [--rqbit PATH] [--no-netns] [--keep]
+#                 [--piece-length BYTES] [--settle S] [--rqbit PATH] [--no-netns] [--keep]
+#   defaults: 5 runs, 268435456 bytes (256 MiB), 2097152 B/s (2 MiB/s), 262144-byte pieces,
+#   120 s timeout, 3 s settle, every contender.
 #
 # Environment: BENCH_RUNS, BENCH_SIZE, BENCH_RATE, TROVE_BIN, BENCH_CONTENDERS, BENCH_TIMEOUT,
-# BENCH_PIECE_LENGTH, BENCH_SEED (default 1), RQBIT_BIN, BENCH_NETNS=0, BENCH_KEEP=1.
+# BENCH_PIECE_LENGTH, BENCH_SETTLE, BENCH_SEED (default 1), RQBIT_BIN, BENCH_NETNS=0, BENCH_KEEP=1.
 # Needs root (network namespace, FUSE mounts), /dev/fuse, fuse3, /usr/bin/python3 with
 # python3-libtorrent, opentracker, btfs (apt-get install btfs), and rqbit 9.1.0 (installed
 # into ~/.cache/trove-bench/rqbit with cargo as bench/throughput.sh does, when missing).
@@ -38,6 +42,7 @@ RATE=${BENCH_RATE:-2097152}
 PIECE=${BENCH_PIECE_LENGTH:-262144}
 LENGTH=65536
 TIMEOUT=${BENCH_TIMEOUT:-120}
+SETTLE=${BENCH_SETTLE:-3}
 SEED=${BENCH_SEED:-1}
 CONTENDERS=${BENCH_CONTENDERS:-trove-mount,trove-http,btfs,rqbit-http}
 TROVE=${TROVE_BIN:-}
@@ -53,18 +58,20 @@ while (($#)); do
     --rate) RATE=${2:?}; shift 2 ;;
     --piece-length) PIECE=${2:?}; shift 2 ;;
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
+    --settle) SETTLE=${2:?}; shift 2 ;;
     --trove) TROVE=${2:?}; shift 2 ;;
     --rqbit) RQBIT=${2:?}; shift 2 ;;
     --contenders) CONTENDERS=${2:?}; shift 2 ;;
     --no-netns) NETNS=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
 for v in RUNS SIZE RATE PIECE TIMEOUT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "${v,,} must be a positive whole number, not '${!v}'"
 done
+[[ $SETTLE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--settle must be a number of seconds, not '$SETTLE'"
 IFS=, read -r -a CLIST <<<"$CONTENDERS"
 for c in "${CLIST[@]}"; do
   case $c in trove-mount | trove-http | btfs | rqbit-http) ;; *) die "unknown contender '$c'" ;; esac
@@ -171,6 +178,7 @@ IH=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["info_hash
 tb_tracker_start "$WORK/tracker" "$TRACKER_PORT" "$WORK/made/torrents.json"
 tb_seeder_start "$WORK/made" "$RATE"
 say "seeder on 127.0.0.1:$SEEDER_PORT at $RATE B/s, opentracker on $TRACKER_PORT"
+LAST_STOP=$(tb_now) # when the seeder last had a client
 mapfile -t OFFSETS < <("$PY" "$LIB/ttfb.py" offsets --seed "$SEED" --size "$SIZE" --runs "$RUNS" --length "$LENGTH")
 ((${#OFFSETS[@]} == RUNS)) || die "could not draw the offsets"
 
@@ -250,7 +258,8 @@ measure() {
   shift 3
   # In the background and waited for: a signal to the bench is then handled at once.
   timeout -k 5 $((TIMEOUT + 60)) "$PY" "$LIB/ttfb.py" measure --contender "$c" --run "$run" \
-    --offset "$off" --length "$LENGTH" --timeout "$TIMEOUT" --expect "$PAYLOAD" "$@" \
+    --offset "$off" --length "$LENGTH" --timeout "$TIMEOUT" --expect "$PAYLOAD" \
+    --not-before "$(awk -v a="$LAST_STOP" -v b="$SETTLE" 'BEGIN {printf "%.3f", a + b}')" "$@" \
     >"$RUN/measure.out" 2>>"$RUN/measure.err" &
   MEASURE_PID=$!
   wait "$MEASURE_PID" || true
@@ -313,6 +322,7 @@ run_one() {
       ;;
   esac
   stop_client
+  LAST_STOP=$(tb_now)
   if [[ $KEEP == 1 ]]; then
     mkdir -p "$WORK/logs/$run-$c"
     cp "$RUN"/*.log "$RUN"/*.err "$WORK/logs/$run-$c/" 2>/dev/null || true
@@ -347,6 +357,7 @@ SETUP=(
   "trove-http: the same daemon and config, no mount; clock from \`trove add\` until the first body byte of GET /api/trove/v1/torrents/<info-hash>/files/0 with Range: bytes=OFFSET- and the token as a bearer header (the GET is sent as soon as \`trove add\` returns, and again every 10 ms while it answers 404/409/503)."
   "btfs: Debian's $(dpkg-query -W -f '${Package} ${Version}' btfs 2>/dev/null || echo btfs) (libtorrent-rasterbar via FUSE 2), \`btfs -f --data-directory=DIR --min-port=P --max-port=P FILE.torrent MNT\`; btfs has no option to turn DHT, LSD, UPnP or NAT-PMP off (it bootstraps DHT from router.bittorrent.com & co.), so they run but the private namespace keeps them on loopback; clock from btfs's exec (lib/launch.py stamps it) until os.pread of MNT/$NAME returns."
   "rqbit-http: rqbit $("$RQBIT" --version 2>/dev/null | head -1 || echo '?') ($RQBIT), \`rqbit --disable-dht --disable-dht-persistence --disable-lsd --disable-upnp-port-forward --listen-ip 127.0.0.1 --ipv4-only --http-api-listen-addr 127.0.0.1:PORT server start --persistence-location DIR OUT\`; clock from POST /torrents?overwrite=true with the .torrent as body until the first body byte of GET /torrents/<id>/stream/0 with Range: bytes=OFFSET-."
+  "Settle: the seeder had sent nothing for at least $SETTLE s when each clock started (the previous contender stopped; the wait overlaps the next one's start-up): libtorrent's rate limiter saves up to 3 s of unused quota, so each contender got the same first burst, up to 3 x $RATE B/s at loopback speed, before the cap applied."
   "Timeout: $TIMEOUT s per read, from the start of the clock; recorded as 'timeout'. Each read's bytes are compared with the payload ('wrong-bytes' otherwise)."
   "Machine: $(nproc) CPUs, load average at the start $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/') (other builds may have been running)."
 )

@@ -25,7 +25,8 @@
       and prints one JSON line: status (ok, timeout, error, wrong-bytes), ttfb_s, give_s
       (how long the giving took), visible_s (file opened / 206 received), len_s (all L bytes),
       error. The bytes read are compared with PAYLOAD at O. Every wait is bounded by
-      --timeout from the start of the clock.
+      --timeout from the start of the clock. With --not-before T (seconds since the epoch) the
+      clock starts no earlier than T.
 
   ttfb.py report --runs FILE.jsonl --meta META.json --machine MACHINE.json --out RESULT.json
       Assembles the result for lib/results.py: the per-run table, the medians (a timeout
@@ -193,6 +194,8 @@ def cmd_measure(a):
     out = {"contender": a.contender, "run": a.run, "offset": a.offset, "length": a.length,
            "status": "ok", "ttfb_s": None, "give_s": None, "visible_s": None, "len_s": None,
            "error": None}
+    if a.not_before and a.not_before > now():
+        time.sleep(a.not_before - now())
     start = now()
     deadline = start + a.timeout
     t0 = start
@@ -337,6 +340,7 @@ def main():
     m.add_argument("--length", type=int, required=True)
     m.add_argument("--timeout", type=float, required=True)
     m.add_argument("--expect", required=True)
+    m.add_argument("--not-before", type=float, default=0.0)
     m.add_argument("--give-post")
     m.add_argument("--give-body")
     m.add_argument("--give-fifo")
