@@ -21,7 +21,9 @@
 #                 [--contenders trove-mount,trove-http,btfs,rqbit-http] [--timeout S]
 #                 [--piece-length BYTES] [--settle S] [--rqbit PATH] [--no-netns] [--keep]
 #   defaults: 5 runs, 268435456 bytes (256 MiB), 2097152 B/s (2 MiB/s), 262144-byte pieces,
-#   120 s timeout, 3 s settle, every contender.
+#   120 s timeout, 3 s settle, every contender. With --keep, each client's log is kept under
+#   the work dir's logs/; RUST_LOG=info,librqbit=debug (inherited by trove and rqbit) then
+#   shows when the seeder's bitfield came and when the read's piece was asked for.
 #
 # Environment: BENCH_RUNS, BENCH_SIZE, BENCH_RATE, TROVE_BIN, BENCH_CONTENDERS, BENCH_TIMEOUT,
 # BENCH_PIECE_LENGTH, BENCH_SETTLE, BENCH_SEED (default 1), RQBIT_BIN, BENCH_NETNS=0, BENCH_KEEP=1.
@@ -64,7 +66,7 @@ while (($#)); do
     --contenders) CONTENDERS=${2:?}; shift 2 ;;
     --no-netns) NETNS=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,33p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -119,6 +121,12 @@ CLIENT_PID=""       # the current contender's daemon (or btfs)
 MEASURE_PID=""      # the timed read under way
 RUNS_JSONL=$WORK/runs.jsonl
 : >"$RUNS_JSONL"
+TROVE_ORIG=${TROVE:-}
+if [[ -n $TROVE ]]; then
+  # A copy, so that a build elsewhere cannot swap the binary between runs.
+  cp "$TROVE" "$WORK/trove"
+  TROVE=$WORK/trove
+fi
 
 # stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it and forgets it.
 stop_pid() {
@@ -333,6 +341,7 @@ run_one() {
 # --- the runs ------------------------------------------------------------------------------
 tb_lock
 tb_machine_json >"$WORK/machine.json"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')
 ORDERS=()
 nc=${#CLIST[@]}
 for ((run = 1; run <= RUNS; run++)); do
@@ -347,20 +356,21 @@ for ((run = 1; run <= RUNS; run++)); do
   done
 done
 tb_unlock
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')
 
 # --- the report ----------------------------------------------------------------------------
 SETUP=(
   "Payload: one file of $SIZE bytes ($((SIZE / 1048576)) MiB), v1 torrent with $PIECE-byte pieces (lib/swarm.py make); reads of $LENGTH bytes at an offset drawn uniformly from the middle 80% of the file, seed $SEED, the same offset for every contender in a run; a read may straddle two pieces."
   "Swarm: one libtorrent $("$PY" -c 'import libtorrent; print(libtorrent.__version__)') seeder (lib/swarm.py seed, the tools/loopback session: DHT, LSD, UPnP, NAT-PMP and uTP off) capped at $RATE B/s for the torrent; opentracker on 127.0.0.1:$TRACKER_PORT named in the .torrent is how every contender finds the seeder (no contender is given the seeder's address). Network: $([[ $IN_NETNS == 1 ]] && echo "a private network namespace (unshare -n), loopback only" || echo "the host's loopback (--no-netns)")."
   "Fresh state: every contender gets a new daemon (or btfs process) on empty directories for each run, stopped (and its mount taken down) after its read; the daemon is up and idle (trove: its API listening, its last start-up line, and for trove-mount the mount up; rqbit: its HTTP API answering) before the clock starts."
-  "trove-mount: \`trove daemon\` ($("$TROVE" --version 2>/dev/null || echo '?'), $TROVE) on a fresh data dir, config: listen on 127.0.0.1, dht/lsd/upnp = false, trackers = true, [api] listen on 127.0.0.1, [mount] read_timeout_secs = $((TIMEOUT + 60)); \`trove mount DIR\`; clock from \`trove add FILE.torrent\` (through the daemon's socket) until os.pread($LENGTH bytes) of DIR/bench/$NAME/$NAME returns (the file is opened as soon as it shows in the mount, polled every 5 ms)."
-  "trove-http: the same daemon and config, no mount; clock from \`trove add\` until the first body byte of GET /api/trove/v1/torrents/<info-hash>/files/0 with Range: bytes=OFFSET- and the token as a bearer header (the GET is sent as soon as \`trove add\` returns, and again every 10 ms while it answers 404/409/503)."
-  "btfs: Debian's $(dpkg-query -W -f '${Package} ${Version}' btfs 2>/dev/null || echo btfs) (libtorrent-rasterbar via FUSE 2), \`btfs -f --data-directory=DIR --min-port=P --max-port=P FILE.torrent MNT\`; btfs has no option to turn DHT, LSD, UPnP or NAT-PMP off (it bootstraps DHT from router.bittorrent.com & co.), so they run but the private namespace keeps them on loopback; clock from btfs's exec (lib/launch.py stamps it) until os.pread of MNT/$NAME returns."
-  "rqbit-http: rqbit $("$RQBIT" --version 2>/dev/null | head -1 || echo '?') ($RQBIT), \`rqbit --disable-dht --disable-dht-persistence --disable-lsd --disable-upnp-port-forward --listen-ip 127.0.0.1 --ipv4-only --http-api-listen-addr 127.0.0.1:PORT server start --persistence-location DIR OUT\`; clock from POST /torrents?overwrite=true with the .torrent as body until the first body byte of GET /torrents/<id>/stream/0 with Range: bytes=OFFSET-."
   "Settle: the seeder had sent nothing for at least $SETTLE s when each clock started (the previous contender stopped; the wait overlaps the next one's start-up): libtorrent's rate limiter saves up to 3 s of unused quota, so each contender got the same first burst, up to 3 x $RATE B/s at loopback speed, before the cap applied."
   "Timeout: $TIMEOUT s per read, from the start of the clock; recorded as 'timeout'. Each read's bytes are compared with the payload ('wrong-bytes' otherwise)."
-  "Machine: $(nproc) CPUs, load average at the start $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/') (other builds may have been running)."
+  "Machine: $(nproc) CPUs, load average $LOAD0 at the start of the runs and $LOAD1 at their end (other builds may have been running)."
 )
+has trove-mount && SETUP+=("trove-mount: \`trove daemon\` ($("$TROVE" --version 2>/dev/null || echo '?'), a copy of $TROVE_ORIG, built $(date -u -r "$TROVE_ORIG" '+%Y-%m-%d %H:%M UTC')$(git -C "$(dirname "$TROVE_ORIG")" rev-parse --short HEAD >/dev/null 2>&1 && echo " in a checkout at $(git -C "$(dirname "$TROVE_ORIG")" rev-parse --short HEAD)"); the bench scripts are at the commit named above) on a fresh data dir, config: listen on 127.0.0.1, dht/lsd/upnp = false, trackers = true, [api] listen on 127.0.0.1, [mount] read_timeout_secs = $((TIMEOUT + 60)); \`trove mount DIR\`; clock from \`trove add FILE.torrent\` (through the daemon's socket) until os.pread($LENGTH bytes) of DIR/bench/$NAME/$NAME returns (the file is opened as soon as it shows in the mount, polled every 5 ms).")
+has trove-http && SETUP+=("trove-http: the same daemon and config, no mount; clock from \`trove add\` until the first body byte of GET /api/trove/v1/torrents/<info-hash>/files/0 with Range: bytes=OFFSET- and the token as a bearer header (the GET is sent as soon as \`trove add\` returns, and again every 10 ms while it answers 404/409/503).")
+has btfs && SETUP+=("btfs: Debian's $(dpkg-query -W -f '${Package} ${Version}' btfs 2>/dev/null || echo btfs) (libtorrent-rasterbar via FUSE 2), \`btfs -f --data-directory=DIR --min-port=P --max-port=P FILE.torrent MNT\`; btfs has no option to turn DHT, LSD, UPnP or NAT-PMP off (it bootstraps DHT from router.bittorrent.com & co.), so they run but the private namespace keeps them on loopback; clock from btfs's exec (lib/launch.py stamps it) until os.pread of MNT/$NAME returns.")
+has rqbit-http && SETUP+=("rqbit-http: $("$RQBIT" --version 2>/dev/null | head -1 || echo 'rqbit ?') ($RQBIT), \`rqbit --disable-dht --disable-dht-persistence --disable-lsd --disable-upnp-port-forward --listen-ip 127.0.0.1 --ipv4-only --http-api-listen-addr 127.0.0.1:PORT server start --persistence-location DIR OUT\`; clock from POST /torrents?overwrite=true with the .torrent as body until the first body byte of GET /torrents/<id>/stream/0 with Range: bytes=OFFSET-.")
 "$PY" - "$WORK/meta.json" "$TROVE_BENCH_CMDLINE" "$SIZE" "$RATE" "$PIECE" "$LENGTH" "$TIMEOUT" "$SEED" \
   "$CONTENDERS" "${OFFSETS[*]}" "${ORDERS[*]}" "${SETUP[@]}" <<'PYEOF'
 import json, sys
