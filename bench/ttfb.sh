@@ -16,17 +16,21 @@
 # a timeout. The seeder has sent nothing for --settle seconds (default 3) when each clock
 # starts: libtorrent's rate limiter saves up to 3 s of unused quota, and this gives every
 # contender the same allowance (a first burst of up to 3 x --rate at loopback speed).
+# With --after S, the read starts S seconds after the torrent was given, the download under
+# way (the mount's file opened before), and the clock runs from the read's start: how fast
+# each client puts a far piece ahead of the pieces it was already fetching.
 #
 #   bench/ttfb.sh [--runs N] [--size BYTES] [--rate BYTES_PER_SEC] [--trove PATH]
 #                 [--contenders trove-mount,trove-http,btfs,rqbit-http] [--timeout S]
-#                 [--piece-length BYTES] [--settle S] [--rqbit PATH] [--no-netns] [--keep]
+#                 [--piece-length BYTES] [--settle S] [--after S] [--rqbit PATH]
+#                 [--no-netns] [--keep]
 #   defaults: 5 runs, 268435456 bytes (256 MiB), 2097152 B/s (2 MiB/s), 262144-byte pieces,
-#   120 s timeout, 3 s settle, every contender. With --keep, each client's log is kept under
+#   120 s timeout, 3 s settle, read at once (--after 0), every contender. With --keep, each client's log is kept under
 #   the work dir's logs/; RUST_LOG=info,librqbit=debug (inherited by trove and rqbit) then
 #   shows when the seeder's bitfield came and when the read's piece was asked for.
 #
 # Environment: BENCH_RUNS, BENCH_SIZE, BENCH_RATE, TROVE_BIN, BENCH_CONTENDERS, BENCH_TIMEOUT,
-# BENCH_PIECE_LENGTH, BENCH_SETTLE, BENCH_SEED (default 1), RQBIT_BIN, BENCH_NETNS=0, BENCH_KEEP=1.
+# BENCH_PIECE_LENGTH, BENCH_SETTLE, BENCH_AFTER, BENCH_SEED (default 1), RQBIT_BIN, BENCH_NETNS=0, BENCH_KEEP=1.
 # Needs root (network namespace, FUSE mounts), /dev/fuse, fuse3, /usr/bin/python3 with
 # python3-libtorrent, opentracker, btfs (apt-get install btfs), and rqbit 9.1.0 (installed
 # into ~/.cache/trove-bench/rqbit with cargo as bench/throughput.sh does, when missing).
@@ -45,6 +49,7 @@ PIECE=${BENCH_PIECE_LENGTH:-262144}
 LENGTH=65536
 TIMEOUT=${BENCH_TIMEOUT:-120}
 SETTLE=${BENCH_SETTLE:-3}
+AFTER=${BENCH_AFTER:-0}
 SEED=${BENCH_SEED:-1}
 CONTENDERS=${BENCH_CONTENDERS:-trove-mount,trove-http,btfs,rqbit-http}
 TROVE=${TROVE_BIN:-}
@@ -61,12 +66,13 @@ while (($#)); do
     --piece-length) PIECE=${2:?}; shift 2 ;;
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
     --settle) SETTLE=${2:?}; shift 2 ;;
+    --after) AFTER=${2:?}; shift 2 ;;
     --trove) TROVE=${2:?}; shift 2 ;;
     --rqbit) RQBIT=${2:?}; shift 2 ;;
     --contenders) CONTENDERS=${2:?}; shift 2 ;;
     --no-netns) NETNS=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -74,6 +80,7 @@ for v in RUNS SIZE RATE PIECE TIMEOUT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "${v,,} must be a positive whole number, not '${!v}'"
 done
 [[ $SETTLE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--settle must be a number of seconds, not '$SETTLE'"
+[[ $AFTER =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--after must be a number of seconds, not '$AFTER'"
 IFS=, read -r -a CLIST <<<"$CONTENDERS"
 for c in "${CLIST[@]}"; do
   case $c in trove-mount | trove-http | btfs | rqbit-http) ;; *) die "unknown contender '$c'" ;; esac
@@ -265,8 +272,8 @@ measure() {
   local c=$1 run=$2 off=$3 line
   shift 3
   # In the background and waited for: a signal to the bench is then handled at once.
-  timeout -k 5 $((TIMEOUT + 60)) "$PY" "$LIB/ttfb.py" measure --contender "$c" --run "$run" \
-    --offset "$off" --length "$LENGTH" --timeout "$TIMEOUT" --expect "$PAYLOAD" \
+  timeout -k 5 $((TIMEOUT + 60 + ${AFTER%.*})) "$PY" "$LIB/ttfb.py" measure --contender "$c" --run "$run" \
+    --offset "$off" --length "$LENGTH" --timeout "$TIMEOUT" --expect "$PAYLOAD" --after "$AFTER" \
     --not-before "$(awk -v a="$LAST_STOP" -v b="$SETTLE" 'BEGIN {printf "%.3f", a + b}')" "$@" \
     >"$RUN/measure.out" 2>>"$RUN/measure.err" &
   MEASURE_PID=$!
@@ -367,24 +374,36 @@ SETUP=(
   "Timeout: $TIMEOUT s per read, from the start of the clock; recorded as 'timeout'. Each read's bytes are compared with the payload ('wrong-bytes' otherwise)."
   "Machine: $(nproc) CPUs, load average $LOAD0 at the start of the runs and $LOAD1 at their end (other builds may have been running)."
 )
-has trove-mount && SETUP+=("trove-mount: \`trove daemon\` ($("$TROVE" --version 2>/dev/null || echo '?'), a copy of $TROVE_ORIG, built $(date -u -r "$TROVE_ORIG" '+%Y-%m-%d %H:%M UTC')$(git -C "$(dirname "$TROVE_ORIG")" rev-parse --short HEAD >/dev/null 2>&1 && echo " in a checkout at $(git -C "$(dirname "$TROVE_ORIG")" rev-parse --short HEAD)"); the bench scripts are at the commit named above) on a fresh data dir, config: listen on 127.0.0.1, dht/lsd/upnp = false, trackers = true, [api] listen on 127.0.0.1, [mount] read_timeout_secs = $((TIMEOUT + 60)); \`trove mount DIR\`; clock from \`trove add FILE.torrent\` (through the daemon's socket) until os.pread($LENGTH bytes) of DIR/bench/$NAME/$NAME returns (the file is opened as soon as it shows in the mount, polled every 5 ms).")
+# Where the trove binary was built, when that is a git checkout.
+TROVE_CHECKOUT=
+if rev=$(git -C "$(dirname "$TROVE_ORIG")" rev-parse --short HEAD 2>/dev/null); then
+  TROVE_CHECKOUT=" in a checkout at $rev"
+fi
+has trove-mount && SETUP+=("trove-mount: \`trove daemon\` ($("$TROVE" --version 2>/dev/null || echo '?'), a copy of $TROVE_ORIG, built $(date -u -r "$TROVE_ORIG" '+%Y-%m-%d %H:%M UTC')$TROVE_CHECKOUT; the bench scripts are at the commit named above) on a fresh data dir, config: listen on 127.0.0.1, dht/lsd/upnp = false, trackers = true, [api] listen on 127.0.0.1, [mount] read_timeout_secs = $((TIMEOUT + 60)); \`trove mount DIR\`; clock from \`trove add FILE.torrent\` (through the daemon's socket) until os.pread($LENGTH bytes) of DIR/bench/$NAME/$NAME returns (the file is opened as soon as it shows in the mount, polled every 5 ms).")
 has trove-http && SETUP+=("trove-http: the same daemon and config, no mount; clock from \`trove add\` until the first body byte of GET /api/trove/v1/torrents/<info-hash>/files/0 with Range: bytes=OFFSET- and the token as a bearer header (the GET is sent as soon as \`trove add\` returns, and again every 10 ms while it answers 404/409/503).")
 has btfs && SETUP+=("btfs: Debian's $(dpkg-query -W -f '${Package} ${Version}' btfs 2>/dev/null || echo btfs) (libtorrent-rasterbar via FUSE 2), \`btfs -f --data-directory=DIR --min-port=P --max-port=P FILE.torrent MNT\`; btfs has no option to turn DHT, LSD, UPnP or NAT-PMP off (it bootstraps DHT from router.bittorrent.com & co.), so they run but the private namespace keeps them on loopback; clock from btfs's exec (lib/launch.py stamps it) until os.pread of MNT/$NAME returns.")
 has rqbit-http && SETUP+=("rqbit-http: $("$RQBIT" --version 2>/dev/null | head -1 || echo 'rqbit ?') ($RQBIT), \`rqbit --disable-dht --disable-dht-persistence --disable-lsd --disable-upnp-port-forward --listen-ip 127.0.0.1 --ipv4-only --http-api-listen-addr 127.0.0.1:PORT server start --persistence-location DIR OUT\`; clock from POST /torrents?overwrite=true with the .torrent as body until the first body byte of GET /torrents/<id>/stream/0 with Range: bytes=OFFSET-.")
 "$PY" - "$WORK/meta.json" "$TROVE_BENCH_CMDLINE" "$SIZE" "$RATE" "$PIECE" "$LENGTH" "$TIMEOUT" "$SEED" \
-  "$CONTENDERS" "${OFFSETS[*]}" "${ORDERS[*]}" "${SETUP[@]}" <<'PYEOF'
+  "$CONTENDERS" "${OFFSETS[*]}" "${ORDERS[*]}" "$AFTER" "${SETUP[@]}" <<'PYEOF'
 import json, sys
-out, cmd, size, rate, piece, length, timeout, seed, cont, offs, orders = sys.argv[1:12]
+out, cmd, size, rate, piece, length, timeout, seed, cont, offs, orders, after = sys.argv[1:13]
+if float(after) > 0:
+    definition = ("from the start of a read made %s s after the torrent was given to the client "
+                  "(the download under way; the mount's file already open) until its first "
+                  "byte (a %s-byte pread through the mount returning, or the first body byte "
+                  "of the ranged GET)" % (after, length))
+else:
+    definition = ("from the moment the torrent is given to the client (trove add / rqbit's "
+                  "POST /torrents / btfs's exec; daemons already up and idle) until the first "
+                  "byte at the offset has been read (a %s-byte pread through the mount "
+                  "returning, or the first body byte of the ranged GET)" % length)
 json.dump({
     "command": cmd, "size": int(size), "rate": int(rate), "piece_length": int(piece),
     "length": int(length), "timeout_s": int(timeout), "seed": seed,
     "contenders": cont.split(","), "offsets": [int(x) for x in offs.split()],
     "orders": orders.split(),
-    "definition": "from the moment the torrent is given to the client (trove add / rqbit's "
-                  "POST /torrents / btfs's exec; daemons already up and idle) until the first "
-                  "byte at the offset has been read (a %s-byte pread through the mount "
-                  "returning, or the first body byte of the ranged GET)" % length,
-    "setup": sys.argv[12:],
+    "definition": definition,
+    "setup": sys.argv[13:],
 }, open(out, "w"), indent=1)
 PYEOF
 "$PY" "$LIB/ttfb.py" report --runs "$RUNS_JSONL" --meta "$WORK/meta.json" \

@@ -26,7 +26,9 @@
       (how long the giving took), visible_s (file opened / 206 received), len_s (all L bytes),
       error. The bytes read are compared with PAYLOAD at O. Every wait is bounded by
       --timeout from the start of the clock. With --not-before T (seconds since the epoch) the
-      clock starts no earlier than T.
+      clock starts no earlier than T. With --after S the read starts S seconds after the
+      torrent was given (the download is under way by then; the mount's file is opened
+      first), and the time to first byte counts from the read's start.
 
   ttfb.py report --runs FILE.jsonl --meta META.json --machine MACHINE.json --out RESULT.json
       Assembles the result for lib/results.py: the per-run table, the medians (a timeout
@@ -109,8 +111,16 @@ def give(a, deadline):
     return t0, now() - t0, None
 
 
-def read_file(a, deadline):
-    """Returns (visible time, first-byte time, bytes)."""
+def wait_after(a, t0):
+    """With --after: waits until S seconds after the torrent was given; returns when the
+    read starts."""
+    if a.after > 0 and t0 + a.after > now():
+        time.sleep(t0 + a.after - now())
+    return now()
+
+
+def read_file(a, deadline, t0):
+    """Returns (visible time, read start, first-byte time, all-bytes time, bytes)."""
     while True:
         try:
             fd = os.open(a.read_file, os.O_RDONLY)
@@ -122,6 +132,7 @@ def read_file(a, deadline):
         left(deadline)
         time.sleep(0.005)
     visible = now()
+    started = wait_after(a, t0)
     box = {}
 
     def run():
@@ -139,10 +150,10 @@ def read_file(a, deadline):
     os.close(fd)
     if "error" in box:
         raise box["error"]
-    return visible, box["t"], box["t"], box["data"]
+    return visible, started, box["t"], box["t"], box["data"]
 
 
-def read_url(a, deadline, tid):
+def read_url(a, deadline, tid, t0):
     url = a.read_url.replace("{id}", str(tid))
     u = urllib.parse.urlsplit(url)
     path = u.path + ("?" + u.query if u.query else "")
@@ -150,6 +161,7 @@ def read_url(a, deadline, tid):
     for h in a.header:
         k, v = h.split(":", 1)
         headers[k.strip()] = v.strip()
+    started = wait_after(a, t0)
     while True:
         c = http.client.HTTPConnection(u.hostname, u.port, timeout=left(deadline))
         try:
@@ -187,7 +199,7 @@ def read_url(a, deadline, tid):
         data += chunk
     t_len = now()
     c.close()
-    return visible, t1, t_len, data
+    return visible, started, t1, t_len, data
 
 
 def cmd_measure(a):
@@ -201,14 +213,16 @@ def cmd_measure(a):
     t0 = start
     try:
         t0, out["give_s"], tid = give(a, deadline)
-        deadline = t0 + a.timeout
+        deadline = t0 + a.after + a.timeout
         if a.read_file:
-            visible, t1, t_len, data = read_file(a, deadline)
+            visible, started, t1, t_len, data = read_file(a, deadline, t0)
         else:
-            visible, t1, t_len, data = read_url(a, deadline, tid)
+            visible, started, t1, t_len, data = read_url(a, deadline, tid, t0)
+        # Without --after the clock runs from the giving; with it, from the read's start.
+        clock = started if a.after > 0 else t0
         out["visible_s"] = visible - t0
-        out["ttfb_s"] = t1 - t0
-        out["len_s"] = t_len - t0
+        out["ttfb_s"] = t1 - clock
+        out["len_s"] = t_len - clock
         with open(a.expect, "rb") as f:
             want = os.pread(f.fileno(), len(data), a.offset)
         if len(data) != a.length or data != want:
@@ -341,6 +355,7 @@ def main():
     m.add_argument("--timeout", type=float, required=True)
     m.add_argument("--expect", required=True)
     m.add_argument("--not-before", type=float, default=0.0)
+    m.add_argument("--after", type=float, default=0.0)
     m.add_argument("--give-post")
     m.add_argument("--give-body")
     m.add_argument("--give-fifo")
