@@ -71,8 +71,7 @@ impl Engine {
         entry.record.only_files = (!all).then(|| files.clone());
         self.store.put(&entry.record).map_err(store_err)?;
         if let Some(h) = &entry.handle {
-            self.session
-                .update_only_files(h, &set)
+            super::selection::apply(&self.session, h, &set)
                 .await
                 .map_err(engine_err)?;
         } else if entry.torrent.is_some() {

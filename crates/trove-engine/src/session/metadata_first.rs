@@ -69,17 +69,7 @@ impl Engine {
         };
         let set: HashSet<usize> = file_index::to_librqbit(t, &files).into_iter().collect();
         let name = entry.record.name.clone();
-        // librqbit has let its seeders go now that the descriptive files are in. Changing
-        // the selection of the live torrent would call them back while their connections
-        // are still closing, which can lose them for good (librqbit then drops a peer it
-        // finds "in a wrong state"); paused, the selection changes with no peer about,
-        // and the start dials the known peers and trackers afresh.
-        let reselect = async {
-            self.session.pause(handle).await?;
-            self.session.update_only_files(handle, &set).await?;
-            self.session.unpause(handle).await
-        };
-        match reselect.await {
+        match super::selection::apply(&self.session, handle, &set).await {
             Ok(()) => info!(
                 info_hash = %hash,
                 "descriptive files of {name} are in: fetching the rest"

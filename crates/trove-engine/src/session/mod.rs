@@ -33,6 +33,7 @@ mod queue;
 mod remove;
 mod restore;
 mod roots;
+mod selection;
 mod set_root;
 mod setup;
 mod status;
