@@ -98,15 +98,23 @@ fn ring() -> &'static LogRing {
     })
 }
 
-/// Whether the log has a line about the torrent containing `needle`.
-fn log_has(hash: &str, needle: &str) -> bool {
-    ring()
-        .lines(&LogFilter {
-            min_level: LogLevel::Info,
-            info_hash: Some(hash.to_string()),
-        })
-        .iter()
-        .any(|l| l.message.contains(needle))
+/// Whether the log has a line about the torrent containing `needle`, waiting a little for
+/// it: the engine may say how a move ended just after the snapshot shows it ended.
+async fn log_has(hash: &str, needle: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = ring()
+            .lines(&LogFilter {
+                min_level: LogLevel::Info,
+                info_hash: Some(hash.to_string()),
+            })
+            .iter()
+            .any(|l| l.message.contains(needle));
+        if found || Instant::now() >= deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Names in a folder.
@@ -176,7 +184,7 @@ async fn a_move_across_filesystems_keeps_serving_a_leecher_and_ends_in_the_targe
     })
     .await;
     trees_identical(&t.content_path(), &disk.path().join("album")).unwrap();
-    assert!(log_has(&h, "moved album to storage root 'disk'"));
+    assert!(log_has(&h, "moved album to storage root 'disk'").await);
 
     // The rest of the leecher's download can only come from the target now.
     leecher.connect(&lh, eng.port());
@@ -320,8 +328,19 @@ async fn a_cancelled_move_removes_its_partial_copy_and_keeps_seeding_from_the_so
     eng.h().run(Command::CancelMove(h.clone())).await.unwrap();
     let s = move_ended(&eng, &h).await;
     assert_eq!(s.root_label, "fast");
+    assert!(
+        log_has(&h, "was cancelled").await,
+        "no line says the move was cancelled: {:?}",
+        ring()
+            .lines(&LogFilter {
+                min_level: LogLevel::Info,
+                info_hash: Some(h.clone()),
+            })
+            .iter()
+            .map(|l| l.message.clone())
+            .collect::<Vec<_>>()
+    );
     assert!(names(disk.path()).is_empty(), "the partial copy is gone");
-    assert!(log_has(&h, "was cancelled"));
     trees_identical(&t.content_path(), &fast.path().join("cancel-me.bin")).unwrap();
     let s = eng.wait_state(&h, TorrentState::Seeding, LONG).await;
     assert_eq!(s.root_label, "fast");
@@ -638,7 +657,7 @@ async fn a_target_filling_up_during_the_copy_leaves_the_source_and_no_partial_co
     assert_eq!(s.root_label, "main", "it stays in its source");
     let said = "ran out of space while many was copied to it: the partial copy was removed; many stays in storage root 'main'";
     assert!(
-        log_has(&h, said) && log_has(&h, "storage root 'small' at "),
+        log_has(&h, said).await && log_has(&h, "storage root 'small' at ").await,
         "the log says {said:?}: {:?}",
         ring()
             .lines(&LogFilter {

@@ -96,9 +96,13 @@ pub fn copy_and_verify(
             .unwrap_or(Ok(()));
         (copied, checked)
     });
-    // A copy stopped by a bad piece tells the bad piece; any other failure of the copy
-    // is the one to tell (the checkers then stop without a verdict).
+    // A copy the user cancelled was cancelled, whatever the checkers made of files it never
+    // wrote; a copy stopped by a bad piece tells the bad piece; any other failure of the
+    // copy is the one to tell (the checkers then stop without a verdict).
     let result = match (copied, checked) {
+        (Err(CopyFailure::Cancelled), _) if cancel.load(Ordering::Relaxed) => {
+            Err(CopyFailure::Cancelled)
+        }
         (Err(CopyFailure::Cancelled), Err(e @ CopyFailure::Mismatch(_))) => Err(e),
         (Err(e), _) => Err(e),
         (Ok(()), checked) => checked,
