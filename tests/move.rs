@@ -98,18 +98,24 @@ fn ring() -> &'static LogRing {
     })
 }
 
+/// The torrent's log lines, for a failed assertion to show.
+fn log_lines(hash: &str) -> Vec<String> {
+    ring()
+        .lines(&LogFilter {
+            min_level: LogLevel::Info,
+            info_hash: Some(hash.to_string()),
+        })
+        .iter()
+        .map(|l| l.message.clone())
+        .collect()
+}
+
 /// Whether the log has a line about the torrent containing `needle`, waiting a little for
 /// it: the engine may say how a move ended just after the snapshot shows it ended.
 async fn log_has(hash: &str, needle: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let found = ring()
-            .lines(&LogFilter {
-                min_level: LogLevel::Info,
-                info_hash: Some(hash.to_string()),
-            })
-            .iter()
-            .any(|l| l.message.contains(needle));
+        let found = log_lines(hash).iter().any(|l| l.contains(needle));
         if found || Instant::now() >= deadline {
             return found;
         }
@@ -331,14 +337,7 @@ async fn a_cancelled_move_removes_its_partial_copy_and_keeps_seeding_from_the_so
     assert!(
         log_has(&h, "was cancelled").await,
         "no line says the move was cancelled: {:?}",
-        ring()
-            .lines(&LogFilter {
-                min_level: LogLevel::Info,
-                info_hash: Some(h.clone()),
-            })
-            .iter()
-            .map(|l| l.message.clone())
-            .collect::<Vec<_>>()
+        log_lines(&h)
     );
     assert!(names(disk.path()).is_empty(), "the partial copy is gone");
     trees_identical(&t.content_path(), &fast.path().join("cancel-me.bin")).unwrap();
@@ -659,14 +658,7 @@ async fn a_target_filling_up_during_the_copy_leaves_the_source_and_no_partial_co
     assert!(
         log_has(&h, said).await && log_has(&h, "storage root 'small' at ").await,
         "the log says {said:?}: {:?}",
-        ring()
-            .lines(&LogFilter {
-                min_level: LogLevel::Info,
-                info_hash: Some(h.clone()),
-            })
-            .iter()
-            .map(|l| l.message.clone())
-            .collect::<Vec<_>>()
+        log_lines(&h)
     );
     assert!(names(small.path()).is_empty(), "no partial copy");
     trees_identical(&t.content_path(), &disk.path().join("many")).unwrap();

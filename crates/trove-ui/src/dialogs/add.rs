@@ -264,34 +264,24 @@ impl AddDialog {
             items.push(Item::Line(line));
         }
         items.push(Item::Gap);
-        let mut paused = choice(
-            if self.paused {
-                "[x] Start paused"
-            } else {
-                "[ ] Start paused"
-            },
-            self.focus == AddField::Paused,
-            theme,
-        );
-        paused.push(Span::styled(
+        let tick = |label: &'static str, on: bool, field: AddField, hint: &'static str| {
+            let mark = if on { 'x' } else { ' ' };
+            let mut line = choice(format!("[{mark}] {label}"), self.focus == field, theme);
+            line.push(Span::styled(hint, theme.dim));
+            Item::Line(Line::from(line))
+        };
+        items.push(tick(
+            "Start paused",
+            self.paused,
+            AddField::Paused,
             "  then choose files in the Files tab",
-            theme.dim,
         ));
-        items.push(Item::Line(Line::from(paused)));
-        let mut first = choice(
-            if self.metadata_first {
-                "[x] Descriptive files first"
-            } else {
-                "[ ] Descriptive files first"
-            },
-            self.focus == AddField::MetadataFirst,
-            theme,
-        );
-        first.push(Span::styled(
+        items.push(tick(
+            "Descriptive files first",
+            self.metadata_first,
+            AddField::MetadataFirst,
             "  .cue .log .nfo covers, then the rest",
-            theme.dim,
         ));
-        items.push(Item::Line(Line::from(first)));
         if let Some(e) = &self.error {
             items.push(Item::Line(Line::styled(e.clone(), theme.error)));
         }

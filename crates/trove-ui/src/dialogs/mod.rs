@@ -332,7 +332,11 @@ fn field(
 }
 
 /// `›label` for a switch or a choice, highlighted when focused.
-fn choice<'a>(label: &'a str, focused: bool, theme: &Theme) -> Vec<Span<'a>> {
+fn choice<'a>(
+    label: impl Into<std::borrow::Cow<'a, str>>,
+    focused: bool,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
     vec![
         Span::styled(if focused { "›" } else { " " }, theme.key),
         Span::styled(label, if focused { theme.key } else { theme.text }),
