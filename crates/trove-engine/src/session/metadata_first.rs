@@ -31,10 +31,7 @@ pub(crate) fn is_descriptive(name: &str, len: u64, max_len: u64) -> bool {
 /// others to follow. `None` when the record does not ask, or there is nothing to split.
 pub(super) fn first_phase(record: &TorrentRecord, t: &CheckedTorrent) -> Option<Vec<usize>> {
     let max_len = record.metadata_first?;
-    let selected: Vec<usize> = match &record.only_files {
-        Some(o) => o.clone(),
-        None => (0..t.files.len()).collect(),
-    };
+    let selected = selection(record, t);
     let first: Vec<usize> = selected
         .iter()
         .copied()
@@ -46,6 +43,14 @@ pub(super) fn first_phase(record: &TorrentRecord, t: &CheckedTorrent) -> Option<
         })
         .collect();
     (!first.is_empty() && first.len() < selected.len()).then_some(first)
+}
+
+/// The files (trove's numbering) the record selects: all of them when it names none.
+fn selection(record: &TorrentRecord, t: &CheckedTorrent) -> Vec<usize> {
+    match &record.only_files {
+        Some(o) => o.clone(),
+        None => (0..t.files.len()).collect(),
+    }
 }
 
 impl Engine {
@@ -63,11 +68,9 @@ impl Engine {
         let (Some(t), Some(handle)) = (&entry.torrent, &entry.handle) else {
             return;
         };
-        let files: Vec<usize> = match &entry.record.only_files {
-            Some(o) => o.clone(),
-            None => (0..t.files.len()).collect(),
-        };
-        let set: HashSet<usize> = file_index::to_librqbit(t, &files).into_iter().collect();
+        let set: HashSet<usize> = file_index::to_librqbit(t, &selection(&entry.record, t))
+            .into_iter()
+            .collect();
         let name = entry.record.name.clone();
         match super::selection::apply(&self.session, handle, &set).await {
             Ok(()) => info!(
