@@ -38,6 +38,52 @@ pub struct Config {
     pub mounts: Vec<crate::mount_config::MountEntry>,
     /// `[mount]`: how mounts behave.
     pub mount: crate::mount_config::MountConfig,
+    /// `[cache]`: the vault roots' decrypted-chunk cache.
+    pub cache: CacheConfig,
+}
+
+/// `[cache]`: how much decrypted vault data is kept in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Like "256MiB"; chunks peers are being served are pinned within it.
+    #[serde(deserialize_with = "de_size")]
+    pub size: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig { size: 256 << 20 }
+    }
+}
+
+/// A size in bytes, written as a number or with a unit ("256MiB", "1 GB").
+fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Number(u64),
+        Text(String),
+    }
+    match Written::deserialize(d)? {
+        Written::Number(n) => Ok(n),
+        Written::Text(t) => parse_size::parse_size(t.trim()).map_err(|_| {
+            de::Error::custom(format!(
+                "'{t}' is not a size: use a number with an optional unit, like 256MiB or 1GiB"
+            ))
+        }),
+    }
+}
+
+/// What a storage root keeps its torrents as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RootKind {
+    /// Their files, as the torrent names them.
+    #[default]
+    Plain,
+    /// Encrypted chunks, opened with the root's `key_file`.
+    Vault,
 }
 
 /// `[api]`: trove's API over TCP, beside the Unix socket every session serves in its data
@@ -104,6 +150,12 @@ pub struct RootConfig {
     /// there (as `trove move` would).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete_to: Option<String>,
+    #[serde(default)]
+    pub kind: RootKind,
+    /// A vault's key: a file of 32 random bytes that only its owner can read (`trove vault
+    /// keygen PATH` writes one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// `[limits]`: session-wide caps. Absent or 0 means unlimited.
@@ -483,10 +535,64 @@ fn validate_complete_to(config: &Config) -> Result<(), (usize, String)> {
     Ok(())
 }
 
+/// A vault root has an absolute `key_file`; a plain one has none; no `complete_to` leads
+/// into or out of a vault.
+fn validate_vaults(config: &Config) -> Result<(), (usize, String)> {
+    for (i, root) in config.roots.iter().enumerate() {
+        let name = format!("root \"{}\" (#{})", root.label, i + 1);
+        match (root.kind, &root.key_file) {
+            (RootKind::Vault, None) => {
+                return Err((
+                    i,
+                    format!(
+                        "{name}: kind = \"vault\" needs key_file = \"/path/to/key\": make a key with `trove vault keygen PATH`"
+                    ),
+                ));
+            }
+            (RootKind::Vault, Some(k)) if !k.is_absolute() => {
+                return Err((
+                    i,
+                    format!(
+                        "{name}: key_file = \"{}\" is not absolute: give the key's full path",
+                        k.display()
+                    ),
+                ));
+            }
+            (RootKind::Plain, Some(_)) => {
+                return Err((
+                    i,
+                    format!(
+                        "{name}: key_file is only for a vault root: add kind = \"vault\", or remove key_file"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        let is_vault = |label: &str| {
+            config
+                .roots
+                .iter()
+                .any(|r| r.label == label && r.kind == RootKind::Vault)
+        };
+        if let Some(to) = &root.complete_to
+            && (root.kind == RootKind::Vault || is_vault(to))
+        {
+            return Err((
+                i,
+                format!(
+                    "{name}: complete_to = \"{to}\" would move data into or out of a vault, which trove cannot do yet: remove complete_to"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks what serde cannot: relations between roots and absolute paths. The error carries
 /// the index of the root at fault.
 fn validate(config: &Config) -> Result<(), (usize, String)> {
     validate_complete_to(config)?;
+    validate_vaults(config)?;
     config
         .mount
         .to_options()

@@ -183,6 +183,9 @@ pub enum CommandArgs {
     /// torrent in another root
     #[command(subcommand)]
     Root(RootArgs),
+    /// Vault roots (`kind = "vault"` under [[roots]]): their torrents are kept encrypted
+    #[command(subcommand)]
+    Vault(VaultArgs),
     /// Print a torrent's magnet link (info-hash, name and trackers)
     Magnet {
         #[arg(value_name = "ID")]
@@ -315,6 +318,16 @@ pub struct GoalArgs {
     /// Clear the goals: a torrent then follows the session's; the session then has none
     #[arg(long, conflicts_with_all = ["ratio", "seeding_time", "idle_time", "action"])]
     pub clear: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultArgs {
+    /// Write a new random key to PATH (mode 0600; an existing file is never replaced), for
+    /// a vault root's key_file
+    Keygen {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

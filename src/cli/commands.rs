@@ -12,7 +12,7 @@ use humansize::{BINARY, format_size};
 use serde::Serialize;
 
 use super::AppContext;
-use super::args::{AddArgs, Cli, CommandArgs};
+use super::args::{AddArgs, Cli, CommandArgs, VaultArgs};
 use super::edit;
 use super::organize;
 use super::reach::{self, Reach, reach};
@@ -236,6 +236,14 @@ async fn run_command(cli: &Cli, ctx: &AppContext, cmd: &CommandArgs) -> anyhow::
             Reach::Running(client) => organize::root_running(&client, args).await,
             Reach::Saved(saved) => organize::root(ctx, &saved, args),
         },
+        CommandArgs::Vault(VaultArgs::Keygen { path }) => {
+            trove_engine::vault::keygen(path).map_err(anyhow::Error::msg)?;
+            println!(
+                "wrote a new vault key to {}: keep a copy somewhere safe, since without it the vault's data cannot be read",
+                path.display()
+            );
+            Ok(0)
+        }
         CommandArgs::Magnet { id } => match reach(ctx, cli).await? {
             Reach::Running(client) => edit::magnet_running(&client, id).await,
             Reach::Saved(saved) => edit::magnet(ctx, &saved, id),

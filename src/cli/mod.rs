@@ -60,6 +60,10 @@ fn load_context(cli: &Cli) -> anyhow::Result<AppContext> {
             token: r.token.clone(),
             default: r.default,
             complete_to: r.complete_to.clone(),
+            vault_key: r
+                .key_file
+                .clone()
+                .filter(|_| r.kind == config::RootKind::Vault),
         })
         .collect();
     let roots = RootManager::new(&specs, paths::default_download_dir());
@@ -198,11 +202,13 @@ async fn start_persistent(
             limits,
             network(&ctx.config),
             ring.clone(),
-            (ctx.config.queue.to_limits(), ctx.config.seeding.to_goals()),
-            (
-                ctx.config.mounts.iter().map(|m| m.path.clone()).collect(),
-                ctx.config.mount.to_options()?,
-            ),
+            trove_engine::saved::StartSettings {
+                queue: ctx.config.queue.to_limits(),
+                goals: ctx.config.seeding.to_goals(),
+                mounts: ctx.config.mounts.iter().map(|m| m.path.clone()).collect(),
+                mount_options: ctx.config.mount.to_options()?,
+                vault_cache_bytes: ctx.config.cache.size,
+            },
         )
         .await
 }
@@ -410,6 +416,7 @@ async fn run_download(
                     token: None,
                     default: true,
                     complete_to: None,
+                    vault_key: None,
                 }],
                 PathBuf::new(),
             )
@@ -440,6 +447,7 @@ async fn run_download(
         goals: None,
         mounts: Vec::new(),
         mount_options: Default::default(),
+        vault_cache_bytes: ctx.config.cache.size,
     })
     .await?;
     let result = download_all(&handle, args).await;

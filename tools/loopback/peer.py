@@ -41,18 +41,35 @@ def log(msg):
     sys.stderr.flush()
 
 
-def write_payload(path, size, seed, rel):
-    """Deterministic pseudo-random bytes: a function of (seed, relative path) only."""
+STAMP_BLOCK = 16384
+STAMP_PREFIX = b"TROVE-BLOCK:"
+
+
+def stamp(rel, index):
+    """The header of block `index` of file `rel`: unique in a payload, 32 bytes."""
+    tag = hashlib.sha256(rel.encode("utf-8")).hexdigest()[:10]
+    return (STAMP_PREFIX + ("%s:%08d:" % (tag, index)).encode("ascii")).ljust(32, b"#")
+
+
+def write_payload(path, size, seed, rel, stamped=False):
+    """Deterministic pseudo-random bytes: a function of (seed, relative path) only. When
+    stamped, every 16 KiB block of the file starts with its own header (`stamp`), so
+    a test can search other files for any block of the payload."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     digest = hashlib.sha256(("%d:%s" % (seed, rel)).encode("utf-8")).digest()
     rng = random.Random(int.from_bytes(digest, "big"))
     chunk = 1 << 20
     with open(path, "wb") as f:
-        left = size
-        while left > 0:
-            n = min(chunk, left)
-            f.write(rng.randbytes(n))
-            left -= n
+        done = 0
+        while done < size:
+            n = min(chunk, size - done)
+            data = bytearray(rng.randbytes(n))
+            if stamped:
+                for at in range(0, n, STAMP_BLOCK):
+                    s = stamp(rel, (done + at) // STAMP_BLOCK)[: n - at]
+                    data[at:at + len(s)] = s
+            f.write(data)
+            done += n
 
 
 class Peer:
@@ -101,7 +118,8 @@ class Peer:
             if rel.startswith("/") or ".." in rel.split("/"):
                 raise OpError("bad file path %r" % rel)
             torrent_rel = name if single else name + "/" + rel
-            write_payload(os.path.join(d, torrent_rel), size, seed, rel)
+            write_payload(os.path.join(d, torrent_rel), size, seed, rel,
+                          bool(req.get("stamped", False)))
             fs.add_file(torrent_rel, size)
             total += size
         # v1 only: hybrid torrents confuse other clients and change what info_hash() means.
@@ -173,6 +191,7 @@ class Peer:
             "total_upload": st.total_upload,
             "total_payload_upload": st.total_payload_upload,
             "total_download": st.total_download,
+            "total_failed_bytes": st.total_failed_bytes,
             "is_seeding": st.is_seeding,
             "is_finished": st.is_finished,
             "progress": st.progress,

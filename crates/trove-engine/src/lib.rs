@@ -17,4 +17,5 @@ pub mod source;
 pub mod store;
 pub mod tags;
 pub mod torrents;
+pub mod vault;
 pub use trove_mount::MountOptions;

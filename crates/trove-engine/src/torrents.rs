@@ -402,12 +402,28 @@ pub fn prepare_record(
         moving: None,
         missing_data: None,
         metadata_first: opts.metadata_first,
+        vault_file: root
+            .vault_key
+            .is_some()
+            .then(crate::vault::new_file_name)
+            .transpose()
+            .map_err(EngineError::Root)?,
     })
 }
 
-/// Deletes a torrent's files (and the folders it made, when empty) without librqbit.
-pub fn delete_torrent_files(t: &CheckedTorrent, root: &Path) {
-    for p in t.file_paths(root) {
+/// Where a torrent's data is under `root`: its files, or the one file of a torrent kept in
+/// a vault.
+pub fn data_paths(t: &CheckedTorrent, root: &Path, vault_file: Option<&str>) -> Vec<PathBuf> {
+    match vault_file {
+        Some(f) => vec![root.join(f)],
+        None => t.file_paths(root),
+    }
+}
+
+/// Deletes a torrent's files (and the folders it made, when empty) without librqbit; for a
+/// torrent kept in a vault, its one vault file.
+pub fn delete_torrent_files(t: &CheckedTorrent, root: &Path, vault_file: Option<&str>) {
+    for p in data_paths(t, root, vault_file) {
         if let Err(e) = std::fs::remove_file(&p)
             && e.kind() != std::io::ErrorKind::NotFound
         {

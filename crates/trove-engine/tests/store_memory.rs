@@ -85,6 +85,7 @@ fn record(i: usize, round: u64) -> TorrentRecord {
         moving: None,
         missing_data: None,
         metadata_first: None,
+        vault_file: None,
     }
 }
 

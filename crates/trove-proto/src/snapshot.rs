@@ -173,6 +173,9 @@ pub struct RootInfo {
     /// Where the root was declared.
     #[serde(default)]
     pub origin: RootOrigin,
+    /// Its torrents are kept encrypted (a vault root).
+    #[serde(default)]
+    pub vault: bool,
 }
 
 /// Where a storage root comes from.
@@ -283,4 +286,27 @@ pub struct TorrentDetails {
     /// A magnet link for this torrent (info-hash, name and trackers).
     #[serde(default)]
     pub magnet: String,
+    /// For a torrent kept in a vault: the decrypted-chunk cache all vault torrents share.
+    #[serde(default)]
+    pub vault_cache: Option<CacheStats>,
+}
+
+/// The vault's decrypted-chunk cache, shared by every torrent kept in a vault root.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheStats {
+    pub capacity_bytes: u64,
+    /// Decrypted chunks held now, pinned ones included.
+    pub bytes: u64,
+    /// Chunks pinned because peers are being served from them.
+    pub pinned_bytes: u64,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl CacheStats {
+    /// Hits over all lookups, once there has been one.
+    pub fn hit_rate(&self) -> Option<f64> {
+        let all = self.hits + self.misses;
+        (all > 0).then(|| self.hits as f64 / all as f64)
+    }
 }

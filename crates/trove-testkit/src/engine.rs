@@ -24,6 +24,9 @@ pub struct Eng {
     limits: Limits,
     /// (from, to) root labels: a torrent finishing in `from` moves to `to`.
     complete_to: Vec<(String, String)>,
+    /// (label, key file): vault roots.
+    vaults: Vec<(String, PathBuf)>,
+    vault_cache_bytes: u64,
 }
 
 impl Eng {
@@ -31,7 +34,21 @@ impl Eng {
         Self::start_with(roots, Limits::default()).await
     }
 
+    /// An engine whose root `vault` (one of `roots`) is a vault, with a new key.
+    pub async fn start_with_vault(roots: &[&str], vault: &str) -> Eng {
+        let mut e = Self::unbooted(roots, Limits::default());
+        e.make_vault(vault);
+        e.boot().await;
+        e
+    }
+
     pub async fn start_with(roots: &[&str], limits: Limits) -> Eng {
+        let mut e = Self::unbooted(roots, limits);
+        e.boot().await;
+        e
+    }
+
+    fn unbooted(roots: &[&str], limits: Limits) -> Eng {
         let dir = tempfile::Builder::new()
             .prefix("trove-eng")
             .tempdir()
@@ -44,16 +61,44 @@ impl Eng {
                 (l.to_string(), p)
             })
             .collect();
-        let mut e = Eng {
+        Eng {
             dir,
             roots,
             handle: None,
             task: None,
             limits,
             complete_to: Vec::new(),
-        };
-        e.boot().await;
-        e
+            vaults: Vec::new(),
+            vault_cache_bytes: trove_engine::session::DEFAULT_VAULT_CACHE,
+        }
+    }
+
+    /// Makes the root `label` a vault with a new key (mode 0600), from the next `boot`;
+    /// returns the key file.
+    pub fn make_vault(&mut self, label: &str) -> PathBuf {
+        let keys = self.dir.path().join("keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        let key = keys.join(format!("{label}.key"));
+        trove_engine::vault::keygen(&key).unwrap();
+        self.vaults.retain(|v| v.0 != label);
+        self.vaults.push((label.to_string(), key.clone()));
+        key
+    }
+
+    /// The key file the vault root `label` is declared with.
+    pub fn vault_key(&self, label: &str) -> PathBuf {
+        self.vaults.iter().find(|v| v.0 == label).unwrap().1.clone()
+    }
+
+    /// Points the vault root `label` at another key file, from the next `boot`.
+    pub fn set_vault_key(&mut self, label: &str, key: &Path) {
+        self.vaults.retain(|v| v.0 != label);
+        self.vaults.push((label.to_string(), key.to_path_buf()));
+    }
+
+    /// The size of the vault's decrypted-chunk cache, from the next `boot`.
+    pub fn set_vault_cache(&mut self, bytes: u64) {
+        self.vault_cache_bytes = bytes;
     }
 
     /// An engine whose roots are the folders given (labels with paths anywhere, e.g. on
@@ -73,6 +118,8 @@ impl Eng {
             task: None,
             limits: Limits::default(),
             complete_to: Vec::new(),
+            vaults: Vec::new(),
+            vault_cache_bytes: trove_engine::session::DEFAULT_VAULT_CACHE,
         };
         e.boot().await;
         e
@@ -93,6 +140,11 @@ impl Eng {
                     .iter()
                     .find(|(from, _)| from == l)
                     .map(|(_, to)| to.clone()),
+                vault_key: self
+                    .vaults
+                    .iter()
+                    .find(|(label, _)| label == l)
+                    .map(|(_, key)| key.clone()),
             })
             .collect();
         let store: Arc<dyn SessionStore> =
@@ -111,6 +163,7 @@ impl Eng {
             goals: None,
             mounts: Vec::new(),
             mount_options: Default::default(),
+            vault_cache_bytes: self.vault_cache_bytes,
         })
         .await
         .unwrap();

@@ -39,7 +39,7 @@ mod trove;
 pub use fake::{fake_torrent, fake_torrent_raw, write_fake};
 pub use files::{files_identical, trees_identical};
 pub use nix::sys::signal::Signal;
-pub use peer::{MadeTorrent, Peer, PeerStatus};
+pub use peer::{MadeTorrent, Peer, PeerStatus, STAMP_PREFIX};
 pub use ports::{free_port, port_open};
 pub use process::{run_with_timeout, send_signal, wait_until};
 pub use qbit::{QBIT_PASSWORD, QBIT_USER, QbitNox};

@@ -16,6 +16,9 @@ use tempfile::TempDir;
 use crate::process::{die_with_parent, lock, read_tail, reap, wait_until};
 use crate::{LOOPBACK_DIR, PYTHON};
 
+/// What every stamped payload block starts with (see [`Peer::make_stamped_torrent`]).
+pub const STAMP_PREFIX: &[u8] = b"TROVE-BLOCK:";
+
 #[derive(Debug, Clone)]
 pub struct MadeTorrent {
     pub torrent_path: PathBuf,
@@ -230,6 +233,7 @@ impl Peer {
             tracker,
             seed,
             false,
+            false,
         )
     }
 
@@ -242,7 +246,38 @@ impl Peer {
         files: &[(&str, u64)],
         piece_length: u64,
     ) -> MadeTorrent {
-        self.make_torrent_req(dir.as_ref(), name, files, piece_length, None, 12, true)
+        self.make_torrent_req(
+            dir.as_ref(),
+            name,
+            files,
+            piece_length,
+            None,
+            12,
+            true,
+            false,
+        )
+    }
+
+    /// [`Peer::make_torrent`] whose payload's every 16 KiB block starts with its own
+    /// header, [`STAMP_PREFIX`] then the file and block: a search of other files for
+    /// the prefix finds any block of the payload stored in the clear.
+    pub fn make_stamped_torrent(
+        &self,
+        dir: impl AsRef<Path>,
+        name: &str,
+        files: &[(&str, u64)],
+        piece_length: u64,
+    ) -> MadeTorrent {
+        self.make_torrent_req(
+            dir.as_ref(),
+            name,
+            files,
+            piece_length,
+            None,
+            12,
+            false,
+            true,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -255,6 +290,7 @@ impl Peer {
         tracker: Option<&str>,
         seed: u64,
         pad: bool,
+        stamped: bool,
     ) -> MadeTorrent {
         let total: u64 = files.iter().map(|f| f.1).sum();
         let req = json!({
@@ -266,6 +302,7 @@ impl Peer {
             "tracker": tracker,
             "seed": seed,
             "pad": pad,
+            "stamped": stamped,
         });
         // Python writes pseudo-random bytes at roughly 100+ MB/s and hashes them.
         let timeout = PEER_TIMEOUT + Duration::from_secs(total / (20 << 20));
@@ -351,6 +388,15 @@ impl Peer {
             is_seeding: v["is_seeding"].as_bool().unwrap_or(false),
             progress: v["progress"].as_f64().unwrap_or(0.0),
         }
+    }
+
+    /// Bytes this peer received that failed their piece's hash check.
+    pub fn failed_bytes(&self, info_hash: &str) -> u64 {
+        let v = self.request(
+            json!({"op": "status", "info_hash": info_hash}),
+            PEER_TIMEOUT,
+        );
+        v["total_failed_bytes"].as_u64().unwrap()
     }
 
     /// Waits until this peer has the whole torrent.

@@ -221,6 +221,7 @@ pub fn snapshot() -> SessionSnapshot {
                 total_bytes: Some(3726 * GIB),
                 problem: None,
                 origin: RootOrigin::Config,
+                vault: false,
             },
             RootInfo {
                 token: "r-media".into(),
@@ -231,6 +232,7 @@ pub fn snapshot() -> SessionSnapshot {
                 total_bytes: Some(1863 * GIB),
                 problem: None,
                 origin: RootOrigin::Config,
+                vault: false,
             },
             RootInfo {
                 token: "r-usb".into(),
@@ -241,6 +243,7 @@ pub fn snapshot() -> SessionSnapshot {
                 total_bytes: None,
                 problem: Some("not mounted".into()),
                 origin: RootOrigin::Config,
+                vault: false,
             },
         ],
         listen_addr: Some(
@@ -768,6 +771,7 @@ pub fn big_session(n: usize, variant: u64) -> SessionSnapshot {
         total_bytes: Some(3726 * GIB),
         problem: None,
         origin: RootOrigin::Config,
+        vault: false,
     };
     SessionSnapshot {
         download_rate: down,

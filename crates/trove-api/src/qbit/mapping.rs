@@ -205,6 +205,7 @@ pub(crate) mod tests {
             total_bytes: Some(1 << 31),
             problem: None,
             origin: RootOrigin::Config,
+            vault: false,
         }
     }
 

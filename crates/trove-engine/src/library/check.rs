@@ -14,18 +14,28 @@ pub struct FileCheck {
     pub path: PathBuf,
     /// Its path inside the torrent, as shown to the user.
     pub shown: String,
-    pub expected: u64,
+    /// Its length; None when any length will do (a vault file, sparse until complete).
+    pub expected: Option<u64>,
 }
 
 /// The files of `t` under `root` that hold data trove counts on: selected, not empty, and
 /// with have-bytes (`have`: per file, trove's numbering; None when every selected file is
-/// complete, as for a seeding torrent).
+/// complete, as for a seeding torrent). A torrent kept in a vault (`vault_file`) has one
+/// file there, whatever it holds.
 pub fn files_to_check(
     t: &CheckedTorrent,
     root: &Path,
+    vault_file: Option<&str>,
     have: Option<&[u64]>,
     only_files: Option<&[usize]>,
 ) -> Vec<FileCheck> {
+    if let Some(name) = vault_file {
+        return vec![FileCheck {
+            path: root.join(name),
+            shown: format!("its vault file {name}"),
+            expected: None,
+        }];
+    }
     t.file_paths(root)
         .into_iter()
         .zip(&t.files)
@@ -38,7 +48,7 @@ pub fn files_to_check(
         .map(|(_, (path, f))| FileCheck {
             path,
             shown: f.display_path(),
-            expected: f.len,
+            expected: Some(f.len),
         })
         .collect()
 }
@@ -50,10 +60,10 @@ pub fn check_files(files: &[FileCheck]) -> MissingData {
     let mut out = MissingData::default();
     for f in files {
         match std::fs::symlink_metadata(&f.path) {
-            Ok(m) if m.is_file() && m.len() == f.expected => {}
+            Ok(m) if m.is_file() && f.expected.is_none_or(|e| m.len() == e) => {}
             Ok(m) if m.is_file() => out.size_changed.push(SizeChange {
                 path: f.shown.clone(),
-                expected: f.expected,
+                expected: f.expected.unwrap_or_default(),
                 found: m.len(),
             }),
             _ => out.missing.push(f.shown.clone()),

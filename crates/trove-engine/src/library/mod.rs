@@ -73,7 +73,15 @@ impl TorrentInput {
             have_bytes: record.have_bytes,
             selected_bytes: record.selected_bytes,
             top,
-            files: torrent.map(|t| files_to_check(t, root, have, record.only_files.as_deref())),
+            files: torrent.map(|t| {
+                files_to_check(
+                    t,
+                    root,
+                    record.vault_file.as_deref(),
+                    have,
+                    record.only_files.as_deref(),
+                )
+            }),
             moving: None,
         }
     }
@@ -196,10 +204,11 @@ fn torrent_state(t: TorrentInput) -> LibraryTorrent {
 pub fn missing_data(
     t: &CheckedTorrent,
     root: &Path,
+    vault_file: Option<&str>,
     have: Option<&[u64]>,
     only_files: Option<&[usize]>,
 ) -> MissingData {
-    check_files(&files_to_check(t, root, have, only_files))
+    check_files(&files_to_check(t, root, vault_file, have, only_files))
 }
 
 /// The folder a torrent's data is in, for a root path.
@@ -230,7 +239,13 @@ pub fn check_located(
         .files
         .unwrap_or_default();
     if files.is_empty() {
-        files = files_to_check(t, &root.path, None, record.only_files.as_deref());
+        files = files_to_check(
+            t,
+            &root.path,
+            record.vault_file.as_deref(),
+            None,
+            record.only_files.as_deref(),
+        );
     }
     let problem = check_files(&files);
     if problem.is_empty() {
@@ -316,6 +331,7 @@ mod tests {
             total_bytes: None,
             problem: None,
             origin: RootOrigin::Config,
+            vault: false,
         }
     }
 

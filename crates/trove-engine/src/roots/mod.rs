@@ -27,6 +27,8 @@ pub struct StorageRoot {
     /// Where it was declared. The implicit root (used when the config declares none) is
     /// created on first use.
     pub origin: RootOrigin,
+    /// A vault root's key file: its torrents are kept encrypted (see `vault`).
+    pub vault_key: Option<PathBuf>,
 }
 
 impl StorageRoot {
@@ -44,6 +46,8 @@ pub struct RootSpec {
     pub default: bool,
     /// The label of the root a torrent finishing in this one is moved to.
     pub complete_to: Option<String>,
+    /// Set for a vault root: the file holding its key.
+    pub vault_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +78,7 @@ impl RootManager {
                     path: fallback_dir,
                     is_default: true,
                     origin: RootOrigin::Implicit,
+                    vault_key: None,
                 }],
                 aliases: Vec::new(),
                 shadowed: Vec::new(),
@@ -90,6 +95,7 @@ impl RootManager {
                 path: s.path.clone(),
                 is_default: if any_default { s.default } else { i == 0 },
                 origin: RootOrigin::Config,
+                vault_key: s.vault_key.clone(),
             })
             .collect();
         let complete_to = specs
@@ -180,6 +186,7 @@ impl RootManager {
                     root_problem(r)
                 },
                 origin: r.origin,
+                vault: r.vault_key.is_some(),
             })
             .collect()
     }
@@ -219,7 +226,7 @@ fn root_problem(root: &StorageRoot) -> Option<String> {
             {
                 Ok(_) => {
                     let _ = std::fs::remove_file(&probe);
-                    None
+                    vault_problem(root)
                 }
                 Err(e) if e.raw_os_error() == Some(28) => {
                     Some("is full: make space on it, then resume the torrent".into())
@@ -236,6 +243,15 @@ fn root_problem(root: &StorageRoot) -> Option<String> {
     }
 }
 
+/// Why a vault root's key cannot open it (None for a plain root).
+fn vault_problem(root: &StorageRoot) -> Option<String> {
+    let key_file = root.vault_key.as_deref()?;
+    crate::vault::VaultKey::load(key_file)
+        .and_then(|k| k.open_vault(&root.path))
+        .err()
+        .map(|e| format!("is a vault its key cannot open: the key {e}"))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -248,6 +264,7 @@ pub(crate) mod tests {
             token: None,
             default,
             complete_to: None,
+            vault_key: None,
         }
     }
 

@@ -43,6 +43,7 @@ impl RootManager {
                 path: s.path.clone(),
                 is_default: false,
                 origin: RootOrigin::Store,
+                vault_key: None,
             });
         }
         (self, notes)
@@ -93,6 +94,7 @@ impl RootManager {
             path: root.path,
             is_default: false,
             origin: RootOrigin::Store,
+            vault_key: None,
         });
     }
 
@@ -175,6 +177,7 @@ fn check_root_path(label: &str, path: &Path) -> Result<PathBuf, EngineError> {
         path: path.into(),
         is_default: false,
         origin: RootOrigin::Store,
+        vault_key: None,
     };
     match root_problem(&root) {
         Some(p) => Err(root_error(&root, &p)),

@@ -35,6 +35,7 @@ impl SavedSession {
         Some(library::missing_data(
             t,
             root,
+            record.vault_file.as_deref(),
             Some(&have),
             record.only_files.as_deref(),
         ))

@@ -98,6 +98,17 @@ fn store_err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
+/// What a session starts with from the config file, beside its roots, limits and network.
+pub struct StartSettings {
+    pub queue: QueueLimits,
+    pub goals: Option<SeedingGoals>,
+    /// Folders to mount the torrents on.
+    pub mounts: Vec<std::path::PathBuf>,
+    pub mount_options: trove_mount::MountOptions,
+    /// The vault roots' decrypted-chunk cache, in bytes.
+    pub vault_cache_bytes: u64,
+}
+
 impl SavedSession {
     /// Takes the data dir's lock and opens its store (refusing a damaged one). While
     /// another trove holds the data dir this is [`StoreError::Locked`].
@@ -125,8 +136,7 @@ impl SavedSession {
         limits: Limits,
         network: NetworkOptions,
         log: LogRing,
-        queue: (QueueLimits, Option<SeedingGoals>),
-        mounts: (Vec<std::path::PathBuf>, trove_mount::MountOptions),
+        settings: StartSettings,
     ) -> anyhow::Result<(Client, RunningSession)> {
         let SavedSession { dir, store, _lock } = self;
         let (client, task) = session::start(EngineOptions {
@@ -137,10 +147,11 @@ impl SavedSession {
             fastresume_dir: Some(dir.fastresume()),
             dht_state_file: Some(dir.dht_state()),
             log,
-            queue: queue.0,
-            goals: queue.1,
-            mounts: mounts.0,
-            mount_options: mounts.1,
+            queue: settings.queue,
+            goals: settings.goals,
+            mounts: settings.mounts,
+            mount_options: settings.mount_options,
+            vault_cache_bytes: settings.vault_cache_bytes,
         })
         .await?;
         Ok((client, RunningSession { task, _lock }))
@@ -250,7 +261,7 @@ impl SavedSession {
                 match (root, bytes) {
                     (Ok(root), Some(bytes)) => {
                         let t = source::check_torrent(&bytes, &r.name).map_err(store_err)?;
-                        delete_torrent_files(&t, root.path());
+                        delete_torrent_files(&t, root.path(), r.vault_file.as_deref());
                     }
                     (Err(e), _) => anyhow::bail!("cannot delete the data of {}: {e}", r.name),
                     (_, None) => {} // a magnet never resolved has no data

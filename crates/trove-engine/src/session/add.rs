@@ -180,7 +180,24 @@ impl Engine {
             return Err(e);
         }
         source::check_no_symlinks(t, root.path())?;
-        let output = t.output_folder(root.path());
+        // A vault torrent's data is one sealed file in its root, through its own storage.
+        let (output, storage_factory) = match entry.record.vault_file.as_deref() {
+            None => (t.output_folder(root.path()), None),
+            Some(file) => {
+                let key_file = match &root {
+                    RootPlace::Config(r) => r.vault_key.as_deref(),
+                    RootPlace::Recorded(_) => None,
+                }
+                .ok_or_else(|| {
+                    EngineError::Root(format!(
+                        "{} is kept in a vault, but its storage root '{}' is not declared as a vault: declare it under [[roots]] with kind = \"vault\" and its key_file",
+                        entry.record.name, entry.record.root_token
+                    ))
+                })?;
+                let factory = self.vaults.factory(hash, root.path(), key_file, file)?;
+                (root.path().to_path_buf(), Some(factory))
+            }
+        };
         // Files deleted or cut short behind trove's back: librqbit would download them
         // again without a word. Hold the torrent until the user says what to do.
         if let Some(problem) = super::missing::recorded_data_gone(
@@ -188,6 +205,7 @@ impl Engine {
             hash,
             t,
             root.path(),
+            entry.record.vault_file.as_deref(),
             entry.record.only_files.as_deref(),
         ) {
             return Err(self.hold_missing(hash, problem).await);
@@ -222,6 +240,7 @@ impl Engine {
                 .map(|p| p as usize),
             initial_peers: (!peers.is_empty()).then_some(peers),
             trackers: entry.record.trackers.clone(),
+            storage_factory,
             ..Default::default()
         };
         let resp = self

@@ -112,6 +112,11 @@ impl Engine {
             upload_history: e.rates.upload.history(),
             history_clock: e.rates.download.history_clock(),
             magnet,
+            vault_cache: e
+                .record
+                .vault_file
+                .is_some()
+                .then(|| self.vaults.cache_stats()),
         })
     }
 }

@@ -63,6 +63,8 @@ pub(super) enum Internal {
     DescriptiveFilesIn(InfoHash),
     /// A look at seeding torrents' files is done: those with files gone or changed.
     DataChecked(Vec<(InfoHash, trove_proto::library::MissingData)>),
+    /// A vault storage found something (see `vaults`).
+    Vault(crate::vault::VaultEvent),
 }
 
 /// One torrent of the session.
@@ -177,6 +179,8 @@ pub(super) struct Engine {
     pub(super) data_check_running: bool,
     /// The folders the torrents are mounted on (see `trove_mount`).
     pub(super) mounts: trove_mount::Mounts,
+    /// Vault roots' storage, cache and damage (see `vaults`).
+    pub(super) vaults: super::vaults::Vaults,
 }
 
 pub(super) fn engine_err(e: impl std::fmt::Display) -> EngineError {
@@ -212,7 +216,7 @@ impl Engine {
             session_down: 0,
             session_up: 0,
             snapshot_tx,
-            internal_tx,
+            internal_tx: internal_tx.clone(),
             fastresume_dir: opts.fastresume_dir,
             root_info,
             to_restore: Default::default(),
@@ -225,6 +229,7 @@ impl Engine {
             waiting: Default::default(),
             moves: Default::default(),
             data_check_running: false,
+            vaults: super::vaults::Vaults::new(opts.vault_cache_bytes, internal_tx.clone()),
         }
     }
 
@@ -281,6 +286,7 @@ impl Engine {
                 }
                 _ = tick.tick() => {
                     self.poll_with(PollScope::SkipSettledPaused);
+                    self.mark_vaults_serving();
                     self.check_goals().await;
                     self.apply_queue().await;
                     self.publish();
@@ -478,6 +484,10 @@ impl Engine {
             }
             Internal::DataChecked(found) => {
                 self.data_checked(found).await;
+                None
+            }
+            Internal::Vault(ev) => {
+                self.on_vault_event(ev).await;
                 None
             }
         }

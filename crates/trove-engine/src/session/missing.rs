@@ -34,11 +34,19 @@ pub(super) fn recorded_data_gone(
     hash: &str,
     t: &CheckedTorrent,
     root: &Path,
+    vault_file: Option<&str>,
     only_files: Option<&[usize]>,
 ) -> Option<MissingData> {
     let bf = bitfield::read(dir?, hash)?;
     let have = file_index::progress_from_bitfield(t, &bf);
-    Some(library::missing_data(t, root, Some(&have), only_files)).filter(|m| !m.is_empty())
+    Some(library::missing_data(
+        t,
+        root,
+        vault_file,
+        Some(&have),
+        only_files,
+    ))
+    .filter(|m| !m.is_empty())
 }
 
 impl Engine {
@@ -79,7 +87,13 @@ impl Engine {
             let Some(root) = library::root_path_of(&self.roots, &e.record) else {
                 continue;
             };
-            let files = library::files_to_check(t, &root, None, e.record.only_files.as_deref());
+            let files = library::files_to_check(
+                t,
+                &root,
+                e.record.vault_file.as_deref(),
+                None,
+                e.record.only_files.as_deref(),
+            );
             work.push((hash.clone(), files));
         }
         if work.is_empty() {

@@ -42,6 +42,7 @@ mod stream;
 mod summary;
 mod tags;
 mod trackers;
+mod vaults;
 
 pub(crate) use status::ratio;
 pub(crate) use stored_roots::{move_refused, removable as removable_roots};
@@ -112,7 +113,12 @@ pub struct EngineOptions {
     pub mounts: Vec<PathBuf>,
     /// How mounts behave.
     pub mount_options: trove_mount::MountOptions,
+    /// How many bytes of decrypted vault chunks are kept in memory.
+    pub vault_cache_bytes: u64,
 }
+
+/// The decrypted-chunk cache's size when the config does not say.
+pub const DEFAULT_VAULT_CACHE: u64 = 256 << 20;
 
 /// The running engine task; dropping it does not stop the engine, `shutdown` does.
 pub struct EngineTask {

@@ -96,6 +96,12 @@ impl Engine {
         if !self.has_data(hash) {
             return self.set_root(hash, &target.token).await;
         }
+        if entry.record.vault_file.is_some() || target.vault_key.is_some() {
+            return Err(EngineError::Root(format!(
+                "{name} has data, and moving data into or out of a vault root is not something trove does yet: add the torrent again in storage root '{}' instead",
+                target.label
+            )));
+        }
         let Some(t) = entry.torrent.clone() else {
             return Err(EngineError::Root(format!(
                 "{name}'s metadata is not known yet, so its files cannot be moved: try again once it is"

@@ -12,6 +12,7 @@ impl Engine {
     pub(super) async fn remove(&mut self, id: &str, delete_data: bool) -> EngineResult<()> {
         let hash = self.resolve_id(id)?;
         self.forget_move(&hash);
+        self.vaults.forget(&hash);
         let Some(mut entry) = self.torrents.remove(&hash) else {
             return Err(EngineError::UnknownId(id.into()));
         };
@@ -38,7 +39,7 @@ impl Engine {
                 bitfield::remove(dir, &hash);
             }
             if delete_data && let (Some(t), Some(root)) = (&entry.torrent, &data_root) {
-                delete_torrent_files(t, root);
+                delete_torrent_files(t, root, entry.record.vault_file.as_deref());
             }
         }
         // librqbit removes a torrent's folder when it is empty; a root must survive that.

@@ -21,7 +21,9 @@ impl Engine {
         let (Some(t), Ok(root)) = (&e.torrent, torrent_root(&self.roots, &e.record)) else {
             return false;
         };
-        t.file_paths(root.path()).iter().any(|p| p.exists())
+        crate::torrents::data_paths(t, root.path(), e.record.vault_file.as_deref())
+            .iter()
+            .any(|p| p.exists())
     }
 
     pub(super) async fn set_root(&mut self, id: &str, root: &str) -> EngineResult<()> {
@@ -54,6 +56,12 @@ impl Engine {
         let entry = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
         entry.record.root_token = target.token.clone();
         entry.record.root_path = Some(target.path.clone());
+        // Its data (none yet) will be kept as the new root keeps data.
+        entry.record.vault_file = match (&target.vault_key, entry.record.vault_file.take()) {
+            (None, _) => None,
+            (Some(_), Some(f)) => Some(f),
+            (Some(_), None) => Some(crate::vault::new_file_name().map_err(EngineError::Root)?),
+        };
         entry.file_progress.clear();
         self.store.put(&entry.record).map_err(store_err)?;
         info!(info_hash = %hash, root = %target.token, path = %target.path.display(), "{name} moved to storage root '{}'", target.label);

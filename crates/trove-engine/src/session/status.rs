@@ -291,6 +291,7 @@ mod tests {
             moving: None,
             missing_data: None,
             metadata_first: None,
+            vault_file: None,
         }
     }
 

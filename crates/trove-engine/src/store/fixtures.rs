@@ -48,6 +48,7 @@ pub(crate) fn record(hash: &str) -> TorrentRecord {
         moving: None,
         missing_data: None,
         metadata_first: None,
+        vault_file: None,
     }
 }
 

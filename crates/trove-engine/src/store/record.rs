@@ -88,6 +88,10 @@ pub struct TorrentRecord {
     /// this many bytes count too); cleared once they are in, when the rest follows.
     #[serde(default)]
     pub metadata_first: Option<u64>,
+    /// Kept in a vault root: the name of the one file there holding its sealed chunks
+    /// (random, so the vault's folder does not say what it holds).
+    #[serde(default)]
+    pub vault_file: Option<String>,
 }
 
 impl TorrentRecord {

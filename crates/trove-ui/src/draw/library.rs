@@ -152,6 +152,7 @@ pub(super) fn draw(
             total_bytes: r.total_bytes,
             problem: r.problem.clone(),
             origin: Default::default(),
+            vault: false,
         };
         lines.extend(root_head(&info, width, theme));
         if r.torrents.is_empty() {

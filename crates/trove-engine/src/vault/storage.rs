@@ -1,0 +1,513 @@
+//! librqbit's storage for a torrent kept in a vault: one file per torrent holding the torrent's chunks sealed with XChaCha20-Poly1305.
+//!
+//! Blocks arrive in any order, so a piece is gathered in memory until all of it has
+//! arrived and then sealed chunk by chunk, each with a fresh random 192-bit nonce (a piece
+//! fetched again after a failed hash check gets new ones). The associated data binds each
+//! chunk to its torrent and its slot, so chunks cannot be swapped unnoticed. A chunk that
+//! fails its tag is never returned: the read fails, and the engine is told so it can fetch
+//! the piece again.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use chacha20poly1305::aead::Generate;
+use chacha20poly1305::{AeadInOut, Tag, XChaCha20Poly1305, XNonce};
+use librqbit::storage::filesystem::FilesystemStorageFactory;
+use librqbit::storage::{BoxStorageFactory, StorageFactory, StorageFactoryExt, TorrentStorage};
+use librqbit::{ManagedTorrentShared, TorrentMetadata};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::cache::ChunkCache;
+use super::key::VaultKey;
+use super::layout::{ChunkId, Coverage, Layout, NONCE_LEN, TAG_LEN};
+
+/// What a vault storage tells the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultEvent {
+    /// A chunk failed its authentication tag: its piece must be fetched again.
+    Damaged {
+        info_hash: String,
+        piece: u32,
+        chunk: u64,
+    },
+}
+
+/// Makes the storage of one torrent in a vault root.
+#[derive(Clone)]
+pub struct VaultStorageFactory {
+    pub key: VaultKey,
+    /// The torrent's vault file.
+    pub file: PathBuf,
+    pub cache: Arc<ChunkCache>,
+    pub events: UnboundedSender<VaultEvent>,
+    /// Set by the engine while the torrent uploads: what it reads then is pinned.
+    pub serving: Arc<AtomicBool>,
+}
+
+impl StorageFactory for VaultStorageFactory {
+    type Storage = VaultStorage;
+
+    fn create(
+        &self,
+        shared: &ManagedTorrentShared,
+        metadata: &TorrentMetadata,
+    ) -> anyhow::Result<VaultStorage> {
+        let files: Vec<(u64, bool)> = metadata
+            .file_infos
+            .iter()
+            .map(|f| (f.len, f.attrs.padding))
+            .collect();
+        let piece_len = u64::from(metadata.info.lengths().default_piece_length());
+        let layout = Layout::new(piece_len, &files).map_err(anyhow::Error::msg)?;
+        VaultStorage::open(self, shared.info_hash.0, layout)
+    }
+
+    /// librqbit's session persistence (trove keeps only its fast-resume bitfields) refuses
+    /// any storage but its file system one; the bitfields do not depend on the storage, so
+    /// this one answers for it too.
+    fn is_type_id(&self, type_id: TypeId) -> bool {
+        type_id == TypeId::of::<Self>() || type_id == TypeId::of::<FilesystemStorageFactory>()
+    }
+
+    fn clone_box(&self) -> BoxStorageFactory {
+        self.clone().boxed()
+    }
+}
+
+/// One torrent's vault file, open.
+pub struct VaultStorage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    info_hash: [u8; 20],
+    /// The torrent's name in the shared cache.
+    cache_id: u64,
+    layout: Layout,
+    path: PathBuf,
+    file: File,
+    cipher: XChaCha20Poly1305,
+    /// Pieces partly arrived: their bytes so far and which ones they are.
+    pending: Mutex<HashMap<u32, Pending>>,
+    cache: Arc<ChunkCache>,
+    events: UnboundedSender<VaultEvent>,
+    serving: Arc<AtomicBool>,
+}
+
+struct Pending {
+    data: Vec<u8>,
+    covered: Coverage,
+}
+
+impl VaultStorage {
+    fn open(f: &VaultStorageFactory, info_hash: [u8; 20], layout: Layout) -> anyhow::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&f.file)
+            .with_context(|| format!("opening the vault file {}", f.file.display()))?;
+        let cache_id = u64::from_le_bytes(info_hash[..8].try_into().expect("20 bytes"));
+        Ok(VaultStorage {
+            inner: Arc::new(Inner {
+                info_hash,
+                cache_id,
+                layout,
+                path: f.file.clone(),
+                file,
+                cipher: f.key.cipher(),
+                pending: Mutex::new(HashMap::new()),
+                cache: f.cache.clone(),
+                events: f.events.clone(),
+                serving: f.serving.clone(),
+            }),
+        })
+    }
+}
+
+impl Inner {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Pending>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What binds a chunk to this torrent and this slot.
+    fn aad(&self, c: ChunkId, len: u64) -> [u8; 36] {
+        let mut aad = [0u8; 36];
+        aad[..20].copy_from_slice(&self.info_hash);
+        aad[20..28].copy_from_slice(&self.layout.slot(c).to_le_bytes());
+        aad[28..].copy_from_slice(&len.to_le_bytes());
+        aad
+    }
+
+    fn write(&self, range: std::ops::Range<u64>, buf: &[u8]) -> anyhow::Result<()> {
+        for p in self.layout.pieces_over(&range) {
+            let pr = self.layout.piece_range(p);
+            let part = pr.start.max(range.start)..pr.end.min(range.end);
+            let src = &buf[(part.start - range.start) as usize..(part.end - range.start) as usize];
+            let whole = {
+                let mut pending = self.pending();
+                let entry = pending.entry(p).or_insert_with(|| {
+                    let mut covered = Coverage::default();
+                    for pad in self.layout.padding_in(&pr) {
+                        covered.add(pad.start - pr.start..pad.end - pr.start);
+                    }
+                    Pending {
+                        data: vec![0; (pr.end - pr.start) as usize],
+                        covered,
+                    }
+                });
+                let at = (part.start - pr.start) as usize;
+                entry.data[at..at + src.len()].copy_from_slice(src);
+                entry
+                    .covered
+                    .add(part.start - pr.start..part.end - pr.start);
+                if entry.covered.covers(&(0..pr.end - pr.start)) {
+                    pending.remove(&p).map(|e| e.data)
+                } else {
+                    None
+                }
+            };
+            if let Some(data) = whole {
+                self.seal_piece(p, &data)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals every chunk of an arrived piece into its slot, and keeps the plaintext in the
+    /// cache for the hash check that follows.
+    fn seal_piece(&self, piece: u32, data: &[u8]) -> anyhow::Result<()> {
+        let start = self.layout.piece_range(piece).start;
+        for c in self.layout.chunks_of(piece) {
+            let cr = self.layout.chunk_range(c);
+            let plain = &data[(cr.start - start) as usize..(cr.end - start) as usize];
+            let len = plain.len() as u64;
+            let nonce = XNonce::try_generate().context("the system's random source failed")?;
+            let mut slot = Vec::with_capacity((NONCE_LEN + len + TAG_LEN) as usize);
+            slot.extend_from_slice(&nonce);
+            slot.extend_from_slice(plain);
+            let tag = self
+                .cipher
+                .encrypt_inout_detached(
+                    &nonce,
+                    &self.aad(c, len),
+                    (&mut slot[NONCE_LEN as usize..]).into(),
+                )
+                .map_err(|_| anyhow::anyhow!("sealing chunk {} failed", self.layout.slot(c)))?;
+            slot.extend_from_slice(&tag);
+            self.file
+                .write_all_at(&slot, self.layout.slot_offset(c))
+                .with_context(|| format!("writing to the vault file {}", self.path.display()))?;
+            self.cache.insert(
+                (self.cache_id, self.layout.slot(c)),
+                Arc::from(plain),
+                false,
+            );
+        }
+        Ok(())
+    }
+
+    fn read(&self, range: std::ops::Range<u64>, buf: &mut [u8]) -> anyhow::Result<()> {
+        for (c, part) in self.layout.chunks_over(range.clone()) {
+            let dst =
+                &mut buf[(part.start - range.start) as usize..(part.end - range.start) as usize];
+            // A piece of padding files only is never written: its bytes are zeros.
+            let padding: u64 = self.layout.padding_in(&part).map(|p| p.end - p.start).sum();
+            if padding == part.end - part.start {
+                dst.fill(0);
+                continue;
+            }
+            {
+                let pending = self.pending();
+                if let Some(p) = pending.get(&c.piece) {
+                    let pstart = self.layout.piece_range(c.piece).start;
+                    let rel = part.start - pstart..part.end - pstart;
+                    if !p.covered.covers(&rel) {
+                        bail!("piece {} has not arrived yet", c.piece);
+                    }
+                    dst.copy_from_slice(&p.data[rel.start as usize..rel.end as usize]);
+                    continue;
+                }
+            }
+            let chunk = self.chunk(c)?;
+            let cstart = self.layout.chunk_range(c).start;
+            dst.copy_from_slice(
+                &chunk[(part.start - cstart) as usize..(part.end - cstart) as usize],
+            );
+        }
+        Ok(())
+    }
+
+    /// A chunk's plaintext, from the cache or opened from its slot.
+    fn chunk(&self, c: ChunkId) -> anyhow::Result<Arc<[u8]>> {
+        let key = (self.cache_id, self.layout.slot(c));
+        let pin = self.serving.load(Ordering::Relaxed);
+        if let Some(d) = self.cache.get(key, pin) {
+            return Ok(d);
+        }
+        let cr = self.layout.chunk_range(c);
+        let len = cr.end - cr.start;
+        let mut slot = vec![0u8; (NONCE_LEN + len + TAG_LEN) as usize];
+        match self
+            .file
+            .read_exact_at(&mut slot, self.layout.slot_offset(c))
+        {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                bail!("piece {} has not been written", c.piece)
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("reading the vault file {}", self.path.display()));
+            }
+        }
+        let (n, t) = (NONCE_LEN as usize, slot.len() - TAG_LEN as usize);
+        // A slot never written reads as zeros (a hole): no nonce is all zeros.
+        if slot[..n].iter().all(|b| *b == 0) {
+            bail!("piece {} has not been written", c.piece);
+        }
+        let nonce = XNonce::try_from(&slot[..n]).expect("nonce length");
+        let tag = Tag::try_from(&slot[t..]).expect("tag length");
+        let aad = self.aad(c, len);
+        let text = &mut slot[n..t];
+        if self
+            .cipher
+            .decrypt_inout_detached(&nonce, &aad, text.into(), &tag)
+            .is_err()
+        {
+            self.cache.forget(key);
+            let chunk = self.layout.slot(c);
+            let _ = self.events.send(VaultEvent::Damaged {
+                info_hash: self.info_hash.iter().map(|b| format!("{b:02x}")).collect(),
+                piece: c.piece,
+                chunk,
+            });
+            bail!(
+                "chunk {chunk} (piece {}) of the vault file {} failed its authentication: it is damaged and is not served",
+                c.piece,
+                self.path.display()
+            );
+        }
+        let data: Arc<[u8]> = Arc::from(&slot[n..t]);
+        self.cache.insert(key, data.clone(), pin);
+        Ok(data)
+    }
+}
+
+impl TorrentStorage for VaultStorage {
+    fn init(&mut self, _: &ManagedTorrentShared, _: &TorrentMetadata) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn pread_exact(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> anyhow::Result<()> {
+        let range = self
+            .inner
+            .layout
+            .in_torrent(file_id, offset, buf.len() as u64)
+            .with_context(|| format!("a read outside file {file_id}"))?;
+        self.inner.read(range, buf)
+    }
+
+    fn pwrite_all(&self, file_id: usize, offset: u64, buf: &[u8]) -> anyhow::Result<()> {
+        let range = self
+            .inner
+            .layout
+            .in_torrent(file_id, offset, buf.len() as u64)
+            .with_context(|| format!("a write outside file {file_id}"))?;
+        self.inner.write(range, buf)
+    }
+
+    /// The first file removed takes the whole vault file with it: a vault torrent's data
+    /// is one file.
+    fn remove_file(&self, _file_id: usize, _filename: &Path) -> anyhow::Result<()> {
+        self.inner.pending().clear();
+        match std::fs::remove_file(&self.inner.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn remove_directory_if_empty(&self, _path: &Path) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Slots are fixed: there is no file length to keep.
+    fn ensure_file_length(&self, _file_id: usize, _length: u64) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn take(&self) -> anyhow::Result<Box<dyn TorrentStorage>> {
+        Ok(Box::new(VaultStorage {
+            inner: self.inner.clone(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn storage(
+        dir: &Path,
+        piece_len: u64,
+        files: &[(u64, bool)],
+    ) -> (
+        VaultStorage,
+        tokio::sync::mpsc::UnboundedReceiver<VaultEvent>,
+    ) {
+        let keyfile = dir.join("key");
+        if !keyfile.exists() {
+            super::super::key::keygen(&keyfile).unwrap();
+        }
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let f = VaultStorageFactory {
+            key: VaultKey::load(&keyfile).unwrap(),
+            file: dir.join("t.vault"),
+            cache: Arc::new(ChunkCache::new(4 << 20)),
+            events: tx,
+            serving: Arc::new(AtomicBool::new(false)),
+        };
+        let layout = Layout::new(piece_len, files).unwrap();
+        (VaultStorage::open(&f, [7; 20], layout).unwrap(), rx)
+    }
+
+    /// Writes `data` (the whole torrent) file by file in `step`-byte writes, in the order
+    /// `order` shuffles them into.
+    fn write_all(s: &VaultStorage, files: &[(u64, bool)], data: &[u8], step: u64, order: &[usize]) {
+        let mut writes = Vec::new();
+        let mut start = 0u64;
+        for (i, &(len, pad)) in files.iter().enumerate() {
+            let mut off = 0;
+            while off < len {
+                let n = step.min(len - off);
+                if !pad {
+                    writes.push((i, off, start + off, n));
+                }
+                off += n;
+            }
+            start += len;
+        }
+        let mut idx: Vec<usize> = (0..writes.len()).collect();
+        for (i, o) in order.iter().enumerate() {
+            let n = idx.len();
+            if n > 0 {
+                idx.swap(i % n, o % n);
+            }
+        }
+        for i in idx {
+            let (file, off, abs, n) = writes[i];
+            s.pwrite_all(file, off, &data[abs as usize..(abs + n) as usize])
+                .unwrap();
+        }
+    }
+
+    fn payload(files: &[(u64, bool)]) -> Vec<u8> {
+        let mut data = Vec::new();
+        for &(len, pad) in files {
+            for i in 0..len {
+                data.push(if pad {
+                    0
+                } else {
+                    (i.wrapping_mul(31) ^ (data.len() as u64 >> 7)) as u8 | 1
+                });
+            }
+        }
+        data
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Whatever the piece length, the file sizes and the order and size of the writes,
+        /// every read (unaligned, across chunks and files) returns what a plain in-memory
+        /// copy holds, and none of it is on disk in the clear.
+        #[test]
+        fn reads_match_a_plain_copy(
+            piece_len in prop_oneof![Just(16_384u64), Just(65_536), 1u64..300_000],
+            files in prop::collection::vec((1u64..400_000, prop::bool::weighted(0.2)), 1..5),
+            step in prop_oneof![Just(16_384u64), 1u64..70_000],
+            order in prop::collection::vec(any::<usize>(), 0..40),
+            reads in prop::collection::vec((any::<usize>(), any::<u64>(), 0u64..600_000), 1..20),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let (s, _rx) = storage(dir.path(), piece_len, &files);
+            let data = payload(&files);
+            write_all(&s, &files, &data, step, &order);
+            prop_assert!(s.inner.pending().is_empty(), "every piece sealed");
+            // Cold reads: straight from the sealed slots.
+            let (cold, _rx2) = storage(dir.path(), piece_len, &files);
+            let starts: Vec<u64> = files.iter().scan(0, |a, f| { let s = *a; *a += f.0; Some(s) }).collect();
+            for (file, off, len) in reads {
+                let file = file % files.len();
+                let flen = files[file].0;
+                let off = off % flen;
+                let len = len.min(flen - off);
+                let mut buf = vec![0u8; len as usize];
+                cold.pread_exact(file, off, &mut buf).unwrap();
+                let abs = (starts[file] + off) as usize;
+                prop_assert_eq!(&buf[..], &data[abs..abs + len as usize]);
+            }
+            let raw = std::fs::read(dir.path().join("t.vault")).unwrap();
+            let probe = &data[..data.len().min(64)];
+            prop_assert!(probe.iter().all(|b| *b == 0) || !raw.windows(probe.len()).any(|w| w == probe));
+        }
+    }
+
+    #[test]
+    fn a_flipped_byte_is_caught_and_reported_never_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [(1_000_000u64, false)];
+        let (s, _rx) = storage(dir.path(), 262_144, &files);
+        let data = payload(&files);
+        write_all(&s, &files, &data, 16_384, &[]);
+        let path = dir.path().join("t.vault");
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let at = 262_144 + NONCE_LEN + TAG_LEN + NONCE_LEN + 100; // inside slot 1
+        let mut b = [0u8; 1];
+        f.read_exact_at(&mut b, at).unwrap();
+        f.write_all_at(&[b[0] ^ 1], at).unwrap();
+        let (cold, mut rx) = storage(dir.path(), 262_144, &files);
+        let mut buf = vec![0u8; 16_384];
+        let e = cold.pread_exact(0, 262_144, &mut buf).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("failed its authentication"),
+            "{e:#}"
+        );
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            VaultEvent::Damaged {
+                info_hash: "07".repeat(20),
+                piece: 1,
+                chunk: 1
+            }
+        );
+        cold.pread_exact(0, 0, &mut buf).unwrap();
+        assert_eq!(&buf[..], &data[..16_384], "the other chunks still read");
+    }
+
+    #[test]
+    fn a_piece_written_again_gets_fresh_nonces() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [(65_536u64, false)];
+        let (s, _rx) = storage(dir.path(), 65_536, &files);
+        let data = payload(&files);
+        s.pwrite_all(0, 0, &data).unwrap();
+        let first = std::fs::read(dir.path().join("t.vault")).unwrap();
+        s.pwrite_all(0, 0, &data).unwrap();
+        let second = std::fs::read(dir.path().join("t.vault")).unwrap();
+        assert_ne!(first[..24], second[..24]);
+    }
+}

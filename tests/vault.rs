@@ -1,0 +1,259 @@
+//! Vault roots against real libtorrent peers on 127.0.0.1: a torrent downloaded into a
+//! vault is seeded from it byte-identical, nothing of it is on disk in the clear, a
+//! restart resumes without reading everything back, a damaged chunk is never served and
+//! is fetched again, and key problems hold the vault's torrents without touching their
+//! data.
+
+// Test code: a failed unwrap is a failed test that says where.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use trove_engine::logring::{LogRing, RingFilter};
+use trove_proto::command::AddOptions;
+use trove_proto::log::{LogFilter, LogLevel};
+use trove_proto::snapshot::TorrentState;
+use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
+use trove_testkit::{MadeTorrent, Peer, STAMP_PREFIX, trees_identical, wait_until};
+
+/// A release as a library holds one: two tracks, a cover and a rip log.
+const FILES: &[(&str, u64)] = &[
+    ("01 - Opening Theme.flac", 9 * MIB + 4321),
+    ("02 - Closing Theme.flac", 6 * MIB),
+    ("cover.jpg", 300_000),
+    ("rip.log", 7_000),
+];
+const NAME: &str = "Vault Album";
+const PIECE: u64 = 64 * 1024;
+/// Nonce and tag around each sealed chunk (a chunk is one 64 KiB piece here).
+const SLOT: u64 = PIECE + 24 + 16;
+
+/// The engine logs from its own threads, so the ring is the process's global subscriber.
+fn ring() -> &'static LogRing {
+    static RING: OnceLock<LogRing> = OnceLock::new();
+    RING.get_or_init(|| {
+        let ring = LogRing::new(10_000);
+        let _ = tracing::subscriber::set_global_default(
+            tracing_subscriber::registry()
+                .with(ring.layer().with_filter(RingFilter::new(LogLevel::Info))),
+        );
+        ring
+    })
+}
+
+fn log_lines(hash: &str) -> Vec<String> {
+    ring()
+        .lines(&LogFilter {
+            min_level: LogLevel::Info,
+            info_hash: Some(hash.to_string()),
+        })
+        .iter()
+        .map(|l| l.message.clone())
+        .collect()
+}
+
+async fn wait_log(hash: &str, needle: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while !log_lines(hash).iter().any(|l| l.contains(needle)) {
+        assert!(
+            Instant::now() < deadline,
+            "no log line with {needle:?} within {timeout:?}; the torrent's lines: {:#?}",
+            log_lines(hash)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The vault folder's entries besides its marker: the torrents' sealed files.
+fn vault_files(vault: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(vault)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != ".trove-vault")
+        .collect();
+    out.sort();
+    out
+}
+
+/// A stamped release seeded by a libtorrent peer, downloaded into the vault root.
+async fn downloaded_into_vault() -> (Eng, Peer, MadeTorrent, String, tempfile::TempDir) {
+    ring();
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
+    seeder.seed(&t);
+    let eng = Eng::start_with_vault(&["vault"], "vault").await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    (eng, seeder, t, h, payload)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_downloaded_into_a_vault_seeds_from_it_and_nothing_is_in_the_clear() {
+    let (mut eng, seeder, t, h, _payload) = downloaded_into_vault().await;
+    // The leecher below must get every byte from trove, not from the first seeder.
+    drop(seeder);
+
+    let vault = eng.root("vault");
+    let files = vault_files(&vault);
+    assert_eq!(files.len(), 1, "one sealed file per torrent: {files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.ends_with(".vault"), "{name}");
+    let raw = fs::read(&files[0]).unwrap();
+    assert!(raw.len() as u64 >= t.total_size, "every byte is there");
+    assert!(
+        !find(&raw, STAMP_PREFIX),
+        "a payload block is on disk in the clear"
+    );
+    for needle in FILES.iter().map(|f| f.0).chain([NAME, "Opening", ".flac"]) {
+        assert!(!find(&raw, needle.as_bytes()), "{needle:?} is on disk");
+        assert!(!name.contains(needle));
+    }
+    // The sealed file is the owner's only.
+    assert_eq!(
+        fs::metadata(&files[0]).unwrap().permissions().mode() & 0o077,
+        0
+    );
+
+    let leecher = Peer::start();
+    let dest = payload_dir();
+    leecher.leech(&t.torrent_path, dest.path());
+    leecher.connect(&t.info_hash, eng.port());
+    leecher.wait_complete(&t.info_hash, LONG);
+    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+    let cache = eng.h().details(&h).await.unwrap().vault_cache.unwrap();
+    assert!(cache.hits + cache.misses > 0, "{cache:?}");
+    assert!(cache.bytes <= cache.capacity_bytes, "{cache:?}");
+
+    // A restart resumes from the fast-resume bitfield: only a sample of the pieces is
+    // read back (each read of a chunk not in the new, empty cache is a miss).
+    eng.restart().await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let cache = eng.h().details(&h).await.unwrap().vault_cache.unwrap();
+    assert!(
+        cache.misses < t.num_pieces / 4,
+        "{} of {} pieces were read back after a restart: a full re-check",
+        cache.misses,
+        t.num_pieces
+    );
+    eng.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_chunk_is_never_sent_and_is_fetched_again_from_a_seeder() {
+    let (mut eng, seeder, t, h, _payload) = downloaded_into_vault().await;
+    eng.stop().await;
+    drop(seeder);
+    // Flip one byte inside a chunk in the middle of the first track.
+    let damaged = t.num_pieces / 3;
+    let file = vault_files(&eng.root("vault")).remove(0);
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&file)
+        .unwrap();
+    let at = damaged * SLOT + 24 + 1000;
+    let mut b = [0u8; 1];
+    f.read_exact_at(&mut b, at).unwrap();
+    f.write_all_at(&[b[0] ^ 0x20], at).unwrap();
+    drop(f);
+
+    eng.boot().await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    let leecher = Peer::start();
+    let dest = payload_dir();
+    leecher.leech(&t.torrent_path, dest.path());
+    leecher.connect(&t.info_hash, eng.port());
+    wait_log(
+        &h,
+        &format!("chunk {damaged} of its vault file failed its authentication tag"),
+        LONG,
+    )
+    .await;
+
+    // A seeder comes along: trove fetches the piece from it and seeds again.
+    let healer = Peer::start();
+    healer.seed(&t);
+    let sent_before = healer.status(&t.info_hash).total_payload_upload;
+    wait_until("trove to take the healer's piece", LONG, || {
+        healer.connect(&t.info_hash, eng.port());
+        (healer.status(&t.info_hash).total_payload_upload >= sent_before + PIECE).then_some(())
+    });
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    wait_until("the leecher to complete", LONG, || {
+        leecher.connect(&t.info_hash, eng.port());
+        leecher.status(&t.info_hash).is_seeding.then_some(())
+    });
+    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+    let failed = leecher.failed_bytes(&t.info_hash);
+    assert_eq!(
+        failed, 0,
+        "the leecher was sent bytes that failed their hash"
+    );
+    let s = eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    assert_eq!(s.error, None);
+    eng.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_missing_or_exposed_key_holds_the_vaults_torrents_and_touches_nothing() {
+    let (mut eng, seeder, _t, h, _payload) = downloaded_into_vault().await;
+    drop(seeder);
+    eng.stop().await;
+    let file = vault_files(&eng.root("vault")).remove(0);
+    let sealed = fs::read(&file).unwrap();
+    let own = eng.vault_key("vault");
+    let keys = own.parent().unwrap().to_path_buf();
+
+    let other = keys.join("other.key");
+    trove_engine::vault::keygen(&other).unwrap();
+    let exposed = keys.join("exposed.key");
+    fs::copy(&own, &exposed).unwrap();
+    fs::set_permissions(&exposed, fs::Permissions::from_mode(0o644)).unwrap();
+    let cases: [(&Path, &str); 3] = [
+        (&other, "was sealed with another key"),
+        (&keys.join("none.key"), "does not exist"),
+        (&exposed, "chmod 600"),
+    ];
+    for (key, says) in cases {
+        eng.set_vault_key("vault", key);
+        eng.boot().await;
+        let held = eng
+            .wait(&format!("the torrent to be held: {says}"), LONG, |s| {
+                torrent(s, &h).filter(|t| {
+                    t.state == TorrentState::Error
+                        && t.error.as_deref().is_some_and(|e| e.contains(says))
+                })
+            })
+            .await;
+        let err = held.error.unwrap();
+        assert!(err.contains("vault"), "{err}");
+        let snap = eng.h().snapshot();
+        let root = snap.roots.iter().find(|r| r.label == "vault").unwrap();
+        assert!(root.vault);
+        assert!(root.problem.as_ref().unwrap().contains(says));
+        eng.stop().await;
+        assert_eq!(fs::read(&file).unwrap(), sealed, "the data was touched");
+    }
+    let key_bytes = fs::read(&own).unwrap();
+    let hex: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
+
+    // The right key again: the torrent seeds as before.
+    eng.set_vault_key("vault", &own);
+    eng.boot().await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    for line in log_lines(&h) {
+        assert!(!line.contains(&hex), "the key is in the log: {line}");
+    }
+    eng.stop().await;
+}
