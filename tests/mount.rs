@@ -621,6 +621,56 @@ fn without_passthrough_a_complete_file_reads_identical_through_trove() {
     assert_eq!(status["reads"], status["reads_without_wait"], "{status}");
 }
 
+/// A torrent kept in a vault reads back through the mount decrypted, identical to its
+/// source, never through passthrough (its data is no file the kernel could read).
+#[test]
+fn a_torrent_in_a_vault_reads_back_decrypted_through_the_mount() {
+    let s = setup();
+    let (vault, key) = (s.env.path().join("vault"), s.env.path().join("vault.key"));
+    fs::create_dir_all(&vault).unwrap();
+    s.env
+        .run_ok(&["vault".as_ref(), "keygen".as_ref(), key.as_os_str()]);
+    let extra = format!(
+        "[[roots]]\nlabel = \"vault\"\npath = \"{}\"\nkind = \"vault\"\nkey_file = \"{}\"\n",
+        vault.display(),
+        key.display()
+    );
+    fs::write(&s.env.config_path, s.env.config_text(&extra)).unwrap();
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_torrent(
+        payload.path(),
+        "Sealed Set",
+        &[("a.bin", 3 * MIB + 999), ("sub/b.bin", MIB / 2)],
+        256 * 1024,
+    );
+    seeder.seed(&t);
+    let peer = format!("127.0.0.1:{}", seeder.port());
+    let hash = s.env.add(&[
+        t.torrent_path.to_str().unwrap(),
+        "--peer",
+        &peer,
+        "--root",
+        "vault",
+    ])[0]
+        .clone();
+    let _daemon = start_daemon(&s.env);
+    wait_seeding(&s.env, &hash);
+    s.env.run_ok(&["mount".as_ref(), s.mnt.as_os_str()]);
+    for rel in ["a.bin", "sub/b.bin"] {
+        let file = s.mnt.join("vault/Sealed Set").join(rel);
+        wait_path(&file);
+        assert_eq!(
+            sha256(&file),
+            sha256(&t.content_path().join(rel)),
+            "{rel} through the mount"
+        );
+    }
+    let status = mount_status(&s.env);
+    assert_eq!(status["passthrough_opens"], 0, "{status}");
+    assert!(status["reads"].as_u64().unwrap() > 0, "{status}");
+}
+
 /// The dashboard holds the session as the daemon does: it mounts the folders under
 /// `[[mounts]]` at start, `trove mount --status` reaches it, and quitting unmounts.
 #[test]

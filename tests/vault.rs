@@ -7,6 +7,7 @@
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
 
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use trove_proto::command::AddOptions;
 use trove_proto::log::{LogFilter, LogLevel};
 use trove_proto::snapshot::TorrentState;
 use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
-use trove_testkit::{MadeTorrent, Peer, STAMP_PREFIX, trees_identical, wait_until};
+use trove_testkit::{MadeTorrent, Peer, STAMP_PREFIX, TroveEnv, trees_identical, wait_until};
 
 /// A release as a library holds one: two tracks, a cover and a rip log.
 const FILES: &[(&str, u64)] = &[
@@ -256,4 +257,87 @@ async fn a_wrong_missing_or_exposed_key_holds_the_vaults_torrents_and_touches_no
         assert!(!line.contains(&hex), "the key is in the log: {line}");
     }
     eng.stop().await;
+}
+
+const TROVE: &str = env!("CARGO_BIN_EXE_trove");
+
+/// The config of `env` with a vault root at `vault` opened with `key`.
+fn with_vault(env: &TroveEnv, vault: &Path, key: &Path) {
+    fs::create_dir_all(vault).unwrap();
+    let extra = format!(
+        "[[roots]]\nlabel = \"vault\"\npath = \"{}\"\nkind = \"vault\"\nkey_file = \"{}\"\n",
+        vault.display(),
+        key.display()
+    );
+    fs::write(&env.config_path, env.config_text(&extra)).unwrap();
+}
+
+fn wait_seeding(env: &TroveEnv, hash: &str) {
+    wait_until("the torrent to seed", LONG, || {
+        env.torrent_json(hash)
+            .filter(|t| t["state"].as_str() == Some("seeding"))
+            .map(|_| ())
+    });
+}
+
+/// Export a stopped session holding a vault torrent, import it into a fresh data dir
+/// with the same vault declared: the torrent seeds from the vault there, byte-identical,
+/// and neither the export nor anything trove printed holds the key.
+#[test]
+fn a_session_with_a_vault_torrent_exports_and_imports_without_its_key() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let (vault, key) = (env.path().join("vault"), env.path().join("vault.key"));
+    let said = env.run_ok(&[OsStr::new("vault"), OsStr::new("keygen"), key.as_os_str()]);
+    assert!(said.contains("wrote a new vault key"), "{said}");
+    with_vault(&env, &vault, &key);
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
+    seeder.seed(&t);
+    let peer = format!("127.0.0.1:{}", seeder.port());
+    let hash = env.add(&[
+        t.torrent_path.to_str().unwrap(),
+        "--peer",
+        &peer,
+        "--root",
+        "vault",
+    ])[0]
+        .clone();
+    let mut daemon = env.spawn_daemon::<&str>(&[]);
+    daemon.wait_for_stderr("session listening", LONG);
+    wait_seeding(&env, &hash);
+    assert!(daemon.terminate_and_wait().success());
+    drop(seeder);
+
+    let doc = env.path().join("export.json");
+    env.run_ok(&[OsStr::new("export"), doc.as_os_str()]);
+    let text = fs::read_to_string(&doc).unwrap();
+    let key_bytes = fs::read(&key).unwrap();
+    let hex: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&key_bytes);
+    assert!(
+        !text.contains(&hex) && !text.contains(&b64),
+        "the key is in the export"
+    );
+    assert!(
+        text.contains("vault_file"),
+        "the export says where the data is"
+    );
+
+    let fresh = TroveEnv::new(TROVE, &["main"]);
+    with_vault(&fresh, &vault, &key);
+    fresh.run_ok(&[OsStr::new("import"), doc.as_os_str()]);
+    let mut daemon = fresh.spawn_daemon::<&str>(&[]);
+    daemon.wait_for_stderr("session listening", LONG);
+    wait_seeding(&fresh, &hash);
+    let leecher = Peer::start();
+    let dest = payload_dir();
+    leecher.leech(&t.torrent_path, dest.path());
+    leecher.connect(&t.info_hash, fresh.listen_port);
+    leecher.wait_complete(&t.info_hash, LONG);
+    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+    let stderr = daemon.stderr();
+    assert!(!stderr.contains(&hex), "the key is in the log");
+    assert!(daemon.terminate_and_wait().success());
 }

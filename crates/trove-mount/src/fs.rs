@@ -70,10 +70,17 @@ pub(crate) struct Shared {
     /// Complete files may be opened in passthrough mode: the kernel agreed at start-up
     /// and no attempt has been refused since (it needs CAP_SYS_ADMIN).
     passthrough: AtomicBool,
+    /// Reads the torrents kept sealed (in a vault).
+    pub(crate) sealed: Arc<dyn crate::SealedData>,
 }
 
 impl Shared {
-    pub(crate) fn new(api: Api, client: Client, opts: MountOptions) -> Shared {
+    pub(crate) fn new(
+        api: Api,
+        client: Client,
+        opts: MountOptions,
+        sealed: Arc<dyn crate::SealedData>,
+    ) -> Shared {
         Shared {
             tree: RwLock::new(Tree::new()),
             handles: RwLock::new(HashMap::new()),
@@ -85,6 +92,7 @@ impl Shared {
             open: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
             passthrough: AtomicBool::new(false),
+            sealed,
         }
     }
 
@@ -162,7 +170,8 @@ impl TroveFs {
     /// disk, so that it reads it itself. A refusal turns passthrough off for this mount
     /// (said once in the log); the file is then read through trove.
     fn backing(&self, file: &crate::tree::FileNode, reply: &ReplyOpen) -> Option<fuser::BackingId> {
-        if !self.shared.passthrough.load(Ordering::Relaxed) || file.len == 0 {
+        if !self.shared.passthrough.load(Ordering::Relaxed) || file.len == 0 || file.torrent.sealed
+        {
             return None;
         }
         let complete = {

@@ -15,9 +15,11 @@ mod attrs;
 mod fs;
 mod lifecycle;
 mod read;
+mod sealed;
 mod tree;
 
 pub use lifecycle::{Mounts, clean_stale_mounts};
+pub use sealed::{NoSealedData, SealedData};
 
 use std::time::Duration;
 

@@ -10,6 +10,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
+
+use crate::SealedData;
 use fuser::{BackgroundSession, MountOption};
 use librqbit::Api;
 use librqbit::ManagedTorrent;
@@ -39,15 +41,18 @@ pub struct Mounts {
     api: Api,
     client: Option<Client>,
     opts: MountOptions,
+    sealed: Arc<dyn SealedData>,
     mounted: HashMap<PathBuf, Mounted>,
 }
 
 impl Mounts {
-    pub fn new(api: Api, opts: MountOptions) -> Mounts {
+    /// `sealed` reads the torrents whose data is not plain files (vault roots).
+    pub fn new(api: Api, opts: MountOptions, sealed: Arc<dyn SealedData>) -> Mounts {
         Mounts {
             api,
             client: None,
             opts,
+            sealed,
             mounted: HashMap::new(),
         }
     }
@@ -87,6 +92,7 @@ impl Mounts {
             self.api.clone(),
             client.clone(),
             self.opts.clone(),
+            self.sealed.clone(),
         ));
         refresh(&shared, &self.api, &client.snapshot());
         let fs = TroveFs::new(shared.clone(), tokio::runtime::Handle::current());
@@ -197,6 +203,7 @@ fn refresh(shared: &Shared, api: &Api, snap: &SessionSnapshot) {
                 root_label: t.root_label.clone(),
                 state: format!("{:?}", t.state).to_lowercase(),
                 progress: t.progress,
+                sealed: shared.sealed.holds(&t.info_hash),
                 piece_len: u64::from(m.lengths().default_piece_length()),
                 added: SystemTime::UNIX_EPOCH
                     + Duration::from_secs(u64::try_from(t.added_at).unwrap_or(0)),

@@ -90,6 +90,19 @@ fn read_disk(
     offset: u64,
     len: u64,
 ) -> Result<Vec<u8>, i32> {
+    if file.torrent.sealed {
+        let mut buf = vec![0u8; len as usize];
+        return match shared
+            .sealed
+            .read(&file.torrent.hash, file.index, offset, &mut buf)
+        {
+            Ok(()) => Ok(buf),
+            Err(e) => {
+                warn!(torrent = %file.torrent.hash, offset, "mount: reading from the vault failed: {e}");
+                Err(libc::EIO)
+            }
+        };
+    }
     let disk = shared.disk_file(fh, file).map_err(|e| {
         warn!(path = %file.disk_path.display(), "mount: cannot open the file on disk: {e}");
         libc::EIO

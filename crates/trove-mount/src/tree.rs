@@ -19,6 +19,8 @@ pub(crate) struct TorrentInfo {
     pub(crate) state: String,
     /// Fraction of the selected data verified, 0..=1.
     pub(crate) progress: f64,
+    /// Kept in a vault: read through the session's reader, never from disk by path.
+    pub(crate) sealed: bool,
     pub(crate) piece_len: u64,
     pub(crate) added: SystemTime,
 }
@@ -276,6 +278,7 @@ mod tests {
             root_label: root.into(),
             state: "seeding".into(),
             progress: 1.0,
+            sealed: false,
             piece_len: 16,
             added: SystemTime::UNIX_EPOCH,
         })

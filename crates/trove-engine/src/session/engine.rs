@@ -202,8 +202,13 @@ impl Engine {
     ) -> Self {
         let root_info = opts.roots.info();
         let api = Api::new(session.clone(), None);
+        let vaults = super::vaults::Vaults::new(opts.vault_cache_bytes, internal_tx.clone());
         Engine {
-            mounts: trove_mount::Mounts::new(api.clone(), opts.mount_options.clone()),
+            mounts: trove_mount::Mounts::new(
+                api.clone(),
+                opts.mount_options.clone(),
+                vaults.open.clone(),
+            ),
             api,
             may_finish: std::cell::Cell::new(true),
             session,
@@ -229,7 +234,7 @@ impl Engine {
             waiting: Default::default(),
             moves: Default::default(),
             data_check_running: false,
-            vaults: super::vaults::Vaults::new(opts.vault_cache_bytes, internal_tx.clone()),
+            vaults,
         }
     }
 

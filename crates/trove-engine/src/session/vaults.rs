@@ -16,12 +16,14 @@ use trove_proto::snapshot::{CacheStats, InfoHash, TorrentState};
 
 use super::engine::{Engine, Internal};
 use crate::bitfield;
-use crate::vault::{ChunkCache, VaultEvent, VaultKey, VaultStorageFactory};
+use crate::vault::{ChunkCache, OpenVaults, VaultEvent, VaultKey, VaultStorageFactory};
 
 pub(super) struct Vaults {
     cache: Arc<ChunkCache>,
     events: mpsc::UnboundedSender<VaultEvent>,
     serving: HashMap<InfoHash, Arc<AtomicBool>>,
+    /// Shared with the mounts, which read vault torrents through it.
+    pub(super) open: Arc<OpenVaults>,
 }
 
 impl Vaults {
@@ -39,6 +41,7 @@ impl Vaults {
             cache: Arc::new(ChunkCache::new(cache_bytes)),
             events,
             serving: HashMap::new(),
+            open: Default::default(),
         }
     }
 
@@ -58,18 +61,21 @@ impl Vaults {
             ))
         })?;
         let serving = self.serving.entry(hash.to_string()).or_default().clone();
+        self.open.register(hash);
         Ok(VaultStorageFactory {
             key,
             file: root.join(file),
             cache: self.cache.clone(),
             events: self.events.clone(),
             serving,
+            open: self.open.clone(),
         }
         .boxed())
     }
 
     pub(super) fn forget(&mut self, hash: &str) {
         self.serving.remove(hash);
+        self.open.forget(hash);
     }
 
     pub(super) fn cache_stats(&self) -> CacheStats {

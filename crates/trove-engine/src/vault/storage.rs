@@ -13,7 +13,7 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use anyhow::{Context, bail};
 use chacha20poly1305::aead::Generate;
@@ -48,6 +48,55 @@ pub struct VaultStorageFactory {
     pub events: UnboundedSender<VaultEvent>,
     /// Set by the engine while the torrent uploads: what it reads then is pinned.
     pub serving: Arc<AtomicBool>,
+    /// Where the storage, once open, is found by other readers (the mount).
+    pub open: Arc<OpenVaults>,
+}
+
+/// The session's vault torrents and, once librqbit has opened them, their storage: how
+/// the mount reads them decrypted.
+#[derive(Default)]
+pub struct OpenVaults {
+    torrents: Mutex<HashMap<String, Weak<Inner>>>,
+}
+
+impl OpenVaults {
+    /// Marks a torrent as kept in a vault (before librqbit opens it).
+    pub fn register(&self, info_hash: &str) {
+        self.lock().entry(info_hash.to_string()).or_default();
+    }
+
+    pub fn forget(&self, info_hash: &str) {
+        self.lock().remove(info_hash);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Weak<Inner>>> {
+        self.torrents.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl trove_mount::SealedData for OpenVaults {
+    fn holds(&self, info_hash: &str) -> bool {
+        self.lock().contains_key(info_hash)
+    }
+
+    fn read(
+        &self,
+        info_hash: &str,
+        file: usize,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> std::io::Result<()> {
+        let inner = self
+            .lock()
+            .get(info_hash)
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| std::io::Error::other("the torrent's vault file is not open"))?;
+        let range = inner
+            .layout
+            .in_torrent(file, offset, buf.len() as u64)
+            .ok_or_else(|| std::io::Error::other(format!("a read outside file {file}")))?;
+        inner.read(range, buf).map_err(std::io::Error::other)
+    }
 }
 
 impl StorageFactory for VaultStorageFactory {
@@ -116,7 +165,7 @@ impl VaultStorage {
             .open(&f.file)
             .with_context(|| format!("opening the vault file {}", f.file.display()))?;
         let cache_id = u64::from_le_bytes(info_hash[..8].try_into().expect("20 bytes"));
-        Ok(VaultStorage {
+        let storage = VaultStorage {
             inner: Arc::new(Inner {
                 info_hash,
                 cache_id,
@@ -129,7 +178,10 @@ impl VaultStorage {
                 events: f.events.clone(),
                 serving: f.serving.clone(),
             }),
-        })
+        };
+        let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
+        f.open.lock().insert(hex, Arc::downgrade(&storage.inner));
+        Ok(storage)
     }
 }
 
@@ -375,6 +427,7 @@ mod tests {
             cache: Arc::new(ChunkCache::new(4 << 20)),
             events: tx,
             serving: Arc::new(AtomicBool::new(false)),
+            open: Default::default(),
         };
         let layout = Layout::new(piece_len, files).unwrap();
         (VaultStorage::open(&f, [7; 20], layout).unwrap(), rx)
