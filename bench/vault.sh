@@ -390,31 +390,50 @@ EOF
 )
 while IFS= read -r m; do
   [[ -n $m ]] && problem "trove's log: $m"
-done < <("$PY" -c 'import json,sys
+done < <("$PY" - "$LOG_LINES" <<'EOF'
+import json, sys
 for m, n in json.loads(sys.argv[1]):
-    if m.startswith("ERROR") or re.search("vault|chunk|damaged|authentic", m, re.I) if False else m.startswith("ERROR") or any(w in m.lower() for w in ("vault", "chunk", "damaged", "authentic")):
-        print("%d x %s" % (n, m[:300]))' "$LOG_LINES")
+    if m.startswith("ERROR") or any(w in m.lower() for w in ("vault", "chunk", "damaged", "authentic")):
+        print("%d x %s" % (n, m[:300]))
+EOF
+)
 grep -q '"ok": false' "$RUNS_JSONL" && problem "some phases failed: see the table"
 NOK=$(grep -c '"ok": true' "$RUNS_JSONL" || true)
 ((NOK == RUNS * 6)) || problem "$NOK of $((RUNS * 6)) phases were recorded as ok"
 
 # --- report ---------------------------------------------------------------------------------------
-PROBLEMS_JSON=$("$PY" -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "${PROBLEMS[@]+"${PROBLEMS[@]}"}")
-"$PY" - "$WORK/setup.json" <<EOF
-import json, sys
-lt_version = __import__("libtorrent").__version__
+export V_COMMAND=$TROVE_BENCH_CMDLINE V_MACHINE=$MACHINE V_RUNS=$RUNS V_SIZE=$SIZE_BYTES \
+  V_SIZE_TEXT=$SIZE V_FILES=$FILES V_PIECE=$PIECE_BYTES V_PIECE_TEXT=$PIECE V_IH=$IH \
+  V_SEEDERS=$SEEDERS V_LEECHERS=$LEECHERS V_MANY=$MANY V_CACHE=$CACHE_BYTES \
+  V_SMALL=$SMALL_BYTES V_DROP=$DROP V_WAIT_IDLE=$WAIT_IDLE V_IDLE_BELOW=$IDLE_BELOW \
+  V_LOCK=$LOCK_FILE V_TROVE="$TROVE_SRC, built $TROVE_BUILT" V_ELAPSED=$ELAPSED \
+  V_LOG_LINES=$LOG_LINES
+V_NETNS=$([[ $IN_NETNS == 1 ]] && echo "in a private network namespace (unshare -n)" || echo "on the host's loopback (--no-netns)")
+export V_NETNS
+"$PY" - "$WORK/setup.json" "${PROBLEMS[@]+"${PROBLEMS[@]}"}" <<'EOF'
+import json, os, sys
+import libtorrent
+E = os.environ
 json.dump({
-    "command": """$TROVE_BENCH_CMDLINE""", "machine": json.loads('''$MACHINE'''),
-    "runs": $RUNS, "size_bytes": $SIZE_BYTES, "size_text": "$SIZE", "files": $FILES,
-    "piece_length": $PIECE_BYTES, "piece_text": "$PIECE", "info_hash": "$IH",
-    "seeders": $SEEDERS, "leechers": $LEECHERS, "many_leechers": $MANY,
-    "cache_bytes": $CACHE_BYTES, "small_cache_bytes": $SMALL_BYTES,
-    "drop_caches": bool($DROP), "wait_idle": $WAIT_IDLE, "idle_below": $IDLE_BELOW,
-    "lock": "$LOCK_FILE", "libtorrent": lt_version,
-    "netns_text": "$([[ $IN_NETNS == 1 ]] && echo "in a private network namespace (unshare -n)" || echo "on the host's loopback (--no-netns)")",
-    "trove_text": "$TROVE_SRC, built $TROVE_BUILT",
-    "loadavg_end": " ".join(open("/proc/loadavg").read().split()[:3]),
-    "elapsed_s": $ELAPSED, "problems": json.loads(sys.argv[2]),
-    "log_lines": json.loads(sys.argv[3]),
+    "command": E["V_COMMAND"], "machine": json.loads(E["V_MACHINE"]),
+    "runs": int(E["V_RUNS"]), "size_bytes": int(E["V_SIZE"]), "size_text": E["V_SIZE_TEXT"],
+    "files": int(E["V_FILES"]), "piece_length": int(E["V_PIECE"]), "piece_text": E["V_PIECE_TEXT"],
+    "info_hash": E["V_IH"], "seeders": int(E["V_SEEDERS"]), "leechers": int(E["V_LEECHERS"]),
+    "many_leechers": int(E["V_MANY"]), "cache_bytes": int(E["V_CACHE"]),
+    "small_cache_bytes": int(E["V_SMALL"]), "drop_caches": E["V_DROP"] == "1",
+    "wait_idle": float(E["V_WAIT_IDLE"]), "idle_below": float(E["V_IDLE_BELOW"]),
+    "lock": E["V_LOCK"], "libtorrent": libtorrent.__version__, "netns_text": E["V_NETNS"],
+    "trove_text": E["V_TROVE"], "loadavg_end": " ".join(open("/proc/loadavg").read().split()[:3]),
+    "elapsed_s": int(E["V_ELAPSED"]), "problems": sys.argv[2:],
+    "log_lines": json.loads(E["V_LOG_LINES"]),
 }, open(sys.argv[1], "w"), indent=1)
 EOF
+"$PY" "$LIB/vault_report.py" "$RUNS_JSONL" "$WORK/setup.json" "$WORK/result.json" ||
+  die "vault_report.py failed (runs kept in $RUNS_JSONL)"
+tb_report "$WORK/result.json"
+say "the bench took $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
+if ((${#PROBLEMS[@]})); then
+  say "finished with ${#PROBLEMS[@]} problem(s)"
+  exit 1
+fi
+exit 0

@@ -261,7 +261,15 @@ def cmd_download(a):
     rec["cpu_s_per_gib"] = round((d1 - d0) / (a.size / GIB), 3)
     rec["seeders_cpu_s"] = round(sum(s1[p] - s0[p] for p in seeders), 2)
     load(rec, c0, c1, wall, rec["cpu_s"] + rec["seeders_cpu_s"] + (me1 - me0))
-    summary, vc = cache_stats(a.sock, a.info_hash)
+    # The details' summary comes from the session's snapshot, published once a second: wait
+    # (off the clock) until it has caught up.
+    deadline = time.monotonic() + 10
+    while True:
+        summary, vc = cache_stats(a.sock, a.info_hash)
+        if summary is None or time.monotonic() > deadline or (
+                summary["have_bytes"] == a.size and summary["state"] == "seeding"):
+            break
+        time.sleep(0.1)
     if summary is None:
         rec["error"] = "no details from the daemon after the download"
     else:
@@ -429,8 +437,8 @@ def cmd_seed(a):
     rec["cache"] = cache_delta(vc0, vc1)
     if rec["cache"]:
         c = rec["cache"]
-        c["peak_pinned_bytes"] = peak_pinned
-        c["peak_bytes"] = peak_held
+        c["peak_pinned_bytes"] = max(peak_pinned, c["pinned_bytes_end"])
+        c["peak_bytes"] = max(peak_held, c["bytes_end"])
         c["samples"] = samples
         n = chunk_count(a.size, a.piece_length)
         c["chunks"] = n

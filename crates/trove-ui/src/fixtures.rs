@@ -383,6 +383,7 @@ pub fn details() -> TorrentDetails {
         history_clock: 1_000,
         magnet: format!("magnet:?xt=urn:btih:{UBUNTU}&dn=ubuntu-24.04.1-desktop-amd64"),
         summary,
+        vault_cache: None,
     }
 }
 
@@ -857,6 +858,7 @@ pub fn big_details(t: &TorrentSummary) -> TorrentDetails {
         upload_history: history(0.2 * MIB as f64, 3.0),
         history_clock: 1_000,
         magnet: format!("magnet:?xt=urn:btih:{}", t.info_hash),
+        vault_cache: None,
     }
 }
 

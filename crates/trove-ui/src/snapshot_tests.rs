@@ -814,3 +814,31 @@ fn queue_dialog_shows_the_limits_and_goals_in_force() {
         });
     }
 }
+
+/// A torrent kept in a vault says so in its Overview, with the shared cache's size, pins
+/// and hit rate.
+#[test]
+fn a_vault_torrent_shows_the_cache_in_its_overview() {
+    let mut d = fixtures::details();
+    d.vault_cache = Some(trove_proto::snapshot::CacheStats {
+        capacity_bytes: 256 << 20,
+        bytes: 96 << 20,
+        pinned_bytes: 32 << 20,
+        hits: 930,
+        misses: 70,
+    });
+    let details = Event::Details {
+        id: fixtures::UBUNTU.into(),
+        result: Ok(Box::new(d)),
+    };
+    snap("details_vault", BOTH, std::slice::from_ref(&details));
+    let mut app = fixtures::app(160, 48);
+    app.handle(details);
+    let text = render(&app, &Theme::default(), 160, 48)
+        .backend()
+        .to_string();
+    assert!(
+        text.contains("encrypted · cache 96.0 MiB of 256 MiB (32.0 MiB pinned) · 93% hits"),
+        "{text}"
+    );
+}

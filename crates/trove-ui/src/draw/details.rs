@@ -271,6 +271,22 @@ fn overview(
             theme,
         ));
     }
+    // Kept in a vault: the decrypted-chunk cache all vault torrents share.
+    if let Some(c) = d.and_then(|d| d.vault_cache) {
+        let hit = c.hit_rate().map_or("no reads yet".to_string(), |r| {
+            format!("{:.0}% hits", r * 100.0)
+        });
+        lines.push(kv(
+            "Vault",
+            vec![Span::raw(format!(
+                "encrypted · cache {} of {} ({} pinned) · {hit}",
+                format::bytes(c.bytes),
+                format::bytes(c.capacity_bytes),
+                format::bytes(c.pinned_bytes)
+            ))],
+            theme,
+        ));
+    }
     lines.push(kv(
         "Added",
         vec![Span::raw(format::timestamp(t.added_at))],
