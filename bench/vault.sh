@@ -25,7 +25,8 @@ for each root (vault, plain):
      root, `[cache] size = CACHE`, 127.0.0.1, DHT/LSD/UPnP/trackers off);
   2. download: `trove add --root ROOT --peer SEEDER... TORRENT`, timed until the daemon logs
      librqbit's "torrent finished downloading";
-  3. seed: LEECHERS fresh libtorrent leechers download the torrent from trove only;
+  3. seed: the daemon restarted (fast resume, so the vault's chunk cache starts empty), then
+     LEECHERS fresh libtorrent leechers download the torrent from trove only;
   4. seed-many: the daemon restarted with `[cache] size = SMALL_CACHE`, MANY fresh leechers,
      and the vault cache's hits, misses and pinned bytes read from the torrent's details.
 Before each phase: wait for quiet CPUs, sync, drop the page cache and read the source back
@@ -335,28 +336,27 @@ one_root() {
   fi
   tb_unlock
 
-  tb_lock
-  "${VPY[@]}" seed "${COMMON[@]}" "${meta[@]}" --meta phase=seed --meta seq=2 \
-    --sock "$dir/data/trove.sock" --pid "$DAEMON_PID" --port "$port" --torrent "$TORRENT" \
-    --leechers "$LEECHERS" --leech-dir "$dir/leech" --piece-length "$PIECE_BYTES" \
-    --warm "$dir/$kind" ||
-    problem "run $run, $kind: seeding to $LEECHERS leechers failed (log: $DAEMON_LOG)"
-  tb_unlock
-
-  stop_daemon
-  write_config "$dir" "$port" "$SMALL_BYTES"
-  start_daemon "$dir" "$LOGS/$tag-daemon-small.log"
-  if "${VPY[@]}" wait-seeding --sock "$dir/data/trove.sock" --info-hash "$IH" --timeout 120; then
+  # Each seeding phase starts on a restarted daemon (fast resume), so the vault's chunk
+  # cache starts empty instead of holding what the download just wrote.
+  local phase leechers cache seq=2
+  for phase in seed seed-many; do
+    if [[ $phase == seed ]]; then leechers=$LEECHERS cache=$CACHE_BYTES; else leechers=$MANY cache=$SMALL_BYTES; fi
+    stop_daemon
+    write_config "$dir" "$port" "$cache"
+    start_daemon "$dir" "$LOGS/$tag-daemon-$phase.log"
+    if ! "${VPY[@]}" wait-seeding --sock "$dir/data/trove.sock" --info-hash "$IH" --timeout 120; then
+      problem "run $run, $kind: not seeding after the restart before $phase (log: $DAEMON_LOG)"
+      continue
+    fi
     tb_lock
-    "${VPY[@]}" seed "${COMMON[@]}" "${meta[@]}" --meta phase=seed-many --meta seq=3 \
+    "${VPY[@]}" seed "${COMMON[@]}" "${meta[@]}" --meta "phase=$phase" --meta "seq=$seq" \
       --sock "$dir/data/trove.sock" --pid "$DAEMON_PID" --port "$port" --torrent "$TORRENT" \
-      --leechers "$MANY" --leech-dir "$dir/leech" --piece-length "$PIECE_BYTES" \
+      --leechers "$leechers" --leech-dir "$dir/leech" --piece-length "$PIECE_BYTES" \
       --warm "$dir/$kind" ||
-      problem "run $run, $kind: seeding to $MANY leechers with the small cache failed (log: $DAEMON_LOG)"
+      problem "run $run, $kind: $phase ($leechers leechers, cache $((cache >> 20)) MiB) failed (log: $DAEMON_LOG)"
     tb_unlock
-  else
-    problem "run $run, $kind: not seeding after the restart with the small cache (log: $DAEMON_LOG)"
-  fi
+    seq=$((seq + 1))
+  done
   stop_daemon
   rm -rf "$dir"
 }

@@ -535,8 +535,7 @@ fn validate_complete_to(config: &Config) -> Result<(), (usize, String)> {
     Ok(())
 }
 
-/// A vault root has an absolute `key_file`; a plain one has none; no `complete_to` leads
-/// into or out of a vault.
+/// A vault root has an absolute `key_file`; a plain one has none.
 fn validate_vaults(config: &Config) -> Result<(), (usize, String)> {
     for (i, root) in config.roots.iter().enumerate() {
         let name = format!("root \"{}\" (#{})", root.label, i + 1);
@@ -567,22 +566,6 @@ fn validate_vaults(config: &Config) -> Result<(), (usize, String)> {
                 ));
             }
             _ => {}
-        }
-        let is_vault = |label: &str| {
-            config
-                .roots
-                .iter()
-                .any(|r| r.label == label && r.kind == RootKind::Vault)
-        };
-        if let Some(to) = &root.complete_to
-            && (root.kind == RootKind::Vault || is_vault(to))
-        {
-            return Err((
-                i,
-                format!(
-                    "{name}: complete_to = \"{to}\" would move data into or out of a vault, which trove cannot do yet: remove complete_to"
-                ),
-            ));
         }
     }
     Ok(())

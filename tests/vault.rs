@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use trove_engine::logring::{LogRing, RingFilter};
-use trove_proto::command::AddOptions;
+use trove_proto::command::{AddOptions, Command};
 use trove_proto::log::{LogFilter, LogLevel};
 use trove_proto::snapshot::TorrentState;
 use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
@@ -340,4 +340,60 @@ fn a_session_with_a_vault_torrent_exports_and_imports_without_its_key() {
     let stderr = daemon.stderr();
     assert!(!stderr.contains(&hex), "the key is in the log");
     assert!(daemon.terminate_and_wait().success());
+}
+
+fn move_to(hash: &str, root: &str) -> Command {
+    Command::Move {
+        ids: vec![hash.to_string()],
+        root: root.to_string(),
+    }
+}
+
+/// Waits until the torrent sits in `root` with no move under way, seeding.
+async fn moved(eng: &Eng, hash: &str, root: &str) {
+    eng.wait(&format!("{hash} to be seeding in '{root}'"), LONG, |s| {
+        torrent(s, hash).filter(|t| {
+            t.moving.is_none() && t.root_label == root && t.state == TorrentState::Seeding
+        })
+    })
+    .await;
+}
+
+/// A torrent seeding from a plain root moves into a vault (sealed on the way, nothing
+/// left in the clear), seeds from there, and moves out again byte-identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_moves_into_a_vault_and_out_again() {
+    ring();
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
+    seeder.seed(&t);
+    let eng = Eng::start_with_vault(&["plain", "vault"], "vault").await;
+    let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
+    eng.wait_state(&h, TorrentState::Seeding, LONG).await;
+    drop(seeder);
+    let (plain, vault) = (eng.root("plain"), eng.root("vault"));
+
+    eng.h().run(move_to(&h, "vault")).await.unwrap();
+    moved(&eng, &h, "vault").await;
+    wait_log(&h, "moved Vault Album to storage root 'vault'", LONG).await;
+    assert!(!plain.join(NAME).exists(), "the plain copy is gone");
+    let sealed = vault_files(&vault);
+    assert_eq!(sealed.len(), 1, "{sealed:?}");
+    assert!(!find(&fs::read(&sealed[0]).unwrap(), STAMP_PREFIX));
+
+    // It seeds from the vault: a leecher that knows only trove gets every byte.
+    let leecher = Peer::start();
+    let dest = payload_dir();
+    leecher.leech(&t.torrent_path, dest.path());
+    leecher.connect(&t.info_hash, eng.port());
+    leecher.wait_complete(&t.info_hash, LONG);
+    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+
+    eng.h().run(move_to(&h, "plain")).await.unwrap();
+    moved(&eng, &h, "plain").await;
+    trees_identical(&t.content_path(), &plain.join(NAME)).unwrap();
+    wait_until("the vault file to be deleted", LONG, || {
+        vault_files(&vault).is_empty().then_some(())
+    });
 }

@@ -129,7 +129,7 @@ fn copy_file(from: &Path, to: &Path, watch: &Watch<'_>) -> Result<(), CopyFailur
     dst.sync_all().map_err(io_failure)
 }
 
-fn io_failure(e: std::io::Error) -> CopyFailure {
+pub(super) fn io_failure(e: std::io::Error) -> CopyFailure {
     if e.kind() == ErrorKind::StorageFull || e.raw_os_error() == Some(28) {
         CopyFailure::NoSpace
     } else {

@@ -5,15 +5,18 @@
 //! - `copy`: copying a file or folder tree with progress, cancellation and fsync.
 //! - `verify`: checking a copy against the piece hashes.
 //! - [`copy_and_verify`]: both at once, the pieces checked as they land in the target.
+//! - `convert`: into or out of a vault, where the bytes change form on the way.
 //!
 //! The engine (its `moves` file) decides when each step runs and keeps the journal.
 
+mod convert;
 mod copy;
 mod verify;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+pub use convert::{Side, convert_and_verify};
 pub use copy::{copy_tree, tree_size};
 pub use verify::verify;
 

@@ -117,14 +117,7 @@ impl Plan {
         target: &Path,
         haves: Option<&[u8]>,
     ) -> Result<Plan, CopyFailure> {
-        let bad = |what: String| CopyFailure::Mismatch(what);
-        let meta = torrent_from_bytes(&t.bytes).map_err(|e| bad(format!("its metainfo: {e}")))?;
-        let info = meta
-            .info
-            .data
-            .clone()
-            .validate()
-            .map_err(|e| bad(format!("its metainfo: {e}")))?;
+        let (lengths, hashes) = metainfo(t)?;
         let whole: Vec<bool> = t
             .files
             .iter()
@@ -137,7 +130,6 @@ impl Plan {
             .zip(t.file_paths(target))
             .map(|(f, p)| (f.offset, f.offset + f.len, p))
             .collect();
-        let lengths = *info.lengths();
         let pieces = lengths
             .iter_piece_infos()
             .filter(|piece| {
@@ -156,7 +148,7 @@ impl Plan {
             .collect();
         Ok(Plan {
             lengths,
-            hashes: info.info().pieces.as_ref().to_vec(),
+            hashes,
             files,
             pieces,
             target: target.to_path_buf(),
@@ -209,10 +201,7 @@ impl Plan {
                         .map_err(|e| bad(format!("{} cannot be read ({e})", path.display())))?;
                 }
             }
-            let mut h = librqbit_sha1_wrapper::Sha1::new();
-            h.update(&buf);
-            let i = index as usize * 20;
-            if self.hashes.get(i..i + 20) != Some(&h.finish()[..]) {
+            if !piece_matches(&self.hashes, index, &buf) {
                 return Err(bad(format!(
                     "piece {index} of the copy under {} does not match its hash",
                     self.target.display()
@@ -236,8 +225,29 @@ pub fn verify(
     Plan::new(t, root, root, haves)?.check(0, 1, &landed, cancel)
 }
 
+/// The torrent's piece lengths and the SHA-1 of every piece (20 bytes each).
+pub(super) fn metainfo(t: &CheckedTorrent) -> Result<(Lengths, Vec<u8>), CopyFailure> {
+    let bad = |what: String| CopyFailure::Mismatch(what);
+    let meta = torrent_from_bytes(&t.bytes).map_err(|e| bad(format!("its metainfo: {e}")))?;
+    let info = meta
+        .info
+        .data
+        .clone()
+        .validate()
+        .map_err(|e| bad(format!("its metainfo: {e}")))?;
+    Ok((*info.lengths(), info.info().pieces.as_ref().to_vec()))
+}
+
+/// Whether `data` is piece `index` by its hash in `hashes`.
+pub(super) fn piece_matches(hashes: &[u8], index: u32, data: &[u8]) -> bool {
+    let mut h = librqbit_sha1_wrapper::Sha1::new();
+    h.update(data);
+    let i = index as usize * 20;
+    hashes.get(i..i + 20) == Some(&h.finish()[..])
+}
+
 /// Bit `index` of a bitfield kept most significant bit first.
-fn has_bit(bits: &[u8], index: u32) -> bool {
+pub(super) fn has_bit(bits: &[u8], index: u32) -> bool {
     let i = index as usize;
     bits.get(i / 8).is_some_and(|b| b & (0x80 >> (i % 8)) != 0)
 }

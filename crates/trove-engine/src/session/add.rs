@@ -182,7 +182,10 @@ impl Engine {
         source::check_no_symlinks(t, root.path())?;
         // A vault torrent's data is one sealed file in its root, through its own storage.
         let (output, storage_factory) = match entry.record.vault_file.as_deref() {
-            None => (t.output_folder(root.path()), None),
+            None => {
+                self.vaults.forget(hash);
+                (t.output_folder(root.path()), None)
+            }
             Some(file) => {
                 let key_file = match &root {
                     RootPlace::Config(r) => r.vault_key.as_deref(),

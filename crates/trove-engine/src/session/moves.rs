@@ -96,12 +96,6 @@ impl Engine {
         if !self.has_data(hash) {
             return self.set_root(hash, &target.token).await;
         }
-        if entry.record.vault_file.is_some() || target.vault_key.is_some() {
-            return Err(EngineError::Root(format!(
-                "{name} has data, and moving data into or out of a vault root is not something trove does yet: add the torrent again in storage root '{}' instead",
-                target.label
-            )));
-        }
         let Some(t) = entry.torrent.clone() else {
             return Err(EngineError::Root(format!(
                 "{name}'s metadata is not known yet, so its files cannot be moved: try again once it is"
@@ -125,6 +119,13 @@ impl Engine {
             to_path: target.path.clone(),
             entry: top_entry(&t),
             phase: MovePhase::Copying,
+            from_vault_file: entry.record.vault_file.clone(),
+            to_vault_file: target
+                .vault_key
+                .is_some()
+                .then(crate::vault::new_file_name)
+                .transpose()
+                .map_err(EngineError::Root)?,
         };
         let (src, dst) = (journal.source(), journal.target());
         if std::fs::symlink_metadata(&src).is_err() {
@@ -142,7 +143,7 @@ impl Engine {
         }
         let same_fs = relocate::same_filesystem(&journal.from_path, &journal.to_path)
             .map_err(|e| EngineError::Root(format!("cannot look at the storage roots ({e})")))?;
-        if same_fs {
+        if same_fs && !journal.converts() {
             self.move_by_rename(hash, journal).await
         } else {
             self.start_copy(hash, t, journal).await
@@ -229,17 +230,42 @@ impl Engine {
         let tx = self.internal_tx.clone();
         let (job_done, job_cancel, key) = (done.clone(), cancel.clone(), hash.to_string());
         let target = journal.target();
+        let sides = if journal.converts() {
+            match self.conversion_sides(&journal) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let _ = self.write_journal(hash, None);
+                    if restart_after {
+                        let _ = self.start_torrent(hash).await;
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         tokio::task::spawn_blocking(move || {
             relocate::stall_if_asked(relocate::Stage::BeforeCopy);
-            let result = relocate::copy_and_verify(
-                &t,
-                &journal.from_path,
-                &journal.to_path,
-                &journal.entry,
-                haves.as_deref(),
-                &job_done,
-                &job_cancel,
-            );
+            let result = match sides {
+                Some((from, to)) => relocate::convert_and_verify(
+                    &t,
+                    &from,
+                    &to,
+                    &journal.target(),
+                    haves.as_deref(),
+                    &job_done,
+                    &job_cancel,
+                ),
+                None => relocate::copy_and_verify(
+                    &t,
+                    &journal.from_path,
+                    &journal.to_path,
+                    &journal.entry,
+                    haves.as_deref(),
+                    &job_done,
+                    &job_cancel,
+                ),
+            };
             let _ = tx.send(Internal::MoveCopied(key, result));
         });
         self.moves.insert(
@@ -406,11 +432,53 @@ impl Engine {
         let mut record = entry.record.clone();
         record.root_token = journal.to_token.clone();
         record.root_path = Some(journal.to_path.clone());
+        record.vault_file = journal.to_vault_file.clone();
         record.moving = moving;
         self.store.put(&record).map_err(store_err)?;
         entry.record = record;
         entry.file_progress.clear();
         Ok(())
+    }
+
+    /// The two forms of a torrent's data for a move into, out of or between vaults, each
+    /// vault opened with its root's key.
+    fn conversion_sides(
+        &self,
+        journal: &MoveJournal,
+    ) -> EngineResult<(relocate::Side, relocate::Side)> {
+        let side = |token: &str, root: &std::path::Path, vault_file: &Option<String>| {
+            let Some(file) = vault_file else {
+                return Ok(relocate::Side::Files(root.to_path_buf()));
+            };
+            let key_file = self
+                .roots
+                .by_token(token)
+                .and_then(|r| r.vault_key.clone())
+                .ok_or_else(|| {
+                    EngineError::Root(format!(
+                        "the vault at {} is not declared as a vault root, so its key is unknown",
+                        root.display()
+                    ))
+                })?;
+            let key = crate::vault::VaultKey::load(&key_file).map_err(|e| {
+                EngineError::Root(format!(
+                    "the vault at {} cannot be opened: the key {e}",
+                    root.display()
+                ))
+            })?;
+            Ok(relocate::Side::Vault {
+                file: root.join(file),
+                key,
+            })
+        };
+        Ok((
+            side(
+                &journal.from_token,
+                &journal.from_path,
+                &journal.from_vault_file,
+            )?,
+            side(&journal.to_token, &journal.to_path, &journal.to_vault_file)?,
+        ))
     }
 
     /// Writes (or clears) the torrent's move journal, synced.

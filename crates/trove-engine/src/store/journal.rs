@@ -22,6 +22,12 @@ pub struct MoveJournal {
     /// or its folder.
     pub entry: PathBuf,
     pub phase: MovePhase,
+    /// When the source is a vault root: the torrent's vault file there, its entry instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_vault_file: Option<String>,
+    /// When the target is a vault root: the torrent's new vault file there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_vault_file: Option<String>,
 }
 
 /// How far a move has come.
@@ -40,10 +46,21 @@ pub enum MovePhase {
 
 impl MoveJournal {
     pub fn source(&self) -> PathBuf {
-        self.from_path.join(&self.entry)
+        match &self.from_vault_file {
+            Some(f) => self.from_path.join(f),
+            None => self.from_path.join(&self.entry),
+        }
     }
 
     pub fn target(&self) -> PathBuf {
-        self.to_path.join(&self.entry)
+        match &self.to_vault_file {
+            Some(f) => self.to_path.join(f),
+            None => self.to_path.join(&self.entry),
+        }
+    }
+
+    /// Whether the data changes form on the way (into, out of, or between vaults).
+    pub fn converts(&self) -> bool {
+        self.from_vault_file.is_some() || self.to_vault_file.is_some()
     }
 }

@@ -13,4 +13,4 @@ mod storage;
 
 pub use cache::ChunkCache;
 pub use key::{KEY_LEN, MARKER_FILE, VaultKey, keygen, new_file_name};
-pub use storage::{OpenVaults, VaultEvent, VaultStorageFactory};
+pub use storage::{OpenVaults, SealedFile, VaultEvent, VaultStorageFactory};

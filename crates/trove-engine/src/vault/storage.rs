@@ -354,6 +354,47 @@ impl Inner {
     }
 }
 
+/// A torrent's vault file opened outside librqbit, to move data into or out of a vault:
+/// byte ranges of the torrent in and out, nothing cached, so what is read back comes from
+/// the disk.
+pub struct SealedFile(VaultStorage);
+
+impl SealedFile {
+    pub fn open(
+        key: &VaultKey,
+        path: &Path,
+        info_hash: [u8; 20],
+        piece_len: u64,
+        total_len: u64,
+    ) -> anyhow::Result<Self> {
+        let (events, _) = tokio::sync::mpsc::unbounded_channel();
+        let factory = VaultStorageFactory {
+            key: key.clone(),
+            file: path.to_path_buf(),
+            cache: Arc::new(ChunkCache::new(0)),
+            events,
+            serving: Default::default(),
+            open: Default::default(),
+        };
+        let layout = Layout::new(piece_len, &[(total_len, false)]).map_err(anyhow::Error::msg)?;
+        VaultStorage::open(&factory, info_hash, layout).map(SealedFile)
+    }
+
+    /// Bytes `range` of the torrent.
+    pub fn read(&self, range: std::ops::Range<u64>, buf: &mut [u8]) -> anyhow::Result<()> {
+        self.0.inner.read(range, buf)
+    }
+
+    /// Writes bytes `range` of the torrent; a piece is sealed once all of it is written.
+    pub fn write(&self, range: std::ops::Range<u64>, buf: &[u8]) -> anyhow::Result<()> {
+        self.0.inner.write(range, buf)
+    }
+
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.0.inner.file.sync_all()
+    }
+}
+
 impl TorrentStorage for VaultStorage {
     fn init(&mut self, _: &ManagedTorrentShared, _: &TorrentMetadata) -> anyhow::Result<()> {
         Ok(())
