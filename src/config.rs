@@ -914,7 +914,7 @@ peers = 200
         let err = |text: &str| parse_str(text, path).expect_err(text).to_string();
         assert_eq!(
             err("colour = 1\n"),
-            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`, `queue`, `seeding`, `mounts`, `mount`"
+            "config file t.toml, line 1, column 1: unknown field `colour`, expected one of `roots`, `limits`, `network`, `ui`, `api`, `queue`, `seeding`, `mounts`, `mount`, `cache`"
         );
         assert_eq!(
             err("[network]\ndht = \"yes\"\n"),
