@@ -29,6 +29,9 @@ pub struct LibraryRoot {
     pub torrents: Vec<LibraryTorrent>,
     /// Top-level files and folders of the root that belong to no torrent, by name.
     pub orphans: Vec<Orphan>,
+    /// Its torrents are kept encrypted (a vault root).
+    #[serde(default)]
+    pub vault: bool,
 }
 
 /// A torrent of a root and the state of its data on disk.

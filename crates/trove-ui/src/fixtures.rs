@@ -1064,6 +1064,7 @@ pub fn library() -> trove_proto::library::LibraryReport {
                 problem: r.problem.clone(),
                 torrents,
                 orphans,
+                vault: r.vault,
             }
         })
         .collect();

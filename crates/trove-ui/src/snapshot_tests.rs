@@ -842,3 +842,17 @@ fn a_vault_torrent_shows_the_cache_in_its_overview() {
         "{text}"
     );
 }
+
+/// The library view says which roots are vaults.
+#[test]
+fn the_library_view_marks_a_vault_root() {
+    let mut report = fixtures::library();
+    report.roots[0].vault = true;
+    let mut app = fixtures::app(160, 48);
+    app.handle(ch('R'));
+    app.handle(Event::Library(Ok(report)));
+    let text = render(&app, &Theme::default(), 160, 48)
+        .backend()
+        .to_string();
+    assert_eq!(text.matches("(vault: encrypted)").count(), 1, "{text}");
+}

@@ -177,6 +177,7 @@ fn scan_root(input: RootInput, coming: Vec<OsString>) -> LibraryRoot {
         free_bytes: info.free_bytes,
         total_bytes: info.total_bytes,
         problem,
+        vault: info.vault,
     }
 }
 

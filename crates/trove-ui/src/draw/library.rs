@@ -27,6 +27,9 @@ pub(super) fn root_head(r: &RootInfo, width: usize, theme: &Theme) -> Vec<Line<'
     if r.is_default {
         head.push(Span::styled(" (default)", theme.dim));
     }
+    if r.vault {
+        head.push(Span::styled(" (vault: encrypted)", theme.dim));
+    }
     head.push(Span::raw("  "));
     head.push(Span::raw(format::truncate_start(
         &format::sanitize(&r.path.display().to_string()),
@@ -152,7 +155,7 @@ pub(super) fn draw(
             total_bytes: r.total_bytes,
             problem: r.problem.clone(),
             origin: Default::default(),
-            vault: false,
+            vault: r.vault,
         };
         lines.extend(root_head(&info, width, theme));
         if r.torrents.is_empty() {
