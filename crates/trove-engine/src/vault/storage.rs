@@ -298,7 +298,10 @@ impl Inner {
         Ok(())
     }
 
-    /// A chunk's plaintext, from the cache or opened from its slot.
+    /// A chunk's plaintext, from the cache or opened from its slot. A slot never written
+    /// reads as zeros, as a hole in a plain file does: librqbit reads only pieces it has
+    /// verified, except when it checks what is there, and zeros then fail the piece's hash
+    /// alone (an error would make it give up on the rest of the file).
     fn chunk(&self, c: ChunkId) -> anyhow::Result<Arc<[u8]>> {
         let key = (self.cache_id, self.layout.slot(c));
         let pin = self.serving.load(Ordering::Relaxed);
@@ -314,7 +317,7 @@ impl Inner {
         {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                bail!("piece {} has not been written", c.piece)
+                return Ok(vec![0u8; len as usize].into());
             }
             Err(e) => {
                 return Err(e)
@@ -324,7 +327,7 @@ impl Inner {
         let (n, t) = (NONCE_LEN as usize, slot.len() - TAG_LEN as usize);
         // A slot never written reads as zeros (a hole): no nonce is all zeros.
         if slot[..n].iter().all(|b| *b == 0) {
-            bail!("piece {} has not been written", c.piece);
+            return Ok(vec![0u8; len as usize].into());
         }
         let nonce = XNonce::try_from(&slot[..n]).expect("nonce length");
         let tag = Tag::try_from(&slot[t..]).expect("tag length");
@@ -590,6 +593,25 @@ mod tests {
         );
         cold.pread_exact(0, 0, &mut buf).unwrap();
         assert_eq!(&buf[..], &data[..16_384], "the other chunks still read");
+    }
+
+    #[test]
+    fn a_piece_never_written_reads_as_zeros_and_is_not_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [(1_000_000u64, false)];
+        let (s, mut rx) = storage(dir.path(), 262_144, &files);
+        let data = payload(&files);
+        s.pwrite_all(0, 262_144, &data[262_144..524_288]).unwrap();
+        let mut buf = vec![1u8; 300_000];
+        s.pread_exact(0, 0, &mut buf).unwrap();
+        assert!(buf[..262_144].iter().all(|b| *b == 0), "a hole before it");
+        assert_eq!(&buf[262_144..], &data[262_144..300_000]);
+        s.pread_exact(0, 900_000, &mut buf[..100_000]).unwrap();
+        assert!(
+            buf[..100_000].iter().all(|b| *b == 0),
+            "past the file's end"
+        );
+        assert!(rx.try_recv().is_err(), "nothing reported as damage");
     }
 
     #[test]
