@@ -15,6 +15,34 @@ use trove_proto::snapshot::CacheStats;
 pub(super) const PIN_LEASE: Duration = Duration::from_secs(30);
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
+/// A chunk's plaintext: part of a shared buffer, so a chunk opened in place in the buffer
+/// its slot was read into, or the chunks of a piece just sealed from the buffer it
+/// arrived in, are kept without a copy.
+pub struct Plain {
+    buf: Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+}
+
+impl Plain {
+    /// `range` of `buf` (within it).
+    pub fn new(buf: Arc<Vec<u8>>, range: std::ops::Range<usize>) -> Self {
+        assert!(range.start <= range.end && range.end <= buf.len());
+        Plain { buf, range }
+    }
+
+    pub fn copy_of(data: &[u8]) -> Self {
+        Plain::new(Arc::new(data.to_vec()), 0..data.len())
+    }
+}
+
+impl std::ops::Deref for Plain {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.buf[self.range.clone()]
+    }
+}
+
 /// (torrent, slot): the torrent is named by a number derived from its info hash.
 pub(super) type Key = (u64, u64);
 
@@ -24,9 +52,9 @@ pub struct ChunkCache {
 }
 
 struct Inner {
-    lru: LruCache<Key, Arc<[u8]>>,
+    lru: LruCache<Key, Arc<Plain>>,
     lru_bytes: u64,
-    pinned: HashMap<Key, (Arc<[u8]>, Instant)>,
+    pinned: HashMap<Key, (Arc<Plain>, Instant)>,
     pinned_bytes: u64,
     hits: u64,
     misses: u64,
@@ -50,7 +78,7 @@ impl ChunkCache {
     }
 
     /// The chunk if cached; `pin` renews (or starts) its lease.
-    pub fn get(&self, key: Key, pin: bool) -> Option<Arc<[u8]>> {
+    pub fn get(&self, key: Key, pin: bool) -> Option<Arc<Plain>> {
         let mut g = self.lock();
         let now = Instant::now();
         g.sweep(now);
@@ -77,7 +105,7 @@ impl ChunkCache {
         found
     }
 
-    pub fn insert(&self, key: Key, data: Arc<[u8]>, pin: bool) {
+    pub fn insert(&self, key: Key, data: Arc<Plain>, pin: bool) {
         if data.len() as u64 > self.capacity {
             return;
         }
@@ -126,7 +154,7 @@ impl Inner {
         }
     }
 
-    fn pin(&mut self, key: Key, data: Arc<[u8]>, now: Instant, capacity: u64) {
+    fn pin(&mut self, key: Key, data: Arc<Plain>, now: Instant, capacity: u64) {
         let len = data.len() as u64;
         while self.pinned_bytes + len > capacity / 2 {
             let Some(oldest) = self
@@ -185,8 +213,8 @@ impl Inner {
 
 /// A chunk of `len` bytes, each `n`.
 #[cfg(test)]
-fn chunk(n: u8, len: usize) -> Arc<[u8]> {
-    vec![n; len].into()
+fn chunk(n: u8, len: usize) -> Arc<Plain> {
+    Arc::new(Plain::copy_of(&vec![n; len]))
 }
 
 #[cfg(test)]

@@ -11,6 +11,6 @@ mod key;
 pub mod layout;
 mod storage;
 
-pub use cache::ChunkCache;
+pub use cache::{ChunkCache, Plain};
 pub use key::{KEY_LEN, MARKER_FILE, VaultKey, keygen, new_file_name};
 pub use storage::{OpenVaults, SealedFile, VaultEvent, VaultStorageFactory};

@@ -17,13 +17,14 @@ use std::sync::{Arc, Mutex, Weak};
 
 use anyhow::{Context, bail};
 use chacha20poly1305::aead::Generate;
+use chacha20poly1305::aead::inout::InOutBuf;
 use chacha20poly1305::{AeadInOut, Tag, XChaCha20Poly1305, XNonce};
 use librqbit::storage::filesystem::FilesystemStorageFactory;
 use librqbit::storage::{BoxStorageFactory, StorageFactory, StorageFactoryExt, TorrentStorage};
 use librqbit::{ManagedTorrentShared, TorrentMetadata};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::cache::ChunkCache;
+use super::cache::{ChunkCache, Plain};
 use super::key::VaultKey;
 use super::layout::{ChunkId, Coverage, Layout, NONCE_LEN, TAG_LEN};
 
@@ -228,7 +229,7 @@ impl Inner {
                 }
             };
             if let Some(data) = whole {
-                self.seal_piece(p, &data)?;
+                self.seal_piece(p, Arc::new(data))?;
             }
         }
         Ok(())
@@ -236,31 +237,30 @@ impl Inner {
 
     /// Seals every chunk of an arrived piece into its slot, and keeps the plaintext in the
     /// cache for the hash check that follows.
-    fn seal_piece(&self, piece: u32, data: &[u8]) -> anyhow::Result<()> {
+    fn seal_piece(&self, piece: u32, data: Arc<Vec<u8>>) -> anyhow::Result<()> {
         let start = self.layout.piece_range(piece).start;
+        let (n, t) = (NONCE_LEN as usize, TAG_LEN as usize);
+        let mut slot = Vec::new();
         for c in self.layout.chunks_of(piece) {
             let cr = self.layout.chunk_range(c);
-            let plain = &data[(cr.start - start) as usize..(cr.end - start) as usize];
-            let len = plain.len() as u64;
+            let range = (cr.start - start) as usize..(cr.end - start) as usize;
+            let plain = &data[range.clone()];
+            let len = plain.len();
+            slot.resize(n + len + t, 0);
             let nonce = XNonce::try_generate().context("the system's random source failed")?;
-            let mut slot = Vec::with_capacity((NONCE_LEN + len + TAG_LEN) as usize);
-            slot.extend_from_slice(&nonce);
-            slot.extend_from_slice(plain);
+            slot[..n].copy_from_slice(&nonce);
+            let inout = InOutBuf::new(plain, &mut slot[n..n + len]).expect("equal lengths");
             let tag = self
                 .cipher
-                .encrypt_inout_detached(
-                    &nonce,
-                    &self.aad(c, len),
-                    (&mut slot[NONCE_LEN as usize..]).into(),
-                )
+                .encrypt_inout_detached(&nonce, &self.aad(c, len as u64), inout)
                 .map_err(|_| anyhow::anyhow!("sealing chunk {} failed", self.layout.slot(c)))?;
-            slot.extend_from_slice(&tag);
+            slot[n + len..].copy_from_slice(&tag);
             self.file
                 .write_all_at(&slot, self.layout.slot_offset(c))
                 .with_context(|| format!("writing to the vault file {}", self.path.display()))?;
             self.cache.insert(
                 (self.cache_id, self.layout.slot(c)),
-                Arc::from(plain),
+                Arc::new(Plain::new(data.clone(), range)),
                 false,
             );
         }
@@ -302,7 +302,7 @@ impl Inner {
     /// reads as zeros, as a hole in a plain file does: librqbit reads only pieces it has
     /// verified, except when it checks what is there, and zeros then fail the piece's hash
     /// alone (an error would make it give up on the rest of the file).
-    fn chunk(&self, c: ChunkId) -> anyhow::Result<Arc<[u8]>> {
+    fn chunk(&self, c: ChunkId) -> anyhow::Result<Arc<Plain>> {
         let key = (self.cache_id, self.layout.slot(c));
         let pin = self.serving.load(Ordering::Relaxed);
         if let Some(d) = self.cache.get(key, pin) {
@@ -317,7 +317,7 @@ impl Inner {
         {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Ok(vec![0u8; len as usize].into());
+                return Ok(Arc::new(Plain::copy_of(&vec![0u8; len as usize])));
             }
             Err(e) => {
                 return Err(e)
@@ -327,7 +327,7 @@ impl Inner {
         let (n, t) = (NONCE_LEN as usize, slot.len() - TAG_LEN as usize);
         // A slot never written reads as zeros (a hole): no nonce is all zeros.
         if slot[..n].iter().all(|b| *b == 0) {
-            return Ok(vec![0u8; len as usize].into());
+            return Ok(Arc::new(Plain::copy_of(&vec![0u8; len as usize])));
         }
         let nonce = XNonce::try_from(&slot[..n]).expect("nonce length");
         let tag = Tag::try_from(&slot[t..]).expect("tag length");
@@ -351,7 +351,7 @@ impl Inner {
                 self.path.display()
             );
         }
-        let data: Arc<[u8]> = Arc::from(&slot[n..t]);
+        let data = Arc::new(Plain::new(Arc::new(slot), n..t));
         self.cache.insert(key, data.clone(), pin);
         Ok(data)
     }
