@@ -627,15 +627,9 @@ fn without_passthrough_a_complete_file_reads_identical_through_trove() {
 fn a_torrent_in_a_vault_reads_back_decrypted_through_the_mount() {
     let s = setup();
     let (vault, key) = (s.env.path().join("vault"), s.env.path().join("vault.key"));
-    fs::create_dir_all(&vault).unwrap();
     s.env
         .run_ok(&["vault".as_ref(), "keygen".as_ref(), key.as_os_str()]);
-    let extra = format!(
-        "[[roots]]\nlabel = \"vault\"\npath = \"{}\"\nkind = \"vault\"\nkey_file = \"{}\"\n",
-        vault.display(),
-        key.display()
-    );
-    fs::write(&s.env.config_path, s.env.config_text(&extra)).unwrap();
+    s.env.declare_vault(&vault, &key);
     let payload = payload_dir();
     let seeder = Peer::start();
     let t = seeder.make_torrent(

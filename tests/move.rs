@@ -10,18 +10,14 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::SubscriberExt;
-use trove_engine::logring::{LogRing, RingFilter};
 use trove_engine::relocate::{self, CopyFailure};
 use trove_proto::command::{AddOptions, Command, EngineError};
-use trove_proto::log::{LogFilter, LogLevel};
 use trove_proto::snapshot::{Limits, TorrentState, TorrentSummary};
 use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
+use trove_testkit::logs::{log_has, log_lines, ring};
 use trove_testkit::{Daemon, Lcg, Peer, TroveEnv, env_number, trees_identical, wait_until};
 
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
@@ -84,44 +80,8 @@ async fn move_ended(eng: &Eng, hash: &str) -> TorrentSummary {
     .await
 }
 
-/// The log lines of every engine in this test binary: the engine logs through `tracing`
-/// from its own threads, so the ring is the process's global subscriber.
-fn ring() -> &'static LogRing {
-    static RING: OnceLock<LogRing> = OnceLock::new();
-    RING.get_or_init(|| {
-        let ring = LogRing::new(10_000);
-        let _ = tracing::subscriber::set_global_default(
-            tracing_subscriber::registry()
-                .with(ring.layer().with_filter(RingFilter::new(LogLevel::Info))),
-        );
-        ring
-    })
-}
-
-/// The torrent's log lines, for a failed assertion to show.
-fn log_lines(hash: &str) -> Vec<String> {
-    ring()
-        .lines(&LogFilter {
-            min_level: LogLevel::Info,
-            info_hash: Some(hash.to_string()),
-        })
-        .iter()
-        .map(|l| l.message.clone())
-        .collect()
-}
-
-/// Whether the log has a line about the torrent containing `needle`, waiting a little for
-/// it: the engine may say how a move ended just after the snapshot shows it ended.
-async fn log_has(hash: &str, needle: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = log_lines(hash).iter().any(|l| l.contains(needle));
-        if found || Instant::now() >= deadline {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+/// How long a test waits for the log line that follows what the snapshot shows.
+const LOG_WAIT: Duration = Duration::from_secs(10);
 
 /// Names in a folder.
 fn names(dir: &Path) -> Vec<String> {
@@ -190,7 +150,7 @@ async fn a_move_across_filesystems_keeps_serving_a_leecher_and_ends_in_the_targe
     })
     .await;
     trees_identical(&t.content_path(), &disk.path().join("album")).unwrap();
-    assert!(log_has(&h, "moved album to storage root 'disk'").await);
+    assert!(log_has(&h, "moved album to storage root 'disk'", LOG_WAIT).await);
 
     // The rest of the leecher's download can only come from the target now.
     leecher.connect(&lh, eng.port());
@@ -335,7 +295,7 @@ async fn a_cancelled_move_removes_its_partial_copy_and_keeps_seeding_from_the_so
     let s = move_ended(&eng, &h).await;
     assert_eq!(s.root_label, "fast");
     assert!(
-        log_has(&h, "was cancelled").await,
+        log_has(&h, "was cancelled", LOG_WAIT).await,
         "no line says the move was cancelled: {:?}",
         log_lines(&h)
     );
@@ -656,7 +616,8 @@ async fn a_target_filling_up_during_the_copy_leaves_the_source_and_no_partial_co
     assert_eq!(s.root_label, "main", "it stays in its source");
     let said = "ran out of space while many was copied to it: the partial copy was removed; many stays in storage root 'main'";
     assert!(
-        log_has(&h, said).await && log_has(&h, "storage root 'small' at ").await,
+        log_has(&h, said, LOG_WAIT).await
+            && log_has(&h, "storage root 'small' at ", LOG_WAIT).await,
         "the log says {said:?}: {:?}",
         log_lines(&h)
     );

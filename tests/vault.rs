@@ -11,16 +11,12 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::SubscriberExt;
-use trove_engine::logring::{LogRing, RingFilter};
 use trove_proto::command::{AddOptions, Command};
-use trove_proto::log::{LogFilter, LogLevel};
 use trove_proto::snapshot::TorrentState;
 use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
+use trove_testkit::logs::{log_has, log_lines, ring};
 use trove_testkit::{MadeTorrent, Peer, STAMP_PREFIX, TroveEnv, trees_identical, wait_until};
 
 /// A release as a library holds one: two tracks, a cover and a rip log.
@@ -35,40 +31,24 @@ const PIECE: u64 = 64 * 1024;
 /// Nonce and tag around each sealed chunk (a chunk is one 64 KiB piece here).
 const SLOT: u64 = PIECE + 24 + 16;
 
-/// The engine logs from its own threads, so the ring is the process's global subscriber.
-fn ring() -> &'static LogRing {
-    static RING: OnceLock<LogRing> = OnceLock::new();
-    RING.get_or_init(|| {
-        let ring = LogRing::new(10_000);
-        let _ = tracing::subscriber::set_global_default(
-            tracing_subscriber::registry()
-                .with(ring.layer().with_filter(RingFilter::new(LogLevel::Info))),
-        );
-        ring
-    })
-}
-
-fn log_lines(hash: &str) -> Vec<String> {
-    ring()
-        .lines(&LogFilter {
-            min_level: LogLevel::Info,
-            info_hash: Some(hash.to_string()),
-        })
-        .iter()
-        .map(|l| l.message.clone())
-        .collect()
-}
-
 async fn wait_log(hash: &str, needle: &str, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while !log_lines(hash).iter().any(|l| l.contains(needle)) {
-        assert!(
-            Instant::now() < deadline,
-            "no log line with {needle:?} within {timeout:?}; the torrent's lines: {:#?}",
-            log_lines(hash)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(
+        log_has(hash, needle, timeout).await,
+        "no log line with {needle:?} within {timeout:?}; the torrent's lines: {:#?}",
+        log_lines(hash)
+    );
+}
+
+/// A fresh libtorrent leecher told only of trove at `port`: it gets the whole torrent,
+/// byte-identical, with no byte failing its hash.
+fn leech_all_from(t: &MadeTorrent, port: u16) {
+    let leecher = Peer::start();
+    let dest = payload_dir();
+    leecher.leech(&t.torrent_path, dest.path());
+    leecher.connect(&t.info_hash, port);
+    leecher.wait_complete(&t.info_hash, LONG);
+    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+    assert_eq!(leecher.failed_bytes(&t.info_hash), 0);
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> bool {
@@ -126,12 +106,7 @@ async fn a_torrent_downloaded_into_a_vault_seeds_from_it_and_nothing_is_in_the_c
         0
     );
 
-    let leecher = Peer::start();
-    let dest = payload_dir();
-    leecher.leech(&t.torrent_path, dest.path());
-    leecher.connect(&t.info_hash, eng.port());
-    leecher.wait_complete(&t.info_hash, LONG);
-    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+    leech_all_from(&t, eng.port());
     let cache = eng.h().details(&h).await.unwrap().vault_cache.unwrap();
     assert!(cache.hits + cache.misses > 0, "{cache:?}");
     assert!(cache.bytes <= cache.capacity_bytes, "{cache:?}");
@@ -201,13 +176,7 @@ async fn a_damaged_chunk_is_never_sent_and_is_fetched_again_from_a_seeder() {
     // (libtorrent's reconnect time): a new one shows what trove serves now.
     drop(leecher);
     drop(healer);
-    let fresh = Peer::start();
-    let dest = payload_dir();
-    fresh.leech(&t.torrent_path, dest.path());
-    fresh.connect(&t.info_hash, eng.port());
-    fresh.wait_complete(&t.info_hash, LONG);
-    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
-    assert_eq!(fresh.failed_bytes(&t.info_hash), 0);
+    leech_all_from(&t, eng.port());
     eng.stop().await;
 }
 
@@ -266,17 +235,6 @@ async fn a_wrong_missing_or_exposed_key_holds_the_vaults_torrents_and_touches_no
 
 const TROVE: &str = env!("CARGO_BIN_EXE_trove");
 
-/// The config of `env` with a vault root at `vault` opened with `key`.
-fn with_vault(env: &TroveEnv, vault: &Path, key: &Path) {
-    fs::create_dir_all(vault).unwrap();
-    let extra = format!(
-        "[[roots]]\nlabel = \"vault\"\npath = \"{}\"\nkind = \"vault\"\nkey_file = \"{}\"\n",
-        vault.display(),
-        key.display()
-    );
-    fs::write(&env.config_path, env.config_text(&extra)).unwrap();
-}
-
 fn wait_seeding(env: &TroveEnv, hash: &str) {
     wait_until("the torrent to seed", LONG, || {
         env.torrent_json(hash)
@@ -294,7 +252,7 @@ fn a_session_with_a_vault_torrent_exports_and_imports_without_its_key() {
     let (vault, key) = (env.path().join("vault"), env.path().join("vault.key"));
     let said = env.run_ok(&[OsStr::new("vault"), OsStr::new("keygen"), key.as_os_str()]);
     assert!(said.contains("wrote a new vault key"), "{said}");
-    with_vault(&env, &vault, &key);
+    env.declare_vault(&vault, &key);
     let payload = payload_dir();
     let seeder = Peer::start();
     let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
@@ -331,17 +289,12 @@ fn a_session_with_a_vault_torrent_exports_and_imports_without_its_key() {
     );
 
     let fresh = TroveEnv::new(TROVE, &["main"]);
-    with_vault(&fresh, &vault, &key);
+    fresh.declare_vault(&vault, &key);
     fresh.run_ok(&[OsStr::new("import"), doc.as_os_str()]);
     let mut daemon = fresh.spawn_daemon::<&str>(&[]);
     daemon.wait_for_stderr("session listening", LONG);
     wait_seeding(&fresh, &hash);
-    let leecher = Peer::start();
-    let dest = payload_dir();
-    leecher.leech(&t.torrent_path, dest.path());
-    leecher.connect(&t.info_hash, fresh.listen_port);
-    leecher.wait_complete(&t.info_hash, LONG);
-    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+    leech_all_from(&t, fresh.listen_port);
     let stderr = daemon.stderr();
     assert!(!stderr.contains(&hex), "the key is in the log");
     assert!(daemon.terminate_and_wait().success());
@@ -388,12 +341,7 @@ async fn a_torrent_moves_into_a_vault_and_out_again() {
     assert!(!find(&fs::read(&sealed[0]).unwrap(), STAMP_PREFIX));
 
     // It seeds from the vault: a leecher that knows only trove gets every byte.
-    let leecher = Peer::start();
-    let dest = payload_dir();
-    leecher.leech(&t.torrent_path, dest.path());
-    leecher.connect(&t.info_hash, eng.port());
-    leecher.wait_complete(&t.info_hash, LONG);
-    trees_identical(&t.content_path(), &dest.path().join(NAME)).unwrap();
+    leech_all_from(&t, eng.port());
 
     eng.h().run(move_to(&h, "plain")).await.unwrap();
     moved(&eng, &h, "plain").await;

@@ -27,6 +27,7 @@
 pub mod engine;
 mod fake;
 mod files;
+pub mod logs;
 mod peer;
 mod ports;
 mod process;

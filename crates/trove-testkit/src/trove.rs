@@ -97,6 +97,18 @@ impl TroveEnv {
         s
     }
 
+    /// Rewrites the config with a vault root labelled `vault` at `path` (made if missing),
+    /// opened with the key in `key_file`.
+    pub fn declare_vault(&self, path: &Path, key_file: &Path) {
+        fs::create_dir_all(path).unwrap();
+        let extra = format!(
+            "[[roots]]\nlabel = \"vault\"\npath = {}\nkind = \"vault\"\nkey_file = {}\n",
+            toml_str(&path.to_string_lossy()),
+            toml_str(&key_file.to_string_lossy())
+        );
+        fs::write(&self.config_path, self.config_text(&extra)).unwrap();
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

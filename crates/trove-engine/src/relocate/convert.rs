@@ -165,36 +165,48 @@ fn convert(
         .collect();
     let source = Open::new(t, from, false)?;
     let target = Open::new(t, to, true)?;
-    let mut buf = Vec::new();
-    for &(index, start, len) in &pieces {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(CopyFailure::Cancelled);
-        }
-        buf.resize(len, 0);
-        source.read(start, &mut buf)?;
-        if !piece_matches(&hashes, index, &buf) {
-            return Err(CopyFailure::Mismatch(format!(
-                "piece {index} of the source does not match its hash"
-            )));
-        }
-        target.write(start, &buf)?;
-        done.fetch_add(len as u64, Ordering::Relaxed);
-    }
+    checked_pieces(
+        &source,
+        &pieces,
+        &hashes,
+        cancel,
+        "source",
+        |start, data| {
+            target.write(start, data)?;
+            done.fetch_add(data.len() as u64, Ordering::Relaxed);
+            Ok(())
+        },
+    )?;
     target.sync()?;
     drop(target);
     // Read back from the disk, under the target's own key or names.
     let written = Open::new(t, to, false)?;
-    for &(index, start, len) in &pieces {
+    checked_pieces(&written, &pieces, &hashes, cancel, "copy", |_, _| Ok(()))
+}
+
+/// Reads each of `pieces` (index, start, length) from `side`, checks it against its hash
+/// and hands it to `then`; `whose` names the side in a mismatch.
+fn checked_pieces(
+    side: &Open,
+    pieces: &[(u32, u64, usize)],
+    hashes: &[u8],
+    cancel: &AtomicBool,
+    whose: &str,
+    mut then: impl FnMut(u64, &[u8]) -> Result<(), CopyFailure>,
+) -> Result<(), CopyFailure> {
+    let mut buf = Vec::new();
+    for &(index, start, len) in pieces {
         if cancel.load(Ordering::Relaxed) {
             return Err(CopyFailure::Cancelled);
         }
         buf.resize(len, 0);
-        written.read(start, &mut buf)?;
-        if !piece_matches(&hashes, index, &buf) {
+        side.read(start, &mut buf)?;
+        if !piece_matches(hashes, index, &buf) {
             return Err(CopyFailure::Mismatch(format!(
-                "piece {index} of the copy does not match its hash"
+                "piece {index} of the {whose} does not match its hash"
             )));
         }
+        then(start, &buf)?;
     }
     Ok(())
 }

@@ -298,10 +298,12 @@ impl Inner {
         Ok(())
     }
 
-    /// A chunk's plaintext, from the cache or opened from its slot. A slot never written
-    /// reads as zeros, as a hole in a plain file does: librqbit reads only pieces it has
-    /// verified, except when it checks what is there, and zeros then fail the piece's hash
-    /// alone (an error would make it give up on the rest of the file).
+    /// A chunk's plaintext, from the cache or opened from its slot. librqbit reads only
+    /// pieces it has verified, except when it checks what is there, and a slot never
+    /// written then answers as a plain file would: past the vault file's end (every later
+    /// slot is unwritten too) it is an error, as a missing file is, and librqbit moves on
+    /// to the next file at once; a hole inside the file reads as zeros, which fail that
+    /// piece's hash alone.
     fn chunk(&self, c: ChunkId) -> anyhow::Result<Arc<Plain>> {
         let key = (self.cache_id, self.layout.slot(c));
         let pin = self.serving.load(Ordering::Relaxed);
@@ -317,7 +319,7 @@ impl Inner {
         {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Ok(Arc::new(Plain::copy_of(&vec![0u8; len as usize])));
+                bail!("piece {} has not been written yet", c.piece)
             }
             Err(e) => {
                 return Err(e)
@@ -596,7 +598,7 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_never_written_reads_as_zeros_and_is_not_damage() {
+    fn a_hole_reads_as_zeros_past_the_end_is_an_error_and_neither_is_damage() {
         let dir = tempfile::tempdir().unwrap();
         let files = [(1_000_000u64, false)];
         let (s, mut rx) = storage(dir.path(), 262_144, &files);
@@ -606,11 +608,8 @@ mod tests {
         s.pread_exact(0, 0, &mut buf).unwrap();
         assert!(buf[..262_144].iter().all(|b| *b == 0), "a hole before it");
         assert_eq!(&buf[262_144..], &data[262_144..300_000]);
-        s.pread_exact(0, 900_000, &mut buf[..100_000]).unwrap();
-        assert!(
-            buf[..100_000].iter().all(|b| *b == 0),
-            "past the file's end"
-        );
+        let e = s.pread_exact(0, 900_000, &mut buf[..100_000]).unwrap_err();
+        assert!(format!("{e}").contains("not been written"), "{e}");
         assert!(rx.try_recv().is_err(), "nothing reported as damage");
     }
 
