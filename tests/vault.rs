@@ -17,7 +17,9 @@ use trove_proto::command::{AddOptions, Command};
 use trove_proto::snapshot::TorrentState;
 use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
 use trove_testkit::logs::{log_has, log_lines, ring};
-use trove_testkit::{MadeTorrent, Peer, STAMP_PREFIX, TroveEnv, trees_identical, wait_until};
+use trove_testkit::{
+    Daemon, MadeTorrent, Peer, STAMP_PREFIX, TroveEnv, trees_identical, wait_until,
+};
 
 /// A release as a library holds one: two tracks, a cover and a rip log.
 const FILES: &[(&str, u64)] = &[
@@ -349,4 +351,107 @@ async fn a_torrent_moves_into_a_vault_and_out_again() {
     wait_until("the vault file to be deleted", LONG, || {
         vault_files(&vault).is_empty().then_some(())
     });
+}
+
+/// `kill -9` of the daemon at three moments of a move into a vault: before the copy,
+/// half-way through sealing it, and after the switch (the record names the vault, the
+/// plain source is not deleted yet). Each restart finds exactly one complete copy, the one
+/// the record names, seeding, with nothing downloaded again.
+#[test]
+fn kill_9_during_a_move_into_a_vault_leaves_exactly_one_complete_copy() {
+    let env = TroveEnv::new(TROVE, &["disk"]);
+    let (vault, key) = (env.path().join("vault"), env.path().join("vault.key"));
+    env.run_ok(&[OsStr::new("vault"), OsStr::new("keygen"), key.as_os_str()]);
+    env.declare_vault(&vault, &key);
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
+    seeder.seed(&t);
+    let peer = format!("127.0.0.1:{}", seeder.port());
+    let h = env.add(&[t.torrent_path.to_str().unwrap(), "--peer", &peer])[0].clone();
+    let seeding = |env: &TroveEnv| {
+        wait_until("the torrent to seed", LONG, || {
+            env.torrent_json(&h)
+                .filter(|j| j["state"] == "seeding" && j["moving"].is_null())
+        })
+    };
+    let daemon = |stall: Option<&str>| {
+        let mut d = Daemon::spawn({
+            let mut c = env.cmd();
+            if let Some(stage) = stall {
+                c.env("TROVE_MOVE_STALL", stage);
+            }
+            c.arg("daemon");
+            c
+        });
+        d.wait_for_stderr("every stored torrent is back", LONG);
+        d
+    };
+    let mut d = daemon(None);
+    seeding(&env);
+    let sent = wait_until("the seeder's counter", LONG, || {
+        let s = seeder.status(&t.info_hash).total_payload_upload;
+        (s >= t.total_size).then_some(s)
+    });
+    d.terminate_and_wait();
+
+    let plain = env.root_path("disk").join(NAME);
+    for (stage, ends_in) in [
+        ("before-copy", "disk"),
+        ("mid-copy", "disk"),
+        ("after-switch", "vault"),
+    ] {
+        let mut d = daemon(Some(stage));
+        seeding(&env);
+        let mut mover = Daemon::spawn({
+            let mut c = env.cmd();
+            c.args(["move", &h, "--root", "vault"]);
+            c
+        });
+        d.wait_for_stderr(
+            &format!("TROVE_MOVE_STALL: the move stops at {stage}"),
+            LONG,
+        );
+        match stage {
+            "before-copy" => assert!(vault_files(&vault).is_empty(), "nothing sealed yet"),
+            "mid-copy" => {
+                let sealed = vault_files(&vault);
+                assert_eq!(sealed.len(), 1, "{sealed:?}");
+                let len = fs::metadata(&sealed[0]).unwrap().len();
+                assert!(len > 0 && len < t.total_size, "a partial vault file: {len}");
+            }
+            _ => {
+                assert!(plain.exists(), "the source is still there");
+                let j = env.torrent_json(&h).unwrap();
+                assert_eq!(j["root_label"], "vault", "the record names the vault");
+            }
+        }
+        d.kill9();
+        mover.kill9();
+        drop((d, mover));
+
+        let mut d = daemon(None);
+        let j = seeding(&env);
+        let log = d.stderr();
+        assert_eq!(j["root_label"], ends_in, "{stage}: {log}");
+        if ends_in == "disk" {
+            trees_identical(&t.content_path(), &plain).unwrap();
+            assert!(
+                vault_files(&vault).is_empty(),
+                "{stage}: no vault file left"
+            );
+        } else {
+            assert!(!plain.exists(), "{stage}: the plain copy was deleted");
+            assert_eq!(vault_files(&vault).len(), 1);
+        }
+        let now = seeder.status(&t.info_hash).total_payload_upload;
+        assert_eq!(now, sent, "{stage}: nothing was downloaded again");
+        d.terminate_and_wait();
+    }
+    // The sealed copy serves the whole torrent.
+    drop(seeder);
+    let d = daemon(None);
+    seeding(&env);
+    leech_all_from(&t, env.listen_port);
+    drop(d);
 }

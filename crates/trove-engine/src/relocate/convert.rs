@@ -165,6 +165,8 @@ fn convert(
         .collect();
     let source = Open::new(t, from, false)?;
     let target = Open::new(t, to, true)?;
+    // The crash tests stop a move half-way through (see `stall_if_asked`).
+    let half = pieces.get(pieces.len() / 2).map(|p| p.1);
     checked_pieces(
         &source,
         &pieces,
@@ -174,6 +176,9 @@ fn convert(
         |start, data| {
             target.write(start, data)?;
             done.fetch_add(data.len() as u64, Ordering::Relaxed);
+            if Some(start) == half {
+                super::stall_if_asked(super::Stage::MidCopy);
+            }
             Ok(())
         },
     )?;
