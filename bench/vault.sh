@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Vault bench: a torrent kept in a vault root (encrypted, XChaCha20-Poly1305 in 256 KiB
-# chunks, one file per torrent) against the same torrent in a plain root, side by side in
+# Vault bench: a torrent kept in a vault root (encrypted in 256 KiB chunks with the vault's
+# cipher, one file per torrent) against the same torrent in a plain root, side by side in
 # every run: download throughput from local libtorrent seeders, seeding throughput to fresh
 # libtorrent leechers, trove's CPU seconds per GiB for each, and the vault cache's hit rate
 # while seeding to several leechers with a cache smaller than the torrent.
@@ -44,6 +44,8 @@ Options (environment variable in brackets):
   --many-leechers N      leechers in the seed-many phase                         [BENCH_MANY_LEECHERS, 4]
   --cache SIZE           [cache] size for download and seed                      [BENCH_CACHE, 256MiB]
   --small-cache SIZE     [cache] size for seed-many                              [BENCH_SMALL_CACHE, size/16]
+  --cipher NAME          the vault's cipher: aes-256-gcm or xchacha20-poly1305   [BENCH_CIPHER, trove's
+                         choice: aes-256-gcm on a CPU with AES and PCLMULQDQ]
   --trove PATH           trove binary (copied into the work dir first)           [TROVE_BIN, /tmp/vault-bench/trove
                          if it exists, else target/release/trove; this script never builds]
   --cache-dir DIR        where the payload is kept between runs                  [BENCH_CACHE_DIR, ~/.cache/trove-bench]
@@ -75,6 +77,7 @@ LEECHERS=${BENCH_LEECHERS:-2}
 MANY=${BENCH_MANY_LEECHERS:-4}
 CACHE_SIZE=${BENCH_CACHE:-256MiB}
 SMALL_CACHE=${BENCH_SMALL_CACHE:-}
+CIPHER=${BENCH_CIPHER:-}
 TROVE=${TROVE_BIN:-}
 CACHE_DIR=${BENCH_CACHE_DIR:-$HOME/.cache/trove-bench}
 WORK_PARENT=${BENCH_WORK_DIR:-${TMPDIR:-/tmp}}
@@ -97,6 +100,7 @@ while (($#)); do
     --many-leechers) MANY=${2:?}; shift 2 ;;
     --cache) CACHE_SIZE=${2:?}; shift 2 ;;
     --small-cache) SMALL_CACHE=${2:?}; shift 2 ;;
+    --cipher) CIPHER=${2:?}; shift 2 ;;
     --trove) TROVE=${2:?}; shift 2 ;;
     --cache-dir) CACHE_DIR=${2:?}; shift 2 ;;
     --work-dir) WORK_PARENT=${2:?}; shift 2 ;;
@@ -254,6 +258,7 @@ label = "vault"
 path = "$1/vault"
 kind = "vault"
 key_file = "$KEY"
+${CIPHER:+cipher = \"$CIPHER\"}
 
 [cache]
 size = $3
@@ -410,6 +415,15 @@ export V_COMMAND=$TROVE_BENCH_CMDLINE V_MACHINE=$MACHINE V_RUNS=$RUNS V_SIZE=$SI
   V_LOG_LINES=$LOG_LINES
 V_NETNS=$([[ $IN_NETNS == 1 ]] && echo "in a private network namespace (unshare -n)" || echo "on the host's loopback (--no-netns)")
 export V_NETNS
+# The cipher trove picks when the config does not: the same test as trove's own.
+if [[ -n $CIPHER ]]; then
+  V_CIPHER="$CIPHER (--cipher)"
+elif grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then
+  V_CIPHER="aes-256-gcm (trove's choice on this CPU)"
+else
+  V_CIPHER="xchacha20-poly1305 (trove's choice on this CPU)"
+fi
+export V_CIPHER
 "$PY" - "$WORK/setup.json" "${PROBLEMS[@]+"${PROBLEMS[@]}"}" <<'EOF'
 import json, os, sys
 import libtorrent
@@ -425,7 +439,7 @@ json.dump({
     "lock": E["V_LOCK"], "libtorrent": libtorrent.__version__, "netns_text": E["V_NETNS"],
     "trove_text": E["V_TROVE"], "loadavg_end": " ".join(open("/proc/loadavg").read().split()[:3]),
     "elapsed_s": int(E["V_ELAPSED"]), "problems": sys.argv[2:],
-    "log_lines": json.loads(E["V_LOG_LINES"]),
+    "log_lines": json.loads(E["V_LOG_LINES"]), "cipher": E["V_CIPHER"],
 }, open(sys.argv[1], "w"), indent=1)
 EOF
 "$PY" "$LIB/vault_report.py" "$RUNS_JSONL" "$WORK/setup.json" "$WORK/result.json" ||

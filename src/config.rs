@@ -156,6 +156,21 @@ pub struct RootConfig {
     /// keygen PATH` writes one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
+    /// The cipher a new vault seals its chunks with; unset, the fastest on this CPU. An
+    /// existing vault keeps the one it was made with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<VaultCipher>,
+}
+
+/// The ciphers a vault root can seal its chunks with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VaultCipher {
+    /// The fastest where the CPU has AES instructions.
+    #[serde(rename = "aes-256-gcm")]
+    Aes256Gcm,
+    /// The fastest without them (a Raspberry Pi 4, older ARM boards).
+    #[serde(rename = "xchacha20-poly1305")]
+    XChaCha20Poly1305,
 }
 
 /// `[limits]`: session-wide caps. Absent or 0 means unlimited.
@@ -566,6 +581,14 @@ fn validate_vaults(config: &Config) -> Result<(), (usize, String)> {
                 ));
             }
             _ => {}
+        }
+        if root.kind == RootKind::Plain && root.cipher.is_some() {
+            return Err((
+                i,
+                format!(
+                    "{name}: cipher is only for a vault root: add kind = \"vault\" and key_file, or remove cipher"
+                ),
+            ));
         }
     }
     Ok(())

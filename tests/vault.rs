@@ -2,7 +2,8 @@
 //! vault is seeded from it byte-identical, nothing of it is on disk in the clear, a
 //! restart resumes without reading everything back, a damaged chunk is never served and
 //! is fetched again, and key problems hold the vault's torrents without touching their
-//! data.
+//! data. The vaults are made with trove's choice of cipher for this CPU, and the first
+//! test runs with each cipher.
 
 // Test code: a failed unwrap is a failed test that says where.
 #![allow(clippy::unwrap_used)]
@@ -13,6 +14,7 @@ use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use trove_engine::vault::Suite;
 use trove_proto::command::{AddOptions, Command};
 use trove_proto::snapshot::TorrentState;
 use trove_testkit::engine::{Eng, LONG, MIB, payload_dir, torrent};
@@ -70,20 +72,38 @@ fn vault_files(vault: &Path) -> Vec<PathBuf> {
 
 /// A stamped release seeded by a libtorrent peer, downloaded into the vault root.
 async fn downloaded_into_vault() -> (Eng, Peer, MadeTorrent, String, tempfile::TempDir) {
+    downloaded_into_vault_with(None).await
+}
+
+/// As [`downloaded_into_vault`], the vault made with `cipher` (None: trove's choice).
+async fn downloaded_into_vault_with(
+    cipher: Option<Suite>,
+) -> (Eng, Peer, MadeTorrent, String, tempfile::TempDir) {
     ring();
     let payload = payload_dir();
     let seeder = Peer::start();
     let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
     seeder.seed(&t);
-    let eng = Eng::start_with_vault(&["vault"], "vault").await;
+    let eng = Eng::start_with_vault_cipher(&["vault"], "vault", cipher).await;
     let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
     eng.wait_state(&h, TorrentState::Seeding, LONG).await;
     (eng, seeder, t, h, payload)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_torrent_downloaded_into_a_vault_seeds_from_it_and_nothing_is_in_the_clear() {
-    let (mut eng, seeder, t, h, _payload) = downloaded_into_vault().await;
+async fn a_torrent_downloaded_into_an_aes_256_gcm_vault_seeds_from_it_and_nothing_is_in_the_clear()
+{
+    downloaded_seeded_and_nothing_in_the_clear(Suite::Aes256Gcm).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_downloaded_into_an_xchacha20_poly1305_vault_seeds_from_it_and_nothing_is_in_the_clear()
+ {
+    downloaded_seeded_and_nothing_in_the_clear(Suite::XChaCha20Poly1305).await;
+}
+
+async fn downloaded_seeded_and_nothing_in_the_clear(cipher: Suite) {
+    let (mut eng, seeder, t, h, _payload) = downloaded_into_vault_with(Some(cipher)).await;
     // The leecher below must get every byte from trove, not from the first seeder.
     drop(seeder);
 
@@ -197,13 +217,19 @@ async fn a_wrong_missing_or_exposed_key_holds_the_vaults_torrents_and_touches_no
     let exposed = keys.join("exposed.key");
     fs::copy(&own, &exposed).unwrap();
     fs::set_permissions(&exposed, fs::Permissions::from_mode(0o644)).unwrap();
-    let cases: [(&Path, &str); 3] = [
-        (&other, "was sealed with another key"),
-        (&keys.join("none.key"), "does not exist"),
-        (&exposed, "chmod 600"),
+    // The right key, but a `cipher` line naming the cipher the vault was not made with.
+    let made = Suite::for_this_cpu();
+    let not_made = Suite::ALL.into_iter().find(|s| *s != made).unwrap();
+    let mismatch = format!("sealed with {}", made.name());
+    let cases: [(&Path, Option<Suite>, &str); 4] = [
+        (&other, None, "was sealed with another key"),
+        (&keys.join("none.key"), None, "does not exist"),
+        (&exposed, None, "chmod 600"),
+        (&own, Some(not_made), &mismatch),
     ];
-    for (key, says) in cases {
+    for (key, cipher, says) in cases {
         eng.set_vault_key("vault", key);
+        eng.set_vault_cipher("vault", cipher);
         eng.boot().await;
         let held = eng
             .wait(&format!("the torrent to be held: {says}"), LONG, |s| {
@@ -227,6 +253,7 @@ async fn a_wrong_missing_or_exposed_key_holds_the_vaults_torrents_and_touches_no
 
     // The right key again: the torrent seeds as before.
     eng.set_vault_key("vault", &own);
+    eng.set_vault_cipher("vault", None);
     eng.boot().await;
     eng.wait_state(&h, TorrentState::Seeding, LONG).await;
     for line in log_lines(&h) {
@@ -454,4 +481,56 @@ fn kill_9_during_a_move_into_a_vault_leaves_exactly_one_complete_copy() {
     seeding(&env);
     leech_all_from(&t, env.listen_port);
     drop(d);
+}
+
+/// `kill -9` of the daemon three times while a torrent downloads into a vault, each time
+/// once more of it has been checked: every piece trove had counted was sealed on disk (no
+/// chunk is still waiting for its seal when librqbit counts a piece), so after the last
+/// restart the torrent completes and serves a fresh leecher byte-identical.
+#[test]
+fn kill_9_while_downloading_into_a_vault_loses_no_checked_piece() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let (vault, key) = (env.path().join("vault"), env.path().join("vault.key"));
+    env.run_ok(&[OsStr::new("vault"), OsStr::new("keygen"), key.as_os_str()]);
+    env.declare_vault(&vault, &key);
+    let payload = payload_dir();
+    let seeder = Peer::start();
+    let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
+    // Slow enough that each kill lands mid-download.
+    seeder.seed_with_limit(&t, 1200 * 1024);
+    let peer = format!("127.0.0.1:{}", seeder.port());
+    let h = env.add(&[
+        t.torrent_path.to_str().unwrap(),
+        "--peer",
+        &peer,
+        "--root",
+        "vault",
+    ])[0]
+        .clone();
+    let mut last = 0u64;
+    for round in 0..3 {
+        let mut d = env.spawn_daemon::<&str>(&[]);
+        d.wait_for_stderr("session listening", LONG);
+        let target = last + 2 * MIB;
+        last = wait_until(&format!("round {round}: 2 MiB more checked"), LONG, || {
+            let have = env.torrent_json(&h)?["have_bytes"].as_u64()?;
+            (have >= target).then_some(have)
+        });
+        assert!(last < t.total_size, "round {round}: the download ended");
+        d.kill9();
+    }
+    let mut d = env.spawn_daemon(&["--exit-when-complete"]);
+    let status = d.wait_exit(LONG);
+    assert!(status.success(), "daemon failed: {}", d.stderr());
+    drop(seeder);
+    // Stopped, the session's listing looks at the vault file, not at plain file paths.
+    let stored = env.torrent_json(&h).unwrap();
+    assert_eq!(stored["running"], false);
+    assert_eq!(stored["data_missing"], false, "{stored}");
+    let mut d = env.spawn_daemon::<&str>(&[]);
+    d.wait_for_stderr("session listening", LONG);
+    wait_seeding(&env, &h);
+    leech_all_from(&t, env.listen_port);
+    drop(d);
+    assert_eq!(vault_files(&vault).len(), 1);
 }

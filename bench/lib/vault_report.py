@@ -175,9 +175,10 @@ def main():
             setup["lock"]),
         "Torrent: %s in %d files, v1, %s pieces (%s); %d libtorrent %s seeder(s) "
         "(tools/loopback/loopback.py seed) on 127.0.0.1; DHT, LSD, UPnP, trackers off; %s. "
-        "trove binary: %s." % (
+        "trove binary: %s. Vault cipher: %s." % (
             setup["size_text"], setup["files"], setup["piece_text"], setup["info_hash"],
-            setup["seeders"], setup["libtorrent"], setup["netns_text"], setup["trove_text"]),
+            setup["seeders"], setup["libtorrent"], setup["netns_text"], setup["trove_text"],
+            setup.get("cipher", "xchacha20-poly1305")),
     ]
     log_notes = []
     if setup.get("log_lines"):

@@ -33,6 +33,7 @@ use trove_engine::roots::{RootManager, RootSpec};
 use trove_engine::saved::{RunningSession, SavedSession};
 use trove_engine::session::{self, EngineOptions, NetworkOptions};
 use trove_engine::store::{MemoryStore, SessionStore};
+use trove_engine::vault::{Suite, VaultSpec};
 use trove_proto::snapshot::{Limits, TorrentState};
 use trove_proto::{AddOptions, Client};
 
@@ -60,10 +61,17 @@ fn load_context(cli: &Cli) -> anyhow::Result<AppContext> {
             token: r.token.clone(),
             default: r.default,
             complete_to: r.complete_to.clone(),
-            vault_key: r
+            vault: r
                 .key_file
                 .clone()
-                .filter(|_| r.kind == config::RootKind::Vault),
+                .filter(|_| r.kind == config::RootKind::Vault)
+                .map(|key_file| VaultSpec {
+                    key_file,
+                    cipher: r.cipher.map(|c| match c {
+                        config::VaultCipher::Aes256Gcm => Suite::Aes256Gcm,
+                        config::VaultCipher::XChaCha20Poly1305 => Suite::XChaCha20Poly1305,
+                    }),
+                }),
         })
         .collect();
     let roots = RootManager::new(&specs, paths::default_download_dir());
@@ -416,7 +424,7 @@ async fn run_download(
                     token: None,
                     default: true,
                     complete_to: None,
-                    vault_key: None,
+                    vault: None,
                 }],
                 PathBuf::new(),
             )

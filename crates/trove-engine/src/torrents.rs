@@ -171,8 +171,17 @@ pub fn start_problem(
 }
 
 /// Whether a selected file is missing or shorter than the torrent says, under the
-/// torrent's root folder: pieces a bitfield claims are then no longer on disk.
-pub fn data_missing(t: &CheckedTorrent, root: &Path, only_files: Option<&[usize]>) -> bool {
+/// torrent's root folder, or for a torrent kept in a vault, whether its vault file is
+/// gone: pieces a bitfield claims are then no longer on disk.
+pub fn data_missing(
+    t: &CheckedTorrent,
+    root: &Path,
+    vault_file: Option<&str>,
+    only_files: Option<&[usize]>,
+) -> bool {
+    if let Some(file) = vault_file {
+        return !root.join(file).is_file();
+    }
     t.file_paths(root)
         .iter()
         .zip(&t.files)
@@ -403,7 +412,7 @@ pub fn prepare_record(
         missing_data: None,
         metadata_first: opts.metadata_first,
         vault_file: root
-            .vault_key
+            .vault
             .is_some()
             .then(crate::vault::new_file_name)
             .transpose()

@@ -12,6 +12,7 @@ use trove_engine::logring::LogRing;
 use trove_engine::roots::{RootManager, RootSpec};
 use trove_engine::session::{self, EngineOptions, EngineTask, NetworkOptions};
 use trove_engine::store::{SessionStore, SledStore};
+use trove_engine::vault::{Suite, VaultSpec};
 use trove_proto::snapshot::{Limits, SessionSnapshot, TorrentState, TorrentSummary};
 use trove_proto::{AddOptions, Client, TorrentSource};
 
@@ -24,8 +25,8 @@ pub struct Eng {
     limits: Limits,
     /// (from, to) root labels: a torrent finishing in `from` moves to `to`.
     complete_to: Vec<(String, String)>,
-    /// (label, key file): vault roots.
-    vaults: Vec<(String, PathBuf)>,
+    /// (label, key file and cipher): vault roots.
+    vaults: Vec<(String, VaultSpec)>,
     vault_cache_bytes: u64,
 }
 
@@ -36,8 +37,19 @@ impl Eng {
 
     /// An engine whose root `vault` (one of `roots`) is a vault, with a new key.
     pub async fn start_with_vault(roots: &[&str], vault: &str) -> Eng {
+        Self::start_with_vault_cipher(roots, vault, None).await
+    }
+
+    /// As [`Eng::start_with_vault`], the vault made with `cipher` (None: trove's choice
+    /// for this CPU).
+    pub async fn start_with_vault_cipher(
+        roots: &[&str],
+        vault: &str,
+        cipher: Option<Suite>,
+    ) -> Eng {
         let mut e = Self::unbooted(roots, Limits::default());
         e.make_vault(vault);
+        e.set_vault_cipher(vault, cipher);
         e.boot().await;
         e
     }
@@ -81,19 +93,37 @@ impl Eng {
         let key = keys.join(format!("{label}.key"));
         trove_engine::vault::keygen(&key).unwrap();
         self.vaults.retain(|v| v.0 != label);
-        self.vaults.push((label.to_string(), key.clone()));
+        let spec = VaultSpec {
+            key_file: key.clone(),
+            cipher: None,
+        };
+        self.vaults.push((label.to_string(), spec));
         key
+    }
+
+    fn vault_mut(&mut self, label: &str) -> &mut VaultSpec {
+        let v = self.vaults.iter_mut().find(|v| v.0 == label);
+        &mut v.unwrap_or_else(|| panic!("{label} is not a vault")).1
     }
 
     /// The key file the vault root `label` is declared with.
     pub fn vault_key(&self, label: &str) -> PathBuf {
-        self.vaults.iter().find(|v| v.0 == label).unwrap().1.clone()
+        let v = self.vaults.iter().find(|v| v.0 == label);
+        v.unwrap_or_else(|| panic!("{label} is not a vault"))
+            .1
+            .key_file
+            .clone()
     }
 
     /// Points the vault root `label` at another key file, from the next `boot`.
     pub fn set_vault_key(&mut self, label: &str, key: &Path) {
-        self.vaults.retain(|v| v.0 != label);
-        self.vaults.push((label.to_string(), key.to_path_buf()));
+        self.vault_mut(label).key_file = key.to_path_buf();
+    }
+
+    /// Declares the vault root `label` with `cipher = ...` (None: no such line), from the
+    /// next `boot`.
+    pub fn set_vault_cipher(&mut self, label: &str, cipher: Option<Suite>) {
+        self.vault_mut(label).cipher = cipher;
     }
 
     /// The size of the vault's decrypted-chunk cache, from the next `boot`.
@@ -140,11 +170,11 @@ impl Eng {
                     .iter()
                     .find(|(from, _)| from == l)
                     .map(|(_, to)| to.clone()),
-                vault_key: self
+                vault: self
                     .vaults
                     .iter()
                     .find(|(label, _)| label == l)
-                    .map(|(_, key)| key.clone()),
+                    .map(|(_, spec)| spec.clone()),
             })
             .collect();
         let store: Arc<dyn SessionStore> =

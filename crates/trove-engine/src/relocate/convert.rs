@@ -14,14 +14,14 @@ use super::CopyFailure;
 use super::copy::io_failure;
 use super::verify::{has_bit, metainfo, piece_matches};
 use crate::source::CheckedTorrent;
-use crate::vault::{SealedFile, VaultKey};
+use crate::vault::{SealedFile, Sealer};
 
 /// Where a torrent's data is, and in what form.
 pub enum Side {
     /// Its files, under this root folder.
     Files(PathBuf),
-    /// Sealed in this vault file, opened with this key.
-    Vault { file: PathBuf, key: VaultKey },
+    /// Sealed in this vault file, opened with this key and cipher.
+    Vault { file: PathBuf, sealer: Sealer },
 }
 
 /// One side, open.
@@ -59,9 +59,9 @@ impl Open {
                 }
                 Ok(Open::Files(files))
             }
-            Side::Vault { file, key } => {
+            Side::Vault { file, sealer } => {
                 let hash = hex_hash(&t.info_hash)?;
-                SealedFile::open(key, file, hash, t.piece_length, t.total_len)
+                SealedFile::open(sealer, file, hash, t.piece_length, t.total_len)
                     .map(Open::Vault)
                     .map_err(|e| CopyFailure::Io(format!("{e:#}")))
             }

@@ -13,6 +13,7 @@ use trove_proto::command::EngineError;
 use trove_proto::snapshot::{RootInfo, RootOrigin};
 
 use crate::store::StoredRoot;
+use crate::vault::VaultSpec;
 
 mod stored;
 
@@ -27,8 +28,8 @@ pub struct StorageRoot {
     /// Where it was declared. The implicit root (used when the config declares none) is
     /// created on first use.
     pub origin: RootOrigin,
-    /// A vault root's key file: its torrents are kept encrypted (see `vault`).
-    pub vault_key: Option<PathBuf>,
+    /// Set for a vault root: its torrents are kept encrypted (see `vault`).
+    pub vault: Option<VaultSpec>,
 }
 
 impl StorageRoot {
@@ -46,8 +47,8 @@ pub struct RootSpec {
     pub default: bool,
     /// The label of the root a torrent finishing in this one is moved to.
     pub complete_to: Option<String>,
-    /// Set for a vault root: the file holding its key.
-    pub vault_key: Option<PathBuf>,
+    /// Set for a vault root: its key file and cipher.
+    pub vault: Option<VaultSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,7 +79,7 @@ impl RootManager {
                     path: fallback_dir,
                     is_default: true,
                     origin: RootOrigin::Implicit,
-                    vault_key: None,
+                    vault: None,
                 }],
                 aliases: Vec::new(),
                 shadowed: Vec::new(),
@@ -95,7 +96,7 @@ impl RootManager {
                 path: s.path.clone(),
                 is_default: if any_default { s.default } else { i == 0 },
                 origin: RootOrigin::Config,
-                vault_key: s.vault_key.clone(),
+                vault: s.vault.clone(),
             })
             .collect();
         let complete_to = specs
@@ -186,7 +187,7 @@ impl RootManager {
                     root_problem(r)
                 },
                 origin: r.origin,
-                vault: r.vault_key.is_some(),
+                vault: r.vault.is_some(),
             })
             .collect()
     }
@@ -243,13 +244,13 @@ fn root_problem(root: &StorageRoot) -> Option<String> {
     }
 }
 
-/// Why a vault root's key cannot open it (None for a plain root).
+/// Why a vault root cannot be opened (None for a plain root).
 fn vault_problem(root: &StorageRoot) -> Option<String> {
-    let key_file = root.vault_key.as_deref()?;
-    crate::vault::VaultKey::load(key_file)
-        .and_then(|k| k.open_vault(&root.path))
+    root.vault
+        .as_ref()?
+        .open(&root.path)
         .err()
-        .map(|e| format!("is a vault its key cannot open: the key {e}"))
+        .map(|e| format!("is a vault that cannot be opened: {e}"))
 }
 
 #[cfg(test)]
@@ -264,7 +265,7 @@ pub(crate) mod tests {
             token: None,
             default,
             complete_to: None,
-            vault_key: None,
+            vault: None,
         }
     }
 

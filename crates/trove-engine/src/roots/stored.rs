@@ -43,7 +43,7 @@ impl RootManager {
                 path: s.path.clone(),
                 is_default: false,
                 origin: RootOrigin::Store,
-                vault_key: None,
+                vault: None,
             });
         }
         (self, notes)
@@ -94,7 +94,7 @@ impl RootManager {
             path: root.path,
             is_default: false,
             origin: RootOrigin::Store,
-            vault_key: None,
+            vault: None,
         });
     }
 
@@ -177,7 +177,7 @@ fn check_root_path(label: &str, path: &Path) -> Result<PathBuf, EngineError> {
         path: path.into(),
         is_default: false,
         origin: RootOrigin::Store,
-        vault_key: None,
+        vault: None,
     };
     match root_problem(&root) {
         Some(p) => Err(root_error(&root, &p)),

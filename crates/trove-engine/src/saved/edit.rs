@@ -66,7 +66,12 @@ impl SavedSession {
             .flatten();
         let (missing, missing_data) = match (&t, torrent_root(roots, &record)) {
             (Some(t), Ok(root)) if record.have_bytes > 0 => (
-                Some(data_missing(t, root.path(), record.only_files.as_deref())),
+                Some(data_missing(
+                    t,
+                    root.path(),
+                    record.vault_file.as_deref(),
+                    record.only_files.as_deref(),
+                )),
                 self.data_problem(&record, t, root.path()),
             ),
             _ => (None, None),

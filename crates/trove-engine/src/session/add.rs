@@ -187,8 +187,8 @@ impl Engine {
                 (t.output_folder(root.path()), None)
             }
             Some(file) => {
-                let key_file = match &root {
-                    RootPlace::Config(r) => r.vault_key.as_deref(),
+                let vault = match &root {
+                    RootPlace::Config(r) => r.vault.as_ref(),
                     RootPlace::Recorded(_) => None,
                 }
                 .ok_or_else(|| {
@@ -197,7 +197,7 @@ impl Engine {
                         entry.record.name, entry.record.root_token
                     ))
                 })?;
-                let factory = self.vaults.factory(hash, root.path(), key_file, file)?;
+                let factory = self.vaults.factory(hash, root.path(), vault, file)?;
                 (root.path().to_path_buf(), Some(factory))
             }
         };

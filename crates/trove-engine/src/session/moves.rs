@@ -121,7 +121,7 @@ impl Engine {
             phase: MovePhase::Copying,
             from_vault_file: entry.record.vault_file.clone(),
             to_vault_file: target
-                .vault_key
+                .vault
                 .is_some()
                 .then(crate::vault::new_file_name)
                 .transpose()
@@ -450,25 +450,25 @@ impl Engine {
             let Some(file) = vault_file else {
                 return Ok(relocate::Side::Files(root.to_path_buf()));
             };
-            let key_file = self
+            let vault = self
                 .roots
                 .by_token(token)
-                .and_then(|r| r.vault_key.clone())
+                .and_then(|r| r.vault.clone())
                 .ok_or_else(|| {
                     EngineError::Root(format!(
                         "the vault at {} is not declared as a vault root, so its key is unknown",
                         root.display()
                     ))
                 })?;
-            let key = crate::vault::VaultKey::load(&key_file).map_err(|e| {
+            let sealer = vault.open(root).map_err(|e| {
                 EngineError::Root(format!(
-                    "the vault at {} cannot be opened: the key {e}",
+                    "the vault at {} cannot be opened: {e}",
                     root.display()
                 ))
             })?;
             Ok(relocate::Side::Vault {
                 file: root.join(file),
-                key,
+                sealer,
             })
         };
         Ok((

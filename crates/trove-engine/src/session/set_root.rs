@@ -57,7 +57,7 @@ impl Engine {
         entry.record.root_token = target.token.clone();
         entry.record.root_path = Some(target.path.clone());
         // Its data (none yet) will be kept as the new root keeps data.
-        entry.record.vault_file = match (&target.vault_key, entry.record.vault_file.take()) {
+        entry.record.vault_file = match (&target.vault, entry.record.vault_file.take()) {
             (None, _) => None,
             (Some(_), Some(f)) => Some(f),
             (Some(_), None) => Some(crate::vault::new_file_name().map_err(EngineError::Root)?),

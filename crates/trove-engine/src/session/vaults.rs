@@ -16,7 +16,7 @@ use trove_proto::snapshot::{CacheStats, InfoHash, TorrentState};
 
 use super::engine::{Engine, Internal};
 use crate::bitfield;
-use crate::vault::{ChunkCache, OpenVaults, VaultEvent, VaultKey, VaultStorageFactory};
+use crate::vault::{ChunkCache, OpenVaults, SealPool, VaultEvent, VaultSpec, VaultStorageFactory};
 
 pub(super) struct Vaults {
     cache: Arc<ChunkCache>,
@@ -24,6 +24,8 @@ pub(super) struct Vaults {
     serving: HashMap<InfoHash, Arc<AtomicBool>>,
     /// Shared with the mounts, which read vault torrents through it.
     pub(super) open: Arc<OpenVaults>,
+    /// The threads sealing chunks, started with the first vault torrent.
+    pool: Option<Arc<SealPool>>,
 }
 
 impl Vaults {
@@ -42,28 +44,34 @@ impl Vaults {
             events,
             serving: HashMap::new(),
             open: Default::default(),
+            pool: None,
         }
     }
 
-    /// The storage a torrent kept in the vault at `root` (opened with `key_file`) is
+    /// The storage a torrent kept in the vault at `root` (opened as `vault` says) is
     /// handed to librqbit with.
     pub(super) fn factory(
         &mut self,
         hash: &str,
         root: &Path,
-        key_file: &Path,
+        vault: &VaultSpec,
         file: &str,
     ) -> EngineResult<BoxStorageFactory> {
-        let key = VaultKey::load(key_file).map_err(|e| {
+        let sealer = vault.open(root).map_err(|e| {
             EngineError::Root(format!(
-                "the vault at {} cannot be opened: the key {e}",
+                "the vault at {} cannot be opened: {e}",
                 root.display()
             ))
         })?;
         let serving = self.serving.entry(hash.to_string()).or_default().clone();
         self.open.register(hash);
+        let pool = self
+            .pool
+            .get_or_insert_with(|| Arc::new(SealPool::for_this_machine()))
+            .clone();
         Ok(VaultStorageFactory {
-            key,
+            sealer,
+            pool: Some(pool),
             file: root.join(file),
             cache: self.cache.clone(),
             events: self.events.clone(),

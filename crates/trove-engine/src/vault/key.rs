@@ -1,8 +1,8 @@
 //! A vault's key: a file of exactly 32 random bytes, readable by its owner only. The key
-//! opens the vault's marker file (a sealed known text written when the vault is first
-//! used), so a wrong key is told apart from damage before any torrent starts. Neither the
-//! key nor anything derived from it is ever printed: errors name the key file, not its
-//! contents.
+//! opens the vault's marker file (a known text sealed with XChaCha20-Poly1305 when the
+//! vault is first used, naming the cipher its chunks are sealed with), so a wrong key is
+//! told apart from damage before any torrent starts. Neither the key nor anything derived
+//! from it is ever printed: errors name the key file, not its contents.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -11,13 +11,16 @@ use std::path::Path;
 use chacha20poly1305::aead::Generate;
 use chacha20poly1305::{AeadInOut, KeyInit, XChaCha20Poly1305, XNonce};
 
+use super::cipher::{ChunkCipher, Suite};
 use super::layout::{NONCE_LEN, TAG_LEN};
 
 pub const KEY_LEN: usize = 32;
 
 /// The file in a vault root that proves a key is the vault's.
 pub const MARKER_FILE: &str = ".trove-vault";
-const MARKER_TEXT: &[u8] = b"trove vault 1";
+/// The marker's text: this, then for any cipher but XChaCha20-Poly1305 (the only one of
+/// the first vaults) a space and the cipher's name.
+const MARKER_TEXT: &str = "trove vault 1";
 
 /// A loaded key. Its `Debug` never shows the bytes.
 #[derive(Clone)]
@@ -65,44 +68,61 @@ impl VaultKey {
         Ok(VaultKey { bytes })
     }
 
-    pub(super) fn cipher(&self) -> XChaCha20Poly1305 {
+    fn marker_cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(&self.bytes.into())
     }
 
-    /// Checks the key against the vault in `root`, writing the marker if the vault is new.
-    /// The error finishes "the vault's key ...".
-    pub fn open_vault(&self, root: &Path) -> Result<(), String> {
+    /// Checks the key against the vault in `root` and tells which cipher its chunks are
+    /// sealed with. A new vault (no marker yet) gets `wanted`, or the cipher best for this
+    /// CPU, and its marker is written. The error says what is wrong and what to do, as a
+    /// clause about the vault ("the key does not open it ...").
+    pub fn open_vault(&self, root: &Path, wanted: Option<Suite>) -> Result<Sealer, String> {
         let marker = root.join(MARKER_FILE);
+        let sealer = |suite| Sealer {
+            key: self.clone(),
+            suite,
+        };
         match std::fs::read(&marker) {
-            Ok(sealed) => {
-                if self.unseal_marker(&sealed) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "does not open this vault (its marker {} was sealed with another key): point key_file at the key this vault was made with",
-                        marker.display()
-                    ))
-                }
-            }
+            Ok(sealed) => match self.unseal_marker(&sealed) {
+                Some(suite) if wanted.is_none_or(|w| w == suite) => Ok(sealer(suite)),
+                Some(suite) => Err(format!(
+                    "the key opens it, but its chunks are sealed with {} and the configuration asks for {}: cipher only chooses for a new vault, so set cipher = \"{}\" or remove the line (to change, move its torrents to a new vault)",
+                    suite.name(),
+                    wanted.map_or("", Suite::name),
+                    suite.name()
+                )),
+                None => Err(format!(
+                    "the key does not open it (its marker {} was sealed with another key): point key_file at the key this vault was made with",
+                    marker.display()
+                )),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let sealed = self.seal_marker()?;
+                let suite = wanted.unwrap_or_else(Suite::for_this_cpu);
+                let sealed = self.seal_marker(suite)?;
                 let tmp = root.join(format!("{MARKER_FILE}.tmp"));
                 std::fs::write(&tmp, sealed)
                     .and_then(|_| std::fs::rename(&tmp, &marker))
-                    .map_err(|e| format!("cannot write the marker {} ({e})", marker.display()))
+                    .map_err(|e| {
+                        format!("its marker {} cannot be written ({e})", marker.display())
+                    })?;
+                Ok(sealer(suite))
             }
             Err(e) => Err(format!(
-                "cannot read the vault's marker {} ({e})",
+                "its marker {} cannot be read ({e})",
                 marker.display()
             )),
         }
     }
 
-    fn seal_marker(&self) -> Result<Vec<u8>, String> {
+    fn seal_marker(&self, suite: Suite) -> Result<Vec<u8>, String> {
         let nonce = XNonce::try_generate().map_err(|e| format!("no random nonce ({e})"))?;
-        let mut text = MARKER_TEXT.to_vec();
+        let mut text = match suite {
+            Suite::XChaCha20Poly1305 => MARKER_TEXT.to_string(),
+            other => format!("{MARKER_TEXT} {}", other.name()),
+        }
+        .into_bytes();
         let tag = self
-            .cipher()
+            .marker_cipher()
             .encrypt_inout_detached(&nonce, MARKER_FILE.as_bytes(), text.as_mut_slice().into())
             .map_err(|_| "cannot seal the marker".to_string())?;
         let mut out = nonce.to_vec();
@@ -111,24 +131,60 @@ impl VaultKey {
         Ok(out)
     }
 
-    fn unseal_marker(&self, sealed: &[u8]) -> bool {
+    /// The cipher the marker names, if this key opens it.
+    fn unseal_marker(&self, sealed: &[u8]) -> Option<Suite> {
         let (n, t) = (NONCE_LEN as usize, TAG_LEN as usize);
-        if sealed.len() != n + MARKER_TEXT.len() + t {
-            return false;
+        if sealed.len() < n + MARKER_TEXT.len() + t {
+            return None;
         }
         let nonce = XNonce::try_from(&sealed[..n]).expect("length checked");
         let mut text = sealed[n..sealed.len() - t].to_vec();
         let tag =
             chacha20poly1305::Tag::try_from(&sealed[sealed.len() - t..]).expect("length checked");
-        self.cipher()
+        self.marker_cipher()
             .decrypt_inout_detached(
                 &nonce,
                 MARKER_FILE.as_bytes(),
                 text.as_mut_slice().into(),
                 &tag,
             )
-            .is_ok()
-            && text == MARKER_TEXT
+            .ok()?;
+        match std::str::from_utf8(&text).ok()?.strip_prefix(MARKER_TEXT)? {
+            "" => Some(Suite::XChaCha20Poly1305),
+            rest => Suite::from_name(rest.strip_prefix(' ')?),
+        }
+    }
+}
+
+/// How a vault root is opened: its key file and the cipher a new vault there gets (none:
+/// the best for this CPU).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultSpec {
+    pub key_file: std::path::PathBuf,
+    pub cipher: Option<Suite>,
+}
+
+impl VaultSpec {
+    /// Loads the key and opens the vault at `root` with it (see [`VaultKey::open_vault`]),
+    /// the error a clause about the vault.
+    pub fn open(&self, root: &Path) -> Result<Sealer, String> {
+        VaultKey::load(&self.key_file)
+            .map_err(|e| format!("the key {e}"))?
+            .open_vault(root, self.cipher)
+    }
+}
+
+/// A vault's key with the cipher its chunks are sealed with: what its storage needs.
+#[derive(Clone, Debug)]
+pub struct Sealer {
+    key: VaultKey,
+    pub suite: Suite,
+}
+
+impl Sealer {
+    /// The cipher of the torrent `info_hash`'s chunks.
+    pub fn for_torrent(&self, info_hash: &[u8; 20]) -> ChunkCipher {
+        ChunkCipher::new(self.suite, &self.key.bytes, info_hash)
     }
 }
 
@@ -181,11 +237,60 @@ mod tests {
         let vault = dir.path().join("v");
         std::fs::create_dir(&vault).unwrap();
         let key1 = VaultKey::load(&k1).unwrap();
-        key1.open_vault(&vault).unwrap();
-        key1.open_vault(&vault).unwrap();
-        let e = VaultKey::load(&k2).unwrap().open_vault(&vault).unwrap_err();
+        let made = key1.open_vault(&vault, None).unwrap().suite;
+        assert_eq!(made, Suite::for_this_cpu());
+        assert_eq!(key1.open_vault(&vault, None).unwrap().suite, made);
+        assert_eq!(key1.open_vault(&vault, Some(made)).unwrap().suite, made);
+        let e = VaultKey::load(&k2)
+            .unwrap()
+            .open_vault(&vault, None)
+            .unwrap_err();
         assert!(e.contains("another key"), "{e}");
         assert_eq!(format!("{key1:?}"), "VaultKey(..)");
+        let s = format!("{:?}", key1.open_vault(&vault, None).unwrap());
+        assert!(s.contains("VaultKey(..)"), "{s}");
+    }
+
+    #[test]
+    fn a_vault_keeps_the_cipher_it_was_made_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("k");
+        keygen(&k).unwrap();
+        let key = VaultKey::load(&k).unwrap();
+        for suite in Suite::ALL {
+            let vault = dir.path().join(suite.name());
+            std::fs::create_dir(&vault).unwrap();
+            assert_eq!(key.open_vault(&vault, Some(suite)).unwrap().suite, suite);
+            assert_eq!(key.open_vault(&vault, None).unwrap().suite, suite);
+            let other = Suite::ALL.into_iter().find(|s| *s != suite).unwrap();
+            let e = key.open_vault(&vault, Some(other)).unwrap_err();
+            assert!(
+                e.contains(&format!("sealed with {}", suite.name()))
+                    && e.contains(&format!("cipher = \"{}\"", suite.name())),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_marker_from_before_the_cipher_choice_opens_as_xchacha() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = dir.path().join("k");
+        keygen(&k).unwrap();
+        let key = VaultKey::load(&k).unwrap();
+        // The first vaults' marker: the bare text, sealed the same way.
+        let nonce = XNonce::try_generate().unwrap();
+        let mut text = MARKER_TEXT.as_bytes().to_vec();
+        let tag = key
+            .marker_cipher()
+            .encrypt_inout_detached(&nonce, MARKER_FILE.as_bytes(), text.as_mut_slice().into())
+            .unwrap();
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&text);
+        sealed.extend_from_slice(&tag);
+        std::fs::write(dir.path().join(MARKER_FILE), sealed).unwrap();
+        let opened = key.open_vault(dir.path(), None).unwrap();
+        assert_eq!(opened.suite, Suite::XChaCha20Poly1305);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::ops::Range;
 /// The most plaintext one chunk holds. Small enough that serving one 16 KiB block from a
 /// cold chunk decrypts little; large enough that the per-chunk overhead is negligible.
 pub const CHUNK_LEN: u64 = 256 * 1024;
-/// Bytes of nonce before each chunk's ciphertext (XChaCha20-Poly1305's extended nonce).
+/// Bytes of nonce before each chunk's ciphertext: room for the longest nonce of the vault
+/// ciphers (XChaCha20-Poly1305's 192 bits).
 pub const NONCE_LEN: u64 = 24;
 /// Bytes of authentication tag after each chunk's ciphertext.
 pub const TAG_LEN: u64 = 16;

@@ -7,10 +7,14 @@
 //! [`ChunkCache`].
 
 mod cache;
+mod cipher;
 mod key;
 pub mod layout;
+mod seal_pool;
 mod storage;
 
 pub use cache::{ChunkCache, Plain};
-pub use key::{KEY_LEN, MARKER_FILE, VaultKey, keygen, new_file_name};
+pub use cipher::Suite;
+pub use key::{KEY_LEN, MARKER_FILE, Sealer, VaultKey, VaultSpec, keygen, new_file_name};
+pub use seal_pool::SealPool;
 pub use storage::{OpenVaults, SealedFile, VaultEvent, VaultStorageFactory};

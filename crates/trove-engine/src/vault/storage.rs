@@ -1,8 +1,9 @@
-//! librqbit's storage for a torrent kept in a vault: one file per torrent holding the torrent's chunks sealed with XChaCha20-Poly1305.
+//! librqbit's storage for a torrent kept in a vault: one file per torrent holding the
+//! torrent's chunks sealed with the vault's cipher.
 //!
 //! Blocks arrive in any order, so a piece is gathered in memory until all of it has
-//! arrived and then sealed chunk by chunk, each with a fresh random 192-bit nonce (a piece
-//! fetched again after a failed hash check gets new ones). The associated data binds each
+//! arrived and then sealed chunk by chunk, each with a fresh random nonce (a piece fetched
+//! again after a failed hash check gets new ones). The associated data binds each
 //! chunk to its torrent and its slot, so chunks cannot be swapped unnoticed. A chunk that
 //! fails its tag is never returned: the read fails, and the engine is told so it can fetch
 //! the piece again.
@@ -16,17 +17,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use anyhow::{Context, bail};
-use chacha20poly1305::aead::Generate;
-use chacha20poly1305::aead::inout::InOutBuf;
-use chacha20poly1305::{AeadInOut, Tag, XChaCha20Poly1305, XNonce};
 use librqbit::storage::filesystem::FilesystemStorageFactory;
 use librqbit::storage::{BoxStorageFactory, StorageFactory, StorageFactoryExt, TorrentStorage};
 use librqbit::{ManagedTorrentShared, TorrentMetadata};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::cache::{ChunkCache, Plain};
-use super::key::VaultKey;
+use super::cipher::ChunkCipher;
+use super::key::Sealer;
 use super::layout::{ChunkId, Coverage, Layout, NONCE_LEN, TAG_LEN};
+use super::seal_pool::{Done, SealPool};
 
 /// What a vault storage tells the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum VaultEvent {
 /// Makes the storage of one torrent in a vault root.
 #[derive(Clone)]
 pub struct VaultStorageFactory {
-    pub key: VaultKey,
+    pub sealer: Sealer,
     /// The torrent's vault file.
     pub file: PathBuf,
     pub cache: Arc<ChunkCache>,
@@ -51,6 +51,8 @@ pub struct VaultStorageFactory {
     pub serving: Arc<AtomicBool>,
     /// Where the storage, once open, is found by other readers (the mount).
     pub open: Arc<OpenVaults>,
+    /// Where chunks are sealed (None: on the writing thread).
+    pub pool: Option<Arc<SealPool>>,
 }
 
 /// The session's vault torrents and, once librqbit has opened them, their storage: how
@@ -142,17 +144,39 @@ struct Inner {
     layout: Layout,
     path: PathBuf,
     file: File,
-    cipher: XChaCha20Poly1305,
+    cipher: ChunkCipher,
     /// Pieces partly arrived: their bytes so far and which ones they are.
     pending: Mutex<HashMap<u32, Pending>>,
     cache: Arc<ChunkCache>,
     events: UnboundedSender<VaultEvent>,
     serving: Arc<AtomicBool>,
+    pool: Option<Arc<SealPool>>,
 }
 
+/// A piece partly arrived, chunk by chunk.
 struct Pending {
-    data: Vec<u8>,
-    covered: Coverage,
+    chunks: Vec<Fill>,
+}
+
+/// One chunk of a piece still arriving.
+enum Fill {
+    /// Blocks still arriving: its bytes so far, and which ones they are (relative to the
+    /// chunk's start).
+    Partial { data: Vec<u8>, covered: Coverage },
+    /// Whole, and handed to the sealers; its plaintext serves reads until the piece is
+    /// done.
+    Whole {
+        data: Arc<Vec<u8>>,
+        sealed: Arc<Done>,
+    },
+    /// Padding files only: zeros, never written.
+    Padding,
+}
+
+impl Fill {
+    fn is_whole(&self) -> bool {
+        !matches!(self, Fill::Partial { .. })
+    }
 }
 
 impl VaultStorage {
@@ -173,17 +197,30 @@ impl VaultStorage {
                 layout,
                 path: f.file.clone(),
                 file,
-                cipher: f.key.cipher(),
+                cipher: f.sealer.for_torrent(&info_hash),
                 pending: Mutex::new(HashMap::new()),
                 cache: f.cache.clone(),
                 events: f.events.clone(),
                 serving: f.serving.clone(),
+                pool: f.pool.clone(),
             }),
         };
         let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
         f.open.lock().insert(hex, Arc::downgrade(&storage.inner));
         Ok(storage)
     }
+}
+
+/// What one write left to do once the lock on the pieces still arriving is let go.
+#[derive(Default)]
+struct AfterWrite {
+    /// Chunks that became whole: to be sealed.
+    seal: Vec<(ChunkId, Arc<Vec<u8>>, Arc<Done>)>,
+    /// The piece became whole: its chunks' seals, to wait for.
+    piece_done: Option<Vec<Arc<Done>>>,
+    /// The write lands in a chunk already being sealed (the piece is being written
+    /// again): wait for that seal, then write.
+    busy: Option<Arc<Done>>,
 }
 
 impl Inner {
@@ -200,70 +237,171 @@ impl Inner {
         aad
     }
 
-    fn write(&self, range: std::ops::Range<u64>, buf: &[u8]) -> anyhow::Result<()> {
-        for p in self.layout.pieces_over(&range) {
-            let pr = self.layout.piece_range(p);
-            let part = pr.start.max(range.start)..pr.end.min(range.end);
-            let src = &buf[(part.start - range.start) as usize..(part.end - range.start) as usize];
-            let whole = {
-                let mut pending = self.pending();
-                let entry = pending.entry(p).or_insert_with(|| {
-                    let mut covered = Coverage::default();
-                    for pad in self.layout.padding_in(&pr) {
-                        covered.add(pad.start - pr.start..pad.end - pr.start);
-                    }
-                    Pending {
-                        data: vec![0; (pr.end - pr.start) as usize],
+    fn new_pending(&self, piece: u32) -> Pending {
+        let chunks = self
+            .layout
+            .chunks_of(piece)
+            .map(|c| {
+                let cr = self.layout.chunk_range(c);
+                let mut covered = Coverage::default();
+                for pad in self.layout.padding_in(&cr) {
+                    covered.add(pad.start - cr.start..pad.end - cr.start);
+                }
+                if covered.covers(&(0..cr.end - cr.start)) {
+                    Fill::Padding
+                } else {
+                    Fill::Partial {
+                        data: vec![0; (cr.end - cr.start) as usize],
                         covered,
                     }
-                });
-                let at = (part.start - pr.start) as usize;
-                entry.data[at..at + src.len()].copy_from_slice(src);
-                entry
-                    .covered
-                    .add(part.start - pr.start..part.end - pr.start);
-                if entry.covered.covers(&(0..pr.end - pr.start)) {
-                    pending.remove(&p).map(|e| e.data)
-                } else {
-                    None
                 }
-            };
-            if let Some(data) = whole {
-                self.seal_piece(p, Arc::new(data))?;
+            })
+            .collect();
+        Pending { chunks }
+    }
+
+    /// Takes in bytes `range` of the torrent. A chunk is sealed (on the pool) once all of
+    /// it has arrived; the write that completes a piece returns once all of the piece is
+    /// sealed and written, so a piece librqbit has checked is on disk.
+    fn write(self: &Arc<Self>, range: std::ops::Range<u64>, buf: &[u8]) -> anyhow::Result<()> {
+        for p in self.layout.pieces_over(&range) {
+            loop {
+                let after = self.take_in(p, &range, buf);
+                if let Some(busy) = after.busy {
+                    // Whatever its outcome, the chunk is rewritten now.
+                    let _ = busy.wait();
+                    continue;
+                }
+                for (c, data, done) in after.seal {
+                    let inner = self.clone();
+                    let job = move || {
+                        let sealed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            inner.seal_chunk(c, &data)
+                        }));
+                        done.finish(match sealed {
+                            Ok(Ok(())) => Ok(()),
+                            Ok(Err(e)) => Err(format!("{e:#}")),
+                            Err(_) => Err(format!("sealing chunk {} failed", c.index)),
+                        });
+                    };
+                    match &self.pool {
+                        Some(pool) => pool.run(job),
+                        None => job(),
+                    }
+                }
+                if let Some(seals) = after.piece_done {
+                    let outcome = seals.iter().map(|d| d.wait()).find(Result::is_err);
+                    self.forget_done_piece(p, &seals);
+                    if let Some(Err(e)) = outcome {
+                        bail!(e);
+                    }
+                }
+                break;
             }
         }
         Ok(())
     }
 
-    /// Seals every chunk of an arrived piece into its slot, and keeps the plaintext in the
-    /// cache for the hash check that follows.
-    fn seal_piece(&self, piece: u32, data: Arc<Vec<u8>>) -> anyhow::Result<()> {
-        let start = self.layout.piece_range(piece).start;
-        let (n, t) = (NONCE_LEN as usize, TAG_LEN as usize);
-        let mut slot = Vec::new();
-        for c in self.layout.chunks_of(piece) {
+    /// Copies the part of `range` in piece `p` into its chunks, under the lock.
+    fn take_in(&self, p: u32, range: &std::ops::Range<u64>, buf: &[u8]) -> AfterWrite {
+        let mut after = AfterWrite::default();
+        let mut pending = self.pending();
+        let entry = pending.entry(p).or_insert_with(|| self.new_pending(p));
+        let pr = self.layout.piece_range(p);
+        let part = pr.start.max(range.start)..pr.end.min(range.end);
+        for (c, _) in self.layout.chunks_over(part.clone()) {
+            let fill = &mut entry.chunks[c.index as usize];
+            if let Fill::Whole { data, sealed } = fill {
+                if !sealed.is_done() {
+                    after.busy = Some(sealed.clone());
+                    return after;
+                }
+                // Written again: start again from what it holds.
+                let len = data.len() as u64;
+                let mut covered = Coverage::default();
+                covered.add(0..len);
+                *fill = Fill::Partial {
+                    data: data.to_vec(),
+                    covered,
+                };
+            }
+        }
+        for (c, cpart) in self.layout.chunks_over(part) {
             let cr = self.layout.chunk_range(c);
-            let range = (cr.start - start) as usize..(cr.end - start) as usize;
-            let plain = &data[range.clone()];
-            let len = plain.len();
-            slot.resize(n + len + t, 0);
-            let nonce = XNonce::try_generate().context("the system's random source failed")?;
-            slot[..n].copy_from_slice(&nonce);
-            let inout = InOutBuf::new(plain, &mut slot[n..n + len]).expect("equal lengths");
-            let tag = self
-                .cipher
-                .encrypt_inout_detached(&nonce, &self.aad(c, len as u64), inout)
-                .map_err(|_| anyhow::anyhow!("sealing chunk {} failed", self.layout.slot(c)))?;
-            slot[n + len..].copy_from_slice(&tag);
-            self.file
-                .write_all_at(&slot, self.layout.slot_offset(c))
-                .with_context(|| format!("writing to the vault file {}", self.path.display()))?;
-            self.cache.insert(
-                (self.cache_id, self.layout.slot(c)),
-                Arc::new(Plain::new(data.clone(), range)),
-                false,
+            let fill = &mut entry.chunks[c.index as usize];
+            let Fill::Partial { data, covered } = fill else {
+                continue;
+            };
+            let src =
+                &buf[(cpart.start - range.start) as usize..(cpart.end - range.start) as usize];
+            let at = (cpart.start - cr.start) as usize;
+            data[at..at + src.len()].copy_from_slice(src);
+            covered.add(cpart.start - cr.start..cpart.end - cr.start);
+            if covered.covers(&(0..cr.end - cr.start)) {
+                let data = Arc::new(std::mem::take(data));
+                let sealed = Arc::new(Done::default());
+                after.seal.push((c, data.clone(), sealed.clone()));
+                *fill = Fill::Whole { data, sealed };
+            }
+        }
+        if entry.chunks.iter().all(Fill::is_whole) {
+            after.piece_done = Some(
+                entry
+                    .chunks
+                    .iter()
+                    .filter_map(|f| match f {
+                        Fill::Whole { sealed, .. } => Some(sealed.clone()),
+                        _ => None,
+                    })
+                    .collect(),
             );
         }
+        after
+    }
+
+    /// Drops a piece whose chunks are all sealed from the pieces arriving, unless a later
+    /// write has started it again.
+    fn forget_done_piece(&self, p: u32, seals: &[Arc<Done>]) {
+        let mut pending = self.pending();
+        let Some(entry) = pending.get(&p) else {
+            return;
+        };
+        let mut ours = entry.chunks.iter().filter_map(|f| match f {
+            Fill::Whole { sealed, .. } => Some(sealed),
+            _ => None,
+        });
+        let unchanged = entry.chunks.iter().all(Fill::is_whole)
+            && seals
+                .iter()
+                .all(|s| ours.next().is_some_and(|o| Arc::ptr_eq(o, s)));
+        if unchanged {
+            pending.remove(&p);
+        }
+    }
+
+    /// Seals one whole chunk into its slot, and keeps its plaintext in the cache for the
+    /// hash check that follows.
+    fn seal_chunk(&self, c: ChunkId, data: &Arc<Vec<u8>>) -> anyhow::Result<()> {
+        let (n, t) = (NONCE_LEN as usize, TAG_LEN as usize);
+        let len = data.len();
+        let mut slot = vec![0u8; n + len + t];
+        let (nonce, rest) = slot.split_at_mut(n);
+        let nonce: &mut [u8; NONCE_LEN as usize] = nonce.try_into().expect("nonce length");
+        let tag = self
+            .cipher
+            .seal(nonce, &self.aad(c, len as u64), data, &mut rest[..len])
+            .map_err(|e| {
+                anyhow::anyhow!("sealing chunk {} failed: {}", self.layout.slot(c), e.0)
+            })?;
+        slot[n + len..].copy_from_slice(&tag);
+        self.file
+            .write_all_at(&slot, self.layout.slot_offset(c))
+            .with_context(|| format!("writing to the vault file {}", self.path.display()))?;
+        self.cache.insert(
+            (self.cache_id, self.layout.slot(c)),
+            Arc::new(Plain::new(data.clone(), 0..len)),
+            false,
+        );
         Ok(())
     }
 
@@ -277,23 +415,26 @@ impl Inner {
                 dst.fill(0);
                 continue;
             }
+            let cstart = self.layout.chunk_range(c).start;
+            let rel = (part.start - cstart) as usize..(part.end - cstart) as usize;
             {
                 let pending = self.pending();
                 if let Some(p) = pending.get(&c.piece) {
-                    let pstart = self.layout.piece_range(c.piece).start;
-                    let rel = part.start - pstart..part.end - pstart;
-                    if !p.covered.covers(&rel) {
-                        bail!("piece {} has not arrived yet", c.piece);
+                    match &p.chunks[c.index as usize] {
+                        Fill::Partial { data, covered } => {
+                            if !covered.covers(&(rel.start as u64..rel.end as u64)) {
+                                bail!("piece {} has not arrived yet", c.piece);
+                            }
+                            dst.copy_from_slice(&data[rel]);
+                        }
+                        Fill::Whole { data, .. } => dst.copy_from_slice(&data[rel]),
+                        Fill::Padding => dst.fill(0),
                     }
-                    dst.copy_from_slice(&p.data[rel.start as usize..rel.end as usize]);
                     continue;
                 }
             }
             let chunk = self.chunk(c)?;
-            let cstart = self.layout.chunk_range(c).start;
-            dst.copy_from_slice(
-                &chunk[(part.start - cstart) as usize..(part.end - cstart) as usize],
-            );
+            dst.copy_from_slice(&chunk[rel]);
         }
         Ok(())
     }
@@ -331,15 +472,12 @@ impl Inner {
         if slot[..n].iter().all(|b| *b == 0) {
             return Ok(Arc::new(Plain::copy_of(&vec![0u8; len as usize])));
         }
-        let nonce = XNonce::try_from(&slot[..n]).expect("nonce length");
-        let tag = Tag::try_from(&slot[t..]).expect("tag length");
         let aad = self.aad(c, len);
-        let text = &mut slot[n..t];
-        if self
-            .cipher
-            .decrypt_inout_detached(&nonce, &aad, text.into(), &tag)
-            .is_err()
-        {
+        let (head, rest) = slot.split_at_mut(n);
+        let (text, tag) = rest.split_at_mut(t - n);
+        let nonce: &[u8; NONCE_LEN as usize] = (&*head).try_into().expect("nonce length");
+        let tag: &[u8; TAG_LEN as usize] = (&*tag).try_into().expect("tag length");
+        if !self.cipher.open(nonce, &aad, text, tag) {
             self.cache.forget(key);
             let chunk = self.layout.slot(c);
             let _ = self.events.send(VaultEvent::Damaged {
@@ -366,7 +504,7 @@ pub struct SealedFile(VaultStorage);
 
 impl SealedFile {
     pub fn open(
-        key: &VaultKey,
+        sealer: &Sealer,
         path: &Path,
         info_hash: [u8; 20],
         piece_len: u64,
@@ -374,12 +512,13 @@ impl SealedFile {
     ) -> anyhow::Result<Self> {
         let (events, _) = tokio::sync::mpsc::unbounded_channel();
         let factory = VaultStorageFactory {
-            key: key.clone(),
+            sealer: sealer.clone(),
             file: path.to_path_buf(),
             cache: Arc::new(ChunkCache::new(0)),
             events,
             serving: Default::default(),
             open: Default::default(),
+            pool: None,
         };
         let layout = Layout::new(piece_len, &[(total_len, false)]).map_err(anyhow::Error::msg)?;
         VaultStorage::open(&factory, info_hash, layout).map(SealedFile)
@@ -451,11 +590,24 @@ impl TorrentStorage for VaultStorage {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cipher::Suite;
     use super::*;
     use proptest::prelude::*;
 
     fn storage(
         dir: &Path,
+        piece_len: u64,
+        files: &[(u64, bool)],
+    ) -> (
+        VaultStorage,
+        tokio::sync::mpsc::UnboundedReceiver<VaultEvent>,
+    ) {
+        storage_with(dir, Suite::for_this_cpu(), piece_len, files)
+    }
+
+    fn storage_with(
+        dir: &Path,
+        suite: Suite,
         piece_len: u64,
         files: &[(u64, bool)],
     ) -> (
@@ -468,12 +620,16 @@ mod tests {
         }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let f = VaultStorageFactory {
-            key: VaultKey::load(&keyfile).unwrap(),
+            sealer: super::super::key::VaultKey::load(&keyfile)
+                .unwrap()
+                .open_vault(dir, Some(suite))
+                .unwrap(),
             file: dir.join("t.vault"),
             cache: Arc::new(ChunkCache::new(4 << 20)),
             events: tx,
             serving: Arc::new(AtomicBool::new(false)),
             open: Default::default(),
+            pool: Some(Arc::new(SealPool::new(2))),
         };
         let layout = Layout::new(piece_len, files).unwrap();
         (VaultStorage::open(&f, [7; 20], layout).unwrap(), rx)
@@ -531,6 +687,7 @@ mod tests {
         /// copy holds, and none of it is on disk in the clear.
         #[test]
         fn reads_match_a_plain_copy(
+            suite in prop::sample::select(Suite::ALL.to_vec()),
             piece_len in prop_oneof![Just(16_384u64), Just(65_536), 1u64..300_000],
             files in prop::collection::vec((1u64..400_000, prop::bool::weighted(0.2)), 1..5),
             step in prop_oneof![Just(16_384u64), 1u64..70_000],
@@ -538,12 +695,12 @@ mod tests {
             reads in prop::collection::vec((any::<usize>(), any::<u64>(), 0u64..600_000), 1..20),
         ) {
             let dir = tempfile::tempdir().unwrap();
-            let (s, _rx) = storage(dir.path(), piece_len, &files);
+            let (s, _rx) = storage_with(dir.path(), suite, piece_len, &files);
             let data = payload(&files);
             write_all(&s, &files, &data, step, &order);
             prop_assert!(s.inner.pending().is_empty(), "every piece sealed");
             // Cold reads: straight from the sealed slots.
-            let (cold, _rx2) = storage(dir.path(), piece_len, &files);
+            let (cold, _rx2) = storage_with(dir.path(), suite, piece_len, &files);
             let starts: Vec<u64> = files.iter().scan(0, |a, f| { let s = *a; *a += f.0; Some(s) }).collect();
             for (file, off, len) in reads {
                 let file = file % files.len();
@@ -563,9 +720,15 @@ mod tests {
 
     #[test]
     fn a_flipped_byte_is_caught_and_reported_never_returned() {
+        for suite in Suite::ALL {
+            a_flipped_byte_is_caught_with(suite);
+        }
+    }
+
+    fn a_flipped_byte_is_caught_with(suite: Suite) {
         let dir = tempfile::tempdir().unwrap();
         let files = [(1_000_000u64, false)];
-        let (s, _rx) = storage(dir.path(), 262_144, &files);
+        let (s, _rx) = storage_with(dir.path(), suite, 262_144, &files);
         let data = payload(&files);
         write_all(&s, &files, &data, 16_384, &[]);
         let path = dir.path().join("t.vault");
@@ -578,12 +741,12 @@ mod tests {
         let mut b = [0u8; 1];
         f.read_exact_at(&mut b, at).unwrap();
         f.write_all_at(&[b[0] ^ 1], at).unwrap();
-        let (cold, mut rx) = storage(dir.path(), 262_144, &files);
+        let (cold, mut rx) = storage_with(dir.path(), suite, 262_144, &files);
         let mut buf = vec![0u8; 16_384];
         let e = cold.pread_exact(0, 262_144, &mut buf).unwrap_err();
         assert!(
             format!("{e:#}").contains("failed its authentication"),
-            "{e:#}"
+            "{suite:?}: {e:#}"
         );
         assert_eq!(
             rx.try_recv().unwrap(),
@@ -614,15 +777,73 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_written_again_gets_fresh_nonces() {
+    fn a_chunk_written_again_before_its_piece_is_whole_keeps_the_last_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let files = [(65_536u64, false)];
-        let (s, _rx) = storage(dir.path(), 65_536, &files);
+        let files = [(1_048_576u64, false)];
+        let (s, _rx) = storage(dir.path(), 1_048_576, &files);
         let data = payload(&files);
-        s.pwrite_all(0, 0, &data).unwrap();
-        let first = std::fs::read(dir.path().join("t.vault")).unwrap();
-        s.pwrite_all(0, 0, &data).unwrap();
-        let second = std::fs::read(dir.path().join("t.vault")).unwrap();
-        assert_ne!(first[..24], second[..24]);
+        // Chunk 0 whole (handed to the sealers), then written again with other bytes.
+        let other: Vec<u8> = data[..262_144].iter().map(|b| b ^ 0x5a).collect();
+        s.pwrite_all(0, 0, &data[..262_144]).unwrap();
+        s.pwrite_all(0, 0, &other).unwrap();
+        s.pwrite_all(0, 262_144, &data[262_144..]).unwrap();
+        assert!(s.inner.pending().is_empty(), "the piece is sealed");
+        let (cold, _rx2) = storage(dir.path(), 1_048_576, &files);
+        let mut buf = vec![0u8; 1_048_576];
+        cold.pread_exact(0, 0, &mut buf).unwrap();
+        assert_eq!(&buf[..262_144], &other[..]);
+        assert_eq!(&buf[262_144..], &data[262_144..]);
+    }
+
+    #[test]
+    fn blocks_written_from_several_threads_at_once_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [(3_000_000u64, false), (1_500_001, false)];
+        let (s, _rx) = storage(dir.path(), 524_288, &files);
+        let data = Arc::new(payload(&files));
+        let s = Arc::new(s);
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let (s, data) = (s.clone(), data.clone());
+                std::thread::spawn(move || {
+                    // Thread t writes every fourth 16 KiB block of the torrent (in the
+                    // torrent's byte space: one block crosses from one file to the next).
+                    let mut at = t * 16_384;
+                    while at < data.len() as u64 {
+                        let end = (at + 16_384).min(data.len() as u64);
+                        s.inner
+                            .write(at..end, &data[at as usize..end as usize])
+                            .unwrap();
+                        at += 4 * 16_384;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(s.inner.pending().is_empty(), "every piece sealed");
+        let (cold, _rx2) = storage(dir.path(), 524_288, &files);
+        let mut buf = vec![0u8; 3_000_000];
+        cold.pread_exact(0, 0, &mut buf).unwrap();
+        assert_eq!(&buf[..], &data[..3_000_000]);
+        let mut buf = vec![0u8; 1_500_001];
+        cold.pread_exact(1, 0, &mut buf).unwrap();
+        assert_eq!(&buf[..], &data[3_000_000..]);
+    }
+
+    #[test]
+    fn a_piece_written_again_gets_fresh_nonces() {
+        for suite in Suite::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let files = [(65_536u64, false)];
+            let (s, _rx) = storage_with(dir.path(), suite, 65_536, &files);
+            let data = payload(&files);
+            s.pwrite_all(0, 0, &data).unwrap();
+            let first = std::fs::read(dir.path().join("t.vault")).unwrap();
+            s.pwrite_all(0, 0, &data).unwrap();
+            let second = std::fs::read(dir.path().join("t.vault")).unwrap();
+            assert_ne!(first[..12], second[..12], "{suite:?}");
+        }
     }
 }
