@@ -34,6 +34,8 @@ use crate::torrents::resolve_prefix;
 /// accepted).
 const COUNTER_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_secs(1);
+/// How often a start that restores stored torrents shows its progress.
+const RESTORE_PUBLISH_EVERY: Duration = Duration::from_millis(250);
 /// How often downloading torrents are checked for having just finished.
 const FINISH_CHECK: Duration = Duration::from_millis(100);
 const SEEN_PEERS_INTERVAL: Duration = Duration::from_secs(30);
@@ -250,14 +252,23 @@ impl Engine {
         let mut last_peer_refresh = Instant::now();
         let mut last_root_check = Instant::now();
         let mut last_data_check = Instant::now();
+        let mut last_restore_publish = Instant::now();
         let mut finish_check = tokio::time::interval(FINISH_CHECK);
         finish_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = std::future::ready(()), if !self.to_restore.is_empty() => {
                     self.restore_some().await;
-                    self.poll();
-                    self.publish();
+                    // Polling and publishing every torrent after each small batch would
+                    // make a start quadratic in the number of torrents: show the progress
+                    // a few times a second, and once more when the last one is back.
+                    if self.to_restore.is_empty()
+                        || last_restore_publish.elapsed() >= RESTORE_PUBLISH_EVERY
+                    {
+                        self.poll();
+                        self.publish();
+                        last_restore_publish = Instant::now();
+                    }
                 }
                 Some((cmd, reply)) = commands.recv() => {
                     // A query must not publish: the dashboard asks for details on every

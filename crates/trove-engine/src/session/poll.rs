@@ -149,10 +149,19 @@ impl Engine {
         self.session_up += up_delta_total;
         self.session_rates
             .record(now, self.session_down, self.session_up);
-        // State changes are written (and synced) at once; counters ride along.
-        for hash in dirty {
-            if let Some(e) = self.torrents.get(&hash)
-                && let Err(err) = self.store.put(&e.record)
+        // State changes are written and synced at once (counters ride along), all of a
+        // poll's in one batch and one sync: a start that sees thousands of torrents change
+        // state would otherwise sync the store, and rewrite its manifest of every torrent,
+        // once per torrent.
+        if !dirty.is_empty() {
+            let records: Vec<_> = dirty
+                .iter()
+                .filter_map(|hash| self.torrents.get(hash).map(|e| e.record.clone()))
+                .collect();
+            if let Err(err) = self
+                .store
+                .put_many_unsynced(&records)
+                .and_then(|()| self.store.flush())
             {
                 warn!("cannot save torrent state: {err}");
             }
