@@ -209,20 +209,7 @@ done
 
 trove_config() {
   local dir=$1
-  mkdir -p "$dir/data"
-  cat >"$dir/config.toml" <<EOF
-[[roots]]
-label = "bench"
-path = "$PAYLOAD"
-
-[network]
-listen_port = $PEER_PORT
-bind = "127.0.0.1"
-dht = false
-lsd = false
-upnp = false
-trackers = false
-EOF
+  tb_env "$dir" "$PEER_PORT" false "$PAYLOAD"
   CLIENT_OPTS=(--client trove --trove "$TROVE" --data-dir "$dir/data" --config "$dir/config.toml")
 }
 trove_start() {

@@ -380,16 +380,23 @@ async fn a_torrent_moves_into_a_vault_and_out_again() {
     });
 }
 
+/// A trove env with the roots `roots` and a vault root "vault" beside them, its key made
+/// with `trove vault keygen`; also returns the vault's folder.
+fn env_with_vault(roots: &[&str]) -> (TroveEnv, PathBuf) {
+    let env = TroveEnv::new(TROVE, roots);
+    let (vault, key) = (env.path().join("vault"), env.path().join("vault.key"));
+    env.run_ok(&[OsStr::new("vault"), OsStr::new("keygen"), key.as_os_str()]);
+    env.declare_vault(&vault, &key);
+    (env, vault)
+}
+
 /// `kill -9` of the daemon at three moments of a move into a vault: before the copy,
 /// half-way through sealing it, and after the switch (the record names the vault, the
 /// plain source is not deleted yet). Each restart finds exactly one complete copy, the one
 /// the record names, seeding, with nothing downloaded again.
 #[test]
 fn kill_9_during_a_move_into_a_vault_leaves_exactly_one_complete_copy() {
-    let env = TroveEnv::new(TROVE, &["disk"]);
-    let (vault, key) = (env.path().join("vault"), env.path().join("vault.key"));
-    env.run_ok(&[OsStr::new("vault"), OsStr::new("keygen"), key.as_os_str()]);
-    env.declare_vault(&vault, &key);
+    let (env, vault) = env_with_vault(&["disk"]);
     let payload = payload_dir();
     let seeder = Peer::start();
     let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
@@ -489,10 +496,7 @@ fn kill_9_during_a_move_into_a_vault_leaves_exactly_one_complete_copy() {
 /// restart the torrent completes and serves a fresh leecher byte-identical.
 #[test]
 fn kill_9_while_downloading_into_a_vault_loses_no_checked_piece() {
-    let env = TroveEnv::new(TROVE, &["main"]);
-    let (vault, key) = (env.path().join("vault"), env.path().join("vault.key"));
-    env.run_ok(&[OsStr::new("vault"), OsStr::new("keygen"), key.as_os_str()]);
-    env.declare_vault(&vault, &key);
+    let (env, vault) = env_with_vault(&["main"]);
     let payload = payload_dir();
     let seeder = Peer::start();
     let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);

@@ -214,17 +214,17 @@ EOF
 # tb_free_port: a port free for TCP and UDP on 127.0.0.1 (below the ephemeral range).
 tb_free_port() { "$PY" "$LOOPBACK" free-port; }
 
-# tb_env DIR PORT [TRACKERS]: a fresh trove env in DIR: DIR/data, DIR/root, DIR/config.toml
-# (one root, listening on 127.0.0.1:PORT, no DHT/LSD/UPnP: the tests' config; trackers off
-# unless TRACKERS=true).
+# tb_env DIR PORT [TRACKERS] [ROOT]: a fresh trove env in DIR: DIR/data, DIR/config.toml
+# and its one root, "bench", at ROOT (default DIR/root), listening on 127.0.0.1:PORT, no
+# DHT/LSD/UPnP: the tests' config; trackers off unless TRACKERS=true.
 tb_env() {
-  local dir=$1 port=$2 trackers=${3:-false}
+  local dir=$1 port=$2 trackers=${3:-false} root=${4:-$1/root}
   rm -rf "$dir"
-  mkdir -p "$dir/data" "$dir/root"
+  mkdir -p "$dir/data" "$root"
   cat >"$dir/config.toml" <<EOF
 [[roots]]
 label = "bench"
-path = "$dir/root"
+path = "$root"
 
 [network]
 listen_port = $port

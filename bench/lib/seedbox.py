@@ -225,26 +225,32 @@ def cmd_wait_seeding(a):
     sys.exit(1)
 
 
-def window(pid, seconds):
-    b0, _, t0j = cpu_totals()
-    c0 = proc_cpu(pid)
-    w0 = time.monotonic()
-    time.sleep(seconds)
-    c1 = proc_cpu(pid)
-    w1 = time.monotonic()
-    b1, _, t1j = cpu_totals()
-    wall = w1 - w0
-    cpu = c1 - c0
-    ncpu = os.cpu_count() or 1
-    busy_all = 100.0 * (b1 - b0) / max(1, t1j - t0j)
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-            "cpu_pct_one_core": round(100.0 * cpu / wall, 2),
-            "rss_mib": round(rss_kib(pid) / 1024, 1),
-            "others_busy_pct_all_cpus": round(max(0.0, busy_all - 100.0 * cpu / wall / ncpu), 1)}
+class Window:
+    """The CPU of one process, and how busy the rest of the machine was, from its start to
+    `end()`."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.busy0, _, self.total0 = cpu_totals()
+        self.cpu0 = proc_cpu(pid)
+        self.wall0 = time.monotonic()
+
+    def end(self):
+        cpu = proc_cpu(self.pid) - self.cpu0
+        wall = time.monotonic() - self.wall0
+        busy1, _, total1 = cpu_totals()
+        busy_all = 100.0 * (busy1 - self.busy0) / max(1, total1 - self.total0)
+        ncpu = os.cpu_count() or 1
+        return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+                "cpu_pct_one_core": round(100.0 * cpu / wall, 2),
+                "rss_mib": round(rss_kib(self.pid) / 1024, 1),
+                "others_busy_pct_all_cpus": round(max(0.0, busy_all - 100.0 * cpu / wall / ncpu), 1)}
 
 
 def cmd_window(a):
-    print(json.dumps(window(a.pid, a.seconds)))
+    w = Window(a.pid)
+    time.sleep(a.seconds)
+    print(json.dumps(w.end()))
 
 
 def cmd_list_latency(a):
@@ -316,28 +322,18 @@ def cmd_load(a):
     while time.monotonic() < end_warm:
         tick(False)
         time.sleep(0.05)
-    b0, _, t0j = cpu_totals()
-    c0 = proc_cpu(a.pid)
-    w0 = time.monotonic()
-    while time.monotonic() < w0 + a.seconds:
+    w = Window(a.pid)
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end:
         tick(True)
         time.sleep(0.05)
-    c1 = proc_cpu(a.pid)
-    w1 = time.monotonic()
-    b1, _, t1j = cpu_totals()
-    wall = w1 - w0
-    cpu = c1 - c0
-    ncpu = os.cpu_count() or 1
-    busy_all = 100.0 * (b1 - b0) / max(1, t1j - t0j)
+    out = w.end()
     d = stats["durations"]
-    out = {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-           "cpu_pct_one_core": round(100.0 * cpu / wall, 2),
-           "rss_mib": round(rss_kib(a.pid) / 1024, 1),
-           "completed": stats["completed"], "abandoned": stats["abandoned"],
-           "mb_per_s": round(stats["bytes"] / wall / 1e6, 2),
-           "cpu_ms_per_mb": round(1000 * cpu / (stats["bytes"] / 1e6), 1) if stats["bytes"] else None,
-           "download_s_median": round(statistics.median(d), 3) if d else None,
-           "others_busy_pct_all_cpus": round(max(0.0, busy_all - 100.0 * cpu / wall / ncpu), 1)}
+    out.update({"completed": stats["completed"], "abandoned": stats["abandoned"],
+                "mb_per_s": round(stats["bytes"] / out["wall_s"] / 1e6, 2),
+                "cpu_ms_per_mb": round(1000 * out["cpu_s"] / (stats["bytes"] / 1e6), 1)
+                if stats["bytes"] else None,
+                "download_s_median": round(statistics.median(d), 3) if d else None})
     for h in list(slots):
         ses.remove_torrent(h, lt.session.delete_files)
     print(json.dumps(out))
