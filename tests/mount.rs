@@ -80,8 +80,7 @@ fn setup() -> Setup {
 }
 
 fn add(env: &TroveEnv, t: &MadeTorrent, seeder: &Peer) -> String {
-    let peer = format!("127.0.0.1:{}", seeder.port());
-    env.add(&[t.torrent_path.to_str().unwrap(), "--peer", &peer])[0].clone()
+    env.add_from(&t.torrent_path, seeder, None)
 }
 
 fn start_daemon(env: &TroveEnv) -> Daemon {
@@ -639,15 +638,7 @@ fn a_torrent_in_a_vault_reads_back_decrypted_through_the_mount() {
         256 * 1024,
     );
     seeder.seed(&t);
-    let peer = format!("127.0.0.1:{}", seeder.port());
-    let hash = s.env.add(&[
-        t.torrent_path.to_str().unwrap(),
-        "--peer",
-        &peer,
-        "--root",
-        "vault",
-    ])[0]
-        .clone();
+    let hash = s.env.add_from(&t.torrent_path, &seeder, Some("vault"));
     let _daemon = start_daemon(&s.env);
     wait_seeding(&s.env, &hash);
     s.env.run_ok(&["mount".as_ref(), s.mnt.as_os_str()]);

@@ -355,15 +355,7 @@ fn kill_9_during_a_move_leaves_exactly_one_complete_copy() {
     let mut env = TroveEnv::new(TROVE, &["disk"]);
     env.roots.push(("fast".into(), fast.path().to_path_buf()));
     std::fs::write(&env.config_path, env.config_text("")).unwrap();
-    let peer = format!("127.0.0.1:{}", seeder.port());
-    let h = env.add(&[
-        t.torrent_path.to_str().unwrap(),
-        "--peer",
-        &peer,
-        "--root",
-        "fast",
-    ])[0]
-        .clone();
+    let h = env.add_from(&t.torrent_path, &seeder, Some("fast"));
     let mut d = daemon(&env);
     let seeding = |env: &TroveEnv| {
         wait_until("the torrent to seed", LONG, || {

@@ -286,15 +286,7 @@ fn a_session_with_a_vault_torrent_exports_and_imports_without_its_key() {
     let seeder = Peer::start();
     let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
     seeder.seed(&t);
-    let peer = format!("127.0.0.1:{}", seeder.port());
-    let hash = env.add(&[
-        t.torrent_path.to_str().unwrap(),
-        "--peer",
-        &peer,
-        "--root",
-        "vault",
-    ])[0]
-        .clone();
+    let hash = env.add_from(&t.torrent_path, &seeder, Some("vault"));
     let mut daemon = env.spawn_daemon::<&str>(&[]);
     daemon.wait_for_stderr("session listening", LONG);
     wait_seeding(&env, &hash);
@@ -502,15 +494,7 @@ fn kill_9_while_downloading_into_a_vault_loses_no_checked_piece() {
     let t = seeder.make_stamped_torrent(payload.path(), NAME, FILES, PIECE);
     // Slow enough that each kill lands mid-download.
     seeder.seed_with_limit(&t, 1200 * 1024);
-    let peer = format!("127.0.0.1:{}", seeder.port());
-    let h = env.add(&[
-        t.torrent_path.to_str().unwrap(),
-        "--peer",
-        &peer,
-        "--root",
-        "vault",
-    ])[0]
-        .clone();
+    let h = env.add_from(&t.torrent_path, &seeder, Some("vault"));
     let mut last = 0u64;
     for round in 0..3 {
         let mut d = env.spawn_daemon::<&str>(&[]);

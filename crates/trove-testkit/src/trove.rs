@@ -167,6 +167,22 @@ impl TroveEnv {
             .collect()
     }
 
+    /// `trove add TORRENT --peer SEEDER` (and `--root ROOT` if given): its info-hash.
+    pub fn add_from(
+        &self,
+        torrent: &Path,
+        seeder: &crate::peer::Peer,
+        root: Option<&str>,
+    ) -> String {
+        let peer = seeder.addr();
+        let mut args: Vec<&OsStr> =
+            vec![torrent.as_os_str(), OsStr::new("--peer"), OsStr::new(&peer)];
+        if let Some(root) = root {
+            args.extend([OsStr::new("--root"), OsStr::new(root)]);
+        }
+        self.add(&args)[0].clone()
+    }
+
     /// `trove list --json`, parsed.
     pub fn list_json(&self) -> Value {
         let out = self.run_ok(&["list", "--json"]);
