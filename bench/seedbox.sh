@@ -145,15 +145,9 @@ if [[ ${TROVE_BENCH_IN_NETNS:-0} != 1 ]]; then
   [[ -x $TROVE ]] || die "no trove binary at $TROVE (cargo build --release, or --trove PATH)"
   export TROVE_BIN
   TROVE_BIN=$(realpath "$TROVE")
-  if [[ $NETNS == 1 ]]; then
-    unshare -n true 2>/dev/null ||
-      die "cannot make a private network namespace (not root?); --no-netns runs on the host's loopback"
-    export TROVE_BENCH_IN_NETNS=1
-    exec unshare -n -- "$0" "${ORIG_ARGS[@]}"
-  fi
+  [[ $NETNS == 1 ]] && tb_netns_enter "${ORIG_ARGS[@]}"
 fi
-IN_NETNS=${TROVE_BENCH_IN_NETNS:-0}
-[[ $IN_NETNS == 1 ]] && { ip link set lo up || die "cannot bring up loopback in the network namespace"; }
+tb_netns_up
 TROVE_SRC=$TROVE
 
 mkdir -p "$WORK_PARENT" "$RESULTS_DIR" "$CACHE_DIR"
@@ -174,13 +168,7 @@ seedbox_cleanup() {
   local rc=$?
   set +e
   [[ -n $CLIENT_PID ]] && kill -9 "$CLIENT_PID" 2>/dev/null
-  if ((rc != 0)) && [[ $KEEP != 1 && -d $LOGS ]]; then
-    local keep
-    keep=$(mktemp -d "${TMPDIR:-/tmp}/trove-bench-seedbox-logs.XXXXXX")
-    cp -r "$LOGS"/. "$keep"/ 2>/dev/null
-    cp "$RUNS_JSONL" "$keep"/ 2>/dev/null
-    say "the bench failed: its logs are in $keep"
-  fi
+  tb_keep_logs "$rc" "$LOGS" "$RUNS_JSONL"
   (exit "$rc")
   tb_cleanup
 }

@@ -155,17 +155,9 @@ if [[ ${TROVE_BENCH_IN_NETNS:-0} != 1 ]]; then
   TROVE=$(realpath "$TROVE")
   "$TROVE" vault --help >/dev/null 2>&1 || die "$TROVE has no vault command: it predates vault roots"
   export TROVE_BIN=$TROVE
-  if [[ $NETNS == 1 ]]; then
-    unshare -n true 2>/dev/null ||
-      die "cannot make a private network namespace (not root?); --no-netns runs on the host's loopback"
-    export TROVE_BENCH_IN_NETNS=1
-    exec unshare -n -- "$0" "${ORIG_ARGS[@]}"
-  fi
+  [[ $NETNS == 1 ]] && tb_netns_enter "${ORIG_ARGS[@]}"
 fi
-IN_NETNS=${TROVE_BENCH_IN_NETNS:-0}
-if [[ $IN_NETNS == 1 ]]; then
-  ip link set lo up || die "cannot bring up loopback in the network namespace"
-fi
+tb_netns_up
 TROVE_SRC=$TROVE
 
 # --- work dir, cleanup ------------------------------------------------------------------------
@@ -181,13 +173,7 @@ vault_cleanup() {
   local rc=$?
   set +e
   [[ -n $DAEMON_PID ]] && stop_daemon
-  if ((rc != 0)) && [[ $KEEP != 1 && -d $LOGS ]]; then
-    local keep
-    keep=$(mktemp -d "${TMPDIR:-/tmp}/trove-bench-vault-logs.XXXXXX")
-    cp -r "$LOGS"/. "$keep"/ 2>/dev/null
-    cp "$RUNS_JSONL" "$keep"/ 2>/dev/null
-    say "the bench failed: its logs are in $keep"
-  fi
+  tb_keep_logs "$rc" "$LOGS" "$RUNS_JSONL"
   (exit "$rc")
   tb_cleanup
 }

@@ -1,4 +1,4 @@
-# Shared helpers of bench/dashboard.sh, bench/terminal-bytes.sh and bench/scale.sh.
+# Shared helpers of the bench shell scripts (bench/*.sh).
 # Sourced, not run. Expects `set -Eeuo pipefail` and LC_ALL=C in the caller, and BENCH_NAME.
 #
 # What lives here: logging, building trove, a private tmux server, process figures from
@@ -64,6 +64,38 @@ tb_lock() {
 tb_unlock() {
   [[ -n $LOCK_FD ]] && flock -u "$LOCK_FD" 2>/dev/null
   return 0
+}
+
+# --- a private network namespace, and logs kept after a failure ---------------------------
+
+# tb_netns_enter ARGS...: runs the calling script again, with ARGS, in a private network
+# namespace (only loopback in it); for the first run, once its tools and binary are checked.
+tb_netns_enter() {
+  unshare -n true 2>/dev/null ||
+    die "cannot make a private network namespace (not root?); --no-netns runs on the host's loopback"
+  export TROVE_BENCH_IN_NETNS=1
+  exec unshare -n -- "$0" "$@"
+}
+
+# tb_netns_up: sets IN_NETNS (1 in the namespace tb_netns_enter made, else 0) and brings up
+# the namespace's loopback.
+tb_netns_up() {
+  IN_NETNS=${TROVE_BENCH_IN_NETNS:-0}
+  if [[ $IN_NETNS == 1 ]]; then
+    ip link set lo up || die "cannot bring up loopback in the network namespace"
+  fi
+}
+
+# tb_keep_logs RC LOGS FILE...: after a failed run (RC not 0) that was not told --keep,
+# copies the folder LOGS and the FILEs somewhere that outlives the work dir, and says where.
+tb_keep_logs() {
+  local rc=$1 logs=$2 keep
+  shift 2
+  ((rc != 0)) && [[ $KEEP != 1 && -d $logs ]] || return 0
+  keep=$(mktemp -d "${TMPDIR:-/tmp}/trove-bench-$BENCH_NAME-logs.XXXXXX")
+  cp -r "$logs"/. "$keep"/ 2>/dev/null
+  cp "$@" "$keep"/ 2>/dev/null
+  say "the bench failed: its logs are in $keep"
 }
 
 # --- building ---------------------------------------------------------------------------
