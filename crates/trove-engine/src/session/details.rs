@@ -1,8 +1,8 @@
 //! The details of one torrent (files, peers, pieces, trackers, rate history), and the
 //! per-peer rates worked out from the byte counters of successive requests.
 
-use std::collections::HashMap;
-use std::time::Instant;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use librqbit::api::TorrentIdOrHash;
 use trove_proto::command::{EngineError, EngineResult};
@@ -12,14 +12,32 @@ use super::engine::Engine;
 use super::trackers::tracker_entries;
 use crate::torrents;
 
-/// A peer's byte counters at a details request, and the rates they gave.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How far back a peer's rate looks. Block counters move in steps (a block is counted when
+/// it is written, and a capped sender's token bucket lets a little burst through), so a
+/// rate over a second or less swings well above and below what really arrives; averaged
+/// over a few seconds it holds steady, as in other clients' peer lists.
+const RATE_WINDOW: Duration = Duration::from_secs(5);
+/// A peer needs this much history before it is given a rate at all.
+const MIN_SPAN: Duration = Duration::from_secs(2);
+/// Requests closer together than this add no sample: the UI may ask several times a second.
+const MIN_STEP: Duration = Duration::from_millis(500);
+/// With no sample newer than this, the history is too stale to make a rate from.
+const STALE: Duration = Duration::from_secs(30);
+
+/// A peer's byte counters at recent details requests (oldest first, covering about
+/// [`RATE_WINDOW`]), and the rates they gave at the last one.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct PeerSample {
+    history: VecDeque<Counters>,
+    download_rate: f64,
+    upload_rate: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Counters {
     at: Instant,
     downloaded: u64,
     uploaded: u64,
-    download_rate: f64,
-    upload_rate: f64,
 }
 
 impl Engine {
@@ -121,10 +139,8 @@ impl Engine {
     }
 }
 
-/// Sets each peer's rates from its counters at an earlier request, and returns the samples
-/// to keep for the next one. The UI may ask several times a second: a sample less than
-/// half a second old is kept with its rates rather than divided by a sliver of time; one
-/// more than 30 s old is too stale to make a rate from.
+/// Sets each peer's rates from its counters at earlier requests, and returns the samples
+/// to keep for the next one. Peers gone since are forgotten.
 fn sample_peer_rates(
     previous: &HashMap<String, PeerSample>,
     peers: &mut [PeerEntry],
@@ -132,27 +148,50 @@ fn sample_peer_rates(
 ) -> HashMap<String, PeerSample> {
     let mut current = HashMap::with_capacity(peers.len());
     for p in peers {
-        let mut sample = PeerSample {
+        let mut sample = previous.get(&p.addr).cloned().unwrap_or_default();
+        sample.observe(Counters {
             at: now,
             downloaded: p.downloaded,
             uploaded: p.uploaded,
-            download_rate: 0.0,
-            upload_rate: 0.0,
-        };
-        if let Some(prev) = previous.get(&p.addr) {
-            let secs = now.duration_since(prev.at).as_secs_f64();
-            if secs < 0.5 {
-                sample = *prev;
-            } else if secs < 30.0 {
-                sample.download_rate = p.downloaded.saturating_sub(prev.downloaded) as f64 / secs;
-                sample.upload_rate = p.uploaded.saturating_sub(prev.uploaded) as f64 / secs;
-            }
-        }
+        });
         p.download_rate = sample.download_rate;
         p.upload_rate = sample.upload_rate;
         current.insert(p.addr.clone(), sample);
     }
     current
+}
+
+impl PeerSample {
+    /// Adds the counters read now and works out the rates over the window they close.
+    fn observe(&mut self, now: Counters) {
+        if let Some(last) = self.history.back() {
+            if now.at.duration_since(last.at) < MIN_STEP {
+                return;
+            }
+            if now.at.duration_since(last.at) >= STALE {
+                self.history.clear();
+            }
+        }
+        // Keep the newest sample at least RATE_WINDOW old as the window's start.
+        while self
+            .history
+            .get(1)
+            .is_some_and(|next| now.at.duration_since(next.at) >= RATE_WINDOW)
+        {
+            self.history.pop_front();
+        }
+        self.download_rate = 0.0;
+        self.upload_rate = 0.0;
+        if let Some(first) = self.history.front() {
+            let span = now.at.duration_since(first.at);
+            if span >= MIN_SPAN {
+                let secs = span.as_secs_f64();
+                self.download_rate = now.downloaded.saturating_sub(first.downloaded) as f64 / secs;
+                self.upload_rate = now.uploaded.saturating_sub(first.uploaded) as f64 / secs;
+            }
+        }
+        self.history.push_back(now);
+    }
 }
 
 #[cfg(test)]
@@ -173,19 +212,25 @@ mod tests {
     }
 
     #[test]
-    fn peer_rates_come_from_the_counters_of_an_earlier_request() {
+    fn peer_rates_come_from_the_counters_of_earlier_requests() {
         let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut peers = vec![peer("a", 1000, 0)];
         let first = sample_peer_rates(&HashMap::new(), &mut peers, t0);
         assert_eq!(peers[0].download_rate, 0.0, "no earlier sample: no rate");
 
-        // Asked again a moment later: the earlier sample and its rates stand.
+        // Asked again a moment later: nothing is added.
         let mut peers = vec![peer("a", 1100, 0)];
-        let soon = sample_peer_rates(&first, &mut peers, t0 + Duration::from_millis(200));
+        let soon = sample_peer_rates(&first, &mut peers, at(200));
         assert_eq!(soon["a"], first["a"]);
 
+        // A second of history is not enough for a rate yet.
+        let mut peers = vec![peer("a", 2000, 0)];
+        let one = sample_peer_rates(&soon, &mut peers, at(1000));
+        assert_eq!(peers[0].download_rate, 0.0);
+
         let mut peers = vec![peer("a", 3000, 500), peer("b", 10, 10)];
-        let later = sample_peer_rates(&soon, &mut peers, t0 + Duration::from_secs(2));
+        let later = sample_peer_rates(&one, &mut peers, at(2000));
         assert_eq!(peers[0].download_rate, 1000.0);
         assert_eq!(peers[0].upload_rate, 250.0);
         assert_eq!(
@@ -196,7 +241,29 @@ mod tests {
 
         // Too long ago to make a rate from.
         let mut peers = vec![peer("a", 9000, 500)];
-        sample_peer_rates(&later, &mut peers, t0 + Duration::from_secs(40));
+        sample_peer_rates(&later, &mut peers, at(40_000));
         assert_eq!(peers[0].download_rate, 0.0);
+    }
+
+    #[test]
+    fn a_burst_is_averaged_over_the_window() {
+        // 100 bytes a second, with a step of 300 landing in one half-second.
+        let t0 = Instant::now();
+        let mut counters = 0u64;
+        let mut kept = HashMap::new();
+        let mut rates = Vec::new();
+        for tick in 0..20u64 {
+            counters += if tick == 12 { 350 } else { 50 };
+            let mut peers = vec![peer("a", counters, 0)];
+            kept = sample_peer_rates(&kept, &mut peers, t0 + Duration::from_millis(500 * tick));
+            rates.push(peers[0].download_rate);
+        }
+        let max = rates.iter().copied().fold(0.0, f64::max);
+        assert!(max <= 100.0 + 300.0 / 5.0 + 1e-9, "{rates:?}");
+        assert!((rates[11] - 100.0).abs() < 1e-9, "{rates:?}");
+        assert!(
+            kept["a"].history.len() <= 11,
+            "the history covers the window only"
+        );
     }
 }
