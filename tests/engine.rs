@@ -100,29 +100,35 @@ async fn pause_stops_transfer_and_resume_completes() {
         &[("pausable.bin", 8 * MIB)],
         64 * 1024,
     );
-    seeder.seed_with_limit(&t, 2 * MIB);
+    seeder.seed_with_limit(&t, MIB);
     let eng = Eng::start(&["main"]).await;
     let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
     eng.wait("some progress", LONG, |s| {
         torrent(s, &h).filter(|t| t.have_bytes >= MIB)
     })
     .await;
-    // The detail pane's per-peer rates come from successive requests.
-    eng.h().details(&h).await.unwrap();
-    let mut ticks = 0;
-    eng.wait("two more snapshots", LONG, |_| {
-        ticks += 1;
-        (ticks > 2).then_some(())
-    })
-    .await;
-    let d = eng.h().details(&h).await.unwrap();
-    assert!(
-        d.peers
+    // The detail pane's per-peer rates come from successive requests, a few seconds' worth:
+    // ask on every snapshot until the seeder's row shows one.
+    let mut rx = eng.h().watch();
+    let deadline = tokio::time::Instant::now() + LONG;
+    let d = loop {
+        let d = eng.h().details(&h).await.unwrap();
+        if d.peers
             .iter()
-            .any(|p| p.download_rate > 0.0 && p.client.is_some()),
-        "{:?}",
-        d.peers
-    );
+            .any(|p| p.download_rate > 0.0 && p.client.is_some())
+        {
+            break d;
+        }
+        assert!(
+            d.summary.state == TorrentState::Downloading,
+            "the download ended before the Peers tab showed a rate: {:?}",
+            d.peers
+        );
+        tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .unwrap_or_else(|_| panic!("no peer rate shown in time: {:?}", d.peers))
+            .expect("the engine kept running");
+    };
     assert!(d.pieces.count > 0 && d.files.len() == 1);
     eng.h()
         .run(Command::Pause(h[..8].to_string()))
