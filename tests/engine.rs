@@ -599,6 +599,7 @@ async fn session_rate_limit_caps_download_and_changes_at_run_time() {
     .await;
     let h = eng.add_file(&t, &[&seeder], AddOptions::default()).await;
     let rate = measure_rate(&eng, &h, MIB, 4 * MIB).await;
+    println!("session cap {cap} B/s: measured {rate:.0} B/s");
     assert!(
         rate <= cap as f64 * 1.15,
         "{rate:.0} B/s under a {cap} B/s cap"
@@ -654,6 +655,7 @@ async fn torrent_rate_limit_set_while_running_is_applied_without_downloading_aga
         )
         .await;
     let rate = measure_rate(&eng, &h, MIB / 2, 3 * MIB).await;
+    println!("torrent cap {cap} B/s: measured {rate:.0} B/s");
     assert!(
         rate <= cap as f64 * 1.15,
         "{rate:.0} B/s under a {cap} B/s torrent cap"
@@ -677,6 +679,7 @@ async fn torrent_rate_limit_set_while_running_is_applied_without_downloading_aga
         .await;
     let from = s.have_bytes + MIB / 4;
     let slow = measure_rate(&eng, &h, from, from + 2 * MIB).await;
+    println!("torrent cap tightened to {tight} B/s: measured {slow:.0} B/s");
     assert!(
         slow <= tight as f64 * 1.2,
         "{slow:.0} B/s under a {tight} B/s cap"
