@@ -97,7 +97,11 @@ impl Engine {
             }
         }
         let e = self.torrents.get_mut(&hash).ok_or(EngineError::Stopped)?;
-        e.peer_counters = sample_peer_rates(&e.peer_counters, &mut peers, Instant::now());
+        e.peer_counters = sample_peer_rates(
+            std::mem::take(&mut e.peer_counters),
+            &mut peers,
+            Instant::now(),
+        );
         let e = &self.torrents[&hash];
         if let Some(h) = &e.handle {
             let idx = TorrentIdOrHash::Id(h.id());
@@ -142,13 +146,13 @@ impl Engine {
 /// Sets each peer's rates from its counters at earlier requests, and returns the samples
 /// to keep for the next one. Peers gone since are forgotten.
 fn sample_peer_rates(
-    previous: &HashMap<String, PeerSample>,
+    mut previous: HashMap<String, PeerSample>,
     peers: &mut [PeerEntry],
     now: Instant,
 ) -> HashMap<String, PeerSample> {
     let mut current = HashMap::with_capacity(peers.len());
     for p in peers {
-        let mut sample = previous.get(&p.addr).cloned().unwrap_or_default();
+        let mut sample = previous.remove(&p.addr).unwrap_or_default();
         sample.observe(Counters {
             at: now,
             downloaded: p.downloaded,
@@ -165,10 +169,11 @@ impl PeerSample {
     /// Adds the counters read now and works out the rates over the window they close.
     fn observe(&mut self, now: Counters) {
         if let Some(last) = self.history.back() {
-            if now.at.duration_since(last.at) < MIN_STEP {
+            let since = now.at.duration_since(last.at);
+            if since < MIN_STEP {
                 return;
             }
-            if now.at.duration_since(last.at) >= STALE {
+            if since >= STALE {
                 self.history.clear();
             }
         }
@@ -216,21 +221,22 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut peers = vec![peer("a", 1000, 0)];
-        let first = sample_peer_rates(&HashMap::new(), &mut peers, t0);
+        let first = sample_peer_rates(HashMap::new(), &mut peers, t0);
         assert_eq!(peers[0].download_rate, 0.0, "no earlier sample: no rate");
 
         // Asked again a moment later: nothing is added.
         let mut peers = vec![peer("a", 1100, 0)];
-        let soon = sample_peer_rates(&first, &mut peers, at(200));
-        assert_eq!(soon["a"], first["a"]);
+        let first_a = first["a"].clone();
+        let soon = sample_peer_rates(first, &mut peers, at(200));
+        assert_eq!(soon["a"], first_a);
 
         // A second of history is not enough for a rate yet.
         let mut peers = vec![peer("a", 2000, 0)];
-        let one = sample_peer_rates(&soon, &mut peers, at(1000));
+        let one = sample_peer_rates(soon, &mut peers, at(1000));
         assert_eq!(peers[0].download_rate, 0.0);
 
         let mut peers = vec![peer("a", 3000, 500), peer("b", 10, 10)];
-        let later = sample_peer_rates(&one, &mut peers, at(2000));
+        let later = sample_peer_rates(one, &mut peers, at(2000));
         assert_eq!(peers[0].download_rate, 1000.0);
         assert_eq!(peers[0].upload_rate, 250.0);
         assert_eq!(
@@ -241,7 +247,7 @@ mod tests {
 
         // Too long ago to make a rate from.
         let mut peers = vec![peer("a", 9000, 500)];
-        sample_peer_rates(&later, &mut peers, at(40_000));
+        sample_peer_rates(later, &mut peers, at(40_000));
         assert_eq!(peers[0].download_rate, 0.0);
     }
 
@@ -255,7 +261,7 @@ mod tests {
         for tick in 0..20u64 {
             counters += if tick == 12 { 350 } else { 50 };
             let mut peers = vec![peer("a", counters, 0)];
-            kept = sample_peer_rates(&kept, &mut peers, t0 + Duration::from_millis(500 * tick));
+            kept = sample_peer_rates(kept, &mut peers, t0 + Duration::from_millis(500 * tick));
             rates.push(peers[0].download_rate);
         }
         let max = rates.iter().copied().fold(0.0, f64::max);
