@@ -300,12 +300,7 @@ stop_client() {
   local c=$1 dir=$2
   [[ -n $CLIENT_PID ]] || return 0
   "${c}_stop" "$dir"
-  local i
-  for i in $(seq 600); do
-    kill -0 "$CLIENT_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$CLIENT_PID" 2>/dev/null; then
+  if ! tb_wait_gone "$CLIENT_PID" 60; then
     problem "$c did not exit within 60 s of its stop: SIGKILL"
     kill -9 "$CLIENT_PID" 2>/dev/null || true
   fi

@@ -139,11 +139,7 @@ fi
 stop_pid() {
   local pid=$1 keep=() p
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
+  if ! tb_wait_gone "$pid" 5; then
     say "pid $pid ignored SIGTERM for 5 s: SIGKILL"
     kill -9 "$pid" 2>/dev/null || true
   fi

@@ -283,11 +283,7 @@ stop_daemon() {
   local pid=$DAEMON_PID keep=() p
   [[ -n $pid ]] || return 0
   "$TROVE" --data-dir "$DAEMON_DIR/data" --config "$DAEMON_DIR/config.toml" stop >/dev/null 2>&1 || true
-  for _ in $(seq 150); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
+  if ! tb_wait_gone "$pid" 15; then
     problem "the daemon (pid $pid) did not exit within 15 s of trove stop: SIGTERM"
     kill "$pid" 2>/dev/null || true
     sleep 3

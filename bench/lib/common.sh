@@ -166,16 +166,22 @@ tb_wait_screen() {
   return 1
 }
 
+# tb_wait_gone PID SECONDS: waits up to SECONDS for PID to exit; fails if it is still there.
+tb_wait_gone() {
+  local pid=$1 ticks=$(($2 * 10)) _
+  for _ in $(seq "$ticks"); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  ! kill -0 "$pid" 2>/dev/null
+}
+
 # tb_tmux_stop SESSION PID KEYS: sends KEYS (e.g. q), waits up to 15 s for PID to exit,
 # then SIGTERM, then SIGKILL; kills the session.
 tb_tmux_stop() {
-  local s=$1 pid=$2 keys=${3:-q} i
+  local s=$1 pid=$2 keys=${3:-q}
   tbt send-keys -t "$s" "$keys" 2>/dev/null || true
-  for i in $(seq 150); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
+  if ! tb_wait_gone "$pid" 15; then
     kill "$pid" 2>/dev/null || true
     sleep 3
     kill -9 "$pid" 2>/dev/null || true
