@@ -4,7 +4,7 @@
 //! ([`SavedSession`]), which the next `trove` or `trove daemon` picks up. Output, exit
 //! codes and errors are the same either way.
 
-use std::io::Read;
+use std::io::{Read, Write as _};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -36,14 +36,36 @@ macro_rules! outln {
 }
 pub(super) use outln;
 
+/// Standard output for commands that print a line per torrent or per file. Rust's stdout
+/// writes at every newline, a system call per line; this gathers them into large writes.
+/// Call `flush` at the end so a failed write is reported, not lost in the drop.
+pub(super) fn buffered_stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
+/// `value` as indented JSON on standard output, then a newline.
+pub(super) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = buffered_stdout();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// One line per file of a torrent whose data changed behind trove's back, each after
 /// `indent`: "missing: PATH" or "size changed: PATH (EXPECTED expected, FOUND found)".
-pub(super) fn print_missing(m: &MissingData, indent: &str) -> std::io::Result<()> {
+pub(super) fn print_missing(
+    out: &mut impl std::io::Write,
+    m: &MissingData,
+    indent: &str,
+) -> std::io::Result<()> {
     for f in &m.missing {
-        outln!("{indent}missing: {}", source::sanitize_display(f))?;
+        writeln!(out, "{indent}missing: {}", source::sanitize_display(f))?;
     }
     for c in &m.size_changed {
-        outln!(
+        writeln!(
+            out,
             "{indent}size changed: {} ({} expected, {} found)",
             source::sanitize_display(&c.path),
             size(c.expected),
@@ -591,15 +613,16 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         })
         .collect();
     if json {
-        serde_json::to_writer_pretty(std::io::stdout().lock(), &entries)?;
-        outln!()?;
+        print_json(&entries)?;
         return Ok(0);
     }
     if entries.is_empty() {
         outln!("no torrents yet: add one with `trove add MAGNET|FILE|URL`")?;
         return Ok(0);
     }
-    outln!(
+    let mut out = buffered_stdout();
+    writeln!(
+        out,
         "{:<40}  {:<11} {:>6} {:>10}  {:<10} {:>10} {:>10} {:>6}  {:<16} {:<16}  NAME",
         "INFO-HASH",
         "STATE",
@@ -645,7 +668,8 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
         } else {
             format!("{:>5.1}%", e.progress * 100.0)
         };
-        outln!(
+        writeln!(
+            out,
             "{:<40}  {:<11} {done} {:>10}  {:<10} {:>10} {:>10} {:>6.2}  {:<16} {:<16}  {}",
             e.info_hash,
             state,
@@ -659,7 +683,8 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
             source::sanitize_display(e.name),
         )?;
         if !e.root_declared {
-            outln!(
+            writeln!(
+                out,
                 "    root '{}' is not in the config file; its data is in {}",
                 e.root_token,
                 e.save_path
@@ -669,17 +694,18 @@ fn list(listed: &[Listed], json: bool) -> anyhow::Result<i32> {
             )?;
         }
         if !e.tags.is_empty() {
-            outln!("    tags: {}", describe_tags(e.tags))?;
+            writeln!(out, "    tags: {}", describe_tags(e.tags))?;
         }
         if e.queue.as_ref().is_some_and(|q| q.forced) {
-            outln!("    forced: runs regardless of the queue's limits")?;
+            writeln!(out, "    forced: runs regardless of the queue's limits")?;
         }
         if let Some(m) = &e.missing_data {
-            print_missing(m, "    ")?;
+            print_missing(&mut out, m, "    ")?;
         }
         if let Some(err) = e.error {
-            outln!("    error: {err}")?;
+            writeln!(out, "    error: {err}")?;
         }
     }
+    out.flush()?;
     Ok(0)
 }

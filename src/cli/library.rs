@@ -2,13 +2,17 @@
 //! of its data on disk, the orphans), from a running session or the saved one; and
 //! `trove locate`, which points a torrent at the root its data is in.
 
+use std::io::Write as _;
+
 use serde::Serialize;
 use trove_engine::saved::SavedSession;
 use trove_engine::source;
 use trove_proto::{Client, Command, DataState, LibraryReport, LibraryRoot};
 
 use super::AppContext;
-use super::commands::{engine_err, outln, print_missing, resolve, size};
+use super::commands::{
+    buffered_stdout, engine_err, outln, print_json, print_missing, resolve, size,
+};
 
 /// The stable JSON form of `trove library --json`: the roots, each with its torrents and
 /// orphans. A torrent's `data` is an object whose `state` is one of `complete`, `partial`,
@@ -85,20 +89,18 @@ fn state_text(data: &DataState) -> String {
 
 fn print(report: &LibraryReport, json: bool) -> anyhow::Result<i32> {
     if json {
-        serde_json::to_writer_pretty(
-            std::io::stdout().lock(),
-            &LibraryJson {
-                roots: &report.roots,
-            },
-        )?;
-        outln!()?;
+        print_json(&LibraryJson {
+            roots: &report.roots,
+        })?;
         return Ok(0);
     }
+    let mut out = buffered_stdout();
     for (i, r) in report.roots.iter().enumerate() {
         if i > 0 {
-            outln!()?;
+            writeln!(out)?;
         }
-        outln!(
+        writeln!(
+            out,
             "{}{}  {}  {}",
             source::sanitize_display(&r.label),
             if r.is_default { " (default)" } else { "" },
@@ -106,13 +108,14 @@ fn print(report: &LibraryReport, json: bool) -> anyhow::Result<i32> {
             space(r.free_bytes, r.total_bytes)
         )?;
         if let Some(p) = &r.problem {
-            outln!("  problem: {p}")?;
+            writeln!(out, "  problem: {p}")?;
         }
         if r.torrents.is_empty() {
-            outln!("  no torrents")?;
+            writeln!(out, "  no torrents")?;
         }
         for t in &r.torrents {
-            outln!(
+            writeln!(
+                out,
                 "  {}  {:<14} {:>10}  {}",
                 &t.info_hash[..t.info_hash.len().min(8)],
                 state_text(&t.data),
@@ -120,13 +123,14 @@ fn print(report: &LibraryReport, json: bool) -> anyhow::Result<i32> {
                 source::sanitize_display(&t.name)
             )?;
             if let Some(m) = t.data.problem() {
-                print_missing(m, "      ")?;
+                print_missing(&mut out, m, "      ")?;
             }
         }
         if !r.orphans.is_empty() {
-            outln!("  not part of any torrent:")?;
+            writeln!(out, "  not part of any torrent:")?;
             for o in &r.orphans {
-                outln!(
+                writeln!(
+                    out,
                     "    {:>10}  {}{}",
                     size(o.bytes),
                     source::sanitize_display(&o.name),
@@ -135,6 +139,7 @@ fn print(report: &LibraryReport, json: bool) -> anyhow::Result<i32> {
             }
         }
     }
+    out.flush()?;
     Ok(0)
 }
 

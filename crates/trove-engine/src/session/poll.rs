@@ -42,16 +42,11 @@ impl Engine {
     pub(super) fn poll_with(&mut self, scope: PollScope) {
         let now = Instant::now();
         let unix_now = now_unix();
-        let places: std::collections::HashMap<String, u32> =
-            queue::queue_order(self.torrents.iter())
-                .into_iter()
-                .enumerate()
-                .map(|(i, h)| (h, i as u32 + 1))
-                .collect();
+        let places = queue::queue_places(&self.torrents);
         let roots = &self.roots;
         let mut dirty: Vec<String> = Vec::new();
         let (mut down_delta_total, mut up_delta_total) = (0u64, 0u64);
-        for (hash, e) in self.torrents.iter_mut() {
+        for (i, (hash, e)) in self.torrents.iter_mut().enumerate() {
             // Only a command (which polls everything) changes a paused torrent; its rates
             // keep their history so the graph still moves.
             if scope == PollScope::SkipSettledPaused && e.is_settled_paused() {
@@ -133,7 +128,7 @@ impl Engine {
             summary.queue = e.torrent.as_ref().map(|_| {
                 let goals = goals::goals_for(e, self.goals.as_ref());
                 QueueStatus {
-                    position: places.get(hash).copied().unwrap_or(0),
+                    position: places.get(i).copied().unwrap_or(0),
                     forced: e.record.forced,
                     waiting: self.waiting.contains(hash) && e.handle.is_none(),
                     goals,

@@ -3,7 +3,7 @@
 //! every command and on every tick, taking held torrents out of librqbit exactly as a
 //! paused one is (they cost nothing while they wait) and starting the ones given a slot.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use tracing::info;
@@ -84,14 +84,35 @@ pub(crate) fn admit(candidates: &[Candidate], limits: &QueueLimits) -> Admission
     out
 }
 
-/// Every torrent's info-hash in queue order: by place, then by when it was added (records
-/// from before the queue all have place 0).
+/// Every torrent in queue order: by place, then by when it was added (records from
+/// before the queue all have place 0), then by info-hash. Sorted on borrowed keys: the
+/// engine orders every torrent on each tick, and a clone per comparison would dominate.
 pub(super) fn queue_order<'a>(
     entries: impl Iterator<Item = (&'a InfoHash, &'a Entry)>,
-) -> Vec<InfoHash> {
+) -> Vec<(&'a InfoHash, &'a Entry)> {
     let mut all: Vec<(&InfoHash, &Entry)> = entries.collect();
-    all.sort_by_key(|(h, e)| (e.record.queue_position, e.record.added_at, (*h).clone()));
-    all.into_iter().map(|(h, _)| h.clone()).collect()
+    all.sort_unstable_by(|(ha, a), (hb, b)| queue_key(ha, a).cmp(&queue_key(hb, b)));
+    all
+}
+
+fn queue_key<'a>(hash: &'a InfoHash, e: &Entry) -> (u64, i64, &'a str) {
+    (e.record.queue_position, e.record.added_at, hash)
+}
+
+/// Each torrent's place in the queue, from 1, listed in the map's own order (the order
+/// `torrents.iter()` visits them), so a pass over the map reads its place by index.
+pub(super) fn queue_places(torrents: &BTreeMap<InfoHash, Entry>) -> Vec<u32> {
+    let mut order: Vec<(usize, &InfoHash, &Entry)> = torrents
+        .iter()
+        .enumerate()
+        .map(|(i, (h, e))| (i, h, e))
+        .collect();
+    order.sort_unstable_by(|(_, ha, a), (_, hb, b)| queue_key(ha, a).cmp(&queue_key(hb, b)));
+    let mut places = vec![0; order.len()];
+    for (place, (i, _, _)) in order.into_iter().enumerate() {
+        places[i] = u32::try_from(place + 1).unwrap_or(u32::MAX);
+    }
+    places
 }
 
 /// Whether the record has every selected byte.
@@ -103,12 +124,10 @@ impl Engine {
     /// The torrents the queue orders: with metadata, not paused, not failed, and not held
     /// out of librqbit while their data is copied to another root.
     fn candidates(&self, now: Instant) -> Vec<Candidate<'_>> {
-        let order = queue_order(self.torrents.iter());
-        order
-            .iter()
+        queue_order(self.torrents.iter())
+            .into_iter()
             .enumerate()
-            .filter_map(|(rank, hash)| {
-                let (hash, e) = self.torrents.get_key_value(hash)?;
+            .filter_map(|(rank, (hash, e))| {
                 let moving_paused = self.paused_for_move(hash);
                 let queued = e.torrent.is_some()
                     && !e.record.paused
@@ -178,7 +197,11 @@ impl Engine {
             .iter()
             .map(|id| self.resolve_id(id))
             .collect::<EngineResult<Vec<_>>>()?;
-        let order = reorder(queue_order(self.torrents.iter()), &hashes, to);
+        let current = queue_order(self.torrents.iter())
+            .into_iter()
+            .map(|(h, _)| h.clone())
+            .collect();
+        let order = reorder(current, &hashes, to);
         for (i, hash) in order.iter().enumerate() {
             let e = self.torrents.get_mut(hash).ok_or(EngineError::Stopped)?;
             let place = i as u64 + 1;
@@ -225,6 +248,35 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn places_follow_position_then_age_then_hash() {
+        let entry = |hash: &str, position: u64, added_at: i64| {
+            let mut r = crate::store::fixtures::record(hash);
+            r.queue_position = position;
+            r.added_at = added_at;
+            (hash.to_string(), Entry::new(r, None))
+        };
+        // Map order is by hash; queue order is by place, then by age (records from before
+        // the queue all have place 0), then by hash.
+        let torrents: BTreeMap<InfoHash, Entry> = [
+            entry("aa", 2, 5),
+            entry("bb", 0, 9),
+            entry("cc", 1, 1),
+            entry("dd", 0, 3),
+            entry("ee", 0, 3),
+        ]
+        .into_iter()
+        .collect();
+        let order: Vec<&str> = queue_order(torrents.iter())
+            .into_iter()
+            .map(|(h, _)| h.as_str())
+            .collect();
+        assert_eq!(order, ["dd", "ee", "bb", "cc", "aa"]);
+        // Listed in map order: aa, bb, cc, dd, ee.
+        assert_eq!(queue_places(&torrents), [5, 3, 4, 1, 2]);
+        assert!(queue_places(&BTreeMap::new()).is_empty());
+    }
 
     fn c(hash: &'static str, rank: usize, complete: bool, running: bool) -> Candidate<'static> {
         Candidate {
