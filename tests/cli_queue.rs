@@ -46,6 +46,53 @@ fn position(env: &TroveEnv, hash: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Many torrents in one offline `trove add` (written to the store in one batch): each
+/// takes the next place in the order given, one named twice is added once, and every one
+/// is in the store when the command returns.
+#[test]
+fn one_add_of_many_places_them_in_order_and_adds_a_repeat_once() {
+    let env = TroveEnv::new(TROVE, &["main"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let first = add(&env, scratch.path(), "first");
+    let files: Vec<_> = ["one", "two", "three"]
+        .iter()
+        .map(|n| write_fake(scratch.path(), n, 40_000))
+        .collect();
+    let out = env.run(&[
+        OsStr::new("add"),
+        files[0].as_os_str(),
+        files[1].as_os_str(),
+        files[0].as_os_str(),
+        files[2].as_os_str(),
+        OsStr::new("--paused"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("already in the session"),
+        "{}",
+        text(&out.stderr)
+    );
+    let hashes: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(hashes.len(), 4, "{hashes:?}");
+    assert_eq!(hashes[0], hashes[2], "the repeat names the same torrent");
+    let listed = env.list_json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(4), "{listed}");
+
+    // Places are shown by a running session.
+    let mut d = env.spawn_daemon::<&str>(&[]);
+    d.wait_for_stderr("session listening", START);
+    assert_eq!(position(&env, &first), 1);
+    assert_eq!(position(&env, &hashes[0]), 2);
+    assert_eq!(position(&env, &hashes[1]), 3);
+    assert_eq!(position(&env, &hashes[3]), 4);
+    let st = d.terminate_and_wait();
+    assert!(st.success(), "daemon exited {st}:\n{}", d.stderr());
+}
+
 #[test]
 fn queue_commands_work_offline_and_through_a_daemon_and_persist() {
     let env = TroveEnv::new(TROVE, &["main"]);

@@ -38,9 +38,12 @@ pub struct RateTracker {
     last_raw: Option<u64>,
     /// Seconds are counted from the first sample.
     origin: Option<Instant>,
-    /// Per-second byte counts; the back is the second in progress, the rest are complete.
-    history: VecDeque<f64>,
-    /// Index (seconds since `origin`) of the back of `history`.
+    /// Byte counts of the complete seconds, oldest first. `f32` (a graph needs no more)
+    /// halves what every torrent keeps, two trackers of five minutes each.
+    history: VecDeque<f32>,
+    /// Bytes of the second in progress.
+    current: f64,
+    /// Index (seconds since `origin`) of the second in progress.
     history_sec: u64,
 }
 
@@ -58,7 +61,8 @@ impl RateTracker {
             samples: VecDeque::new(),
             last_raw: None,
             origin: None,
-            history: VecDeque::with_capacity(HISTORY_SECONDS + 1),
+            history: VecDeque::with_capacity(HISTORY_SECONDS),
+            current: 0.0,
             history_sec: 0,
         }
     }
@@ -75,7 +79,8 @@ impl RateTracker {
 
         let Some(newest) = self.samples.back().copied() else {
             self.origin = Some(at);
-            self.history.push_back(0.0);
+            self.history.clear();
+            self.current = 0.0;
             self.history_sec = 0;
             self.samples.push_back(Sample { at, total: 0 });
             return;
@@ -148,8 +153,7 @@ impl RateTracker {
     /// Bytes that arrived in each whole second since the first sample, oldest first, at most
     /// [`HISTORY_SECONDS`] values. The second in progress is not included.
     pub fn history(&self) -> Vec<f64> {
-        let complete = self.history.len().saturating_sub(1);
-        self.history.iter().take(complete).copied().collect()
+        self.history.iter().map(|&v| f64::from(v)).collect()
     }
 
     /// Where [`history`](Self::history) ends, in whole seconds since this tracker's first
@@ -171,9 +175,7 @@ impl RateTracker {
         let span = t1 - t0;
         if span <= 0.0 {
             self.advance_history(last_sec);
-            if let Some(back) = self.history.back_mut() {
-                *back += bytes as f64;
-            }
+            self.current += bytes as f64;
             return;
         }
         // Seconds older than the history can hold would be dropped anyway; skipping them keeps
@@ -183,29 +185,24 @@ impl RateTracker {
             let lo = t0.max(sec as f64);
             let hi = t1.min(sec as f64 + 1.0);
             self.advance_history(sec);
-            if hi > lo
-                && let Some(back) = self.history.back_mut()
-            {
-                *back += bytes as f64 * (hi - lo) / span;
+            if hi > lo {
+                self.current += bytes as f64 * (hi - lo) / span;
             }
         }
     }
 
-    /// Makes `sec` the second in progress, closing the ones before it.
+    /// Makes `sec` the second in progress, closing the ones before it (those that saw no
+    /// sample moved nothing).
     fn advance_history(&mut self, sec: u64) {
         if sec <= self.history_sec {
             return;
         }
-        if sec - self.history_sec > HISTORY_SECONDS as u64 {
-            self.history.clear();
-            self.history_sec = sec - HISTORY_SECONDS as u64 - 1;
-            self.history.push_back(0.0);
-        }
-        while self.history_sec < sec {
-            self.history.push_back(0.0);
-            self.history_sec += 1;
-        }
-        while self.history.len() > HISTORY_SECONDS + 1 {
+        self.history.push_back(self.current as f32);
+        self.current = 0.0;
+        let empty = (sec - self.history_sec - 1).min(HISTORY_SECONDS as u64);
+        self.history.extend((0..empty).map(|_| 0.0));
+        self.history_sec = sec;
+        while self.history.len() > HISTORY_SECONDS {
             self.history.pop_front();
         }
     }
@@ -417,7 +414,7 @@ mod tests {
             assert!(t.sample_count() <= bound, "{} samples", t.sample_count());
         }
         assert_close(t.rate(), 1e6, 0.01);
-        assert!(t.history.len() <= HISTORY_SECONDS + 1);
+        assert!(t.history.len() <= HISTORY_SECONDS);
         assert_eq!(t.history().len(), 119);
     }
 

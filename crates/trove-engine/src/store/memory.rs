@@ -66,6 +66,9 @@ impl SessionStore for MemoryStore {
             .insert(info_hash.to_string(), bytes.to_vec());
         Ok(())
     }
+    fn put_torrent_bytes_unsynced(&self, info_hash: &str, bytes: &[u8]) -> StoreResult<()> {
+        self.put_torrent_bytes(info_hash, bytes)
+    }
     fn settings(&self) -> StoreResult<SessionSettings> {
         Ok(self.lock().settings.clone())
     }

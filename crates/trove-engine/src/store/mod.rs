@@ -49,6 +49,9 @@ pub trait SessionStore: Send + Sync {
     fn remove(&self, info_hash: &str) -> StoreResult<()>;
     fn torrent_bytes(&self, info_hash: &str) -> StoreResult<Option<Vec<u8>>>;
     fn put_torrent_bytes(&self, info_hash: &str, bytes: &[u8]) -> StoreResult<()>;
+    /// Writes a torrent's metainfo without syncing: the next synced write (or `flush`)
+    /// makes it durable together with whatever follows, such as its record.
+    fn put_torrent_bytes_unsynced(&self, info_hash: &str, bytes: &[u8]) -> StoreResult<()>;
     fn settings(&self) -> StoreResult<SessionSettings>;
     fn put_settings(&self, settings: &SessionSettings) -> StoreResult<()>;
     fn flush(&self) -> StoreResult<()>;

@@ -276,8 +276,13 @@ impl SessionStore for SledStore {
     }
 
     fn put_torrent_bytes(&self, info_hash: &str, bytes: &[u8]) -> StoreResult<()> {
-        self.torrents.insert(info_hash.as_bytes(), bytes)?;
+        self.put_torrent_bytes_unsynced(info_hash, bytes)?;
         self.sync([])
+    }
+
+    fn put_torrent_bytes_unsynced(&self, info_hash: &str, bytes: &[u8]) -> StoreResult<()> {
+        self.torrents.insert(info_hash.as_bytes(), bytes)?;
+        Ok(())
     }
 
     fn settings(&self) -> StoreResult<SessionSettings> {
