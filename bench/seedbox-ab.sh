@@ -110,15 +110,7 @@ trap ab_cleanup EXIT
 say "work dir $WORK"
 
 # --- the torrents (bench/seedbox.sh's set, made once) -------------------------------------------
-SET=$CACHE_DIR/seedbox-$N-$SIZE_BYTES
-if [[ ! -s $SET/torrents.json ]]; then
-  tb_need_libtorrent
-  say "making $N torrents of $SIZE (once; kept in $SET)"
-  rm -rf "$SET"
-  flock "$LOCK_FILE" "$PY" "$LIB/swarm.py" make --dir "$SET" --count "$N" --size "$SIZE_BYTES" \
-    --piece-length 16384 >/dev/null || die "swarm.py make failed"
-fi
-PAYLOAD=$SET/payload
+tb_seedbox_set "$N" "$SIZE_BYTES"
 "$PY" -c 'import json,sys; print("\n".join(t["torrent"] for t in json.load(open(sys.argv[1]))))' \
   "$SET/torrents.json" >"$WORK/files.txt"
 

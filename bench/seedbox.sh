@@ -176,14 +176,7 @@ trap seedbox_cleanup EXIT
 say "work dir $WORK; network namespace: $([[ $IN_NETNS == 1 ]] && echo private || echo "the host's")"
 
 # --- the torrents: made once, kept in the cache dir -------------------------------------------
-SET=$CACHE_DIR/seedbox-$MAX-$SIZE_BYTES
-if [[ ! -s $SET/torrents.json ]]; then
-  say "making $MAX torrents of $SIZE (once; kept in $SET)"
-  rm -rf "$SET"
-  flock "$LOCK_FILE" "$PY" "$LIB/swarm.py" make --dir "$SET" --count "$MAX" --size "$SIZE_BYTES" \
-    --piece-length 16384 >/dev/null || die "swarm.py make failed"
-fi
-PAYLOAD=$SET/payload
+tb_seedbox_set "$MAX" "$SIZE_BYTES"
 # torrents-N.json: the first N.
 for n in "${COUNT_LIST[@]}"; do
   "$PY" -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))[:int(sys.argv[2])], open(sys.argv[3], "w"))' \

@@ -283,6 +283,21 @@ tb_trove() {
 
 # --- the swarm --------------------------------------------------------------------------
 
+# tb_seedbox_set COUNT SIZE_BYTES: the seedbox benches' torrents (COUNT single-file torrents
+# of SIZE_BYTES, 16 KiB pieces, swarm.py make), made once and kept in
+# $CACHE_DIR/seedbox-COUNT-SIZE_BYTES. Sets SET and PAYLOAD (their data).
+tb_seedbox_set() {
+  SET=$CACHE_DIR/seedbox-$1-$2
+  if [[ ! -s $SET/torrents.json ]]; then
+    tb_need_libtorrent
+    say "making $1 torrents of $2 bytes (once; kept in $SET)"
+    rm -rf "$SET"
+    flock "$LOCK_FILE" "$PY" "$LIB/swarm.py" make --dir "$SET" --count "$1" --size "$2" \
+      --piece-length 16384 >/dev/null || die "swarm.py make failed"
+  fi
+  PAYLOAD=$SET/payload
+}
+
 # tb_make_torrents DIR COUNT SIZE [TRACKER_URL]: COUNT single-file torrents of SIZE bytes
 # (swarm.py make).
 tb_make_torrents() {
