@@ -171,60 +171,7 @@ ELAPSED=$((SECONDS - START))
 tb_unlock
 
 # --- report -------------------------------------------------------------------------------------
-STAMP=$(date +%Y-%m-%d-%H%M%S)
-"$PY" - "$RUNS_JSONL" "$RESULTS_DIR/seedbox-ab-$STAMP" "$MACHINE" "$TROVE_BENCH_CMDLINE" "$N" "$SIZE" \
-  "$SETTLE" "$IDLE" "$LIST_RUNS" "$ELAPSED" "${BUILDS[@]}" <<'PY'
-import json, statistics, sys
-runs_file, out, machine, cmd, n, size, settle, idle, list_runs, elapsed = sys.argv[1:11]
-builds = [b.split("=", 1) for b in sys.argv[11:]]
-labels = [b[0] for b in builds]
-rows = [json.loads(l) for l in open(runs_file)]
-figures = [
-    ("start → all seeding (s)", lambda r: r["start"]["seconds"]),
-    ("CPU while idle (% of a core)", lambda r: r["idle"]["cpu_pct_one_core"]),
-    ("resident memory, idle (MiB)", lambda r: r["idle"]["rss_mib"]),
-    ("`trove list --json` (ms, median)", lambda r: r["list"]["median_ms"]),
-]
-by = {(r["run"], r["build"]): r for r in rows}
-nruns = max(r["run"] for r in rows)
-result = {"machine": json.loads(machine), "command": cmd, "torrents": int(n), "size": size,
-          "builds": dict(builds), "runs": rows, "summary": {}}
-m = json.loads(machine)
-dirty = f" + {m['uncommitted_files']} uncommitted files" if m.get("uncommitted_files") else ""
-machine_text = (f"{m.get('cpu')} ({m.get('cpus')} CPUs, {m.get('mem_mib')} MiB, {m.get('os')}, "
-                f"kernel {m.get('kernel')}); trove {m.get('trove_commit')}{dirty}; {m.get('rustc')}")
-lines = ["# trove builds side by side on a seedbox's worth", "",
-         f"Command: `{cmd}`", "", f"Machine: {machine_text}.", "",
-         f"{n} torrents of {size} seeding, {nruns} runs, builds in rotating order; medians, "
-         f"then each build's ratio to `{labels[0]}` in the same run, median [min–max].", "",
-         "| figure | " + " | ".join(f"`{l}`" for l in labels) + " |",
-         "|---|" + "---:|" * len(labels)]
-for name, get in figures:
-    cells, summ = [], {}
-    for l in labels:
-        vals = [get(by[(k, l)]) for k in range(1, nruns + 1) if (k, l) in by]
-        ratios = [get(by[(k, l)]) / get(by[(k, labels[0])]) for k in range(1, nruns + 1)
-                  if (k, l) in by and (k, labels[0]) in by and get(by[(k, labels[0])])]
-        med = statistics.median(vals)
-        cell = f"{med:g}"
-        if l != labels[0] and ratios:
-            cell += f" · {statistics.median(ratios):.2f}× [{min(ratios):.2f}–{max(ratios):.2f}]"
-        cells.append(cell)
-        summ[l] = {"median": med, "values": vals, "ratios_to_first": ratios}
-    result["summary"][name] = summ
-    lines.append(f"| {name} | " + " | ".join(cells) + " |")
-lines += ["", "## Notes", "",
-          "- Builds: " + "; ".join(f"`{l}` = {p}" for l, p in builds) + ".",
-          "- The saved session: one offline `trove add` of every torrent by the first build, "
-          "one start that checked them all, a clean stop; copied afresh for every start.",
-          f"- Start: the page cache dropped, then the clock from starting `trove daemon` until "
-          f"its list shows every torrent seeding (polled every 0.5 s). Idle: {settle} s after all "
-          f"seed, the process's CPU over {idle} s, RSS at the end. List: median of {list_runs} "
-          f"runs of `trove list --json` through the daemon.",
-          f"- Everything on 127.0.0.1, no peers, DHT, LSD, UPnP and trackers off. The runs took "
-          f"{elapsed} s."]
-open(out + ".md", "w").write("\n".join(lines) + "\n")
-json.dump(result, open(out + ".json", "w"), indent=1)
-print("\n".join(lines))
-PY
-say "results: $RESULTS_DIR/seedbox-ab-$STAMP.md"
+"${SB[@]}" ab-report --runs "$RUNS_JSONL" --out "$WORK/result.json" --machine "$MACHINE" \
+  --command "$TROVE_BENCH_CMDLINE" --torrents "$N" --size "$SIZE" --settle "$SETTLE" --idle "$IDLE" \
+  --list-runs "$LIST_RUNS" --elapsed "$ELAPSED" "${BUILDS[@]}" || die "the report failed (runs in $RUNS_JSONL)"
+tb_report "$WORK/result.json"

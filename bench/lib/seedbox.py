@@ -22,6 +22,11 @@ qbittorrent-nox through their own interfaces, and the measured windows. Run it w
       deleted) and replaced by another random torrent. After W seconds the client's CPU is
       measured over S seconds. Prints the window and how many downloads completed.
 
+  seedbox.py ab-report --runs F --out F --machine JSON --command C --size S --settle S
+                      --idle S --list-runs K --elapsed S LABEL=TROVE LABEL=TROVE [...]
+      bench/seedbox-ab.sh's result (results.py's form): each figure's median per build,
+      and each build's ratio to the first build's in the same run, median [min–max].
+
 Client options: --client trove --trove BIN --data-dir D --config C;
 --client transmission --rpc-port R; --client qbittorrent --webui-port W.
 Each prints one JSON line; exit 0 when it did what it says.
@@ -436,6 +441,59 @@ def cmd_report(a):
         json.dump(result, f, indent=1)
 
 
+AB_FIGURES = [
+    ("start → all seeding (s)", lambda r: r["start"]["seconds"]),
+    ("CPU while idle (% of a core)", lambda r: r["idle"]["cpu_pct_one_core"]),
+    ("resident memory, idle (MiB)", lambda r: r["idle"]["rss_mib"]),
+    ("`trove list --json` (ms, median)", lambda r: r["list"]["median_ms"]),
+]
+
+
+def cmd_ab_report(a):
+    builds = [b.split("=", 1) for b in a.builds]
+    labels = [label for label, _ in builds]
+    runs = [json.loads(line) for line in open(a.runs) if line.strip()]
+    by = {(r["run"], r["build"]): r for r in runs}
+    run_ids = sorted({r["run"] for r in runs})
+    first = labels[0]
+    rows, summary = [], {}
+    for name, get in AB_FIGURES:
+        cells, summary[name] = [name], {}
+        for label in labels:
+            vals = [get(by[(k, label)]) for k in run_ids if (k, label) in by]
+            ratios = [get(by[(k, label)]) / get(by[(k, first)]) for k in run_ids
+                      if (k, label) in by and (k, first) in by and get(by[(k, first)])]
+            med = statistics.median(vals) if vals else None
+            cell = "–" if med is None else "%g" % med
+            if label != first and ratios:
+                cell += " · %.2f× [%.2f–%.2f]" % (statistics.median(ratios), min(ratios), max(ratios))
+            cells.append(cell)
+            summary[name][label] = {"median": med, "values": vals, "ratios_to_first": ratios}
+        rows.append(cells)
+    notes = [
+        "Builds: " + "; ".join("`%s` = %s" % (label, path) for label, path in builds) + ".",
+        "The saved session: one offline `trove add` of every torrent by the first build, one "
+        "start that checked them all, a clean stop; copied afresh for every start. Builds take "
+        "turns, the order rotating from run to run.",
+        "Start: the page cache dropped, then the clock from starting `trove daemon` until its "
+        "list shows every torrent seeding (polled every 0.5 s). Idle: %s s after all seed, the "
+        "process's CPU over %s s, RSS at the end. List: median of %s runs of `trove list "
+        "--json` through the daemon." % (a.settle, a.idle, a.list_runs),
+        "Each ratio is the build's figure over `%s`'s in the same run: median [min–max] over "
+        "the runs. Everything on 127.0.0.1, no peers; DHT, LSD, UPnP and trackers off. The runs "
+        "took %s s." % (first, a.elapsed),
+    ]
+    result = {"name": "seedbox-ab", "title": "trove builds side by side on a seedbox's worth",
+              "command": a.command, "machine": json.loads(a.machine),
+              "sections": [{"heading": "%d torrents of %s seeding, %d runs" % (
+                  a.torrents, a.size, len(run_ids)),
+                  "columns": ["figure"] + ["`%s`" % label for label in labels],
+                  "rows": rows, "notes": []}],
+              "notes": notes, "data": {"runs": runs, "summary": summary}}
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=1)
+
+
 def human(b):
     for unit, k in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if b >= k and b % k == 0:
@@ -488,8 +546,14 @@ def main():
     for k in ("size", "rate", "leechers", "settle", "idle", "load", "warmup", "list-runs"):
         p.add_argument("--" + k, type=int, required=True)
     p.add_argument("problems", nargs="*")
+    p = sub.add_parser("ab-report")
+    for k in ("runs", "out", "machine", "command", "size", "elapsed"):
+        p.add_argument("--" + k, required=True)
+    for k in ("torrents", "settle", "idle", "list-runs"):
+        p.add_argument("--" + k, type=int, required=True)
+    p.add_argument("builds", nargs="+")
     a = ap.parse_args()
-    {"report": cmd_report, "add": cmd_add, "wait-seeding": cmd_wait_seeding, "window": cmd_window,
+    {"report": cmd_report, "ab-report": cmd_ab_report, "add": cmd_add, "wait-seeding": cmd_wait_seeding, "window": cmd_window,
      "list-latency": cmd_list_latency, "load": cmd_load}[a.cmd](a)
 
 

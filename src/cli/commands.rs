@@ -45,7 +45,6 @@ pub(super) fn buffered_stdout() -> std::io::BufWriter<std::io::StdoutLock<'stati
 
 /// `value` as indented JSON on standard output, then a newline.
 pub(super) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    use std::io::Write as _;
     let mut out = buffered_stdout();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
